@@ -1,0 +1,284 @@
+"""The one HTTP layer every provider uses: an httpx.AsyncClient with typed errors, retries and safe redirects.
+
+- Retries 408/409/429/5xx and connection failures with exponential backoff and full jitter, honouring
+  ``retry-after-ms`` and ``Retry-After`` (capped). Other 4xx are never retried.
+- A request that may have reached the server (connection dropped after sending) is only retried when the
+  caller says the request is idempotent; otherwise it raises ``NetworkError(maybe_sent=True)``.
+- Redirects are followed by hand: auth headers go only to the origin they were meant for.
+- Response bodies are capped, and non-JSON answers become a plain-language ``ProtocolError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from core.errors import (
+    NetworkError,
+    ProtocolError,
+    ProviderError,
+    RateLimitedError,
+    ServerError,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_REDIRECTS = 5
+RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
+Sleep = Callable[[float], Awaitable[None]]
+ErrorParser = Callable[[httpx.Response, Any], ProviderError]
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """A request built by a provider, not yet sent. ``path`` is appended to the provider's base URL."""
+
+    method: str
+    path: str
+    params: dict[str, str] | None = None
+    json: Any = None
+    data: dict[str, str] | None = None
+    files: list[tuple[str, tuple[str, bytes, str]]] | None = None
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    #: True when sending it twice is harmless (GET, DELETE, polls). Creates are not.
+    idempotent: bool = True
+    #: An absolute URL to use instead of base URL + path (upload hosts).
+    url: str | None = None
+    #: Send the provider's auth headers. False for asset hosts and CDNs.
+    with_auth: bool = True
+
+
+@dataclass
+class RetryPolicy:
+    """How often and how long to retry."""
+
+    max_attempts: int = 5
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+    max_retry_after: float = 120.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Full-jitter exponential backoff for the given attempt (1-based)."""
+        cap = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return rng.uniform(cap / 2, cap)
+
+
+@dataclass
+class ApiResponse:
+    """A successful answer: status, headers and the decoded JSON body."""
+
+    status_code: int
+    headers: httpx.Headers
+    body: Any
+
+
+def origin_of(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def retry_after_seconds(headers: httpx.Headers, now: float | None = None) -> float | None:
+    """The server's requested delay from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date)."""
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        try:
+            return max(0.0, float(raw_ms) / 1000)
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
+        if parsed is None:
+            return None
+        return max(0.0, parsed.timestamp() - (time.time() if now is None else now))
+
+
+class ApiClient:
+    """Sends ``HttpRequest``s to one provider's API origin with its auth headers."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        base_url: str,
+        auth_headers: dict[str, str],
+        error_parser: ErrorParser,
+        client: httpx.AsyncClient,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self._auth = dict(auth_headers)
+        self._parse_error = error_parser
+        self._client = client
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.requests_sent = 0
+
+    @property
+    def secrets(self) -> list[str]:
+        """Header values that must never be logged or shown."""
+        return [v for v in self._auth.values() if v]
+
+    def auth_for(self, url: str) -> dict[str, str]:
+        """The auth headers, but only for a URL on this API's own origin."""
+        return dict(self._auth) if origin_of(url) == origin_of(self.base_url) else {}
+
+    def url_for(self, request: HttpRequest) -> str:
+        return request.url or f"{self.base_url}{request.path}"
+
+    async def send(self, request: HttpRequest) -> ApiResponse:
+        """Send with retries; return the decoded JSON answer or raise a typed ProviderError."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._send_once(request)
+            except ProviderError as exc:
+                if not self._should_retry(exc, request, attempt):
+                    raise
+                delay = self._delay_for(exc, attempt)
+                log.info("%s: %s; retrying in %.1fs (attempt %d)", self.name, exc.message, delay, attempt)
+                await self._sleep(delay)
+
+    def _should_retry(self, exc: ProviderError, request: HttpRequest, attempt: int) -> bool:
+        if attempt >= self.retry.max_attempts or not exc.retryable:
+            return False
+        if isinstance(exc, NetworkError) and exc.maybe_sent and not request.idempotent:
+            return False
+        return not (isinstance(exc, RateLimitedError | ServerError) and exc.retry_after is not None
+                    and exc.retry_after > self.retry.max_retry_after)
+
+    def _delay_for(self, exc: ProviderError, attempt: int) -> float:
+        if exc.retry_after is not None:
+            return min(exc.retry_after, self.retry.max_retry_after) + self._rng.uniform(0, 0.25)
+        return self.retry.backoff(attempt, self._rng)
+
+    async def _send_once(self, request: HttpRequest) -> ApiResponse:
+        response = await self._request_following_redirects(request)
+        try:
+            body = await read_capped(response)
+        finally:
+            await response.aclose()
+        decoded = _decode_json(body, response)
+        if response.status_code >= 400:
+            error = self._parse_error(response, None if decoded is _NOT_JSON else decoded)
+            error.retry_after = retry_after_seconds(response.headers)
+            raise error
+        if decoded is _NOT_JSON:
+            raise ProtocolError(
+                f"{self.name} answered with something that is not data (HTTP {response.status_code}, "
+                f"{response.headers.get('content-type', 'no content type')}). The service may be having trouble.",
+                detail=body[:300].decode("utf-8", "replace"),
+            )
+        return ApiResponse(response.status_code, response.headers, decoded)
+
+    async def _request_following_redirects(self, request: HttpRequest) -> httpx.Response:
+        url = self.url_for(request)
+        first_origin = origin_of(url)
+        method = request.method
+        for _ in range(MAX_REDIRECTS + 1):
+            same_origin = origin_of(url) == first_origin
+            headers = dict(request.headers)
+            if request.with_auth and same_origin:
+                headers.update(self._auth)
+            response = await self._stream(method, url, request, headers)
+            if response.status_code not in (301, 302, 303, 307, 308) or "location" not in response.headers:
+                return response
+            await response.aclose()
+            url = urljoin(url, response.headers["location"])
+            if response.status_code == 303:
+                method = "GET"
+        raise ProtocolError(f"{self.name} redirected too many times.")
+
+    async def _stream(
+        self, method: str, url: str, request: HttpRequest, headers: dict[str, str]
+    ) -> httpx.Response:
+        built = self._client.build_request(
+            method,
+            url,
+            params=request.params,
+            json=request.json,
+            data=request.data,
+            files=request.files,
+            content=request.content,
+            headers=headers,
+        )
+        self.requests_sent += 1
+        try:
+            return await self._client.send(built, stream=True)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise NetworkError(
+                f"Could not reach {self.name}. Check your internet connection.", detail=repr(exc)
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise NetworkError(
+                f"{self.name} did not answer in time.", detail=repr(exc), maybe_sent=True
+            ) from exc
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise NetworkError(
+                f"The connection to {self.name} was interrupted.", detail=repr(exc), maybe_sent=True
+            ) from exc
+
+
+_NOT_JSON = object()
+
+
+def _decode_json(body: bytes, response: httpx.Response) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _NOT_JSON
+
+
+async def read_capped(response: httpx.Response, limit: int = MAX_BODY_BYTES) -> bytes:
+    """Read a streamed response body, refusing more than ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise ProtocolError(
+                    f"The answer was larger than {limit // (1024 * 1024)} MB, which no API answer should be; "
+                    "it was not read."
+                )
+            chunks.append(chunk)
+    except httpx.TransportError as exc:
+        raise NetworkError(
+            "The connection was interrupted while reading the answer.", detail=repr(exc), maybe_sent=True
+        ) from exc
+    return b"".join(chunks)
+
+
+def error_message_from(body: Any, *paths: str) -> str:
+    """The first non-empty string found at one of the dotted ``paths`` in a decoded JSON body."""
+    for path in paths:
+        node: Any = body
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, str) and node.strip():
+            return node.strip()
+    return ""

@@ -1,0 +1,119 @@
+"""Builds ready-to-use provider instances from settings, keys and (in sandbox mode) the emulator's endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+import httpx
+
+from core.errors import ConfigError
+from core.http import ApiClient, RetryPolicy, Sleep
+from core.providers import provider_class
+from core.providers.base import Provider
+from core.secrets import KeyStore, env_var
+from core.settings import EXTRA_ENDPOINTS, Settings
+
+SANDBOX_KEY = "sandbox-key"
+USER_AGENT = "Reeldeck/0.1 (+https://github.com/reeldeck)"
+
+
+def make_http_client(timeout: float = 60.0) -> httpx.AsyncClient:
+    """The shared HTTP client: TLS verification on, no automatic redirects (we follow them by hand)."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout, connect=15.0),
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
+        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+    )
+
+
+class ProviderHub:
+    """Owns one HTTP client and one Provider per id, made on first use."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        keys: KeyStore,
+        *,
+        sandbox_endpoints: Mapping[str, str] | None = None,
+        client: httpx.AsyncClient | None = None,
+        sleep: Sleep = asyncio.sleep,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self.keys = keys
+        self.sandbox_endpoints = dict(sandbox_endpoints) if sandbox_endpoints is not None else None
+        self.client = client or make_http_client()
+        self._sleep = sleep
+        self._retry = retry
+        self._providers: dict[str, Provider] = {}
+
+    @property
+    def sandbox(self) -> bool:
+        return self.sandbox_endpoints is not None
+
+    def get(self, provider_id: str) -> Provider:
+        """The provider, or ConfigError saying what is missing (base URL or key)."""
+        if provider_id not in self._providers:
+            self._providers[provider_id] = self._build(provider_id)
+        return self._providers[provider_id]
+
+    def _build(self, provider_id: str) -> Provider:
+        cls = provider_class(provider_id)
+        base_url = self._base_url(provider_id, cls.spec.default_base_url)
+        key = SANDBOX_KEY if self.sandbox else self.keys.get(provider_id)
+        if not key:
+            raise ConfigError(
+                f"No API key for {cls.spec.name}. Store one with `python main.py keys set {provider_id}` "
+                f"(it reads the key from standard input) or set {env_var(provider_id)}. {cls.spec.key_help}"
+            )
+        headers = auth_headers(provider_id, key)
+        holder: dict[str, Provider] = {}
+        api = ApiClient(
+            name=cls.spec.name,
+            base_url=base_url,
+            auth_headers=headers,
+            error_parser=lambda response, body: holder["p"].parse_error(response, body),
+            client=self.client,
+            retry=self._retry,
+            sleep=self._sleep,
+        )
+        provider = cls(api, self._extra_settings(provider_id))
+        holder["p"] = provider
+        return provider
+
+    def _base_url(self, provider_id: str, default: str | None) -> str:
+        env_name = f"REELDECK_{provider_id.upper()}_BASE_URL"
+        if self.sandbox_endpoints is not None:
+            return self.sandbox_endpoints[env_name]
+        url = self.settings.base_url(provider_id, default)
+        if not url:
+            raise ConfigError(
+                f"The {provider_id} provider has no base URL. Set {env_name} (e.g. https://your-gateway.example) "
+                "or enter it in Settings."
+            )
+        return url
+
+    def _extra_settings(self, provider_id: str) -> dict[str, str]:
+        extra: dict[str, str] = {}
+        for env_name, (pid, name, _default) in EXTRA_ENDPOINTS.items():
+            if pid != provider_id:
+                continue
+            if self.sandbox_endpoints is not None:
+                extra[name] = self.sandbox_endpoints[env_name]
+            else:
+                value = self.settings.endpoint(provider_id, name)
+                if value:
+                    extra[name] = value
+        return extra
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def auth_headers(provider_id: str, key: str) -> dict[str, str]:
+    """The auth header each API documents."""
+    if provider_id == "goapi":
+        return {"X-API-Key": key}
+    return {"Authorization": f"Bearer {key}"}

@@ -1,0 +1,333 @@
+"""Declarative descriptions of providers, models, parameters, input slots and modes.
+
+A provider declares its models as data. The GUI builds its forms from it, the CLI validates ``--param`` against it,
+and ``python main.py providers --json`` prints it. Validation here never touches the network or the disk.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from core.errors import InputError
+
+
+class ParamType(StrEnum):
+    """The kinds of value a parameter takes."""
+
+    TEXT = "text"  # free text (prompts)
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    ENUM = "enum"
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One request parameter, named by the API's own field name."""
+
+    name: str
+    type: ParamType
+    label: str
+    help: str
+    default: Any = None
+    required: bool = False
+    choices: tuple[Any, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    #: Where the value sits in the request body, dotted (``extra_body.seed``); empty means ``name``.
+    path: str = ""
+    #: A local option (how to prepare inputs), never sent to the API.
+    local: bool = False
+
+    @property
+    def body_path(self) -> str:
+        return self.path or self.name
+
+    def coerce(self, value: Any) -> Any:
+        """Turn a raw value (a CLI string or a widget's value) into the declared type, or raise InputError."""
+        if isinstance(value, str) and self.type not in (ParamType.TEXT, ParamType.STRING):
+            value = value.strip()
+        checker = _COERCERS[self.type]
+        result = checker(self, value)
+        self._check_limits(result)
+        return result
+
+    def _check_limits(self, value: Any) -> None:
+        if self.type in (ParamType.INTEGER, ParamType.NUMBER):
+            if self.minimum is not None and value < self.minimum:
+                raise InputError(f"{self.name} must be at least {_num(self.minimum)} (got {_num(value)}).")
+            if self.maximum is not None and value > self.maximum:
+                raise InputError(f"{self.name} must be at most {_num(self.maximum)} (got {_num(value)}).")
+        if self.type in (ParamType.TEXT, ParamType.STRING):
+            if self.max_length is not None and len(value) > self.max_length:
+                raise InputError(
+                    f"{self.name} is {len(value)} characters long; the limit is {self.max_length}."
+                )
+            if self.min_length is not None and len(value) < self.min_length:
+                raise InputError(f"{self.name} needs at least {self.min_length} character(s).")
+
+    def describe(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["choices"] = list(self.choices)
+        data["path"] = self.body_path
+        return data
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _coerce_text(param: Param, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InputError(f"{param.name} must be text.")
+    bad = [ch for ch in value if ord(ch) < 32 and ch not in "\n\t"]
+    if bad:
+        raise InputError(f"{param.name} contains control characters (such as {bad[0]!r}); remove them.")
+    return value
+
+
+def _coerce_int(param: Param, value: Any) -> int:
+    if isinstance(value, bool):
+        raise InputError(f"{param.name} must be a whole number, not true/false.")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value, 10)
+        except ValueError:
+            pass
+    raise InputError(f"{param.name} must be a whole number (got {value!r}).")
+
+
+def _coerce_number(param: Param, value: Any) -> float:
+    if isinstance(value, bool):
+        raise InputError(f"{param.name} must be a number.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{param.name} must be a number (got {value!r}).") from None
+    if not math.isfinite(number):
+        raise InputError(f"{param.name} must be a finite number.")
+    return number
+
+
+def _coerce_bool(param: Param, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+        return value.lower() in _TRUE
+    raise InputError(f"{param.name} must be true or false (got {value!r}).")
+
+
+def _coerce_enum(param: Param, value: Any) -> Any:
+    for choice in param.choices:
+        if value == choice or str(value) == str(choice):
+            return choice
+    allowed = ", ".join(str(c) for c in param.choices)
+    raise InputError(f"{param.name} must be one of {allowed} (got {value!r}).")
+
+
+_COERCERS = {
+    ParamType.TEXT: _coerce_text,
+    ParamType.STRING: _coerce_text,
+    ParamType.INTEGER: _coerce_int,
+    ParamType.NUMBER: _coerce_number,
+    ParamType.BOOLEAN: _coerce_bool,
+    ParamType.ENUM: _coerce_enum,
+}
+
+
+class SlotKind(StrEnum):
+    """What a slot holds."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A ready-made value for a slot (e.g. Novita's demo motion videos)."""
+
+    name: str
+    value: str
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """An input slot: a local file or URL the user provides (``--image``, ``--last-image``, ...)."""
+
+    name: str  # image | last_image | ref_image | motion_video
+    kind: SlotKind
+    label: str
+    help: str
+    field: str  # the API's field, dotted
+    max_count: int = 1
+    presets: tuple[Preset, ...] = ()
+
+    def describe(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["presets"] = [asdict(p) for p in self.presets]
+        return data
+
+
+@dataclass(frozen=True)
+class Mode:
+    """A way of using a model, picked from which inputs are filled (text, image, first-last, reference)."""
+
+    name: str
+    label: str
+    requires: tuple[str, ...] = ()  # slot or parameter names that must be filled
+    forbids: tuple[str, ...] = ()  # slot names that must be empty
+
+    def matches(self, filled: set[str]) -> bool:
+        return all(r in filled for r in self.requires) and not any(f in filled for f in self.forbids)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of a provider: its parameters, slots and modes."""
+
+    id: str
+    label: str
+    params: tuple[Param, ...]
+    slots: tuple[Slot, ...] = ()
+    modes: tuple[Mode, ...] = ()
+    help: str = ""
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    def slot(self, name: str) -> Slot | None:
+        return next((s for s in self.slots if s.name == name), None)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "help": self.help,
+            "params": [p.describe() for p in self.params],
+            "slots": [s.describe() for s in self.slots],
+            "modes": [asdict(m) for m in self.modes],
+        }
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """A provider: identity, where its API lives, how to authenticate, and its models."""
+
+    id: str
+    name: str
+    models: tuple[ModelSpec, ...]
+    default_base_url: str | None
+    key_help: str
+    docs: str = ""
+    extra_endpoints: dict[str, str] = field(default_factory=dict)  # setting name -> default URL
+
+    def model(self, model_id: str) -> ModelSpec:
+        for model in self.models:
+            if model.id == model_id:
+                return model
+        known = ", ".join(m.id for m in self.models)
+        raise InputError(f"{self.name} has no model {model_id!r}. Known models: {known}.")
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "default_base_url": self.default_base_url,
+            "key_help": self.key_help,
+            "docs": self.docs,
+            "models": [m.describe() for m in self.models],
+        }
+
+
+@dataclass(frozen=True)
+class ValidatedInput:
+    """The outcome of validation: typed parameter values, inputs per slot and the mode."""
+
+    params: dict[str, Any]
+    inputs: dict[str, list[str]]
+    mode: str
+
+
+def validate(
+    model: ModelSpec, raw_params: dict[str, Any], inputs: dict[str, list[str]]
+) -> ValidatedInput:
+    """Check parameters and inputs against a model; collect every problem into one InputError."""
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for name, raw in raw_params.items():
+        param = model.param(name)
+        if param is None:
+            known = ", ".join(p.name for p in model.params)
+            problems.append(f"{model.id} has no parameter {name!r}. Known parameters: {known}.")
+            continue
+        try:
+            values[name] = param.coerce(raw)
+        except InputError as exc:
+            problems.append(exc.message)
+    for param in model.params:
+        if name_missing(param, values) and param.required:
+            problems.append(f"{param.name} is required for {model.id}.")
+    clean_inputs = {k: list(v) for k, v in inputs.items() if v}
+    problems += _check_slots(model, clean_inputs)
+    mode = _pick_mode(model, values, clean_inputs, problems)
+    if problems:
+        raise InputError(" ".join(problems))
+    return ValidatedInput(values, clean_inputs, mode)
+
+
+def name_missing(param: Param, values: dict[str, Any]) -> bool:
+    value = values.get(param.name)
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _check_slots(model: ModelSpec, inputs: dict[str, list[str]]) -> list[str]:
+    problems = []
+    for name, items in inputs.items():
+        slot = model.slot(name)
+        if slot is None:
+            flag = "--" + name.replace("_", "-")
+            problems.append(f"{model.id} takes no {flag} input.")
+        elif len(items) > slot.max_count:
+            problems.append(f"{slot.label}: at most {slot.max_count} allowed (got {len(items)}).")
+    return problems
+
+
+def _pick_mode(
+    model: ModelSpec, values: dict[str, Any], inputs: dict[str, list[str]], problems: list[str]
+) -> str:
+    if not model.modes:
+        return "default"
+    filled = {k for k, v in values.items() if not (isinstance(v, str) and not v.strip())} | set(inputs)
+    for mode in model.modes:
+        if mode.matches(filled):
+            return mode.name
+    problems.append(_explain_no_mode(model, filled))
+    return ""
+
+
+def _explain_no_mode(model: ModelSpec, filled: set[str]) -> str:
+    options = []
+    for mode in model.modes:
+        need = " + ".join(_flag(r) for r in mode.requires) or "nothing else"
+        extra = f" (without {', '.join(_flag(f) for f in mode.forbids)})" if mode.forbids else ""
+        options.append(f"{mode.label}: {need}{extra}")
+    return f"These inputs don't form a valid request for {model.id}. Valid combinations: " + "; ".join(options) + "."
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")

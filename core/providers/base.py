@@ -1,0 +1,198 @@
+"""What every provider implements, and the pieces they share.
+
+A provider turns a job into ``HttpRequest``s (pure, no I/O) and turns answers into ``RemoteStatus``. The engine
+does the sending through the provider's ``ApiClient``. Inputs are prepared (uploads, data URIs, files) by
+``prepare_inputs``, whose result is stored with the job so nothing is uploaded twice.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import httpx
+
+from core.errors import (
+    AuthError,
+    BadRequestError,
+    ModerationError,
+    NoCreditsError,
+    NotFoundError,
+    ProtocolError,
+    ProviderError,
+    RateLimitedError,
+    ServerError,
+)
+from core.http import ApiClient, HttpRequest
+from core.imaging import ImageRules
+from core.params import ProviderSpec
+
+
+class Phase(StrEnum):
+    """Where a remote task is, whatever the provider calls it."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    UNKNOWN = "unknown"
+
+
+@dataclass
+class RemoteStatus:
+    """One poll's answer, normalised."""
+
+    phase: Phase
+    raw: str
+    progress: float | None = None  # 0..100
+    eta: float | None = None  # seconds left, when the API says
+    video_url: str | None = None
+    error: str | None = None
+    poll_after: float | None = None  # the server's suggested interval, seconds
+
+
+@dataclass(frozen=True)
+class DownloadSource:
+    """Where to fetch the finished video, and whether the provider key goes with it (same API origin only)."""
+
+    url: str
+    with_auth: bool = False
+
+
+@dataclass
+class JobInput:
+    """What a provider needs to know about a job to build its requests."""
+
+    id: str
+    model: str
+    params: dict[str, Any]
+    inputs: dict[str, list[str]]  # slot -> local paths (prepared copies) or URLs or preset names
+    prepared: dict[str, Any] = field(default_factory=dict)  # results of prepare_inputs (asset ids, URLs)
+    created_at: float = 0.0
+    submitted_at: float | None = None
+
+
+def classify_status(raw: str, pending: set[str], running: set[str], succeeded: set[str],
+                    failed: set[str], canceled: frozenset[str] = frozenset()) -> Phase:
+    """Map a provider's status string to a Phase, case-insensitively. Unknown strings are UNKNOWN."""
+    value = (raw or "").strip().lower()
+    for names, phase in ((pending, Phase.PENDING), (running, Phase.RUNNING), (succeeded, Phase.SUCCEEDED),
+                         (failed, Phase.FAILED), (canceled, Phase.CANCELED)):
+        if value in {n.lower() for n in names}:
+            return phase
+    return Phase.UNKNOWN
+
+
+_MODERATION_WORDS = ("moderation", "safety", "content policy", "sensitive", "nsfw", "inappropriate")
+
+
+def http_error(provider: ProviderSpec, status: int, message: str, code: str = "") -> ProviderError:
+    """A typed error with a plain-language message for an HTTP error answer."""
+    name = provider.name
+    said = f" {name} said: {message}" if message else ""
+    lowered = f"{message} {code}".lower()
+    if any(word in lowered for word in _MODERATION_WORDS):
+        return ModerationError(
+            f"{name} rejected the prompt or an input under its content rules. Change the prompt or image and "
+            f"try again.{said}", status_code=status)
+    if status == 401:
+        return AuthError(
+            f"{name} did not accept the API key. Set a valid key with `python main.py keys set {provider.id}` "
+            f"or the REELDECK_{provider.id.upper()}_API_KEY environment variable.{said}", status_code=status)
+    if status in (402, 403) and any(w in lowered for w in ("credit", "balance", "quota", "plan", "insufficient")):
+        return NoCreditsError(
+            f"Your {name} account has no credits left or its plan does not allow this. Top up or upgrade on "
+            f"{name}'s website.{said}", status_code=status)
+    if status == 403:
+        return AuthError(
+            f"{name} refused access with this key (HTTP 403). Check the key's permissions.{said}",
+            status_code=status)
+    if status == 404:
+        return NotFoundError(f"{name} does not know this task (HTTP 404).{said}", status_code=status)
+    if status == 429:
+        return RateLimitedError(f"{name} is rate limiting requests.{said}", status_code=status)
+    if status in (408, 409) or status >= 500:
+        return ServerError(f"{name} had a problem on its side (HTTP {status}).{said}", status_code=status)
+    if 400 <= status < 500:
+        return BadRequestError(f"{name} rejected the request as invalid.{said}", status_code=status)
+    return ProtocolError(f"{name} answered with an unexpected HTTP {status}.{said}", status_code=status)
+
+
+class Provider(ABC):
+    """One provider API. Subclasses declare ``spec`` and build/parse requests."""
+
+    spec: ProviderSpec
+    #: Polling bounds in seconds when the API gives no hint.
+    default_poll_interval: float = 10.0
+    #: True when ``find_created`` can look a task up (a list endpoint): unknown creates can be reconciled.
+    can_reconcile: bool = False
+    #: True when the API documents a cancel endpoint.
+    can_cancel: bool = False
+
+    def __init__(self, api: ApiClient, settings: dict[str, str] | None = None) -> None:
+        self.api = api
+        self.settings = settings or {}
+
+    @classmethod
+    def image_rules(cls, params: dict[str, Any], slot: str) -> ImageRules:
+        """What the API accepts for an image slot, given the job's parameters."""
+        return ImageRules()
+
+    def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
+        """Turn an error answer into a typed error. Subclasses read their own error shape."""
+        return http_error(self.spec, response.status_code, self.error_text(body), self.error_code(body))
+
+    def error_text(self, body: Any) -> str:
+        return ""
+
+    def error_code(self, body: Any) -> str:
+        return ""
+
+    async def prepare_inputs(self, job: JobInput) -> dict[str, Any]:
+        """Upload or encode local inputs; the result is stored with the job. Default: nothing to do."""
+        return {}
+
+    @abstractmethod
+    def build_create(self, job: JobInput) -> HttpRequest:
+        """The create request for a job (pure)."""
+
+    @abstractmethod
+    def parse_create(self, body: Any) -> str:
+        """The remote id from the create answer."""
+
+    @abstractmethod
+    def build_poll(self, remote_id: str) -> HttpRequest:
+        """The status request for a remote task (pure)."""
+
+    @abstractmethod
+    def parse_poll(self, body: Any, headers: httpx.Headers) -> RemoteStatus:
+        """Normalise a status answer."""
+
+    def build_cancel(self, remote_id: str) -> HttpRequest | None:
+        """The cancel request, or None when the API has none."""
+        return None
+
+    @abstractmethod
+    def download_source(self, remote_id: str, status: RemoteStatus) -> DownloadSource:
+        """Where to download the finished video from."""
+
+    async def find_created(self, job: JobInput, exclude: set[str]) -> str | None:
+        """After an unknown-outcome create, the remote id of the task it created, or None if none exists.
+
+        ``exclude`` holds remote ids other jobs already own. Only called when ``can_reconcile`` is True.
+        """
+        return None
+
+
+def require(body: Any, path: str, provider: ProviderSpec) -> Any:
+    """A value at a dotted path of a JSON answer, or a ProtocolError that says what was missing."""
+    node = body
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ProtocolError(f"{provider.name} sent an answer without '{path}'; it could not be understood.",
+                                detail=str(body)[:300])
+        node = node[part]
+    return node

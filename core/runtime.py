@@ -1,0 +1,82 @@
+"""Assembles a working core — data dir, store, keys, settings, providers, engine and (optionally) the sandbox.
+
+The CLI and the GUI both build one ``Runtime`` and drive the same engine on their event loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.engine import Engine, EngineConfig
+from core.hub import ProviderHub
+from core.logs import REDACTOR, setup_logging
+from core.paths import DataDir
+from core.providers import PROVIDER_IDS
+from core.secrets import KeyStore
+from core.settings import Settings
+from core.store import JobStore
+
+SANDBOX_POLL_INTERVAL = 1.0
+
+
+@dataclass
+class Runtime:
+    """Everything a front end needs, started and stopped together."""
+
+    data: DataDir
+    sandbox_mode: bool = False
+    keys: KeyStore = field(default_factory=KeyStore)
+    sandbox_options: dict[str, Any] = field(default_factory=dict)
+    engine_config: EngineConfig | None = None
+
+    def __post_init__(self) -> None:
+        self.sandbox: Any = None
+        self.store: JobStore | None = None
+        self.hub: ProviderHub | None = None
+        self.engine: Engine | None = None
+
+    async def start(self) -> Engine:
+        """Open the store, start the sandbox when asked, and build the engine."""
+        self.data.ensure()
+        setup_logging(self.data.logs)
+        settings = Settings.load(self.data.settings_file)
+        endpoints = await self._start_sandbox() if self.sandbox_mode else None
+        for provider_id in PROVIDER_IDS:
+            self.remember_secret(provider_id)
+        self.store = JobStore(self.data.database)
+        self.hub = ProviderHub(settings, self.keys, sandbox_endpoints=endpoints)
+        config = self.engine_config or EngineConfig()
+        if self.sandbox_mode and config.poll_interval is None:
+            config.poll_interval = SANDBOX_POLL_INTERVAL
+        self.engine = Engine(self.store, self.hub, library_dir=self._library(settings),
+                             inputs_dir=self.data.inputs, config=config)
+        return self.engine
+
+    def _library(self, settings: Settings) -> Path:
+        folder = settings.data.get("download_dir")
+        return Path(folder).expanduser() if folder else self.data.library
+
+    async def _start_sandbox(self) -> dict[str, str]:
+        from core.sandbox import Sandbox
+
+        self.sandbox = Sandbox(self.data.sandbox, **self.sandbox_options)
+        await self.sandbox.start()
+        return dict(self.sandbox.endpoints())
+
+    def remember_secret(self, provider_id: str) -> None:
+        key = self.keys.get(provider_id)
+        if key:
+            REDACTOR.add(key)
+
+    async def close(self) -> None:
+        """Stop work (unfinished jobs resume next time), close HTTP, the store and the sandbox."""
+        if self.engine is not None:
+            await self.engine.close()
+        if self.hub is not None:
+            await self.hub.close()
+        if self.sandbox is not None:
+            await self.sandbox.stop()
+        if self.store is not None:
+            self.store.close()

@@ -1,0 +1,95 @@
+"""Per-provider configuration: base URLs (environment, then settings file, then the documented default).
+
+``REELDECK_<ID>_BASE_URL`` is scheme + host[:port][/prefix]; the provider appends the documented path. Plain
+``http://`` is accepted only for loopback hosts.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from core.errors import ConfigError
+
+#: Extra endpoint settings: env var -> (provider, setting name, default).
+EXTRA_ENDPOINTS: dict[str, tuple[str, str, str]] = {
+    "REELDECK_GOAPI_UPLOAD_URL": ("goapi", "upload_url", "https://upload.theapi.app/api/ephemeral_resource"),
+    "REELDECK_NOVITA_ASSETS_URL": ("novita", "assets_url", "https://assets.novitai.com"),
+}
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, what: str) -> str:
+    """Validate a base URL: https anywhere, http only to loopback. Returns it without a trailing slash."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{what} must be a URL like https://host[:port][/prefix] (got {url!r}).")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(f"{what} uses plain http:// to {parts.hostname}; only https is allowed except on "
+                          "this machine (localhost).")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{what} must not have a query or fragment (got {url!r}).")
+    return url.strip().rstrip("/")
+
+
+@dataclass
+class Settings:
+    """User settings from settings.json, overridden by the environment."""
+
+    path: Path | None = None
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path, environ: Mapping[str, str] | None = None) -> Settings:
+        data: dict[str, Any] = {}
+        if path.exists():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ConfigError(f"The settings file {path} cannot be read ({exc}); fix or delete it.") from None
+        return cls(path, os.environ if environ is None else environ, data if isinstance(data, dict) else {})
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=2, sort_keys=True), encoding="utf-8")
+        tmp.replace(self.path)
+
+    def base_url(self, provider_id: str, default: str | None) -> str | None:
+        env_name = f"REELDECK_{provider_id.upper()}_BASE_URL"
+        value = self.environ.get(env_name) or self.data.get("base_urls", {}).get(provider_id) or default
+        return check_url(value, env_name) if value else None
+
+    def endpoint(self, provider_id: str, name: str) -> str | None:
+        for env_name, (pid, setting, default) in EXTRA_ENDPOINTS.items():
+            if pid == provider_id and setting == name:
+                value = self.environ.get(env_name) or self.data.get("endpoints", {}).get(env_name) or default
+                return check_url(value, env_name)
+        return None
+
+    def concurrency(self, provider_id: str) -> int:
+        value = self.data.get("concurrency", {}).get(provider_id, 4)
+        return max(1, int(value))
+
+    def set_base_url(self, provider_id: str, url: str | None) -> None:
+        urls = self.data.setdefault("base_urls", {})
+        if url:
+            urls[provider_id] = check_url(url, f"The {provider_id} base URL")
+        else:
+            urls.pop(provider_id, None)

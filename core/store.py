@@ -1,0 +1,216 @@
+"""The job store: one SQLite file in the data dir (WAL, migrations numbered by ``PRAGMA user_version``).
+
+A job is written before it is submitted, and its remote id the moment the provider returns it. Keys are never
+stored. Several processes may share the file: a lease (owner + expiry) makes sure only one works a job.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from core.errors import StoreError
+from core.jobs import TERMINAL, Job, JobState
+
+MIGRATIONS: list[str] = [
+    # 1: jobs
+    """
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        mode TEXT NOT NULL DEFAULT 'default',
+        params TEXT NOT NULL,
+        inputs TEXT NOT NULL,
+        prepared TEXT NOT NULL DEFAULT '{}',
+        input_notes TEXT NOT NULL DEFAULT '{}',
+        state TEXT NOT NULL,
+        remote_id TEXT,
+        remote_status TEXT,
+        progress REAL,
+        eta REAL,
+        video_path TEXT,
+        error TEXT,
+        needs_decision INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        submitted_at REAL,
+        finished_at REAL,
+        polls INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_until REAL
+    );
+    CREATE INDEX jobs_state ON jobs(state);
+    CREATE INDEX jobs_remote ON jobs(provider, remote_id);
+    """,
+]
+
+_JSON_FIELDS = ("params", "inputs", "prepared", "input_notes")
+_COLUMNS = (
+    "id", "provider", "model", "mode", "params", "inputs", "prepared", "input_notes", "state", "remote_id",
+    "remote_status", "progress", "eta", "video_path", "error", "needs_decision", "created_at", "updated_at",
+    "submitted_at", "finished_at", "polls", "attempts",
+)
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class JobStore:
+    """Typed access to the jobs table. One instance per process; pass it in, don't import a global."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self._clock = clock
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"The job database {path} cannot be opened: {exc}.") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _statements(script):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
+                self._db.execute("COMMIT")
+            except Exception:
+                self._db.execute("ROLLBACK")
+                raise
+
+    # --- writing -------------------------------------------------------------------------------------------
+
+    def add(self, job: Job) -> Job:
+        """Write a new job (state pending) and return it with its timestamps."""
+        now = self._clock()
+        job.created_at = job.created_at or now
+        job.updated_at = now
+        row = _to_row(job)
+        marks = ", ".join("?" for _ in _COLUMNS)
+        self._db.execute(f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({marks})", [row[c] for c in _COLUMNS])
+        return job
+
+    def update(self, job_id: str, **changes: Any) -> Job:
+        """Change some fields of a job and return it as stored."""
+        changes["updated_at"] = self._clock()
+        for key in _JSON_FIELDS:
+            if key in changes:
+                changes[key] = json.dumps(changes[key])
+        if "state" in changes:
+            changes["state"] = str(changes["state"])
+        if "needs_decision" in changes:
+            changes["needs_decision"] = int(bool(changes["needs_decision"]))
+        unknown = set(changes) - set(_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown job fields: {sorted(unknown)}")
+        assignments = ", ".join(f"{k} = ?" for k in changes)
+        cursor = self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*changes.values(), job_id])
+        if cursor.rowcount != 1:
+            raise StoreError(f"No job {job_id}.")
+        return self.get(job_id)
+
+    def delete(self, job_id: str) -> None:
+        self._db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+
+    # --- leases --------------------------------------------------------------------------------------------
+
+    def claim(self, job_id: str, owner: str, ttl: float) -> bool:
+        """Take (or renew) the lease on a job; False when another live owner holds it."""
+        now = self._clock()
+        cursor = self._db.execute(
+            "UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE id = ? AND "
+            "(lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)",
+            (owner, now + ttl, job_id, owner, now),
+        )
+        return cursor.rowcount == 1
+
+    def release(self, job_id: str, owner: str) -> None:
+        self._db.execute(
+            "UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
+            (job_id, owner),
+        )
+
+    def lease_owner(self, job_id: str) -> str | None:
+        row = self._db.execute(
+            "SELECT lease_owner, lease_until FROM jobs WHERE id = ?", (job_id,)
+        ).fetchone()
+        if row is None or row["lease_owner"] is None or (row["lease_until"] or 0) < self._clock():
+            return None
+        return str(row["lease_owner"])
+
+    # --- reading -------------------------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> Job:
+        row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"No job {job_id!r}. `python main.py jobs` lists the jobs.")
+        return _from_row(row)
+
+    def find(self, job_id: str) -> Job | None:
+        row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return _from_row(row) if row else None
+
+    def all(self) -> list[Job]:
+        rows = self._db.execute("SELECT * FROM jobs ORDER BY created_at, rowid").fetchall()
+        return [_from_row(r) for r in rows]
+
+    def unfinished(self) -> list[Job]:
+        marks = ", ".join("?" for _ in TERMINAL)
+        rows = self._db.execute(
+            f"SELECT * FROM jobs WHERE state NOT IN ({marks}) ORDER BY created_at, rowid",
+            [str(s) for s in TERMINAL],
+        ).fetchall()
+        return [_from_row(r) for r in rows]
+
+    def remote_ids(self, provider: str) -> set[str]:
+        rows = self._db.execute(
+            "SELECT remote_id FROM jobs WHERE provider = ? AND remote_id IS NOT NULL", (provider,)
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def by_ids(self, ids: Iterable[str]) -> list[Job]:
+        return [self.get(i) for i in ids]
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _to_row(job: Job) -> dict[str, Any]:
+    row: dict[str, Any] = {c: getattr(job, c) for c in _COLUMNS}
+    for key in _JSON_FIELDS:
+        row[key] = json.dumps(row[key])
+    row["state"] = str(job.state)
+    row["needs_decision"] = int(job.needs_decision)
+    return row
+
+
+def _from_row(row: sqlite3.Row) -> Job:
+    data = {c: row[c] for c in _COLUMNS}
+    for key in _JSON_FIELDS:
+        data[key] = json.loads(data[key])
+    data["state"] = JobState(data["state"])
+    data["needs_decision"] = bool(data["needs_decision"])
+    return Job(**data)

@@ -1,0 +1,147 @@
+"""Turning what a person asked for into a stored, ready-to-send job.
+
+Validation and image preparation happen here, before anything is written or sent: bad input raises InputError
+and changes nothing. Prepared inputs are copied into the data dir, so a job can be resubmitted or resumed even if
+the original files move. Synchronous and CPU-bound: call it from a thread.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from core.errors import InputError
+from core.imaging import ImageRules, prepare_image
+from core.jobs import Job
+from core.media import has_mp4_signature
+from core.params import SlotKind, validate
+from core.providers import provider_class
+from core.store import new_job_id
+
+MAX_VIDEO_INPUT_BYTES = 200 * 1024 * 1024
+
+
+@dataclass
+class JobRequest:
+    """What the user asked for: provider, model, parameter values and inputs per slot."""
+
+    provider: str
+    model: str
+    params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, list[str]] = field(default_factory=dict)
+
+
+def is_url(value: str) -> bool:
+    return urlsplit(value).scheme.lower() in ("http", "https") and bool(urlsplit(value).netloc)
+
+
+def build_job(request: JobRequest, inputs_dir: Path) -> Job:
+    """Validate and prepare a request into a new pending Job (not yet stored). Raises InputError."""
+    cls = provider_class(request.provider)
+    model = cls.spec.model(request.model)
+    checked = validate(model, request.params, request.inputs)
+    params = _with_defaults(model.params, checked.params)
+    job_id = new_job_id()
+    staging = Path(tempfile.mkdtemp(prefix=f"reeldeck-{job_id}-"))
+    try:
+        inputs, notes = _prepare_inputs(cls, model.slots, params, checked.inputs, staging)
+        final_dir = inputs_dir / job_id
+        final_inputs = _move_prepared(inputs, staging, final_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    sendable = {k: v for k, v in params.items() if not _is_local(model.params, k)}
+    local = {k: v for k, v in params.items() if _is_local(model.params, k)}
+    return Job(
+        id=job_id,
+        provider=request.provider,
+        model=request.model,
+        params=sendable | local,
+        inputs=final_inputs,
+        mode=checked.mode,
+        input_notes=notes,
+    )
+
+
+def _is_local(params: tuple[Any, ...], name: str) -> bool:
+    return any(p.name == name and p.local for p in params)
+
+
+def _with_defaults(declared: tuple[Any, ...], values: dict[str, Any]) -> dict[str, Any]:
+    result = dict(values)
+    for param in declared:
+        if param.name not in result and param.default is not None:
+            result[param.name] = param.default
+    return result
+
+
+def _prepare_inputs(
+    cls: Any, slots: tuple[Any, ...], params: dict[str, Any], inputs: dict[str, list[str]], staging: Path
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    prepared: dict[str, list[str]] = {}
+    notes: dict[str, list[str]] = {}
+    for slot in slots:
+        for index, value in enumerate(inputs.get(slot.name, [])):
+            item, note = _prepare_one(cls, slot, params, value, index, staging)
+            prepared.setdefault(slot.name, []).append(item)
+            notes.setdefault(slot.name, []).append(note)
+    return prepared, notes
+
+
+def _prepare_one(
+    cls: Any, slot: Any, params: dict[str, Any], value: str, index: int, staging: Path
+) -> tuple[str, str]:
+    value = value.strip()
+    preset = next((p for p in slot.presets if value in (p.name, p.value)), None)
+    if preset is not None:
+        return f"preset:{preset.value}", f"preset {preset.name}"
+    if is_url(value):
+        return value, "URL passed through"
+    if "://" in value:
+        raise InputError(f"{slot.label}: only http(s) URLs or local files are accepted (got {value!r}).")
+    path = Path(value).expanduser()
+    if not path.exists():
+        raise InputError(f"{slot.label}: no such file: {value}")
+    if slot.kind == SlotKind.VIDEO:
+        return _stage_video(path, slot.label, staging, index), "video file"
+    rules: ImageRules = cls.image_rules(params, slot.name)
+    image = prepare_image(path, rules)
+    target = staging / f"{slot.name}-{index}{image.extension}"
+    target.write_bytes(image.data)
+    note = ", ".join(image.changes) if image.changes else "sent as is"
+    return str(target), f"{image.width}×{image.height}: {note}"
+
+
+def _stage_video(path: Path, label: str, staging: Path, index: int) -> str:
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError as exc:
+        raise InputError(f"{label}: cannot read {path.name} ({exc.strerror or exc}).") from None
+    if size == 0:
+        raise InputError(f"{label}: {path.name} is empty.")
+    if size > MAX_VIDEO_INPUT_BYTES:
+        raise InputError(f"{label}: {path.name} is over 200 MB.")
+    if not has_mp4_signature(head):
+        raise InputError(f"{label}: {path.name} is not an MP4 video.")
+    target = staging / f"motion-{index}.mp4"
+    shutil.copyfile(path, target)
+    return str(target)
+
+
+def _move_prepared(inputs: dict[str, list[str]], staging: Path, final_dir: Path) -> dict[str, list[str]]:
+    moved: dict[str, list[str]] = {}
+    for slot, items in inputs.items():
+        for item in items:
+            path = Path(item)
+            if path.parent == staging:
+                final_dir.mkdir(parents=True, exist_ok=True)
+                target = final_dir / path.name
+                shutil.move(str(path), target)
+                item = str(target)
+            moved.setdefault(slot, []).append(item)
+    return moved

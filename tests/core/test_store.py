@@ -1,0 +1,88 @@
+"""The job store: real SQLite files, migrations, leases, several connections at once."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from core.errors import StoreError
+from core.jobs import Job, JobState
+from core.store import MIGRATIONS, JobStore
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _job(job_id: str = "abc") -> Job:
+    return Job(id=job_id, provider="aihubmix", model="sora-2", params={"prompt": "fox"}, inputs={})
+
+
+def test_add_update_and_reload_from_disk(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite"
+    store = JobStore(path)
+    store.add(_job())
+    store.update("abc", state=JobState.RUNNING, remote_id="video_1", progress=40.0)
+    store.close()
+    again = JobStore(path)
+    job = again.get("abc")
+    assert (job.state, job.remote_id, job.progress, job.params) == (JobState.RUNNING, "video_1", 40.0, {"prompt": "fox"})
+    assert again.schema_version == len(MIGRATIONS)
+    assert [j.id for j in again.unfinished()] == ["abc"]
+    again.update("abc", state=JobState.COMPLETED)
+    assert again.unfinished() == []
+
+
+def test_wal_mode_and_user_version(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite"
+    JobStore(path).close()
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_unknown_job_is_a_clear_error(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite")
+    with pytest.raises(StoreError, match="No job 'nope'"):
+        store.get("nope")
+
+
+def test_lease_excludes_other_owners_until_it_expires(tmp_path: Path) -> None:
+    clock = FakeClock()
+    path = tmp_path / "jobs.sqlite"
+    gui, cli = JobStore(path, clock=clock), JobStore(path, clock=clock)
+    gui.add(_job())
+    assert gui.claim("abc", "gui", ttl=60)
+    assert not cli.claim("abc", "cli", ttl=60)
+    assert cli.lease_owner("abc") == "gui"
+    clock.now += 61
+    assert cli.lease_owner("abc") is None
+    assert cli.claim("abc", "cli", ttl=60)
+    assert not gui.claim("abc", "gui", ttl=60)
+    cli.release("abc", "cli")
+    assert gui.claim("abc", "gui", ttl=60)
+
+
+def test_json_output_has_the_contract_fields(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite")
+    data = store.add(_job()).to_json()
+    for key in ("id", "provider", "model", "state", "remote_id", "remote_status", "video_path", "error",
+                "created_at", "updated_at"):
+        assert key in data
+    assert data["state"] == "pending"
+    assert data["created_at"].endswith("Z")
+
+
+def test_remote_ids_per_provider(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite")
+    store.add(_job("a"))
+    store.add(_job("b"))
+    store.update("a", remote_id="video_1")
+    assert store.remote_ids("aihubmix") == {"video_1"}
+    assert store.remote_ids("goapi") == set()
