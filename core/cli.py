@@ -119,6 +119,8 @@ async def _with_runtime(handler: Any, args: argparse.Namespace, data: DataDir, o
     needs_sandbox = args.sandbox and args.command in ("submit", "wait", "cancel")
     runtime = Runtime(data, sandbox_mode=needs_sandbox)
     await runtime.start()
+    for notice in runtime.notices:
+        print(f"warning: {notice}", file=err)
     try:
         return int(await handler(runtime, args, out, err))
     finally:

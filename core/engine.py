@@ -11,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +31,7 @@ from core.hub import ProviderHub
 from core.jobs import Job, JobState
 from core.polling import PollPolicy, next_delay
 from core.providers.base import JobInput, Phase, Provider, RemoteStatus
-from core.store import JobStore
+from core.store import JobStore, make_owner
 from core.submission import JobRequest, build_job
 
 log = logging.getLogger(__name__)
@@ -49,7 +47,7 @@ class EngineConfig:
     poll: PollPolicy = field(default_factory=PollPolicy)
     #: When set, replaces every provider's default poll interval (sandbox mode).
     poll_interval: float | None = None
-    lease_ttl: float = 60.0
+    lease_ttl: float = 30.0
     #: How long an unrecognised status is treated as pending before the job fails.
     unknown_status_limit: float = 1800.0
     #: How long polling may keep failing (network, outage) before the job fails.
@@ -79,7 +77,7 @@ class Engine:
         self.config = config or EngineConfig()
         self._clock = clock
         self._sleep = sleep
-        self.owner = owner or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.owner = owner or make_owner()
         self._listeners: list[Listener] = []
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}

@@ -136,6 +136,11 @@ class ApiClient:
         self.requests_sent = 0
 
     @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The shared httpx client, for fetching user-given URLs (callers send no auth with it)."""
+        return self._client
+
+    @property
     def secrets(self) -> list[str]:
         """Header values that must never be logged or shown."""
         return [v for v in self._auth.values() if v]

@@ -6,6 +6,7 @@ Every refusal is an ``InputError`` with a message a person can act on.
 
 from __future__ import annotations
 
+import base64
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +32,45 @@ class ImageRules:
     aspect_max: float | None = None
     aspect_exclusive: bool = False
     max_bytes: int | None = None
+    #: A limit on the base64 text of the image (APIs that take data URIs or base64 fields), in characters.
+    max_base64_chars: int | None = None
     formats: tuple[str, ...] = ("PNG", "JPEG")
     fit: str = "pad"  # pad | crop | scale
+
+    @property
+    def byte_limit(self) -> int | None:
+        """The largest encoded file allowed, combining ``max_bytes`` and ``max_base64_chars``."""
+        limits = [self.max_bytes] if self.max_bytes else []
+        if self.max_base64_chars:
+            # base64 of n bytes is 4 * ceil(n / 3) characters; keep it strictly below the limit.
+            limits.append(3 * ((self.max_base64_chars - 1) // 4))
+        return min(limits) if limits else None
+
+    def problem(self, width: int, height: int, fmt: str, size: int) -> str | None:
+        """The first rule an encoded image breaks, in plain words, or None when it is within every rule."""
+        if fmt not in self.formats:
+            return f"format {fmt} is not accepted (use {', '.join(self.formats)})"
+        if self.exact_size is not None and (width, height) != self.exact_size:
+            return f"it must be exactly {self.exact_size[0]}×{self.exact_size[1]} pixels"
+        short = min(width, height)
+        if self.min_short_side is not None:
+            too_small = short <= self.min_short_side if self.short_side_exclusive else short < self.min_short_side
+            if too_small:
+                return f"the shorter side must be over {self.min_short_side} px"
+        if self.min_side is not None and short < self.min_side:
+            return f"both sides must be at least {self.min_side} px"
+        ratio = width / height
+        low, high = self.aspect_min, self.aspect_max
+        if self.aspect_exclusive:
+            bad = (low is not None and ratio <= low) or (high is not None and ratio >= high)
+        else:
+            bad = (low is not None and ratio < low) or (high is not None and ratio > high)
+        if bad:
+            return f"its aspect ratio {ratio:.3f} is outside the allowed range"
+        limit = self.byte_limit
+        if limit is not None and size > limit:
+            return f"it is {size // 1024} KB, over the {limit // 1024} KB limit"
+        return None
 
 
 @dataclass
@@ -74,8 +112,12 @@ def open_image(path: Path) -> Image.Image:
                     f"{name} is {probe.width}×{probe.height} pixels, too large to process safely "
                     f"(limit {MAX_PIXELS // 1_000_000} megapixels)."
                 )
+            animated = getattr(probe, "n_frames", 1) > 1
             probe.load()  # the first frame of an animation
-            return probe.copy()
+            image = probe.copy()
+            if animated:
+                image.info["_reeldeck_animated"] = True
+            return image
     except InputError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
@@ -88,6 +130,8 @@ def prepare_image(path: Path, rules: ImageRules) -> PreparedImage:
     """Open, rotate per EXIF, normalise colour, fit to the rules and encode. Raises InputError."""
     image = open_image(path)
     changes: list[str] = []
+    if getattr(image, "n_frames", 1) > 1 or image.info.get("_reeldeck_animated"):
+        changes.append("first frame of the animation used")
     rotated = ImageOps.exif_transpose(image)
     if rotated is not None and rotated.size != image.size:
         changes.append("rotated as the camera recorded")
@@ -96,7 +140,11 @@ def prepare_image(path: Path, rules: ImageRules) -> PreparedImage:
     image = _fit_aspect(image, rules, changes)
     image = _fit_size(image, rules, changes)
     _check_minimums(image, rules, path.name)
-    return _encode(image, rules, changes)
+    prepared = _encode(image, rules, changes)
+    problem = rules.problem(prepared.width, prepared.height, prepared.format, len(prepared.data))
+    if problem is not None:  # never hand out an image the API would refuse
+        raise InputError(f"{path.name} could not be prepared to the provider's image rules: {problem}.")
+    return prepared
 
 
 def _to_rgb(image: Image.Image, changes: list[str]) -> Image.Image:
@@ -186,11 +234,12 @@ def _check_minimums(image: Image.Image, rules: ImageRules, name: str) -> None:
 def _encode(image: Image.Image, rules: ImageRules, changes: list[str]) -> PreparedImage:
     fmt = "PNG" if "PNG" in rules.formats else rules.formats[0]
     data = _save(image, fmt)
-    if rules.max_bytes and len(data) > rules.max_bytes and "JPEG" in rules.formats:
-        data, fmt = _shrink_jpeg(image, rules.max_bytes, changes)
-    if rules.max_bytes and len(data) > rules.max_bytes:
+    limit = rules.byte_limit
+    if limit and len(data) > limit and "JPEG" in rules.formats:
+        data, fmt, image = _shrink_jpeg(image, limit, changes, rules)
+    if limit and len(data) > limit:
         raise InputError(
-            f"The prepared image is {len(data) // 1024} KB, over the {rules.max_bytes // 1024} KB limit."
+            f"The prepared image is {len(data) // 1024} KB, over the {limit // 1024} KB limit."
         )
     return PreparedImage(data, fmt, image.width, image.height, changes)
 
@@ -204,15 +253,43 @@ def _save(image: Image.Image, fmt: str, quality: int = 92) -> bytes:
     return buffer.getvalue()
 
 
-def _shrink_jpeg(image: Image.Image, limit: int, changes: list[str]) -> tuple[bytes, str]:
+def _shrink_jpeg(
+    image: Image.Image, limit: int, changes: list[str], rules: ImageRules | None = None
+) -> tuple[bytes, str, Image.Image]:
     for quality in (90, 82, 74, 66, 58, 50):
         data = _save(image, "JPEG", quality)
         if len(data) <= limit:
-            changes.append(f"saved as JPEG (quality {quality}) to stay under {limit // (1024 * 1024)} MB")
-            return data, "JPEG"
+            changes.append(f"saved as JPEG (quality {quality}) to stay under {_megabytes(limit)}")
+            return data, "JPEG", image
     scaled = image
-    while len(data) > limit and min(scaled.size) > 64:
-        scaled = scaled.resize((scaled.width * 3 // 4, scaled.height * 3 // 4), Image.Resampling.LANCZOS)
+    floor = max(64, _required_short_side(rules) if rules else 0)
+    while len(data) > limit and rules is not None and rules.exact_size is None:
+        size = (scaled.width * 3 // 4, scaled.height * 3 // 4)
+        if min(size) < floor:
+            break
+        scaled = image.resize(size, Image.Resampling.LANCZOS)
         data = _save(scaled, "JPEG", 80)
     changes.append(f"scaled down to {scaled.width}×{scaled.height} JPEG to stay under the size limit")
-    return data, "JPEG"
+    return data, "JPEG", scaled
+
+
+def _megabytes(limit: int) -> str:
+    return f"{limit / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
+
+
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"))
+
+
+def image_mime(data: bytes) -> str:
+    """The MIME type of encoded image bytes, from their signature (PNG, JPEG, WebP, GIF)."""
+    for magic, mime in _MAGIC:
+        if data.startswith(magic):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "application/octet-stream"
+
+
+def data_uri(data: bytes) -> str:
+    """A base64 data URI (``data:image/png;base64,...``) for encoded image bytes."""
+    return f"data:{image_mime(data)};base64,{base64.b64encode(data).decode('ascii')}"

@@ -5,6 +5,7 @@ The CLI and the GUI both build one ``Runtime`` and drive the same engine on thei
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from core.paths import DataDir
 from core.providers import PROVIDER_IDS
 from core.secrets import KeyStore
 from core.settings import Settings
-from core.store import JobStore
+from core.store import JobStore, open_or_recover
 
 SANDBOX_POLL_INTERVAL = 1.0
 
@@ -36,6 +37,8 @@ class Runtime:
         self.store: JobStore | None = None
         self.hub: ProviderHub | None = None
         self.engine: Engine | None = None
+        #: Messages for the user from start-up (shown by the CLI on stderr, by the GUI in a dialog).
+        self.notices: list[str] = []
 
     async def start(self) -> Engine:
         """Open the store, start the sandbox when asked, and build the engine."""
@@ -45,7 +48,12 @@ class Runtime:
         endpoints = await self._start_sandbox() if self.sandbox_mode else None
         for provider_id in PROVIDER_IDS:
             self.remember_secret(provider_id)
-        self.store = JobStore(self.data.database)
+        self.store, aside = open_or_recover(self.data.database)
+        if aside is not None:
+            self.notices.append(
+                f"The job database was damaged and has been moved aside to {aside}; Reeldeck started with an empty "
+                "one. Finished videos are still in the library folder."
+            )
         self.hub = ProviderHub(settings, self.keys, sandbox_endpoints=endpoints)
         config = self.engine_config or EngineConfig()
         if self.sandbox_mode and config.poll_interval is None:
@@ -61,7 +69,11 @@ class Runtime:
     async def _start_sandbox(self) -> dict[str, str]:
         from core.sandbox import Sandbox
 
-        self.sandbox = Sandbox(self.data.sandbox, **self.sandbox_options)
+        options = dict(self.sandbox_options)
+        seconds = os.environ.get("REELDECK_SANDBOX_JOB_SECONDS")
+        if seconds and "job_seconds" not in options:
+            options["job_seconds"] = float(seconds)
+        self.sandbox = Sandbox(self.data.sandbox, **options)
         await self.sandbox.start()
         return dict(self.sandbox.endpoints())
 

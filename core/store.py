@@ -7,6 +7,8 @@ stored. Several processes may share the file: a lease (owner + expiry) makes sur
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import time
 import uuid
@@ -59,6 +61,45 @@ _COLUMNS = (
 )
 
 
+def open_or_recover(path: Path) -> tuple[JobStore, Path | None]:
+    """Open the store; if the file is corrupt or unreadable, move it (and its WAL files) aside and start afresh.
+
+    Returns the store and where the damaged file went (None when nothing was wrong). Nothing is deleted.
+    """
+    try:
+        store = JobStore(path)
+        store.check()
+        return store, None
+    except StoreError:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = path.with_name(f"{path.name}.damaged-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(str(path) + suffix)
+            if source.exists():
+                source.replace(Path(str(aside) + suffix))
+        return JobStore(path), aside
+
+
+def make_owner() -> str:
+    """A lease owner id: host, process id and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_is_alive(owner: str) -> bool:
+    """False only when the owner is a process of this machine that has ended; unknown owners count as alive."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def new_job_id() -> str:
     return uuid.uuid4().hex[:12]
 
@@ -82,6 +123,16 @@ class JobStore:
 
     def close(self) -> None:
         self._db.close()
+
+    def check(self) -> None:
+        """Read every row once; raise StoreError when the file is damaged."""
+        try:
+            result = self._db.execute("PRAGMA quick_check").fetchone()[0]
+            self._db.execute("SELECT * FROM jobs").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"The job database {self.path} is damaged: {exc}.") from exc
+        if result != "ok":
+            raise StoreError(f"The job database {self.path} is damaged: {result}.")
 
     @property
     def schema_version(self) -> int:
@@ -137,8 +188,16 @@ class JobStore:
     # --- leases --------------------------------------------------------------------------------------------
 
     def claim(self, job_id: str, owner: str, ttl: float) -> bool:
-        """Take (or renew) the lease on a job; False when another live owner holds it."""
+        """Take (or renew) the lease on a job; False when another live owner holds it.
+
+        A lease held by a process of this machine that no longer exists (killed, crashed) is taken over at once
+        instead of waiting for it to expire.
+        """
         now = self._clock()
+        row = self._db.execute("SELECT lease_owner FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        holder = row["lease_owner"] if row is not None else None
+        if holder is not None and holder != owner and not owner_is_alive(holder):
+            self._db.execute("UPDATE jobs SET lease_owner = NULL WHERE id = ? AND lease_owner = ?", (job_id, holder))
         cursor = self._db.execute(
             "UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE id = ? AND "
             "(lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)",
@@ -158,7 +217,8 @@ class JobStore:
         ).fetchone()
         if row is None or row["lease_owner"] is None or (row["lease_until"] or 0) < self._clock():
             return None
-        return str(row["lease_owner"])
+        owner = str(row["lease_owner"])
+        return owner if owner_is_alive(owner) else None
 
     # --- reading -------------------------------------------------------------------------------------------
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 from core.errors import InputError
 from core.params import ProviderSpec
 from core.providers.aihubmix import AIHubMixProvider
+from core.providers.aimlapi import AIMLAPIProvider
 from core.providers.base import Provider
+from core.providers.gateway import GatewayProvider
+from core.providers.goapi import GoAPIProvider
+from core.providers.novita import NovitaProvider
 
 PROVIDER_CLASSES: dict[str, type[Provider]] = {
     AIHubMixProvider.spec.id: AIHubMixProvider,
+    GoAPIProvider.spec.id: GoAPIProvider,
+    AIMLAPIProvider.spec.id: AIMLAPIProvider,
+    GatewayProvider.spec.id: GatewayProvider,
+    NovitaProvider.spec.id: NovitaProvider,
 }
 
 PROVIDER_IDS = ("goapi", "aimlapi", "aihubmix", "gateway", "novita")

@@ -32,7 +32,12 @@ def test_add_update_and_reload_from_disk(tmp_path: Path) -> None:
     store.close()
     again = JobStore(path)
     job = again.get("abc")
-    assert (job.state, job.remote_id, job.progress, job.params) == (JobState.RUNNING, "video_1", 40.0, {"prompt": "fox"})
+    assert (job.state, job.remote_id, job.progress, job.params) == (
+        JobState.RUNNING,
+        "video_1",
+        40.0,
+        {"prompt": "fox"},
+    )
     assert again.schema_version == len(MIGRATIONS)
     assert [j.id for j in again.unfinished()] == ["abc"]
     again.update("abc", state=JobState.COMPLETED)
@@ -72,8 +77,18 @@ def test_lease_excludes_other_owners_until_it_expires(tmp_path: Path) -> None:
 def test_json_output_has_the_contract_fields(tmp_path: Path) -> None:
     store = JobStore(tmp_path / "jobs.sqlite")
     data = store.add(_job()).to_json()
-    for key in ("id", "provider", "model", "state", "remote_id", "remote_status", "video_path", "error",
-                "created_at", "updated_at"):
+    for key in (
+        "id",
+        "provider",
+        "model",
+        "state",
+        "remote_id",
+        "remote_status",
+        "video_path",
+        "error",
+        "created_at",
+        "updated_at",
+    ):
         assert key in data
     assert data["state"] == "pending"
     assert data["created_at"].endswith("Z")
@@ -86,3 +101,44 @@ def test_remote_ids_per_provider(tmp_path: Path) -> None:
     store.update("a", remote_id="video_1")
     assert store.remote_ids("aihubmix") == {"video_1"}
     assert store.remote_ids("goapi") == set()
+
+
+def test_a_damaged_database_is_moved_aside_not_lost(tmp_path: Path) -> None:
+    from core.store import open_or_recover
+
+    path = tmp_path / "reeldeck.sqlite"
+    path.write_bytes(b"this is not a database at all" * 100)
+    store, aside = open_or_recover(path)
+    assert aside is not None and aside.read_bytes().startswith(b"this is not a database")
+    store.add(_job())
+    assert [j.id for j in store.all()] == ["abc"]
+
+
+def test_a_healthy_database_is_left_alone(tmp_path: Path) -> None:
+    from core.store import open_or_recover
+
+    path = tmp_path / "reeldeck.sqlite"
+    first = JobStore(path)
+    first.add(_job())
+    first.close()
+    store, aside = open_or_recover(path)
+    assert aside is None and [j.id for j in store.all()] == ["abc"]
+
+
+def test_a_dead_processs_lease_is_taken_over_at_once(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from core.store import make_owner
+
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
+    dead_owner = f"{socket.gethostname()}:{finished.stdout.strip()}:deadbeef"
+    store = JobStore(tmp_path / "jobs.sqlite")
+    store.add(_job())
+    assert store.claim("abc", dead_owner, ttl=600)
+    assert store.claim("abc", make_owner(), ttl=600)
+    other_host = "some-other-host:1:cafe"
+    assert not store.claim("abc", other_host, ttl=600)

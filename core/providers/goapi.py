@@ -1,0 +1,209 @@
+"""GoAPI — Qubico hug video on GoAPI's unified task API: ``/api/v1/task`` create, poll and cancel.
+
+The task takes an image URL only. A local image is first sent to GoAPI's ephemeral upload endpoint (a different
+host, same ``X-API-Key``), which answers with a public URL that lives for 24 hours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from core.errors import NoCreditsError, ProtocolError, ProviderError
+from core.http import HttpRequest, error_message_from
+from core.imaging import ImageRules, image_mime
+from core.params import Mode, ModelSpec, Param, ParamType, ProviderSpec, Slot, SlotKind
+from core.providers.base import (
+    DownloadSource,
+    JobInput,
+    Phase,
+    Provider,
+    RemoteStatus,
+    classify_status,
+    http_error,
+    require,
+)
+
+MODEL_ID = "Qubico/hug-video"
+TASK_TYPE = "image_to_video"
+DEFAULT_UPLOAD_URL = "https://upload.theapi.app/api/ephemeral_resource"
+#: The upload takes ``file_data`` of at most 10 MB; we keep the base64 text itself under that.
+UPLOAD_MAX_BASE64_CHARS = 10_000_000
+
+SPEC = ProviderSpec(
+    id="goapi",
+    name="GoAPI",
+    default_base_url="https://api.goapi.ai",
+    key_help="A GoAPI key from goapi.ai → Workspace → API keys (sent as X-API-Key).",
+    docs="https://goapi.ai/docs",
+    extra_endpoints={"upload_url": DEFAULT_UPLOAD_URL},
+    models=(
+        ModelSpec(
+            id=MODEL_ID,
+            label="Hug video (Qubico)",
+            help="Turns a photo of two people into a short video of them hugging.",
+            params=(
+                Param("service_mode", ParamType.ENUM, "Service mode",
+                      "GoAPI billing mode: 'public' (pay as you go) or 'private' (your own seats). "
+                      "Leave unset to use the account default.", choices=("public", "private"),
+                      path="config.service_mode"),
+            ),
+            slots=(
+                Slot("image", SlotKind.IMAGE, "Photo", "A photo of two people (JPEG/PNG) or a public image URL. "
+                     "A local file is uploaded to GoAPI's temporary storage (kept 24 h).",
+                     field="input.image_url"),
+            ),
+            modes=(Mode("image", "Image to video", requires=("image",)),),
+        ),
+    ),
+)
+
+PENDING = {"pending", "staged"}
+RUNNING = {"processing", "running", "in_progress"}
+SUCCEEDED = {"completed", "success", "succeeded"}
+FAILED = {"failed", "error"}
+CANCELED = frozenset({"canceled", "cancelled"})
+
+PLAN_TOO_LOW = (
+    "GoAPI's plan for this key does not include uploading local files (GoAPI said: {said}). Paste a public "
+    "image URL (https://...) into the image field instead of a local file, or upgrade the GoAPI plan."
+)
+
+
+class GoAPIProvider(Provider):
+    """GoAPI's unified task API for ``Qubico/hug-video``."""
+
+    spec = SPEC
+    default_poll_interval = 10.0
+    can_cancel = True
+
+    def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
+        if response.status_code == 403 and _is_upload(response, self.upload_url()):
+            said = self.error_text(body) or "access denied"
+            return NoCreditsError(PLAN_TOO_LOW.format(said=said), status_code=403)
+        return super().parse_error(response, body)
+
+    def error_text(self, body: Any) -> str:
+        return error_message_from(body, "message", "data.error.message", "data.error.raw_message", "error.message")
+
+    def error_code(self, body: Any) -> str:
+        code = body.get("code") if isinstance(body, dict) else None
+        return str(code) if isinstance(code, str) else ""
+
+    @classmethod
+    def image_rules(cls, params: dict[str, Any], slot: str) -> ImageRules:
+        return ImageRules(formats=("PNG", "JPEG"), max_base64_chars=UPLOAD_MAX_BASE64_CHARS)
+
+    # --- inputs ----------------------------------------------------------------------------------------------
+
+    def upload_url(self) -> str:
+        return self.settings.get("upload_url") or DEFAULT_UPLOAD_URL
+
+    def build_upload(self, file_name: str, data: bytes) -> HttpRequest:
+        """The ephemeral upload of one prepared image (pure). The key goes with it (``with_auth``)."""
+        body = {"file_name": file_name, "file_data": base64.b64encode(data).decode("ascii")}
+        return HttpRequest("POST", "", url=self.upload_url(), json=body, with_auth=True)
+
+    def parse_upload(self, body: Any) -> str:
+        _check_envelope(body, self.spec)
+        url = require(body, "data.url", self.spec)
+        if not isinstance(url, str) or not _is_url(url):
+            raise ProtocolError("GoAPI's upload answered without a usable image URL.", detail=str(body)[:300])
+        return url
+
+    async def prepare_inputs(self, job: JobInput) -> dict[str, Any]:
+        """Upload a local image through the ephemeral upload; a URL needs nothing."""
+        images = job.inputs.get("image") or []
+        if not images or _is_url(images[0]):
+            return {}
+        path = Path(images[0])
+        data = await asyncio.to_thread(path.read_bytes)
+        extension = {"image/png": ".png", "image/jpeg": ".jpg"}.get(image_mime(data), path.suffix or ".png")
+        answer = await self.api.send(self.build_upload(f"reeldeck-{job.id}{extension}"[:128], data))
+        return {"image_url": self.parse_upload(answer.body)}
+
+    # --- task ------------------------------------------------------------------------------------------------
+
+    def build_create(self, job: JobInput) -> HttpRequest:
+        body: dict[str, Any] = {
+            "model": job.model,
+            "task_type": TASK_TYPE,
+            "input": {"image_url": self._image_url(job)},
+        }
+        service_mode = job.params.get("service_mode")
+        if service_mode:
+            body["config"] = {"service_mode": str(service_mode)}
+        return HttpRequest("POST", "/api/v1/task", json=body, idempotent=False)
+
+    def _image_url(self, job: JobInput) -> str:
+        uploaded = job.prepared.get("image_url")
+        if isinstance(uploaded, str) and uploaded:
+            return uploaded
+        images = job.inputs.get("image") or []
+        if images and _is_url(images[0]):
+            return images[0]
+        raise ProtocolError("The image was not uploaded to GoAPI before submitting; submit the job again.")
+
+    def parse_create(self, body: Any) -> str:
+        _check_envelope(body, self.spec)
+        return str(require(body, "data.task_id", self.spec))
+
+    def build_poll(self, remote_id: str) -> HttpRequest:
+        return HttpRequest("GET", f"/api/v1/task/{remote_id}")
+
+    def parse_poll(self, body: Any, headers: httpx.Headers) -> RemoteStatus:
+        _check_envelope(body, self.spec)
+        data = require(body, "data", self.spec)
+        raw = str(require(data, "status", self.spec) or "")
+        phase = classify_status(raw, PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED)
+        error = error_message_from(data, "error.message", "error.raw_message") or None
+        return RemoteStatus(phase=phase, raw=raw, video_url=_video_url(data.get("output")),
+                            error=error if phase in (Phase.FAILED, Phase.CANCELED) else None)
+
+    def build_cancel(self, remote_id: str) -> HttpRequest:
+        return HttpRequest("DELETE", f"/api/v1/task/{remote_id}")
+
+    def download_source(self, remote_id: str, status: RemoteStatus) -> DownloadSource:
+        if not status.video_url:
+            raise ProtocolError("GoAPI reported the video as finished but gave no address to download it from.")
+        return DownloadSource(status.video_url, with_auth=False)
+
+
+def _check_envelope(body: Any, spec: ProviderSpec) -> None:
+    """GoAPI wraps answers in ``{code, message, data}``; a non-200 ``code`` is an error even on HTTP 200."""
+    if not isinstance(body, dict):
+        raise ProtocolError(f"{spec.name} sent an answer that could not be understood.", detail=str(body)[:300])
+    code = body.get("code")
+    if isinstance(code, int) and not isinstance(code, bool) and code not in (0, 200):
+        message = error_message_from(body, "message", "data.error.message", "data.error.raw_message")
+        raise http_error(spec, code if 400 <= code < 600 else 400, message)
+
+
+def _is_upload(response: httpx.Response, upload_url: str) -> bool:
+    try:
+        url = str(response.request.url)
+    except RuntimeError:  # a response built without its request
+        return False
+    return url.split("?", 1)[0].rstrip("/") == upload_url.split("?", 1)[0].rstrip("/")
+
+
+def _video_url(output: Any) -> str | None:
+    if not isinstance(output, dict):
+        return None
+    for key in ("video_url", "video"):
+        value = output.get(key)
+        if isinstance(value, dict):
+            value = value.get("url")
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _is_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)

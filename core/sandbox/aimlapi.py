@@ -1,0 +1,128 @@
+"""AI/ML API, MiniMax ``video-01-live2d`` (``aimlapi-minimax-video-01-live2d.txt``, REFERENCE.md section 2).
+
+``POST /v2/generate/video/minimax/generation`` and ``GET`` the same path ``?generation_id=``; auth Bearer.
+Errors ``{message, path, requestId, statusCode, timestamp}``; body violations say ``Body validation error!``
+and list the fields in ``meta`` (zod-like issues; the exact detail format is our choice).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from . import schemas as s
+from .engine import Engine
+from .errors import ApiError
+from .lifecycle import Lifecycle
+from .media import ImageLimits
+from .pipeline import Auth, Call, OriginSpec, Route, json_response
+from .recording import summarize
+from .records import RenderPlan, TaskRecord
+
+PROVIDER = "aimlapi"
+MODEL = "video-01-live2d"
+PATH = "/v2/generate/video/minimax/generation"
+LIFECYCLE = Lifecycle(((0.0, "queued"), (0.15, "generating")), 0.15, "completed", "error")
+VIDEO_SECONDS = 6
+FAIL_MESSAGE = "Video generation failed: the input image was rejected by the content filter"
+
+FIRST_FRAME = ImageLimits(
+    formats=frozenset({"JPEG", "PNG"}),
+    max_bytes=20 * 1024 * 1024,
+    short_side_over=300,
+    aspect_min=2 / 5,
+    aspect_max=5 / 2,
+    aspect_strict=True,
+)
+
+RULES = (
+    s.required("model"),
+    s.string("model"),
+    s.one_of("model", [MODEL]),
+    s.required("prompt"),
+    s.string("prompt"),
+    s.length("prompt", 1, 2000),
+    s.boolean("prompt_optimizer"),
+    s.required("first_frame_image"),
+    s.string("first_frame_image"),
+    s.length("first_frame_image", 1),
+    s.image("first_frame_image", FIRST_FRAME),
+)
+
+
+def error_response(err: ApiError, request: web.Request) -> web.Response:
+    """AI/ML API's error shape."""
+    message = err.message
+    body: dict[str, Any] = {}
+    if err.status == 400 and err.field:
+        message = "Query validation error!" if err.code == "invalid_query" else "Body validation error!"
+        body["meta"] = [{"path": err.field.split("."), "message": err.message, "code": err.code}]
+    body.update(
+        message=message,
+        path=request.path,
+        requestId=str(uuid.uuid4()),
+        statusCode=err.status,
+        timestamp=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    )
+    return json_response(body, status=err.status)
+
+
+async def create(engine: Engine, call: Call) -> web.StreamResponse:
+    """Create a generation."""
+    body = call.json_body()
+    s.check(body, RULES)
+    task_id = str(secrets.randbelow(9 * 10**14) + 10**14)
+    image = engine.store_input(task_id, "first_frame_image", body["first_frame_image"])
+    task = engine.create_task(
+        task_id=task_id,
+        provider=PROVIDER,
+        model=MODEL,
+        plan=RenderPlan(0, 0, float(VIDEO_SECONDS), body["prompt"], "pan", MODEL),
+        params=summarize(body),
+        inputs=[image],
+        fail_message=FAIL_MESSAGE,
+    )
+    call.record.task_id = task.id
+    return json_response({"generation_id": task.id, "status": "queued"})
+
+
+async def poll(engine: Engine, call: Call) -> web.StreamResponse:
+    """Retrieve a generation."""
+    generation_id = call.request.query.get("generation_id", "")
+    if not generation_id:
+        raise ApiError(400, "generation_id: is required", field="generation_id", code="invalid_query")
+    call.record.task_id = generation_id
+    task = engine.get_task(generation_id, PROVIDER)
+    if task is None:
+        raise ApiError(404, f"Generation {generation_id} not found")
+    return json_response(generation(engine, task))
+
+
+def generation(engine: Engine, task: TaskRecord) -> dict[str, Any]:
+    """The poll answer."""
+    snap = engine.status(task)
+    done = snap.succeeded
+    return {
+        "id": task.id,
+        "status": snap.status,
+        "video": {"url": engine.result_url(task), "duration": VIDEO_SECONDS} if done else None,
+        "duration": VIDEO_SECONDS if done else None,
+        "error": {"name": "GenerationError", "message": task.fail_message} if snap.failed else None,
+        "meta": {"usage": {"tokens_used": 420_000} if done else {}},
+    }
+
+
+SPEC = OriginSpec(
+    name="aimlapi",
+    provider=PROVIDER,
+    auth=Auth("Authorization", bearer=True),
+    errors=error_response,
+    routes=(
+        Route("POST", PATH, "create", create, body="json"),
+        Route("GET", PATH, "poll", poll),
+    ),
+)

@@ -1,0 +1,111 @@
+"""Serving stored files with single-range ``Range`` support (206, ``Content-Range``) and ``truncate`` faults."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from .engine import Engine
+from .errors import ApiError
+from .faults import BODY_HOOK
+from .pipeline import Call, drop_connection
+
+CHUNK = 64 * 1024
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    """An inclusive byte range of a file."""
+
+    start: int
+    end: int
+
+    @property
+    def length(self) -> int:
+        """Number of bytes in the range."""
+        return self.end - self.start + 1
+
+
+def parse_range(header: str | None, size: int) -> ByteRange | None:
+    """The single range asked for, None to send the whole file; raises ApiError 416 when unsatisfiable.
+
+    Malformed or multi-range headers are ignored (the whole file is sent), as RFC 9110 allows.
+    """
+    if not header:
+        return None
+    match = _RANGE.match(header.strip().replace(" ", ""))
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            raise _unsatisfiable(size)
+        return ByteRange(max(0, size - suffix), size - 1)
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size:
+        raise _unsatisfiable(size)
+    if end < start:
+        return None
+    return ByteRange(start, end)
+
+
+def _unsatisfiable(size: int) -> ApiError:
+    return ApiError(
+        416,
+        "The requested range is not satisfiable",
+        code="InvalidRange",
+        headers={"Content-Range": f"bytes */{size}"},
+    )
+
+
+def etag_of(path: Path) -> str:
+    """A strong validator from size and modification time."""
+    stat = path.stat()
+    return f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+
+
+async def serve_file(engine: Engine, call: Call, path: Path, content_type: str) -> web.StreamResponse:
+    """Send ``path`` (or the requested range of it), honouring a ``truncate`` fault."""
+    request = call.request
+    size = path.stat().st_size
+    etag = etag_of(path)
+    if_range = request.headers.get("If-Range")
+    byte_range = parse_range(request.headers.get("Range"), size) if if_range in (None, etag) else None
+    response = web.StreamResponse(status=206 if byte_range else 200)
+    response.headers.update({"Content-Type": content_type, "Accept-Ranges": "bytes", "ETag": etag})
+    start, length = (byte_range.start, byte_range.length) if byte_range else (0, size)
+    if byte_range:
+        response.headers["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{size}"
+    response.content_length = length
+    fault = None
+    if request.method != "HEAD":
+        fault = engine.faults.take(BODY_HOOK, call.record.provider, call.record.kind, call.origin.name)
+    send = length if fault is None else int(length * fault.fraction)
+    if fault is not None:
+        call.record.fault = fault.kind
+    await response.prepare(request)
+    if request.method != "HEAD":
+        await _send(response, path, start, send)
+    if fault is not None:
+        call.record.status = response.status
+        drop_connection(request)
+    return response
+
+
+async def _send(response: web.StreamResponse, path: Path, start: int, count: int) -> None:
+    with path.open("rb") as handle:
+        handle.seek(start)
+        while count > 0:
+            chunk = handle.read(min(CHUNK, count))
+            if not chunk:
+                break
+            await response.write(chunk)
+            count -= len(chunk)

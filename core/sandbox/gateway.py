@@ -1,0 +1,304 @@
+"""OpenAI-compatible video gateway, Vidu models (``gateway-video-generations-vidu.txt``, REFERENCE.md section 4).
+
+``POST /v1/video/generations`` and ``GET /v1/video/generations/{task_id}``; auth Bearer; errors
+``{"code": "<str>", "message": ..., "data": null}``. The poll body takes one of three shapes chosen by
+``sb.gateway_shape`` ("a", "b", "c"; REFERENCE.md section 4).
+
+Choices where the page is silent: ``aspect_ratio`` is one of 16:9, 9:16, 1:1, 4:3, 3:4 (default 16:9, or the
+closest to the first image's shape); ``duration`` is an integer 1..16 or a numeric string (default 5);
+``prompt`` is required in text and reference modes; ``viduq3p-mix-720p`` requires ``reference_image_urls``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from typing import Any
+
+from aiohttp import web
+
+from . import schemas as s
+from .engine import Engine
+from .errors import ApiError
+from .lifecycle import Lifecycle, Snapshot
+from .media import ImageLimits, is_http_url, probe_image
+from .pipeline import Auth, Call, OriginSpec, Route, json_response
+from .recording import summarize
+from .records import RenderPlan, TaskInput, TaskRecord
+
+PROVIDER = "gateway"
+MIX_MODEL = "viduq3p-mix-720p"
+BASE_MODELS = tuple(f"viduq3{tier}-{res}" for tier in ("p", "t") for res in ("540p", "720p", "1080p"))
+MODELS = (*BASE_MODELS, *(f"{m}-offpeak" for m in BASE_MODELS), MIX_MODEL)
+ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
+DEFAULT_DURATION = 5
+FAIL_MESSAGE = "upstream task failed: content moderation rejected the input"
+
+LIFECYCLE_A = Lifecycle(
+    ((0.0, "NOT_START"), (0.05, "SUBMITTED"), (0.1, "QUEUED"), (0.2, "IN_PROGRESS")), 0.2, "SUCCESS", "FAILURE"
+)
+LIFECYCLE_BC = Lifecycle(((0.0, "queued"), (0.15, "in_progress")), 0.15, "completed", "failed")
+SHAPES = ("a", "b", "c")
+
+IMAGE = ImageLimits(
+    formats=frozenset({"JPEG", "PNG", "WEBP"}),
+    max_bytes=50 * 1024 * 1024,
+    max_payload_chars=10 * 1024 * 1024,
+    min_side=128,
+    aspect_min=1 / 4,
+    aspect_max=4.0,
+    data_uri_only=True,
+)
+
+
+def duration_value(value: Any) -> int | None:
+    """The duration as an int (int or numeric string), or None when it is neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _check_duration(value: Any, _body: dict[str, Any]) -> str | None:
+    number = duration_value(value)
+    if number is None:
+        return "must be an integer (or a numeric string)"
+    return None if 1 <= number <= 16 else "must be between 1 and 16"
+
+
+def _check_references(value: Any, _body: dict[str, Any]) -> str | None:
+    if not isinstance(value, list):
+        return "must be an array of image URLs"
+    if not 1 <= len(value) <= 4:
+        return "must hold 1 to 4 images"
+    for index, item in enumerate(value):
+        problem = _image_problem(item)
+        if problem is not None:
+            return f"item {index}: {problem}"
+    return None
+
+
+def _image_problem(value: Any) -> str | None:
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty string"
+    return None if is_http_url(value) else IMAGE.check_inline(value)
+
+
+def _has_prompt(body: dict[str, Any]) -> bool:
+    prompt = body.get("prompt")
+    return isinstance(prompt, str) and bool(prompt.strip())
+
+
+RULES = (
+    s.required("model"),
+    s.string("model"),
+    s.one_of("model", MODELS),
+    s.string("prompt"),
+    s.string("image"),
+    s.image("image", IMAGE),
+    s.string("last_image"),
+    s.image("last_image", IMAGE),
+    s.Rule("reference_image_urls", _check_references),
+    s.string("aspect_ratio"),
+    s.one_of("aspect_ratio", ASPECT_RATIOS),
+    s.Rule("duration", _check_duration),
+    s.obj("extra_body"),
+    s.boolean("extra_body.audio"),
+    s.integer("extra_body.seed"),
+    s.boolean("extra_body.bgm"),
+    s.rule(
+        "last_image",
+        lambda _v, b: b.get("image") is not None,
+        "needs image too (first-and-last-frame mode); last_image alone is not supported",
+    ),
+    s.rule("reference_image_urls", lambda _v, b: b.get("image") is None, "cannot be combined with image"),
+    s.rule(
+        "reference_image_urls", lambda _v, b: b.get("model") == MIX_MODEL, f"is only supported by model {MIX_MODEL}"
+    ),
+    s.rule(
+        "model",
+        lambda v, b: v != MIX_MODEL or b.get("reference_image_urls") is not None,
+        f"{MIX_MODEL} needs reference_image_urls",
+    ),
+    s.rule(
+        "prompt",
+        lambda _v, b: _has_prompt(b) or b.get("image") is not None,
+        "is required for text-to-video and reference-to-video",
+        code="missing_required_parameter",
+        when_missing=True,
+    ),
+)
+
+
+def error_response(err: ApiError, request: web.Request) -> web.Response:
+    """The gateway's error shape."""
+    code = err.code or ("invalid_request" if err.status < 500 else "server_error")
+    return json_response({"code": code, "message": err.message, "data": None}, status=err.status)
+
+
+def _new_id() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "task_" + "".join(secrets.choice(alphabet) for _ in range(28))
+
+
+def _store_inputs(engine: Engine, task_id: str, body: dict[str, Any]) -> list[TaskInput]:
+    inputs = []
+    for role in ("image", "last_image"):
+        if body.get(role) is not None:
+            inputs.append(engine.store_input(task_id, role, body[role]))
+    for url in body.get("reference_image_urls") or []:
+        inputs.append(engine.store_input(task_id, "reference", url))
+    return inputs
+
+
+def output_size(model: str, aspect: str | None, inputs: list[TaskInput], engine: Engine) -> tuple[int, int]:
+    """Pixel size from the model's resolution and the aspect ratio (or the first image's shape)."""
+    short = int(next(part for part in model.split("-") if part.endswith("p") and part[:-1].isdigit())[:-1])
+    if aspect is None:
+        aspect = _closest_aspect(engine, inputs)
+    width, height = (int(v) for v in aspect.split(":"))
+    if width >= height:
+        return _even(short * width / height), short
+    return short, _even(short * height / width)
+
+
+def _closest_aspect(engine: Engine, inputs: list[TaskInput]) -> str:
+    stored = next((item for item in inputs if item.path), None)
+    info = probe_image((engine.state_dir / stored.path).read_bytes()) if stored and stored.path else None
+    if info is None:
+        return "16:9"
+    ratio = info.width / info.height
+
+    def distance(aspect: str) -> float:
+        w, h = (int(v) for v in aspect.split(":"))
+        return abs(w / h - ratio)
+
+    return min(ASPECT_RATIOS, key=distance)
+
+
+def _even(value: float) -> int:
+    return max(2, round(value / 2) * 2)
+
+
+async def create(engine: Engine, call: Call) -> web.StreamResponse:
+    """Create a generation job."""
+    body = call.json_body()
+    s.check(body, RULES)
+    task_id = _new_id()
+    inputs = _store_inputs(engine, task_id, body)
+    width, height = output_size(body["model"], body.get("aspect_ratio"), inputs, engine)
+    duration = duration_value(body.get("duration")) or DEFAULT_DURATION
+    mode = "title" if not inputs else ("crossfade" if body.get("last_image") is not None else "pan")
+    plan = RenderPlan(width, height, float(duration), body.get("prompt") or "", mode, body["model"])
+    params = summarize(body)
+    params["duration"] = duration
+    task = engine.create_task(
+        task_id=task_id,
+        provider=PROVIDER,
+        model=body["model"],
+        plan=plan,
+        params=params,
+        inputs=inputs,
+        fail_message=FAIL_MESSAGE,
+    )
+    call.record.task_id = task.id
+    return json_response(
+        {
+            "id": task.id,
+            "task_id": task.id,
+            "object": "video.generation.job",
+            "model": task.model,
+            "status": "queued",
+            "progress": 0,
+            "created_at": int(task.created_at),
+        }
+    )
+
+
+async def poll(engine: Engine, call: Call) -> web.StreamResponse:
+    """Poll a generation in the configured shape."""
+    task_id = call.request.match_info["task_id"]
+    call.record.task_id = task_id
+    task = engine.get_task(task_id, PROVIDER)
+    if task is None:
+        raise ApiError(400, f"task_not_exist: {task_id}", code="task_not_exist")
+    snap = engine.status(task)
+    url = engine.result_url(task) if snap.succeeded else None
+    shape = engine.gateway_shape if engine.gateway_shape in SHAPES else "a"
+    builders = {"a": shape_a, "b": shape_b, "c": shape_c}
+    return json_response(builders[shape](engine, task, snap, url))
+
+
+def shape_a(engine: Engine, task: TaskRecord, snap: Snapshot, url: str | None) -> dict[str, Any]:
+    """``{"code":"success","data":{task_id,status,progress:"40%",fail_reason,result_url,data:{...}}}``."""
+    upstream: dict[str, Any] = {"task_id": task.id, "state": snap.status.lower(), "creations": []}
+    if url is not None:
+        upstream["creations"] = [{"id": task.id, "url": url, "cover_url": engine.result_url(task, "thumbnail")}]
+    return {
+        "code": "success",
+        "message": "",
+        "data": {
+            "task_id": task.id,
+            "action": "generate",
+            "status": snap.status,
+            "progress": f"{snap.progress}%",
+            "fail_reason": task.fail_message if snap.failed else "",
+            "result_url": url or "",
+            "submit_time": int(task.created_at),
+            "start_time": int(snap.started_at) if snap.started else 0,
+            "finish_time": int(snap.ended_at) if snap.terminal else 0,
+            "data": upstream,
+        },
+    }
+
+
+def _error(task: TaskRecord, snap: Snapshot) -> dict[str, Any] | None:
+    return {"code": "generation_failed", "message": task.fail_message} if snap.failed else None
+
+
+def shape_b(engine: Engine, task: TaskRecord, snap: Snapshot, url: str | None) -> dict[str, Any]:
+    """OpenAI-video-like: ``{id, status, progress:int, metadata:{url}, error}``."""
+    return {
+        "id": task.id,
+        "object": "video",
+        "model": task.model,
+        "status": snap.status,
+        "progress": snap.progress,
+        "created_at": int(task.created_at),
+        "completed_at": int(snap.ended_at) if snap.succeeded else None,
+        "metadata": {"url": url} if url else {},
+        "error": _error(task, snap),
+    }
+
+
+def shape_c(engine: Engine, task: TaskRecord, snap: Snapshot, url: str | None) -> dict[str, Any]:
+    """``{task_id, status, url, format, metadata, error}``."""
+    plan = task.plan
+    return {
+        "task_id": task.id,
+        "status": snap.status,
+        "url": url,
+        "format": "mp4",
+        "metadata": {"duration": plan.seconds, "resolution": f"{plan.width}x{plan.height}", "progress": snap.progress},
+        "error": _error(task, snap),
+    }
+
+
+def lifecycle(engine: Engine) -> Lifecycle:
+    """The lifecycle matching the configured poll shape."""
+    return LIFECYCLE_A if engine.gateway_shape not in ("b", "c") else LIFECYCLE_BC
+
+
+SPEC = OriginSpec(
+    name="gateway",
+    provider=PROVIDER,
+    auth=Auth("Authorization", bearer=True),
+    errors=error_response,
+    routes=(
+        Route("POST", "/v1/video/generations", "create", create, body="json"),
+        Route("GET", "/v1/video/generations/{task_id}", "poll", poll),
+    ),
+)
