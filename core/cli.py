@@ -142,7 +142,7 @@ def _providers(args: argparse.Namespace, out: TextIO) -> int:
         for model in spec.models:
             print(f"  {model.id}  {model.label}", file=out)
             for param in model.params:
-                print(f"    --param {_describe_param(param)}", file=out)
+                print(f"    {_describe_param(param)}", file=out)
             for slot in model.slots:
                 flag = "--" + slot.name.replace("_", "-")
                 print(f"    {flag}  {slot.label}" + (f" (up to {slot.max_count})" if slot.max_count > 1 else ""),
@@ -164,7 +164,7 @@ def _describe_param(param: Any) -> str:
         bits.append(f"default {param.default}")
     if param.required:
         bits.append("required")
-    name = "--prompt" if param.name == "prompt" else param.name
+    name = "--prompt" if param.name == "prompt" else f"--param {param.name}"
     return f"{name}  ({', '.join(bits)}) {param.help}"
 
 

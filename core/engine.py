@@ -206,8 +206,9 @@ class Engine:
         job = self.store.get(job_id)
         if job.state not in (JobState.FAILED, JobState.CANCELED):
             return job
+        # Uploaded assets and their URLs expire (GoAPI's after 24 h): upload again for the new attempt.
         job = self._update(job_id, state=JobState.PENDING, remote_id=None, remote_status=None, progress=None,
-                           eta=None, error=None, finished_at=None, video_path=None)
+                           eta=None, error=None, finished_at=None, video_path=None, prepared={}, attempts=0)
         self.start(job_id)
         return job
 

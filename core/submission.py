@@ -104,6 +104,9 @@ def _prepare_one(
         raise InputError(f"{slot.label}: only http(s) URLs or local files are accepted (got {value!r}).")
     path = Path(value).expanduser()
     if not path.exists():
+        if slot.presets:
+            names = ", ".join(p.name for p in slot.presets)
+            raise InputError(f"{slot.label}: {value!r} is not a file, an http(s) URL or a preset ({names}).")
         raise InputError(f"{slot.label}: no such file: {value}")
     if slot.kind == SlotKind.VIDEO:
         return _stage_video(path, slot.label, staging, index), "video file"

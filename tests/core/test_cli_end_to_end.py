@@ -117,3 +117,36 @@ def test_bad_input_exits_2_and_sends_nothing(isolated_env: Path) -> None:
     assert missing.returncode == 2 and "no such file" in missing.stderr
     sandbox_db = isolated_env / "sandbox" / "sandbox.sqlite"
     assert not sandbox_db.exists() or _create_requests(isolated_env) == 0
+
+
+def test_standalone_sandbox_with_env_configuration(isolated_env: Path, tmp_path: Path) -> None:
+    """`main.py sandbox` in one process; a normal (non --sandbox) client configured only by environment variables."""
+    server_env = _env(tmp_path / "server-home")
+    server = subprocess.Popen([sys.executable, "main.py", "sandbox", "--port", "0"], cwd=ROOT, env=server_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        exports: dict[str, str] = {}
+        for line in server.stdout:
+            if line.startswith("export "):
+                name, _, value = line.removeprefix("export ").strip().partition("=")
+                exports[name] = value
+            if line.startswith("#"):
+                break
+        assert set(exports) >= {"REELDECK_AIHUBMIX_BASE_URL", "REELDECK_GOAPI_UPLOAD_URL"}
+        client_env = _env(isolated_env) | exports | {"REELDECK_AIHUBMIX_API_KEY": "sk-test-standalone"}
+        result = subprocess.run(
+            [sys.executable, "main.py", "submit", "--provider", "aihubmix", "--model", "sora-2", "--prompt",
+             "an owl", "--wait", "--json"], cwd=ROOT, env=client_env, capture_output=True, text=True, timeout=120,
+            check=False)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["state"] == "completed"
+        no_key = subprocess.run(
+            [sys.executable, "main.py", "submit", "--provider", "goapi", "--model", "Qubico/hug-video", "--image",
+             "https://example.com/a.png"], cwd=ROOT, env=_env(isolated_env) | exports, capture_output=True,
+            text=True, timeout=60, check=False)
+        assert no_key.returncode == 2
+        assert "No API key for GoAPI" in no_key.stderr and "keys set goapi" in no_key.stderr
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
