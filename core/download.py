@@ -63,6 +63,9 @@ async def download_video(
         try:
             total = await _fetch_into(client, url, part, headers or {}, progress)
             break
+        except DiskFullError:
+            part.unlink(missing_ok=True)  # free the space; nothing half-written stays behind
+            raise
         except NetworkError as exc:
             last_error = exc
             log.info("download interrupted (%s); resuming", exc.detail or exc.message)

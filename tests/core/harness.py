@@ -1,0 +1,70 @@
+"""A real Engine wired to the sandbox emulator on a manual clock, shared by the engine and contract tests.
+
+The engine's sleep advances the emulator's clock, so hours of provider time pass in milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from core.engine import Engine, EngineConfig
+from core.hub import ProviderHub
+from core.jobs import Job
+from core.sandbox import ManualClock, RecordedRequest, Sandbox
+from core.secrets import KeyStore
+from core.settings import Settings
+from core.store import JobStore
+from core.submission import JobRequest
+
+
+class Harness:
+    """An engine wired to the sandbox, plus helpers to look at what the emulator received."""
+
+    def __init__(self, engine: Engine, hub: ProviderHub, sandbox: Sandbox, tmp_path: Path) -> None:
+        self.engine, self.hub, self.sandbox, self.tmp = engine, hub, sandbox, tmp_path
+
+    async def run(self, provider: str, model: str, params: dict[str, Any] | None = None,
+                  **inputs: list[str]) -> Job:
+        job = await self.engine.submit(JobRequest(provider, model, dict(params or {}), dict(inputs)))
+        (final,) = await self.engine.wait([job.id], timeout=60)
+        return final
+
+    def received(self, provider: str, kind: str | None = None) -> list[RecordedRequest]:
+        return [r for r in self.sandbox.requests if r.provider == provider and kind in (None, r.kind)]
+
+    def only(self, provider: str, kind: str) -> RecordedRequest:
+        found = self.received(provider, kind)
+        assert len(found) == 1, [(r.method, r.path, r.kind) for r in found]
+        return found[0]
+
+    def image(self, name: str, size: tuple[int, int], fmt: str = "PNG", color: str = "orange") -> str:
+        path = self.tmp / name
+        image = Image.new("RGB", size, color)
+        image.paste((20, 40, 200), (size[0] // 4, size[1] // 4, size[0] // 2, size[1] // 2))
+        image.save(path, fmt)
+        return str(path)
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, sandbox: Sandbox, clock: ManualClock) -> AsyncIterator[Harness]:
+    async def simulated_sleep(seconds: float) -> None:
+        clock.advance(seconds)
+        await asyncio.sleep(0)
+
+    hub = ProviderHub(Settings(environ={}), KeyStore(environ={}), sandbox_endpoints=sandbox.endpoints(),
+                      sleep=simulated_sleep)
+    store = JobStore(tmp_path / "jobs.sqlite", clock=clock)
+    engine = Engine(store, hub, library_dir=tmp_path / "library", inputs_dir=tmp_path / "inputs",
+                    config=EngineConfig(poll_interval=0.5), clock=clock, sleep=simulated_sleep)
+    try:
+        yield Harness(engine, hub, sandbox, tmp_path)
+    finally:
+        await engine.close()
+        await hub.close()
+        store.close()

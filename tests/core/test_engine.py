@@ -1,0 +1,134 @@
+"""Engine behaviour on the sandbox: unknown outcomes, cancel, leases between processes, full disks, resumes."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+from harness import Harness
+
+from core import download
+from core.engine import Engine, EngineConfig
+from core.jobs import JobState
+from core.sandbox import Fault
+from core.store import JobStore, make_owner
+from core.submission import JobRequest
+
+SORA = JobRequest("aihubmix", "sora-2", {"prompt": "a red fox", "seconds": "4"})
+HUG = JobRequest("goapi", "Qubico/hug-video", {}, {"image": ["https://images.example/two.jpg"]})
+
+
+async def test_lost_create_answer_is_reconciled_through_the_list_endpoint(harness: Harness) -> None:
+    h = harness
+    fault = h.sandbox.faults.add(Fault("reset_after", provider="aihubmix", request_kind="create"))
+    job = await h.engine.submit(SORA)
+    (final,) = await h.engine.wait([job.id], timeout=60)
+    assert fault.fired == 1
+    assert final.state == JobState.COMPLETED, final.error
+    assert h.sandbox.count("aihubmix", "create") == 1
+    assert h.sandbox.count("aihubmix", "list") >= 1
+    assert final.remote_id == h.only("aihubmix", "create").task_id
+
+
+async def test_lost_create_without_a_list_endpoint_asks_the_user(harness: Harness) -> None:
+    h = harness
+    h.sandbox.faults.add(Fault("reset_after", provider="goapi", request_kind="create"))
+    job = await h.engine.submit(HUG)
+    (waiting,) = await h.engine.wait([job.id], timeout=60)
+    assert waiting.needs_decision and waiting.state == JobState.SUBMITTING
+    assert "answer was lost" in (waiting.error or "") and "charged twice" in (waiting.error or "")
+    assert h.sandbox.count("goapi", "create") == 1  # never re-sent on its own
+
+    canceled = h.engine.resolve(job.id, resend=False)
+    assert canceled.state == JobState.CANCELED and not canceled.needs_decision
+    assert h.sandbox.count("goapi", "create") == 1
+
+
+async def test_resend_after_a_lost_answer_is_the_users_choice(harness: Harness) -> None:
+    h = harness
+    h.sandbox.faults.add(Fault("reset_after", provider="goapi", request_kind="create"))
+    job = await h.engine.submit(HUG)
+    await h.engine.wait([job.id], timeout=60)
+    h.engine.resolve(job.id, resend=True)
+    (final,) = await h.engine.wait([job.id], timeout=60)
+    assert final.state == JobState.COMPLETED, final.error
+    assert h.sandbox.count("goapi", "create") == 2
+
+
+async def test_cancel_a_running_job_cancels_remotely(harness: Harness) -> None:
+    h = harness
+    job = await h.engine.submit(SORA)
+    seen = []
+    h.engine.subscribe(lambda j: seen.append(j.state))
+    while h.engine.store.get(job.id).state != JobState.RUNNING:
+        await h.engine._sleep(0.1)  # advance the manual clock until the create was answered
+    canceled = await h.engine.cancel(job.id)
+    assert canceled.state == JobState.CANCELED
+    assert [r.method for r in h.received("aihubmix", "cancel")] == ["DELETE"]
+    assert JobState.CANCELED in seen
+
+
+async def test_a_second_process_does_not_work_a_leased_job(harness: Harness, tmp_path: Path) -> None:
+    h = harness
+    job = await h.engine.submit(SORA, start=False)
+    other_store = JobStore(h.engine.store.path, clock=h.engine._clock)
+    assert other_store.claim(job.id, "another-host:1:gui", ttl=3600)  # e.g. the GUI on this data dir
+    assert h.engine.resume_all() == []
+    assert h.sandbox.count("aihubmix") == 0
+    other_store.release(job.id, "another-host:1:gui")
+    assert h.engine.resume_all() == [job.id]
+    (final,) = await h.engine.wait([job.id], timeout=60)
+    assert final.state == JobState.COMPLETED
+
+
+async def test_full_disk_fails_cleanly_and_retry_works(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    h = harness
+    real_write = download._write_all
+
+    def no_space(handle: object, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(download, "_write_all", no_space)
+    job = await h.engine.submit(SORA)
+    (failed,) = await h.engine.wait([job.id], timeout=60)
+    assert failed.state == JobState.FAILED and "disk is full" in (failed.error or "")
+    library = h.tmp / "library"
+    assert not library.exists() or list(library.iterdir()) == []  # no .part, no broken .mp4
+
+    monkeypatch.setattr(download, "_write_all", real_write)  # space is back
+    h.engine.retry(job.id)
+    (final,) = await h.engine.wait([job.id], timeout=60)
+    assert final.state == JobState.COMPLETED, final.error
+    assert [p.suffix for p in library.iterdir()] == [".mp4"]
+
+
+async def test_truncated_download_resumes_with_range(harness: Harness) -> None:
+    h = harness
+    h.sandbox.faults.add(Fault("truncate", provider="aimlapi", fraction=0.4))
+    job = await h.engine.submit(JobRequest("aimlapi", "video-01-live2d", {"prompt": "wave"},
+                                           {"image": ["https://images.example/face.jpg"]}))
+    (final,) = await h.engine.wait([job.id], timeout=60)
+    assert final.state == JobState.COMPLETED, final.error
+    downloads = [r for r in h.sandbox.requests if r.origin == "cdn" and r.kind == "download"]
+    assert len(downloads) == 2
+    assert "range" not in [n.lower() for n in downloads[0].header_names]
+    assert "range" in [n.lower() for n in downloads[1].header_names]
+
+
+async def test_jobs_resume_in_a_new_engine(harness: Harness) -> None:
+    """A job left running by one engine (closed mid-poll) is finished by the next one on the same store."""
+    h = harness
+    job = await h.engine.submit(SORA)
+    while h.engine.store.get(job.id).state != JobState.RUNNING:
+        await h.engine._sleep(0.1)
+    await h.engine.close()
+    assert h.engine.store.get(job.id).state == JobState.RUNNING
+    fresh = Engine(h.engine.store, h.hub, library_dir=h.tmp / "library", inputs_dir=h.tmp / "inputs",
+                   config=EngineConfig(poll_interval=0.5), clock=h.engine._clock, sleep=h.engine._sleep,
+                   owner=make_owner())
+    assert fresh.resume_all() == [job.id]
+    (final,) = await fresh.wait([job.id], timeout=60)
+    assert final.state == JobState.COMPLETED
+    assert h.sandbox.count("aihubmix", "create") == 1
+    await fresh.close()
