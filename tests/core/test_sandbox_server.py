@@ -111,7 +111,7 @@ async def test_results_render_as_soon_as_a_task_is_created(tmp_path: Path, http:
 async def test_serve_forever_prints_exports_and_stops_on_cancel(tmp_path: Path, http: httpx.AsyncClient) -> None:
     out = io.StringIO()
     task = asyncio.create_task(serve_forever(tmp_path / "serve", 0, out=out))
-    for _ in range(200):
+    for _ in range(1000):
         if "Ctrl+C" in out.getvalue():
             break
         await asyncio.sleep(0.01)
