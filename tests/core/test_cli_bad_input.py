@@ -116,7 +116,7 @@ CASES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("novita-unknown-param", (*NOVITA, "--image", URL, "--motion-video", "demo1", "--param", "steps=20"),
      ("no parameter 'steps'",)),
     ("novita-missing-file", (*NOVITA, "--image", "{missing}", "--motion-video", "demo1"), ("no such file",)),
-    ("novita-unknown-preset", (*NOVITA, "--image", URL, "--motion-video", "demo9"), ("is not a file, an http(s) URL or a preset",)),
+    ("novita-unknown-preset", (*NOVITA, "--image", URL, "--motion-video", "demo9"), ("or a preset (demo1",)),
     ("novita-not-a-video", (*NOVITA, "--image", URL, "--motion-video", "{not_video}"), ("not an MP4",)),
     # any provider
     ("unknown-provider", ("--provider", "nope", "--model", "x"), ("Unknown provider 'nope'",)),
