@@ -11,6 +11,10 @@ def _wants_gui(argv: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--self-test"]:
+        from gui.selftest import run_self_test
+
+        return run_self_test()
     if _wants_gui(args):
         try:
             from gui.app import run_gui
