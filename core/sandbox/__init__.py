@@ -14,13 +14,15 @@ own port (``base_port`` .. ``base_port + 7`` in that order, or ephemeral ports w
 
 Run-time switches (plain attributes, read per request): ``job_seconds`` (stored per task at creation),
 ``url_ttl_seconds``, ``gateway_shape`` ("a" | "b" | "c"), ``valid_keys`` (None = any non-empty key),
-``goapi_upload_plan_ok`` (False -> 403 "Insufficient plan level"), ``render_on_create``.
+``goapi_upload_plan_ok`` (False -> 403 "Insufficient plan level"), ``render_on_create``, ``range_support``
+(False -> file origins ignore ``Range`` and always send the whole file).
 
 Time: a task's status is computed at poll time from ``(clock() - created_at) / job_seconds``; with a
 :class:`ManualClock` tests move time with ``clock.advance(seconds)`` and never sleep.
 
 Faults (:class:`Fault`, kinds in :data:`FAULT_KINDS`): ``status``, ``reset``, ``reset_after``, ``slow``,
-``truncate``, ``fail_job``, ``expire_url``; matched by ``provider`` / ``request_kind`` / ``origin``; fire
+``truncate``, ``fail_job``, ``expire_url``, ``body`` (a misbehaving answer: replaced or patched body, odd headers
+or status); matched by ``provider`` / ``request_kind`` / ``origin``; fire
 ``times`` times (None = always). ``sb.faults.random(rate, seed=..., kinds=[...])`` for soak tests.
 
 Qt-free: standard asyncio only.

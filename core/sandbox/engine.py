@@ -2,8 +2,8 @@
 
 :class:`Engine` owns the SQLite store, the request log, faults, CDN URL signing, input storage and renders.
 Its plain attributes (``job_seconds``, ``url_ttl_seconds``, ``gateway_shape``, ``valid_keys``,
-``goapi_upload_plan_ok``, ``render_on_create``) are read on every request, so tests may change them at run
-time. ``render_on_create = False`` defers rendering until a result is first downloaded.
+``goapi_upload_plan_ok``, ``render_on_create``, ``range_support``) are read on every request, so tests may change
+them at run time. ``render_on_create = False`` defers rendering until a result is first downloaded.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ class Engine:
         self.gateway_shape = gateway_shape
         self.goapi_upload_plan_ok = True
         self.render_on_create = True
+        self.range_support = True
         self.faults = FaultSet()
         self.origins: dict[str, str] = {}
         self.lifecycles: dict[str, Callable[[], Lifecycle]] = {}

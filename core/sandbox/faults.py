@@ -5,6 +5,11 @@ A :class:`Fault` matches requests by provider and/or request kind and/or origin,
 
 * ``status`` / ``reset`` / ``reset_after`` / ``slow`` - any request, before it is processed
   (``reset_after`` processes it normally, then drops the connection instead of answering);
+* ``body`` - any request: a misbehaving answer. With ``body`` set, the request is not processed and the answer is
+  that body (``bytes``/``str`` as is, anything else as JSON; sent ``repeat`` times, streamed) with ``status``
+  (default 200) and ``headers``. Without ``body``, the request is processed and its answer altered: ``patch``
+  sets dotted fields of its JSON (``{"data.status": "thinking"}``), ``headers`` are added (``Content-Type``,
+  ``Content-Disposition``, ``Location``, ...) and ``status`` replaces its status (file answers included);
 * ``truncate`` - a response carrying a file body (CDN download, Sora ``content``);
 * ``expire_url`` - a CDN download, answered 403 as if the signed URL had expired;
 * ``fail_job`` - task creation: the new task ends in the provider's failed status.
@@ -16,13 +21,14 @@ from __future__ import annotations
 
 import random as _random
 from dataclasses import dataclass, field
+from typing import Any
 
 from .records import REQUEST_KINDS
 
-FAULT_KINDS = ("status", "reset", "reset_after", "slow", "truncate", "fail_job", "expire_url")
+FAULT_KINDS = ("status", "reset", "reset_after", "slow", "truncate", "fail_job", "expire_url", "body")
 
 #: Fault kinds checked at each point of request handling.
-REQUEST_HOOK = frozenset({"status", "reset", "reset_after", "slow"})
+REQUEST_HOOK = frozenset({"status", "reset", "reset_after", "slow", "body"})
 BODY_HOOK = frozenset({"truncate"})
 CDN_HOOK = frozenset({"expire_url"})
 CREATE_HOOK = frozenset({"fail_job"})
@@ -33,8 +39,10 @@ class Fault:
     """One injected fault.
 
     ``kind`` is the fault kind (see :data:`FAULT_KINDS`); ``provider``, ``request_kind`` and ``origin``
-    restrict which requests it matches (None = any). ``status``/``retry_after`` apply to ``status`` faults,
-    ``delay`` to ``slow``, ``fraction`` to ``truncate``, ``message`` to ``fail_job`` (and ``status``).
+    restrict which requests it matches (None = any). ``status``/``retry_after`` apply to ``status`` faults
+    (``status`` defaults to 503 there), ``delay`` to ``slow``, ``fraction`` to ``truncate``, ``message`` to
+    ``fail_job`` (and ``status``); ``body``, ``repeat``, ``patch``, ``headers`` and ``status`` to ``body`` faults.
+    Every field is plain data, so a fault can be given as JSON (``Fault(**json.loads(...))``).
     """
 
     kind: str
@@ -42,11 +50,15 @@ class Fault:
     request_kind: str | None = None
     origin: str | None = None
     times: int | None = 1
-    status: int = 503
+    status: int | None = None
     retry_after: float | None = None
     delay: float = 1.0
     fraction: float = 0.5
     message: str | None = None
+    body: Any = None
+    repeat: int = 1
+    patch: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None
     fired: int = 0
 
     def __post_init__(self) -> None:
@@ -56,6 +68,10 @@ class Fault:
             raise ValueError(f"unknown request kind {self.request_kind!r}; expected one of {REQUEST_KINDS}")
         if not 0.0 <= self.fraction <= 1.0:
             raise ValueError("fraction must be within 0..1")
+        if self.repeat < 1:
+            raise ValueError("repeat must be at least 1")
+        if self.status is not None and not 100 <= self.status <= 599:
+            raise ValueError("status must be an HTTP status (100..599)")
 
     @property
     def exhausted(self) -> bool:

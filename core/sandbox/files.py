@@ -1,4 +1,8 @@
-"""Serving stored files with single-range ``Range`` support (206, ``Content-Range``) and ``truncate`` faults."""
+"""Serving stored files with single-range ``Range`` support (206, ``Content-Range``) and ``truncate`` faults.
+
+``sb.range_support = False`` makes every file origin ignore ``Range`` (always 200, whole file,
+``Accept-Ranges: none``), like servers that cannot resume.
+"""
 
 from __future__ import annotations
 
@@ -78,9 +82,15 @@ async def serve_file(engine: Engine, call: Call, path: Path, content_type: str) 
     size = path.stat().st_size
     etag = etag_of(path)
     if_range = request.headers.get("If-Range")
-    byte_range = parse_range(request.headers.get("Range"), size) if if_range in (None, etag) else None
+    ranges_ok = engine.range_support and if_range in (None, etag)
+    byte_range = parse_range(request.headers.get("Range"), size) if ranges_ok else None
     response = web.StreamResponse(status=206 if byte_range else 200)
-    response.headers.update({"Content-Type": content_type, "Accept-Ranges": "bytes", "ETag": etag})
+    accept = "bytes" if engine.range_support else "none"
+    response.headers.update({"Content-Type": content_type, "Accept-Ranges": accept, "ETag": etag})
+    if call.fault is not None and call.fault.kind == "body":  # misbehaving headers/status on a file answer
+        response.headers.update(call.fault.headers or {})
+        if call.fault.status is not None:
+            response.set_status(call.fault.status)
     start, length = (byte_range.start, byte_range.length) if byte_range else (0, size)
     if byte_range:
         response.headers["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{size}"

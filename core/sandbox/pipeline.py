@@ -50,6 +50,8 @@ class Call:
     body: Any
     record: RecordedRequest
     origin: OriginSpec
+    #: The request-level fault firing on this request, if any (file answers apply ``body`` faults' headers).
+    fault: Fault | None = None
 
     def json_body(self) -> Any:
         """The parsed JSON body; 400 when it did not parse or is missing."""
@@ -149,7 +151,13 @@ async def _process(
             return drop_connection(request)
         if fault.kind == "slow":
             await asyncio.sleep(fault.delay)
-    response = await _answer(engine, route, Call(request, body, record, spec), fault)
+        if fault.kind == "body" and fault.body is not None:
+            replaced = await replacement_answer(request, fault)
+            record.status = replaced.status
+            return replaced
+    response = await _answer(engine, route, Call(request, body, record, spec, fault), fault)
+    if fault is not None and fault.kind == "body" and isinstance(response, web.Response) and not response.prepared:
+        response = altered_answer(response, fault)
     record.status = response.status
     if fault is not None and fault.kind == "reset_after":
         return drop_connection(request)
@@ -239,8 +247,63 @@ def check_auth(engine: Engine, spec: OriginSpec, request: web.Request) -> None:
 
 def status_error(fault: Fault) -> ApiError:
     """The error a ``status`` fault answers with."""
-    message, code = STATUS_MESSAGES.get(fault.status, (f"injected HTTP {fault.status}", "server_error"))
-    return ApiError(fault.status, fault.message or message, code=code, retry_after=fault.retry_after)
+    status = fault.status if fault.status is not None else 503
+    message, code = STATUS_MESSAGES.get(status, (f"injected HTTP {status}", "server_error"))
+    return ApiError(status, fault.message or message, code=code, retry_after=fault.retry_after)
+
+
+def _encode_body(body: Any) -> tuple[bytes, str]:
+    if isinstance(body, bytes):
+        return body, "application/octet-stream"
+    if isinstance(body, str):
+        return body.encode("utf-8"), "text/plain; charset=utf-8"
+    return _dumps(body).encode("utf-8"), "application/json"
+
+
+async def replacement_answer(request: web.Request, fault: Fault) -> web.StreamResponse:
+    """A ``body`` fault's own answer: its body (``repeat`` times, streamed), status and headers."""
+    data, content_type = _encode_body(fault.body)
+    response = web.StreamResponse(status=fault.status if fault.status is not None else 200)
+    response.headers["Content-Type"] = content_type
+    response.headers.update(fault.headers or {})
+    response.content_length = len(data) * fault.repeat
+    await response.prepare(request)
+    try:
+        for _ in range(fault.repeat if data else 0):
+            await response.write(data)
+        await response.write_eof()
+    except ConnectionError:  # the client stopped reading (e.g. it caps answer sizes)
+        pass
+    return response
+
+
+def altered_answer(response: web.Response, fault: Fault) -> web.Response:
+    """A processed answer altered by a ``body`` fault: JSON fields patched, headers added, status replaced."""
+    data = response.body if isinstance(response.body, bytes) else b""
+    if fault.patch:
+        try:
+            decoded = json.loads(data)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, dict):
+            for path, value in fault.patch.items():
+                set_path(decoded, path, value)
+            data = _dumps(decoded).encode("utf-8")
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    headers.update(fault.headers or {})
+    status = fault.status if fault.status is not None else response.status
+    return web.Response(status=status, body=data, headers=headers)
+
+
+def set_path(node: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``value`` at a dotted path of a JSON object, creating objects on the way."""
+    *parents, leaf = path.split(".")
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[leaf] = value
 
 
 def error_response(spec: OriginSpec, err: ApiError, request: web.Request) -> web.Response:
