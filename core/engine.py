@@ -13,11 +13,13 @@ import contextlib
 import logging
 import random
 import re
+import shutil
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.costs import PriceTable, check_budget, day_of
 from core.download import download_video
 from core.errors import (
     DownloadError,
@@ -29,7 +31,8 @@ from core.errors import (
 )
 from core.hub import ProviderHub
 from core.jobs import Job, JobState
-from core.polling import PollPolicy, next_delay
+from core.polling import DurationHistory, PollPlanner, PollPolicy
+from core.provenance import write_sidecar
 from core.providers.base import JobInput, Phase, Provider, RemoteStatus
 from core.store import JobStore, make_owner
 from core.submission import JobRequest, build_job
@@ -83,6 +86,17 @@ class Engine:
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._last_status: dict[str, RemoteStatus] = {}
         self._rng = random.Random()
+        #: How long past jobs took, per provider and model: the poll planner's prior.
+        self.durations = DurationHistory(store.durations)
+
+    @property
+    def prices(self) -> PriceTable:
+        return PriceTable.from_settings(self.hub.settings.data)
+
+    @property
+    def budget_cap(self) -> float | None:
+        value = self.hub.settings.data.get("budget_daily_usd")
+        return float(value) if isinstance(value, int | float) and value > 0 else None
 
     # --- events --------------------------------------------------------------------------------------------
 
@@ -109,6 +123,12 @@ class Engine:
         """Validate, prepare and store a job, then start it. Raises InputError/ConfigError; sends nothing then."""
         self.hub.get(request.provider)  # the key and base URL must exist before anything is written
         job = await asyncio.to_thread(build_job, request, self.inputs_dir)
+        job.cost_usd = self.prices.estimate(job.provider, job.model, job.params).usd
+        try:
+            check_budget(self.store.all(), job.cost_usd, self.budget_cap, today=day_of(self._clock()))
+        except ReeldeckError:
+            await asyncio.to_thread(shutil.rmtree, self.inputs_dir / job.id, True)  # change nothing
+            raise
         self.store.add(job)
         self._emit(job)
         if start:
@@ -307,6 +327,10 @@ class Engine:
         unknown_since: float | None = None
         failing_since: float | None = None
         policy = self.config.poll.scaled(self.config.poll_interval or provider.default_poll_interval)
+        planner = PollPlanner(policy, self.durations.get(job.provider, job.model), self._rng)
+        first = planner.first_delay(self._clock() - started)
+        if first > 0:
+            await self._sleep(first)
         while True:
             try:
                 status = await self._poll_once(job, provider)
@@ -320,6 +344,7 @@ class Engine:
                 await self._sleep(policy.max_interval)
                 continue
             if status.phase == Phase.SUCCEEDED:
+                self.durations.add(job.provider, job.model, self._clock() - started)
                 self._update(job.id, state=JobState.DOWNLOADING)
                 return
             if status.phase == Phase.FAILED:
@@ -335,7 +360,7 @@ class Engine:
                                         f"{status.raw!r}; the job was given up.")
             else:
                 unknown_since = None
-            await self._sleep(next_delay(policy, status, self._clock() - started, self._rng))
+            await self._sleep(planner.next_delay(status, self._clock() - started))
 
     async def _poll_once(self, job: Job, provider: Provider) -> RemoteStatus:
         answer = await provider.api.send(provider.build_poll(job.remote_id or ""))
@@ -364,7 +389,11 @@ class Engine:
                 log.info("job %s: result link expired; asking for a fresh one", job.id)
                 status = await self._poll_once(job, provider)
         self._last_status.pop(job.id, None)
-        self._finish(job.id, JobState.COMPLETED, error=None, video_path=str(result.path), progress=100.0)
+        done = self._finish(job.id, JobState.COMPLETED, error=None, video_path=str(result.path), progress=100.0)
+        try:
+            await asyncio.to_thread(write_sidecar, done)
+        except OSError as exc:  # the video is fine; a missing sidecar is only logged
+            log.warning("job %s: could not write its provenance sidecar: %s", job.id, exc)
 
     def _download_progress(self, job_id: str) -> Callable[[int, int | None], None]:
         def report(done: int, total: int | None) -> None:

@@ -58,6 +58,10 @@ class Job:
     finished_at: float | None = None
     polls: int = 0
     attempts: int = 0
+    #: Jobs submitted together (a batch) share a group id.
+    group_id: str | None = None
+    #: The cost estimate at submission, in US dollars (None when no price is known).
+    cost_usd: float | None = None
 
     @property
     def prompt(self) -> str:

@@ -51,13 +51,19 @@ MIGRATIONS: list[str] = [
     CREATE INDEX jobs_state ON jobs(state);
     CREATE INDEX jobs_remote ON jobs(provider, remote_id);
     """,
+    # 2: batches and cost estimates
+    """
+    ALTER TABLE jobs ADD COLUMN group_id TEXT;
+    ALTER TABLE jobs ADD COLUMN cost_usd REAL;
+    CREATE INDEX jobs_group ON jobs(group_id);
+    """,
 ]
 
 _JSON_FIELDS = ("params", "inputs", "prepared", "input_notes")
 _COLUMNS = (
     "id", "provider", "model", "mode", "params", "inputs", "prepared", "input_notes", "state", "remote_id",
     "remote_status", "progress", "eta", "video_path", "error", "needs_decision", "created_at", "updated_at",
-    "submitted_at", "finished_at", "polls", "attempts",
+    "submitted_at", "finished_at", "polls", "attempts", "group_id", "cost_usd",
 )
 
 
@@ -249,6 +255,15 @@ class JobStore:
             "SELECT remote_id FROM jobs WHERE provider = ? AND remote_id IS NOT NULL", (provider,)
         ).fetchall()
         return {str(r[0]) for r in rows}
+
+    def durations(self, provider: str, model: str, limit: int = 200) -> list[float]:
+        """Seconds from submission to completion of the latest completed jobs of a provider's model, oldest first."""
+        rows = self._db.execute(
+            "SELECT finished_at - submitted_at FROM jobs WHERE provider = ? AND model = ? AND state = ? AND "
+            "submitted_at IS NOT NULL AND finished_at > submitted_at ORDER BY finished_at DESC LIMIT ?",
+            (provider, model, str(JobState.COMPLETED), limit),
+        ).fetchall()
+        return [float(r[0]) for r in reversed(rows)]
 
     def by_ids(self, ids: Iterable[str]) -> list[Job]:
         return [self.get(i) for i in ids]

@@ -33,6 +33,7 @@ class JobRequest:
     model: str
     params: dict[str, Any] = field(default_factory=dict)
     inputs: dict[str, list[str]] = field(default_factory=dict)
+    group_id: str | None = None
 
 
 def is_url(value: str) -> bool:
@@ -63,6 +64,7 @@ def build_job(request: JobRequest, inputs_dir: Path) -> Job:
         inputs=final_inputs,
         mode=checked.mode,
         input_notes=notes,
+        group_id=request.group_id,
     )
 
 
@@ -95,7 +97,8 @@ def _prepare_one(
     cls: Any, slot: Any, params: dict[str, Any], value: str, index: int, staging: Path
 ) -> tuple[str, str]:
     value = value.strip()
-    preset = next((p for p in slot.presets if value in (p.name, p.value)), None)
+    bare = value.removeprefix("preset:")
+    preset = next((p for p in slot.presets if bare in (p.name, p.value)), None)
     if preset is not None:
         return f"preset:{preset.value}", f"preset {preset.name}"
     if is_url(value):

@@ -1,0 +1,145 @@
+"""Prices, estimates, spend and the budget cap.
+
+A small price table ships with the app; every price names its source and date, and the user can override or add
+prices in settings (``prices`` in settings.json). Where no price is known the estimate says so instead of guessing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from core.errors import InputError
+from core.jobs import Job, JobState
+
+
+@dataclass(frozen=True)
+class Price:
+    """What one model costs: per second of video, or per video."""
+
+    provider: str
+    model: str
+    unit: str  # "second" | "video"
+    usd: float
+    source: str
+    as_of: str  # ISO date the price was read
+    condition: str = ""  # e.g. "size in 1024x1792,1792x1024"
+
+    def applies(self, params: Mapping[str, Any]) -> bool:
+        if not self.condition:
+            return True
+        name, _, values = self.condition.partition(" in ")
+        return str(params.get(name.strip())) in {v.strip() for v in values.split(",")}
+
+
+OPENAI_PRICING = "OpenAI API pricing page (Sora 2 video, list price; AIHubMix resells at or below it)"
+
+#: Shipped prices. Only prices we could source are listed; other models show "no price known".
+DEFAULT_PRICES: tuple[Price, ...] = (
+    Price("aihubmix", "sora-2", "second", 0.10, OPENAI_PRICING, "2025-10-06"),
+    Price("aihubmix", "sora-2-pro", "second", 0.50, OPENAI_PRICING, "2025-10-06", "size in 1024x1792,1792x1024"),
+    Price("aihubmix", "sora-2-pro", "second", 0.30, OPENAI_PRICING, "2025-10-06"),
+)
+
+#: Seconds of video a model makes when the request has no duration parameter.
+FIXED_SECONDS = {("aimlapi", "video-01-live2d"): 6.0, ("goapi", "Qubico/hug-video"): 5.0}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A cost estimate and how it was reached."""
+
+    usd: float | None
+    explanation: str
+
+
+def video_seconds(provider: str, model: str, params: Mapping[str, Any]) -> float | None:
+    """How long the requested video is, when the request or the model says."""
+    for name in ("seconds", "duration"):
+        value = params.get(name)
+        if value is not None:
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return None
+    return FIXED_SECONDS.get((provider, model))
+
+
+class PriceTable:
+    """The shipped prices with the user's overrides on top."""
+
+    def __init__(self, prices: Iterable[Price] = DEFAULT_PRICES, overrides: Iterable[Price] = ()) -> None:
+        self.prices = [*overrides, *prices]  # overrides first: they win
+
+    @classmethod
+    def from_settings(cls, data: Mapping[str, Any]) -> PriceTable:
+        overrides = []
+        for item in data.get("prices", []) or []:
+            try:
+                overrides.append(Price(**{**item, "source": item.get("source", "your settings"),
+                                          "as_of": item.get("as_of", "")}))
+            except TypeError:
+                continue  # a malformed entry is skipped, not fatal
+        return cls(DEFAULT_PRICES, overrides)
+
+    def price_for(self, provider: str, model: str, params: Mapping[str, Any]) -> Price | None:
+        return next((p for p in self.prices if p.provider == provider and p.model == model and p.applies(params)),
+                    None)
+
+    def estimate(self, provider: str, model: str, params: Mapping[str, Any]) -> Estimate:
+        price = self.price_for(provider, model, params)
+        if price is None:
+            return Estimate(None, f"No price known for {provider}/{model}; add one in Settings → Prices.")
+        if price.unit == "video":
+            return Estimate(price.usd, f"${price.usd:.2f} per video ({price.source}, {price.as_of})")
+        seconds = video_seconds(provider, model, params)
+        if seconds is None:
+            return Estimate(None, f"{provider}/{model} is priced per second, but the length is unknown.")
+        usd = round(price.usd * seconds, 4)
+        return Estimate(usd, f"{seconds:g} s × ${price.usd:.2f}/s = ${usd:.2f} ({price.source}, {price.as_of})")
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [asdict(p) for p in self.prices]
+
+
+def total(estimates: Iterable[Estimate]) -> Estimate:
+    """The sum of several estimates (a batch); unknown prices are named, not counted as zero silently."""
+    items = list(estimates)
+    known = [e.usd for e in items if e.usd is not None]
+    unknown = len(items) - len(known)
+    usd = round(sum(known), 4)
+    note = f"${usd:.2f} for {len(known)} job(s)"
+    if unknown:
+        note += f"; {unknown} job(s) have no known price"
+    return Estimate(usd if known else None, note)
+
+
+def day_of(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp).date().isoformat()
+
+
+def spend(jobs: Iterable[Job], by: str = "day") -> dict[str, float]:
+    """Estimated spend of jobs that reached the provider, grouped by local day or by provider."""
+    totals: dict[str, float] = defaultdict(float)
+    for job in jobs:
+        if job.cost_usd is None or job.remote_id is None or job.state == JobState.PENDING:
+            continue
+        key = day_of(job.submitted_at or job.created_at) if by == "day" else job.provider
+        totals[key] += job.cost_usd
+    return {k: round(v, 4) for k, v in sorted(totals.items())}
+
+
+def check_budget(jobs: Iterable[Job], new_cost: float | None, cap_usd: float | None, today: str | None = None) -> None:
+    """Refuse a submission that would take today's estimated spend past the cap (InputError, nothing sent)."""
+    if cap_usd is None or new_cost is None:
+        return
+    day = today or dt.date.today().isoformat()
+    spent = spend(jobs, by="day").get(day, 0.0)
+    if spent + new_cost > cap_usd + 1e-9:
+        raise InputError(
+            f"This would take today's estimated spend to ${spent + new_cost:.2f}, past your daily budget of "
+            f"${cap_usd:.2f} (already ${spent:.2f}). Raise the budget in Settings or wait until tomorrow."
+        )
