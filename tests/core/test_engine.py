@@ -100,7 +100,7 @@ async def test_full_disk_fails_cleanly_and_retry_works(harness: Harness, monkeyp
     h.engine.retry(job.id)
     (final,) = await h.engine.wait([job.id], timeout=60)
     assert final.state == JobState.COMPLETED, final.error
-    assert [p.suffix for p in library.iterdir()] == [".mp4"]
+    assert sorted(p.suffix for p in library.iterdir()) == [".json", ".mp4"]  # the video and its sidecar
 
 
 async def test_truncated_download_resumes_with_range(harness: Harness) -> None:
