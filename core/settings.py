@@ -16,11 +16,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.errors import ConfigError
+from core.providers.goapi import DEFAULT_UPLOAD_URL
+from core.providers.novita import DEFAULT_ASSETS_URL
 
 #: Extra endpoint settings: env var -> (provider, setting name, default).
 EXTRA_ENDPOINTS: dict[str, tuple[str, str, str]] = {
-    "REELDECK_GOAPI_UPLOAD_URL": ("goapi", "upload_url", "https://upload.theapi.app/api/ephemeral_resource"),
-    "REELDECK_NOVITA_ASSETS_URL": ("novita", "assets_url", "https://assets.novitai.com"),
+    "REELDECK_GOAPI_UPLOAD_URL": ("goapi", "upload_url", DEFAULT_UPLOAD_URL),
+    "REELDECK_NOVITA_ASSETS_URL": ("novita", "assets_url", DEFAULT_ASSETS_URL),
 }
 
 
