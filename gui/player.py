@@ -1,0 +1,263 @@
+"""An embedded video player: QMediaPlayer + QVideoWidget with play/pause, seek, frame step, loop, speed and volume.
+
+Keyboard (while the player has focus): Space play/pause, ←/→ seek 5 s, ,/. step one frame, ↑/↓ volume, M mute,
+L loop, Home back to the start.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer, QVideoSink
+from PySide6.QtMultimediaWidgets import QVideoWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QStackedLayout,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.queue_model import format_duration
+
+SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0)
+SEEK_MS = 5000
+DEFAULT_FPS = 24.0
+
+
+class PlayerWidget(QWidget):
+    """Plays one local video at a time; ``load(path)`` replaces it."""
+
+    loaded = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, placeholder: str = "Select a completed job to play it.") -> None:
+        super().__init__(parent)
+        self.setObjectName("Player")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.path: str | None = None
+        self.player = QMediaPlayer(self)
+        self.audio = QAudioOutput(self)
+        self.audio.setVolume(0.8)
+        self.player.setAudioOutput(self.audio)
+        self.video = QVideoWidget(self)
+        self.video.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.video.setMinimumSize(240, 135)
+        self.player.setVideoOutput(self.video)
+
+        self.placeholder = QLabel(placeholder, self)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setProperty("role", "note")
+        self.stack = QStackedLayout()
+        self.stack.setStackingMode(QStackedLayout.StackingMode.StackAll)
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(self.video)
+        self.stack.setCurrentWidget(self.placeholder)
+
+        style = self.style()
+        self.play_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play / pause (Space)",
+                                        self.toggle_play)
+        self.back_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekBackward),
+                                        "Previous frame (,)", lambda: self.step_frames(-1))
+        self.forward_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward),
+                                           "Next frame (.)", lambda: self.step_frames(1))
+        self.loop_button = self._button(None, "Loop (L)", self.toggle_loop, text="⟲ Loop")
+        self.loop_button.setCheckable(True)
+        self.mute_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaVolume), "Mute (M)",
+                                        self.toggle_mute)
+        self.mute_button.setCheckable(True)
+        self.seek = QSlider(Qt.Orientation.Horizontal, self)
+        self.seek.setObjectName("SeekSlider")
+        self.seek.setRange(0, 0)
+        self.seek.setToolTip("Seek (← / →: 5 s)")
+        self.seek.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.seek.sliderMoved.connect(self.player.setPosition)
+        self.seek.sliderPressed.connect(lambda: self.player.setPosition(self.seek.value()))
+        self.time_label = QLabel("0:00 / 0:00", self)
+        self.speed = QComboBox(self)
+        self.speed.setToolTip("Playback speed")
+        self.speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for value in SPEEDS:
+            self.speed.addItem(f"{value:g}×", value)
+        self.speed.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed.currentIndexChanged.connect(lambda _i: self.player.setPlaybackRate(float(self.speed.currentData())))
+        self.volume = QSlider(Qt.Orientation.Horizontal, self)
+        self.volume.setRange(0, 100)
+        self.volume.setValue(80)
+        self.volume.setMaximumWidth(90)
+        self.volume.setToolTip("Volume (↑ / ↓)")
+        self.volume.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.volume.valueChanged.connect(lambda v: self.audio.setVolume(v / 100))
+        self.status = QLabel(self)
+        self.status.setProperty("role", "note")
+        self.status.setWordWrap(True)
+
+        controls = QHBoxLayout()
+        widgets: list[QWidget] = [self.play_button, self.back_button, self.forward_button]
+        for widget in widgets:
+            controls.addWidget(widget)
+        controls.addWidget(self.seek, 1)
+        controls.addWidget(self.time_label)
+        for widget in (self.loop_button, self.speed, self.mute_button, self.volume):
+            controls.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self.stack, 1)
+        layout.addLayout(controls)
+        layout.addWidget(self.status)
+
+        self.player.positionChanged.connect(self._on_position)
+        self.player.durationChanged.connect(self._on_duration)
+        self.player.playbackStateChanged.connect(self._on_state)
+        self.player.errorOccurred.connect(self._on_error)
+        self._shortcuts()
+        self._set_enabled(False)
+
+    def _button(self, icon: object, tip: str, slot: object, text: str = "") -> QToolButton:
+        button = QToolButton(self)
+        if icon is not None:
+            button.setIcon(icon)  # type: ignore[arg-type]
+        if text:
+            button.setText(text)
+        button.setToolTip(tip)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.clicked.connect(lambda _=False: slot())  # type: ignore[operator]
+        return button
+
+    def _shortcuts(self) -> None:
+        bindings = {
+            "Space": self.toggle_play,
+            "Left": lambda: self.seek_by(-SEEK_MS),
+            "Right": lambda: self.seek_by(SEEK_MS),
+            ",": lambda: self.step_frames(-1),
+            ".": lambda: self.step_frames(1),
+            "Up": lambda: self.volume.setValue(min(100, self.volume.value() + 10)),
+            "Down": lambda: self.volume.setValue(max(0, self.volume.value() - 10)),
+            "M": self.toggle_mute,
+            "L": self.toggle_loop,
+            "Home": lambda: self.player.setPosition(0),
+        }
+        self.shortcuts: dict[str, QShortcut] = {}
+        for keys, slot in bindings.items():
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+            self.shortcuts[keys] = shortcut
+
+    # --- loading ---------------------------------------------------------------------------------------------
+
+    def load(self, path: str | None, *, autoplay: bool = True) -> bool:
+        """Play a local file (or show the placeholder for None); False when the file is missing."""
+        self.player.stop()
+        if not path:
+            self.path = None
+            self.player.setSource(QUrl())
+            self.stack.setCurrentWidget(self.placeholder)
+            self._set_enabled(False)
+            return False
+        if not Path(path).is_file():
+            self.path = None
+            self.player.setSource(QUrl())
+            self.placeholder.setText(f"The video file is missing:\n{path}")
+            self.stack.setCurrentWidget(self.placeholder)
+            self._set_enabled(False)
+            return False
+        self.path = path
+        self.status.setText(Path(path).name)
+        self.player.setSource(QUrl.fromLocalFile(path))
+        self.stack.setCurrentWidget(self.video)
+        self._set_enabled(True)
+        if autoplay:
+            self.player.play()
+        else:
+            self.player.pause()  # shows the first frame
+        self.loaded.emit(path)
+        return True
+
+    def video_sink(self) -> QVideoSink:
+        """Where decoded frames arrive."""
+        return self.video.videoSink()
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for widget in (self.play_button, self.back_button, self.forward_button, self.seek, self.speed):
+            widget.setEnabled(enabled)
+
+    # --- controls --------------------------------------------------------------------------------------------
+
+    def toggle_play(self) -> None:
+        if self.path is None:
+            return
+        if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+            self.player.pause()
+        else:
+            self.player.play()
+
+    def seek_by(self, delta_ms: int) -> None:
+        if self.path is None:
+            return
+        duration = self.player.duration()
+        target = max(0, self.player.position() + delta_ms)
+        self.player.setPosition(min(target, duration) if duration > 0 else target)
+
+    def frame_ms(self) -> float:
+        """One frame's duration from the file's frame rate (24 fps when unknown)."""
+        rate = self.player.metaData().value(QMediaMetaData.Key.VideoFrameRate)
+        try:
+            fps = float(rate) if rate else DEFAULT_FPS
+        except (TypeError, ValueError):
+            fps = DEFAULT_FPS
+        return 1000.0 / (fps if fps > 0 else DEFAULT_FPS)
+
+    def step_frames(self, frames: int) -> None:
+        """Pause and move by whole frames."""
+        if self.path is None:
+            return
+        self.player.pause()
+        self.seek_by(round(frames * self.frame_ms()))
+
+    def toggle_loop(self) -> None:
+        looping = self.player.loops() != QMediaPlayer.Loops.Infinite
+        self.player.setLoops(QMediaPlayer.Loops.Infinite if looping else QMediaPlayer.Loops.Once)
+        self.loop_button.setChecked(looping)
+
+    def toggle_mute(self) -> None:
+        muted = not self.audio.isMuted()
+        self.audio.setMuted(muted)
+        self.mute_button.setChecked(muted)
+        icon = QStyle.StandardPixmap.SP_MediaVolumeMuted if muted else QStyle.StandardPixmap.SP_MediaVolume
+        self.mute_button.setIcon(self.style().standardIcon(icon))
+
+    def set_speed(self, rate: float) -> None:
+        index = self.speed.findData(rate)
+        if index >= 0:
+            self.speed.setCurrentIndex(index)
+
+    def stop(self) -> None:
+        self.player.stop()
+
+    # --- player events ---------------------------------------------------------------------------------------
+
+    def _on_position(self, position: int) -> None:
+        if not self.seek.isSliderDown():
+            self.seek.setValue(position)
+        total = format_duration(self.player.duration() / 1000)
+        self.time_label.setText(f"{format_duration(position / 1000)} / {total}")
+
+    def _on_duration(self, duration: int) -> None:
+        self.seek.setRange(0, max(0, duration))
+        self._on_position(self.player.position())
+
+    def _on_state(self, state: QMediaPlayer.PlaybackState) -> None:
+        playing = state == QMediaPlayer.PlaybackState.PlayingState
+        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(icon))
+
+    def _on_error(self, _error: QMediaPlayer.Error, message: str) -> None:
+        self.status.setText(f"Cannot play this video: {message}")

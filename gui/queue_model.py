@@ -1,0 +1,362 @@
+"""The job queue as a Qt table model: a thin adapter over the engine's job events.
+
+Like qutebrowser's downloads model, it owns no logic: the engine emits a ``Job`` on every change and the model
+stores the latest copy. Events are coalesced (at most one flush per ``FLUSH_MS``) and each flush emits
+``dataChanged`` for the changed rows only, so a busy engine never stalls the window.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QByteArray,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+)
+
+from core.jobs import Job, JobState
+from core.params import SlotKind
+from core.providers import provider_class
+from gui.safety import guarded
+from gui.thumbs import ThumbnailCache
+
+FLUSH_MS = 100
+TICK_MS = 1000
+PROMPT_EXCERPT = 80
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class JobRole(IntEnum):
+    """Custom data roles of the queue (and library) models."""
+
+    JOB = Qt.ItemDataRole.UserRole + 1
+    ID = Qt.ItemDataRole.UserRole + 2
+    STATE = Qt.ItemDataRole.UserRole + 3
+    PROGRESS = Qt.ItemDataRole.UserRole + 4
+    ETA = Qt.ItemDataRole.UserRole + 5
+    ELAPSED = Qt.ItemDataRole.UserRole + 6
+    NEEDS_DECISION = Qt.ItemDataRole.UserRole + 7
+    ERROR = Qt.ItemDataRole.UserRole + 8
+    VIDEO_PATH = Qt.ItemDataRole.UserRole + 9
+
+
+class Column(IntEnum):
+    """The queue's columns."""
+
+    THUMB = 0
+    MODEL = 1
+    PROMPT = 2
+    STATE = 3
+    PROGRESS = 4
+    ELAPSED = 5
+
+
+HEADERS = {
+    Column.THUMB: "",
+    Column.MODEL: "Provider / model",
+    Column.PROMPT: "Prompt",
+    Column.STATE: "State",
+    Column.PROGRESS: "Progress",
+    Column.ELAPSED: "Elapsed",
+}
+
+STATE_TEXT = {
+    JobState.PENDING: "Waiting",
+    JobState.SUBMITTING: "Submitting",
+    JobState.RUNNING: "Running",
+    JobState.DOWNLOADING: "Downloading",
+    JobState.COMPLETED: "Completed",
+    JobState.FAILED: "Failed",
+    JobState.CANCELED: "Canceled",
+}
+
+
+def state_text(job: Job) -> str:
+    """The state as a person reads it (with the provider's own status while running)."""
+    if job.needs_decision:
+        return "Needs your decision"
+    text = STATE_TEXT.get(job.state, str(job.state))
+    if job.state == JobState.RUNNING and job.remote_status:
+        text += f" ({job.remote_status})"
+    return text
+
+
+def provider_name(provider_id: str) -> str:
+    try:
+        return provider_class(provider_id).spec.name
+    except Exception:  # a provider from a newer version: show its id
+        return provider_id
+
+
+def model_label(job: Job) -> str:
+    """'Provider · model label' for a job."""
+    try:
+        model = provider_class(job.provider).spec.model(job.model).label
+    except Exception:
+        model = job.model
+    return f"{provider_name(job.provider)} · {model}"
+
+
+def excerpt(text: str, limit: int = PROMPT_EXCERPT) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def format_duration(seconds: float | None) -> str:
+    """'1:05' or '1:02:03'; empty for None."""
+    if seconds is None:
+        return ""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def elapsed(job: Job, now: float) -> float | None:
+    """Seconds from creation to the end (or to now while the job is alive)."""
+    if not job.created_at:
+        return None
+    end = job.finished_at if job.terminal and job.finished_at else now
+    return max(0.0, end - job.created_at)
+
+
+def eta_left(job: Job, now: float) -> float | None:
+    """The provider's ETA, counted down since the job was last updated."""
+    if job.eta is None or job.terminal:
+        return None
+    return max(0.0, job.eta - max(0.0, now - job.updated_at))
+
+
+def thumbnail_source(job: Job) -> str | None:
+    """What to show as the job's thumbnail: its video once done, else its first local input image."""
+    if job.state == JobState.COMPLETED and job.video_path:
+        return job.video_path
+    try:
+        slots = provider_class(job.provider).spec.model(job.model).slots
+        image_slots = [s.name for s in slots if s.kind == SlotKind.IMAGE]
+    except Exception:
+        image_slots = list(job.inputs)
+    for name in image_slots:
+        for value in job.inputs.get(name, []):
+            if value and "://" not in value and not value.startswith("preset:"):
+                return value
+    return None
+
+
+class QueueModel(QAbstractTableModel):
+    """Jobs, newest first. Feed it with ``on_job`` (an engine listener) or ``set_jobs``."""
+
+    def __init__(self, thumbs: ThumbnailCache | None = None, *, clock: Callable[[], float] = time.time,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._jobs: list[Job] = []
+        self._rows: dict[str, int] = {}
+        self._pending: dict[str, Job] = {}
+        self._clock = clock
+        self.thumbs = thumbs
+        if thumbs is not None:
+            thumbs.ready.connect(self._thumbnail_ready)
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(FLUSH_MS)
+        self._flush_timer.timeout.connect(self.flush)
+        self._tick_timer = QTimer(self)
+        self._tick_timer.setInterval(TICK_MS)
+        self._tick_timer.timeout.connect(self._tick)
+        self._tick_timer.start()
+        self.flushes = 0
+
+    # --- feeding -----------------------------------------------------------------------------------------------
+
+    def set_jobs(self, jobs: Iterable[Job]) -> None:
+        """Replace everything (newest first)."""
+        self.beginResetModel()
+        self._jobs = sorted(jobs, key=lambda j: j.created_at, reverse=True)
+        self._reindex()
+        self._pending.clear()
+        self.endResetModel()
+
+    def on_job(self, job: Job) -> None:
+        """An engine event: remember the latest copy and flush soon (coalesced)."""
+        self._pending[job.id] = job
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def flush(self) -> None:
+        """Apply pending events: update changed rows in place, insert new jobs at the top."""
+        self._flush_timer.stop()
+        pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        self.flushes += 1
+        new = [job for job_id, job in pending.items() if job_id not in self._rows]
+        for job in pending.values():
+            row = self._rows.get(job.id)
+            if row is None:
+                continue
+            self._jobs[row] = job
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
+        if new:
+            new.sort(key=lambda j: j.created_at, reverse=True)
+            self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
+            self._jobs[0:0] = new
+            self._reindex()
+            self.endInsertRows()
+
+    def remove_job(self, job_id: str) -> None:
+        self._pending.pop(job_id, None)
+        row = self._rows.get(job_id)
+        if row is None:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._jobs[row]
+        self._reindex()
+        self.endRemoveRows()
+
+    def remove_finished(self) -> int:
+        """Take finished jobs off the list (they stay in the store and the library); returns how many."""
+        gone = [j.id for j in self._jobs if j.terminal]
+        for job_id in gone:
+            self.remove_job(job_id)
+        return len(gone)
+
+    def _reindex(self) -> None:
+        self._rows = {job.id: row for row, job in enumerate(self._jobs)}
+
+    def _tick(self) -> None:
+        """Once a second: elapsed time and ETA of live jobs move on."""
+        for row, job in enumerate(self._jobs):
+            if not job.terminal:
+                self.dataChanged.emit(self.index(row, Column.PROGRESS), self.index(row, Column.ELAPSED),
+                                      [Qt.ItemDataRole.DisplayRole, JobRole.ETA, JobRole.ELAPSED])
+
+    def _thumbnail_ready(self, path: str) -> None:
+        for row, job in enumerate(self._jobs):
+            if thumbnail_source(job) == path:
+                index = self.index(row, Column.THUMB)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+    # --- access ------------------------------------------------------------------------------------------------
+
+    def jobs(self) -> list[Job]:
+        return list(self._jobs)
+
+    def job(self, row: int) -> Job | None:
+        return self._jobs[row] if 0 <= row < len(self._jobs) else None
+
+    def job_at(self, index: Index) -> Job | None:
+        return self.job(index.row()) if index.isValid() else None
+
+    def row_of(self, job_id: str) -> int:
+        return self._rows.get(job_id, -1)
+
+    def find(self, job_id: str) -> Job | None:
+        row = self.row_of(job_id)
+        return self._jobs[row] if row >= 0 else None
+
+    # --- Qt model API --------------------------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._jobs)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(
+                Column):
+            return HEADERS[Column(section)]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    @guarded()
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        job = self.job_at(index)
+        if job is None or not 0 <= index.column() < len(Column):
+            return None
+        column = Column(index.column())
+        now = self._clock()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(job, column, now)
+        if role == Qt.ItemDataRole.DecorationRole and column == Column.THUMB and self.thumbs is not None:
+            return self.thumbs.icon(thumbnail_source(job))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(job, column)
+        return self._custom(job, role, now)
+
+    def _display(self, job: Job, column: Column, now: float) -> Any:
+        if column == Column.MODEL:
+            return model_label(job)
+        if column == Column.PROMPT:
+            return excerpt(job.prompt) or "(no prompt)"
+        if column == Column.STATE:
+            return state_text(job)
+        if column == Column.PROGRESS:
+            return progress_text(job, now)
+        if column == Column.ELAPSED:
+            return format_duration(elapsed(job, now))
+        return None
+
+    def _tooltip(self, job: Job, column: Column) -> str | None:
+        if column == Column.PROMPT and job.prompt:
+            return job.prompt
+        if job.error and column in (Column.STATE, Column.PROGRESS):
+            return job.error
+        if column == Column.MODEL:
+            return f"{job.provider} / {job.model} (job {job.id})"
+        return None
+
+    def _custom(self, job: Job, role: int, now: float) -> Any:
+        values: dict[int, Callable[[], Any]] = {
+            JobRole.JOB: lambda: job,
+            JobRole.ID: lambda: job.id,
+            JobRole.STATE: lambda: str(job.state),
+            JobRole.PROGRESS: lambda: job.progress,
+            JobRole.ETA: lambda: eta_left(job, now),
+            JobRole.ELAPSED: lambda: elapsed(job, now),
+            JobRole.NEEDS_DECISION: lambda: job.needs_decision,
+            JobRole.ERROR: lambda: job.error,
+            JobRole.VIDEO_PATH: lambda: job.video_path,
+        }
+        getter = values.get(role)
+        return getter() if getter is not None else None
+
+    def roleNames(self) -> dict[int, QByteArray]:
+        names = dict(super().roleNames())
+        for role in JobRole:
+            names[int(role)] = QByteArray(role.name.lower().encode())
+        return names
+
+
+def progress_text(job: Job, now: float) -> str:
+    """'42% · 0:31 left', 'Downloading…', 'Done' and so on."""
+    if job.needs_decision:
+        return "Waiting for you"
+    if job.state == JobState.COMPLETED:
+        return "Done"
+    if job.state in (JobState.FAILED, JobState.CANCELED):
+        return "—"
+    if job.state == JobState.DOWNLOADING:
+        return "Downloading…"
+    if job.state in (JobState.PENDING, JobState.SUBMITTING):
+        return "Queued" if job.state == JobState.PENDING else "Sending…"
+    parts = []
+    if job.progress is not None:
+        parts.append(f"{job.progress:.0f}%")
+    left = eta_left(job, now)
+    if left is not None:
+        parts.append(f"{format_duration(left)} left")
+    return " · ".join(parts) or "Working…"

@@ -1,0 +1,365 @@
+"""The job queue panel: a table over ``QueueModel`` with a progress delegate, job actions and decisions.
+
+Actions: cancel, retry, duplicate into the form, reveal the file, delete (to the trash when the system has one),
+and for a job whose submission had an unknown outcome, the two choices the engine offers, explained.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QFile,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.engine import Engine
+from core.errors import ReeldeckError
+from core.jobs import Job, JobState
+from gui.asyncs import spawn
+from gui.queue_model import Column, JobRole, QueueModel
+from gui.safety import guarded
+
+log = logging.getLogger(__name__)
+
+THUMB_ROW_HEIGHT = 54
+Ask = Callable[[str, str], bool]
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Paints a running job's progress as a bar with its text ('42% · 0:31 left'); other states as text."""
+
+    @guarded()
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        job = index.data(JobRole.JOB)
+        if not isinstance(job, Job) or job.state != JobState.RUNNING or job.needs_decision:
+            super().paint(painter, option, index)  # only running jobs have a bar; others say where they are
+            return
+        self.initStyleOption(option, index)
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        rect: QRect = option.rect
+        palette: QPalette = option.palette
+        inset = max(4, (rect.height() - 22) // 2)
+        bar = QRectF(rect.adjusted(6, inset, -6, -inset))
+        fraction = max(0.0, min(1.0, (job.progress or 0.0) / 100))
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1))
+        painter.setBrush(palette.color(QPalette.ColorRole.Base))
+        painter.drawRoundedRect(bar, 4, 4)
+        if fraction > 0:
+            chunk = QRectF(bar.x(), bar.y(), bar.width() * fraction, bar.height())
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(palette.color(QPalette.ColorRole.Highlight))
+            painter.drawRoundedRect(chunk, 4, 4)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        painter.drawText(bar, Qt.AlignmentFlag.AlignCenter, str(index.data(Qt.ItemDataRole.DisplayRole) or ""))
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(160, THUMB_ROW_HEIGHT)
+
+
+def trash_or_delete(path: Path, ask: Ask) -> str:
+    """Move a file to the trash; when there is no trash, ask before deleting it for good. Returns what happened."""
+    if not path.exists():
+        return "the file was already gone"
+    if QFile(str(path)).moveToTrash():
+        return "the video went to the trash"
+    if not ask("No trash available",
+               f"This system has no trash for {path.name}. Delete the video permanently instead?"):
+        return "the video was kept (no trash available)"
+    try:
+        path.unlink()
+    except OSError as exc:
+        return f"the video could not be deleted ({exc.strerror or exc})"
+    return "the video was deleted permanently"
+
+
+class QueueView(QWidget):
+    """The queue table, its actions and the decision box for jobs that need one."""
+
+    jobActivated = Signal(object)  # Job: a completed job was selected (play it)
+    duplicateRequested = Signal(object)  # Job
+    message = Signal(str)  # for the status bar
+    jobDeleted = Signal(str)  # job id
+
+    def __init__(self, model: QueueModel, engine: Engine | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.engine = engine
+        self.ask: Ask = self._ask_user
+        self._activated: tuple[str, str] | None = None
+        self.table = QTableView(self)
+        self.table.setObjectName("QueueTable")
+        self.table.setModel(model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.table))
+        self.table.setIconSize(QSize(80, THUMB_ROW_HEIGHT - 6))
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(THUMB_ROW_HEIGHT)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(Column.THUMB, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(Column.THUMB, 90)
+        header.resizeSection(Column.MODEL, 190)
+        header.setSectionResizeMode(Column.PROMPT, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(Column.STATE, 150)
+        header.resizeSection(Column.PROGRESS, 170)
+        header.resizeSection(Column.ELAPSED, 70)
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._on_selection())
+        model.dataChanged.connect(self._on_data_changed)
+        model.modelReset.connect(self._on_selection)
+        model.rowsRemoved.connect(lambda *_: self._on_selection())
+
+        self.toolbar = QToolBar(self)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.cancel_action = self._action("Cancel", "Stop this job (and at the provider where it can)",
+                                          self.cancel_selected, QKeySequence("Ctrl+."))
+        self.retry_action = self._action("Retry", "Run a failed or canceled job again", self.retry_selected,
+                                         QKeySequence("Ctrl+R"))
+        self.duplicate_action = self._action("Duplicate", "Copy this job's settings into the form",
+                                             self.duplicate_selected, QKeySequence("Ctrl+D"))
+        self.reveal_action = self._action("Show file", "Open the folder that holds the video",
+                                          self.reveal_selected)
+        self.delete_action = self._action("Delete…", "Delete the job and move its video to the trash",
+                                          self.delete_selected, QKeySequence(QKeySequence.StandardKey.Delete))
+        self.toolbar.addSeparator()
+        self.clear_action = self._action("Clear finished", "Take finished jobs off this list (they stay in "
+                                         "the library)", self.clear_finished)
+
+        self.detail = QLabel(self)
+        self.detail.setObjectName("QueueDetail")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setProperty("role", "error")
+        self.detail.hide()
+
+        self.decision = QFrame(self)
+        self.decision.setObjectName("DecisionBox")
+        self.decision_text = QLabel(self.decision)
+        self.decision_text.setWordWrap(True)
+        self.resend_button = QPushButton("Send again", self.decision)
+        self.resend_button.setToolTip("Submit the job once more. If the lost submission did create a job, you may "
+                                      "be charged for both.")
+        self.giveup_button = QPushButton("Cancel the job", self.decision)
+        self.giveup_button.setToolTip("Mark the job canceled. Nothing more is sent; if the lost submission did "
+                                      "create a video you will not receive it here.")
+        self.resend_button.clicked.connect(lambda: self.resolve_selected(resend=True))
+        self.giveup_button.clicked.connect(lambda: self.resolve_selected(resend=False))
+        decision_layout = QVBoxLayout(self.decision)
+        decision_layout.addWidget(self.decision_text)
+        decision_buttons = QHBoxLayout()
+        decision_buttons.addWidget(self.resend_button)
+        decision_buttons.addWidget(self.giveup_button)
+        decision_buttons.addStretch(1)
+        decision_layout.addLayout(decision_buttons)
+        self.decision.hide()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.decision)
+        layout.addWidget(self.detail)
+        self._on_selection()
+
+    def _action(self, text: str, tip: str, slot: Callable[[], object],
+                shortcut: QKeySequence | None = None) -> QAction:
+        action = QAction(text, self)
+        action.setToolTip(tip + (f" ({shortcut.toString(QKeySequence.SequenceFormat.NativeText)})"
+                                 if shortcut else ""))
+        action.triggered.connect(lambda _=False: slot())
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
+        self.toolbar.addAction(action)
+        return action
+
+    # --- selection -------------------------------------------------------------------------------------------
+
+    def selected_job(self) -> Job | None:
+        index = self.table.selectionModel().currentIndex()
+        return self.model.job_at(index) if index.isValid() else None
+
+    def select_job(self, job_id: str) -> bool:
+        row = self.model.row_of(job_id)
+        if row < 0:
+            return False
+        self.table.selectRow(row)
+        self.table.setCurrentIndex(self.model.index(row, Column.PROMPT))
+        return True
+
+    def _on_data_changed(self, top_left: QModelIndex, _bottom_right: QModelIndex, roles: list[int] = ()) -> None:  # type: ignore[assignment]
+        current = self.table.selectionModel().currentIndex()
+        if current.isValid() and current.row() == top_left.row() and top_left.column() == 0:
+            self._on_selection()
+
+    def _on_selection(self) -> None:
+        job = self.selected_job()
+        state = job.state if job else None
+        self.cancel_action.setEnabled(job is not None and not job.terminal)
+        self.retry_action.setEnabled(state in (JobState.FAILED, JobState.CANCELED))
+        self.duplicate_action.setEnabled(job is not None)
+        has_file = job is not None and bool(job.video_path) and Path(job.video_path or "").exists()
+        self.reveal_action.setEnabled(has_file)
+        self.delete_action.setEnabled(job is not None)
+        self.clear_action.setEnabled(any(j.terminal for j in self.model.jobs()))
+        self._show_details(job)
+        if job is not None and job.state == JobState.COMPLETED and job.video_path:
+            if self._activated != (job.id, job.video_path):
+                self._activated = (job.id, job.video_path)
+                self.jobActivated.emit(job)
+        else:
+            self._activated = None
+
+    def _show_details(self, job: Job | None) -> None:
+        if job is not None and job.needs_decision:
+            self.decision_text.setText(
+                "<b>This job needs your decision.</b><br>" + (job.error or "The submission's outcome is unknown.")
+                + "<br><br><b>Send again</b>: submit once more — if the lost submission did create a job you may "
+                "be charged twice.<br><b>Cancel the job</b>: nothing more is sent and the job ends here.")
+            self.decision.show()
+        else:
+            self.decision.hide()
+        if job is not None and job.error and not job.needs_decision:
+            self.detail.setText(f"{job.state.value.capitalize()}: {job.error}")
+            self.detail.show()
+        else:
+            self.detail.hide()
+
+    def _context_menu(self, position: QPoint) -> None:
+        if self.selected_job() is None:
+            return
+        menu = QMenu(self)
+        for action in (self.cancel_action, self.retry_action, self.duplicate_action, self.reveal_action,
+                       self.delete_action):
+            menu.addAction(action)
+        menu.popup(self.table.viewport().mapToGlobal(position))
+
+    # --- actions ---------------------------------------------------------------------------------------------
+
+    def _report(self, error: BaseException) -> None:
+        text = error.message if isinstance(error, ReeldeckError) else f"{type(error).__name__}: {error}"
+        self.message.emit(text)
+
+    def cancel_selected(self) -> None:
+        job = self.selected_job()
+        if job is None or job.terminal or self.engine is None:
+            return
+        spawn(self.engine.cancel(job.id), self._report)
+        self.message.emit("Canceling the job…")
+
+    def retry_selected(self) -> None:
+        job = self.selected_job()
+        if job is None or self.engine is None:
+            return
+        try:
+            self.engine.retry(job.id)
+        except ReeldeckError as exc:
+            self._report(exc)
+
+    def resolve_selected(self, *, resend: bool) -> None:
+        job = self.selected_job()
+        if job is None or self.engine is None or not job.needs_decision:
+            return
+        try:
+            self.engine.resolve(job.id, resend=resend)
+        except ReeldeckError as exc:
+            self._report(exc)
+
+    def duplicate_selected(self) -> None:
+        job = self.selected_job()
+        if job is not None:
+            self.duplicateRequested.emit(job)
+
+    def reveal_selected(self) -> None:
+        job = self.selected_job()
+        if job is None or not job.video_path:
+            return
+        folder = Path(job.video_path).parent
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.message.emit(f"The video is in {folder}")
+
+    def delete_selected(self) -> None:
+        job = self.selected_job()
+        if job is None or self.engine is None:
+            return
+        if not self.ask("Delete job", f"Delete this job ({job.prompt[:60] or job.id})"
+                        + (" and move its video to the trash?" if job.video_path else "?")):
+            return
+        spawn(self.delete_job(job.id), self._report)
+
+    async def delete_job(self, job_id: str) -> None:
+        """Cancel the job if it is still running, then move its video to the trash and forget it."""
+        if self.engine is None:
+            return
+        job = self.engine.store.find(job_id)
+        if job is not None and not job.terminal:
+            await self.engine.cancel(job_id)
+        # Questions (no trash?) open dialogs: do that from a Qt event, not inside an asyncio task step.
+        QTimer.singleShot(0, lambda: self._forget(job_id))
+
+    def _forget(self, job_id: str) -> None:
+        if self.engine is None:
+            return
+        job = self.engine.store.find(job_id)
+        if job is None:
+            self.model.remove_job(job_id)
+            return
+        outcome = trash_or_delete(Path(job.video_path), self.ask) if job.video_path else "it had no video"
+        inputs = self.engine.inputs_dir / job.id
+        if inputs.is_dir():
+            shutil.rmtree(inputs, ignore_errors=True)
+        self.engine.store.delete(job_id)
+        self.model.remove_job(job_id)
+        self.jobDeleted.emit(job_id)
+        self.message.emit(f"Job deleted; {outcome}.")
+
+    def clear_finished(self) -> None:
+        count = self.model.remove_finished()
+        self.message.emit(f"{count} finished job(s) cleared from the queue; they stay in the library.")
+
+    def _ask_user(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes

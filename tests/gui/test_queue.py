@@ -1,0 +1,205 @@
+"""The queue model (qtmodeltester, coalescing, row-only updates) and the queue panel's actions."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from conftest import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, make_job, make_video, until
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+
+from core.jobs import JobState
+from core.runtime import Runtime
+from core.store import JobStore
+from gui.queue_model import Column, JobRole, QueueModel, format_duration, progress_text
+from gui.queue_view import QueueView
+
+
+def jobs_in_every_state(tmp_path: Path) -> list:
+    video = make_video(tmp_path / "done.mp4")
+    return [
+        make_job("pending01", JobState.PENDING, created_at=1000),
+        make_job("submit01", JobState.SUBMITTING, created_at=1001),
+        make_job("running01", JobState.RUNNING, created_at=1002, remote_status="in_progress", progress=42.0,
+                 eta=31.0),
+        make_job("download01", JobState.DOWNLOADING, created_at=1003),
+        make_job("done01", JobState.COMPLETED, created_at=1004, video_path=str(video), finished_at=1070),
+        make_job("failed01", JobState.FAILED, created_at=1005, error="The provider refused the prompt."),
+        make_job("cancel01", JobState.CANCELED, created_at=1006),
+        make_job("decide01", JobState.SUBMITTING, created_at=1007, needs_decision=True, error="Lost answer."),
+    ]
+
+
+def test_queue_model_passes_modeltester(qtmodeltester: ModelTester, tmp_path: Path) -> None:
+    model = QueueModel(clock=lambda: 1100.0)
+    model.set_jobs(jobs_in_every_state(tmp_path))
+    qtmodeltester.check(model, force_py=True)
+    model.on_job(make_job("new01", JobState.PENDING, created_at=2000))
+    model.flush()
+    model.remove_job("failed01")
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_display_values(tmp_path: Path) -> None:
+    model = QueueModel(clock=lambda: 1100.0)
+    model.set_jobs(jobs_in_every_state(tmp_path))
+    assert model.job(0).id == "decide01"  # type: ignore[union-attr]  # newest first
+    running = model.index(model.row_of("running01"), Column.PROGRESS)
+    assert running.data() == "42% · 0:31 left" or "left" in running.data()
+    assert model.index(model.row_of("running01"), Column.STATE).data() == "Running (in_progress)"
+    assert model.index(model.row_of("decide01"), Column.STATE).data() == "Needs your decision"
+    assert model.index(model.row_of("done01"), Column.ELAPSED).data() == "1:06"
+    assert model.index(model.row_of("failed01"), Column.STATE).data(Qt.ItemDataRole.ToolTipRole) == (
+        "The provider refused the prompt.")
+    assert model.index(0, 0).data(JobRole.NEEDS_DECISION) is True
+    assert format_duration(3725) == "1:02:05"
+    assert progress_text(make_job("x", JobState.PENDING), 0) == "Queued"
+
+
+def test_events_are_coalesced_and_touch_only_their_row(qtbot: QtBot, tmp_path: Path) -> None:
+    model = QueueModel(clock=lambda: 1100.0)
+    model.set_jobs(jobs_in_every_state(tmp_path))
+    row = model.row_of("running01")
+    base = model.find("running01")
+    assert base is not None
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda top, bottom, roles=(): changed.append((top.row(), bottom.row())))
+    for step in range(2000):
+        model.on_job(dataclasses.replace(base, progress=step / 20))
+    assert model.flushes == 0  # nothing applied synchronously
+    qtbot.waitUntil(lambda: model.flushes == 1)
+    assert model.find("running01").progress == pytest.approx(1999 / 20)  # type: ignore[union-attr]
+    flush_changes = [c for c in changed if c != (row, row)]
+    assert all(c == (row, row) for c in changed), flush_changes
+
+
+def test_new_jobs_are_inserted_at_the_top(qtbot: QtBot, tmp_path: Path) -> None:
+    model = QueueModel()
+    model.set_jobs(jobs_in_every_state(tmp_path))
+    with qtbot.waitSignal(model.rowsInserted):
+        model.on_job(make_job("brandnew", JobState.PENDING, created_at=5000))
+    assert model.job(0).id == "brandnew"  # type: ignore[union-attr]
+
+
+class UrlCatcher(QObject):
+    """Receives QDesktopServices.openUrl calls for file:// URLs instead of a file manager."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[QUrl] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url)
+
+
+@pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
+async def test_actions_on_real_jobs(qtbot: QtBot, runtime: Runtime, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    store = runtime.store
+    engine = runtime.engine
+    assert store is not None and engine is not None
+    video = make_video(runtime.data.library / "old.mp4")
+    for job in (make_job("done02", JobState.COMPLETED, video_path=str(video), finished_at=None),
+                make_job("failed02", JobState.FAILED, error="boom"),
+                make_job("decide02", JobState.SUBMITTING, needs_decision=True, error="Lost answer.")):
+        store.add(job)
+    model = QueueModel()
+    model.set_jobs(store.all())
+    unsubscribe = engine.subscribe(model.on_job)
+    view = QueueView(model, engine)
+    qtbot.addWidget(view)
+    view.ask = lambda title, text: True
+    played: list[str] = []
+    duplicated: list[str] = []
+    view.jobActivated.connect(lambda job: played.append(job.id))
+    view.duplicateRequested.connect(lambda job: duplicated.append(job.id))
+
+    # A completed job: selecting it asks the player to play it; reveal opens its folder.
+    catcher = UrlCatcher()
+    QDesktopServices.setUrlHandler("file", catcher, "open")
+    try:
+        assert view.select_job("done02")
+        assert played == ["done02"]
+        assert view.reveal_action.isEnabled() and not view.cancel_action.isEnabled()
+        view.reveal_selected()
+        assert catcher.urls and catcher.urls[0].toLocalFile() == str(video.parent)
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    view.duplicate_selected()
+    assert duplicated == ["done02"]
+
+    # The decision: both choices are explained; "Cancel the job" ends it without sending anything.
+    view.select_job("decide02")
+    assert not view.decision.isHidden()
+    assert "charged twice" in view.decision_text.text()
+    view.giveup_button.click()
+    await until(lambda: model.find("decide02").state == JobState.CANCELED,  # type: ignore[union-attr]
+                what="the decision to cancel")
+
+    # Retry a failed job: it runs again in the sandbox and completes.
+    view.select_job("failed02")
+    assert view.retry_action.isEnabled()
+    view.retry_selected()
+    await until(lambda: model.find("failed02").state == JobState.COMPLETED,  # type: ignore[union-attr]
+                timeout=60, what="the retried job to complete")
+
+    # Delete: the video goes to the (test's own) trash and the job leaves the store and the list.
+    (tmp_path / "xdg").mkdir()
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    view.select_job("done02")
+    view.delete_selected()
+    await until(lambda: model.row_of("done02") < 0, what="the job to be deleted")
+    assert store.find("done02") is None
+    assert not video.exists()
+    assert (tmp_path / "xdg" / "Trash" / "files" / video.name).exists()
+    unsubscribe()
+
+
+@pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
+async def test_cancel_running_job_and_resend_decision(qtbot: QtBot, tmp_path: Path) -> None:
+    from conftest import sandbox_runtime
+
+    from core.submission import JobRequest
+
+    rt = sandbox_runtime(tmp_path / "slow", job_seconds=30.0)
+    await rt.start()
+    try:
+        engine, store = rt.engine, rt.store
+        assert engine is not None and store is not None
+        model = QueueModel()
+        unsubscribe = engine.subscribe(model.on_job)
+        view = QueueView(model, engine)
+        qtbot.addWidget(view)
+        job = await engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "slow one"}))
+        await until(lambda: (model.find(job.id) or job).state == JobState.RUNNING, what="running")
+        view.select_job(job.id)
+        assert view.cancel_action.isEnabled()
+        view.cancel_selected()
+        await until(lambda: model.find(job.id).state == JobState.CANCELED,  # type: ignore[union-attr]
+                    what="the cancel")
+        stuck = make_job("decide03", JobState.SUBMITTING, needs_decision=True, error="Lost.", prompt="again")
+        store.add(stuck)
+        model.on_job(stuck)
+        model.flush()
+        view.select_job("decide03")
+        view.resend_button.click()
+        await until(lambda: model.find("decide03").state == JobState.RUNNING,  # type: ignore[union-attr]
+                    what="the resent job to run")
+        unsubscribe()
+    finally:
+        await rt.close()
+
+
+def test_store_written_jobs_load(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "db.sqlite")
+    for job in jobs_in_every_state(tmp_path):
+        store.add(job)
+    model = QueueModel()
+    model.set_jobs(store.all())
+    assert model.rowCount() == 8
+    store.close()

@@ -1,0 +1,200 @@
+"""Image and video slots with real drag-and-drop events: local files, web URLs, non-images, reference order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import make_image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from gui.composer import Composer
+from gui.dropdata import dropped_items
+from gui.preview_item import PreviewItem
+from gui.slots import ReferenceSlotWidget, VideoSlotWidget
+
+
+def mime_for_files(*paths: Path) -> QMimeData:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return mime
+
+
+def mime_for_url(url: str, *, as_text: bool = False) -> QMimeData:
+    mime = QMimeData()
+    if as_text:
+        mime.setText(url)
+    else:
+        mime.setUrls([QUrl(url)])
+    return mime
+
+
+def drag_and_drop(widget: QWidget, mime: QMimeData) -> tuple[bool, bool]:
+    """Deliver a drag-enter and then a drop; returns whether each was accepted."""
+    centre = widget.rect().center()
+    enter = QDragEnterEvent(QPoint(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    entered = enter.isAccepted()
+    if not entered:
+        return False, False
+    drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, drop)
+    return entered, drop.isAccepted()
+
+
+def composer_for(qtbot: QtBot, provider: str, model: str) -> Composer:
+    composer = Composer()
+    qtbot.addWidget(composer)
+    composer.resize(900, 900)
+    assert composer.select(provider, model)
+    return composer
+
+
+def test_mime_parsing(tmp_path: Path) -> None:
+    local = tmp_path / "a.png"
+    assert dropped_items(mime_for_files(local)) == [str(local)]
+    assert dropped_items(mime_for_url("https://example.com/cat.jpg")) == ["https://example.com/cat.jpg"]
+    assert dropped_items(mime_for_url("https://example.com/cat.jpg\n", as_text=True)) == [
+        "https://example.com/cat.jpg"]
+    assert dropped_items(mime_for_url("ftp://example.com/cat.jpg")) == []
+    assert dropped_items(mime_for_url("just some words", as_text=True)) == []
+
+
+def test_drop_local_image_shows_it_as_sent(qtbot: QtBot, tmp_path: Path) -> None:
+    tall = make_image(tmp_path / "tall.png", (100, 1000))
+    composer = composer_for(qtbot, "aimlapi", "video-01-live2d")
+    composer.set_prompt("She smiles")
+    slot = composer.slots.widgets["image"]  # type: ignore[union-attr]
+    assert drag_and_drop(slot, mime_for_files(tall)) == (True, True)
+    item = slot.items()[0]
+    qtbot.waitUntil(lambda: item.state == PreviewItem.READY, timeout=10_000)
+    assert "1000 PNG: padded to aspect ratio" in item.note  # widened to the 2:5 limit
+    assert item.thumb.pixmap() is not None and not item.thumb.pixmap().isNull()
+    qtbot.waitUntil(lambda: composer.submit_button.isEnabled())
+    assert composer.request().inputs == {"image": [str(tall)]}  # type: ignore[union-attr]
+
+
+def test_thumbnail_follows_parameters(qtbot: QtBot, image_file: Path) -> None:
+    composer = composer_for(qtbot, "aihubmix", "sora-2")
+    slot = composer.slots.widgets["image"]  # type: ignore[union-attr]
+    drag_and_drop(slot, mime_for_files(image_file))
+    item = slot.items()[0]
+    qtbot.waitUntil(lambda: item.state == PreviewItem.READY, timeout=10_000)
+    assert "720×1280" in item.note and "cropped" in item.note
+    composer.form.editors["image_fit"].set_value("pad")  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: item.state == PreviewItem.READY and "padded" in item.note, timeout=10_000)
+
+
+def test_drop_web_url_as_uri_list_and_as_text(qtbot: QtBot) -> None:
+    composer = composer_for(qtbot, "gateway", "viduq3p-720p")
+    first = composer.slots.widgets["image"]  # type: ignore[union-attr]
+    last = composer.slots.widgets["last_image"]  # type: ignore[union-attr]
+    assert drag_and_drop(first, mime_for_url("https://images.example.com/first.jpg")) == (True, True)
+    assert drag_and_drop(last, mime_for_url("https://images.example.com/last.jpg", as_text=True)) == (True, True)
+    assert first.items()[0].state == PreviewItem.URL
+    assert "URL passed through" in first.items()[0].note
+    assert composer.request().inputs == {  # type: ignore[union-attr]
+        "image": ["https://images.example.com/first.jpg"], "last_image": ["https://images.example.com/last.jpg"]}
+    qtbot.waitUntil(lambda: composer.mode == "first_last")
+
+
+def test_drop_non_image_shows_inline_error_and_blocks_submit(qtbot: QtBot, tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image at all")
+    composer = composer_for(qtbot, "goapi", "Qubico/hug-video")
+    slot = composer.slots.widgets["image"]  # type: ignore[union-attr]
+    assert drag_and_drop(slot, mime_for_files(text)) == (True, True)
+    item = slot.items()[0]
+    qtbot.waitUntil(lambda: item.state == PreviewItem.ERROR, timeout=10_000)
+    assert "not an image" in item.note
+    assert item.note_label.property("role") == "error"
+    qtbot.waitUntil(lambda: not composer.submit_button.isEnabled())
+    assert "notes.txt" in composer.reason_label.text()
+
+
+def test_corrupt_and_empty_images(qtbot: QtBot, tmp_path: Path) -> None:
+    good = make_image(tmp_path / "good.png")
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(good.read_bytes()[:80])
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    composer = composer_for(qtbot, "goapi", "Qubico/hug-video")
+    slot = composer.slots.widgets["image"]  # type: ignore[union-attr]
+    for path, words in ((broken, "broken.png"), (empty, "empty")):
+        drag_and_drop(slot, mime_for_files(path))
+        item = slot.items()[0]
+        qtbot.waitUntil(lambda: item.state == PreviewItem.ERROR, timeout=10_000)  # noqa: B023
+        assert words in item.note
+
+
+def test_video_file_is_refused_by_an_image_slot(qtbot: QtBot, tmp_path: Path) -> None:
+    composer = composer_for(qtbot, "goapi", "Qubico/hug-video")
+    slot = composer.slots.widgets["image"]  # type: ignore[union-attr]
+    assert drag_and_drop(slot, mime_for_files(tmp_path / "clip.mp4")) == (False, False)
+
+
+def test_reference_slot_keeps_order_and_names(qtbot: QtBot, tmp_path: Path) -> None:
+    images = [make_image(tmp_path / f"ref{i}.png", (300, 300), color) for i, color in
+              enumerate(("red", "green", "blue", "white", "black"))]
+    composer = composer_for(qtbot, "gateway", "viduq3p-mix-720p")
+    slot = composer.slots.widgets["ref_image"]  # type: ignore[union-attr]
+    assert isinstance(slot, ReferenceSlotWidget)
+    assert drag_and_drop(slot, mime_for_files(*images[:2])) == (True, True)
+    assert drag_and_drop(slot, mime_for_files(*images[2:])) == (True, True)  # only two more fit
+    assert slot.values() == [str(p) for p in images[:4]]
+    assert slot.names() == ["@Image1", "@Image2", "@Image3", "@Image4"]
+    slot.move_item(0, 1)
+    assert slot.values()[:2] == [str(images[1]), str(images[0])]
+    assert [i.caption.text() for i in slot.items()] == ["@Image1", "@Image2", "@Image3", "@Image4"]
+    slot.remove_item(3)
+    assert slot.values() == [str(images[1]), str(images[0]), str(images[2])]
+    qtbot.waitUntil(lambda: all(i.state == PreviewItem.READY for i in slot.items()), timeout=10_000)
+    composer.set_prompt("@Image1 hugs @Image2 near @Image3")
+    qtbot.waitUntil(lambda: composer.mode == "reference")
+    assert composer.request().inputs["ref_image"] == slot.values()  # type: ignore[union-attr]
+
+
+def test_video_slot_presets_and_files(qtbot: QtBot, tmp_path: Path, image_file: Path) -> None:
+    composer = composer_for(qtbot, "novita", "img2video-motion")
+    slot = composer.slots.widgets["motion_video"]  # type: ignore[union-attr]
+    assert isinstance(slot, VideoSlotWidget)
+    presets = composer.model.slot("motion_video").presets  # type: ignore[union-attr]
+    assert slot.presets.count() == len(presets) + 2
+    slot.presets.setCurrentIndex(1)
+    slot.presets.activated.emit(1)
+    assert slot.values() == [presets[0].name]
+    fake = tmp_path / "dance.mp4"
+    fake.write_bytes(b"\x00\x00\x00\x18ftypisom" + b"\x00" * 64)  # an MP4 header with no frames
+    assert drag_and_drop(slot, mime_for_files(fake)) == (True, True)
+    item = slot.items()[0]
+    qtbot.waitUntil(lambda: item.state == PreviewItem.ERROR, timeout=10_000)
+    assert "dance.mp4" in item.note
+    assert drag_and_drop(slot, mime_for_files(image_file)) == (False, False)
+
+
+def test_fill_first_empty(qtbot: QtBot, tmp_path: Path) -> None:
+    one, two = make_image(tmp_path / "one.png"), make_image(tmp_path / "two.png")
+    composer = composer_for(qtbot, "gateway", "viduq3p-720p")
+    assert composer.fill_first_empty([str(one)]) == 1
+    assert composer.fill_first_empty([str(two)]) == 1
+    assert composer.request().inputs == {"image": [str(one)], "last_image": [str(two)]}  # type: ignore[union-attr]
+    assert composer.fill_first_empty([str(one)]) == 0
+
+
+def test_video_slot_shows_the_first_frame_of_a_real_mp4(qtbot: QtBot, tmp_path: Path) -> None:
+    from conftest import make_video
+
+    clip = make_video(tmp_path / "moves.mp4")
+    composer = composer_for(qtbot, "novita", "img2video-motion")
+    slot = composer.slots.widgets["motion_video"]  # type: ignore[union-attr]
+    assert drag_and_drop(slot, mime_for_files(clip)) == (True, True)
+    item = slot.items()[0]
+    qtbot.waitUntil(lambda: item.state == PreviewItem.READY, timeout=10_000)
+    assert "MP4 video" in item.note
+    assert not item.thumb.pixmap().isNull()
+    assert slot.values() == [str(clip)]
+    assert slot.presets.currentIndex() == slot.presets.count() - 1  # "your own video file"
