@@ -42,7 +42,7 @@ class PollPolicy:
     rate_share: float = 0.8
     #: Progress rates are measured over at least this many points, and reports are taken as this coarse.
     rate_span: float = 10.0
-    progress_step: float = 1.0
+    progress_step: float = 0.0
     #: First look at a job that reports progress but whose start is unknown: this share of the upper bound.
     first_rate_share: float = 0.35
     #: Within this many seconds of the predicted end, sleep until ``finish_pad`` after it (negative: before it:
