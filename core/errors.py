@@ -92,6 +92,12 @@ class NetworkError(ProviderError):
         self.maybe_sent = maybe_sent
 
 
+class CertificateError(NetworkError):
+    """The server's TLS certificate could not be verified (self-signed, unknown CA, wrong host). Not retried."""
+
+    retryable = False
+
+
 class ExpiredURLError(ProviderError):
     """A signed result URL has expired (403/404/410 from the result host)."""
 

@@ -15,6 +15,7 @@ import email.utils
 import json
 import logging
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from core.errors import (
+    CertificateError,
     NetworkError,
     ProtocolError,
     ProviderError,
@@ -232,7 +234,11 @@ class ApiClient:
         self.requests_sent += 1
         try:
             return await self._client.send(built, stream=True)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        except httpx.ConnectError as exc:
+            raise certificate_error(exc, url) or NetworkError(
+                f"Could not reach {self.name}. Check your internet connection.", detail=repr(exc)
+            ) from exc
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise NetworkError(
                 f"Could not reach {self.name}. Check your internet connection.", detail=repr(exc)
             ) from exc
@@ -244,6 +250,28 @@ class ApiClient:
             raise NetworkError(
                 f"The connection to {self.name} was interrupted.", detail=repr(exc), maybe_sent=True
             ) from exc
+
+
+def certificate_error(exc: BaseException, url: str) -> CertificateError | None:
+    """A plain-language CertificateError when ``exc`` (or what caused it) is a failed TLS verification."""
+    node: BaseException | None = exc
+    reason = ""
+    while node is not None:
+        if isinstance(node, ssl.SSLCertVerificationError):
+            reason = node.verify_message or node.reason or ""
+            break
+        if "CERTIFICATE_VERIFY_FAILED" in str(node):
+            reason = "certificate verify failed"
+            break
+        node = node.__cause__ or node.__context__
+    if node is None:
+        return None
+    host = urlsplit(url).hostname or url
+    return CertificateError(
+        f"The certificate of {host} is not trusted ({reason}), so Reeldeck did not connect. If this server uses "
+        "your organisation's own certificate authority, set REELDECK_CA_BUNDLE to that CA's PEM file.",
+        detail=repr(exc),
+    )
 
 
 _NOT_JSON = object()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Mapping
+from pathlib import Path
 
+import certifi
 import httpx
 
 from core.errors import ConfigError
@@ -18,9 +21,25 @@ SANDBOX_KEY = "sandbox-key"
 USER_AGENT = "Reeldeck/0.1 (+https://github.com/reeldeck)"
 
 
-def make_http_client(timeout: float = 60.0) -> httpx.AsyncClient:
+def ssl_context(ca_bundle: Path | None = None) -> ssl.SSLContext:
+    """Certificate verification against certifi's CAs, plus the CAs in ``ca_bundle`` (REELDECK_CA_BUNDLE).
+
+    Verification is never switched off: a server whose certificate no trusted CA signed is refused.
+    """
+    context = ssl.create_default_context(cafile=certifi.where())
+    if ca_bundle is not None:
+        try:
+            context.load_verify_locations(cafile=str(ca_bundle))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"The CA bundle {ca_bundle} (REELDECK_CA_BUNDLE) cannot be used: it must be a PEM "
+                              f"file of CA certificates ({exc}).") from None
+    return context
+
+
+def make_http_client(timeout: float = 60.0, *, ca_bundle: Path | None = None) -> httpx.AsyncClient:
     """The shared HTTP client: TLS verification on, no automatic redirects (we follow them by hand)."""
     return httpx.AsyncClient(
+        verify=ssl_context(ca_bundle),
         timeout=httpx.Timeout(timeout, connect=15.0),
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
@@ -44,7 +63,7 @@ class ProviderHub:
         self.settings = settings
         self.keys = keys
         self.sandbox_endpoints = dict(sandbox_endpoints) if sandbox_endpoints is not None else None
-        self.client = client or make_http_client()
+        self.client = client or make_http_client(ca_bundle=settings.ca_bundle())
         self._sleep = sleep
         self._retry = retry
         self._providers: dict[str, Provider] = {}

@@ -2,6 +2,9 @@
 
 ``REELDECK_<ID>_BASE_URL`` is scheme + host[:port][/prefix]; the provider appends the documented path. Plain
 ``http://`` is accepted only for loopback hosts.
+
+``REELDECK_CA_BUNDLE`` (or ``ca_bundle`` in settings.json) names a PEM file of extra certificate authorities to
+trust besides the usual ones (a company proxy, a self-hosted gateway). TLS verification itself is never off.
 """
 
 from __future__ import annotations
@@ -84,6 +87,17 @@ class Settings:
                 value = self.environ.get(env_name) or self.data.get("endpoints", {}).get(env_name) or default
                 return check_url(value, env_name)
         return None
+
+    def ca_bundle(self) -> Path | None:
+        """The extra CA bundle (REELDECK_CA_BUNDLE), or None; ConfigError when it names no readable file."""
+        value = self.environ.get("REELDECK_CA_BUNDLE") or self.data.get("ca_bundle")
+        if not value:
+            return None
+        path = Path(str(value)).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"REELDECK_CA_BUNDLE names {path}, which is not a file. Point it at a PEM file of CA "
+                              "certificates, or unset it.")
+        return path
 
     def concurrency(self, provider_id: str) -> int:
         value = self.data.get("concurrency", {}).get(provider_id, 4)
