@@ -86,6 +86,8 @@ class Engine:
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._last_status: dict[str, RemoteStatus] = {}
         self._rng = random.Random()
+        #: Bytes downloaded so far (and the total when known) of jobs in ``downloading``; not stored.
+        self.download_progress: dict[str, tuple[int, int | None]] = {}
         #: How long past jobs took, per provider and model: the poll planner's prior.
         self.durations = DurationHistory(store.durations)
 
@@ -231,6 +233,25 @@ class Engine:
                            eta=None, error=None, finished_at=None, video_path=None, prepared={}, attempts=0)
         self.start(job_id)
         return job
+
+    async def delete(self, job_id: str) -> None:
+        """Forget a job: cancel it if it is still working, drop it from the store and remove its prepared inputs.
+
+        The video file (if any) is left to the caller, which may move it to the trash.
+        """
+        job = self.store.find(job_id)
+        if job is None:
+            return
+        if not job.terminal:
+            await self.cancel(job_id)
+        self.store.delete(job_id)
+        self.download_progress.pop(job_id, None)
+        await asyncio.to_thread(shutil.rmtree, self.inputs_dir / job_id, True)
+
+    def apply_settings(self) -> None:
+        """Use changed settings (keys, base URLs, concurrency) from now on; running jobs keep what they have."""
+        self.hub.forget()
+        self._slots.clear()
 
     async def close(self) -> None:
         """Stop working (jobs stay as stored and resume next time) and release leases."""
@@ -397,12 +418,14 @@ class Engine:
 
     def _download_progress(self, job_id: str) -> Callable[[int, int | None], None]:
         def report(done: int, total: int | None) -> None:
+            self.download_progress[job_id] = (done, total)
             job = self.store.find(job_id)
             if job is not None:
                 self._emit(job)
         return report
 
     def _finish(self, job_id: str, state: JobState, *, error: str | None, **changes: object) -> Job:
+        self.download_progress.pop(job_id, None)
         return self._update(job_id, state=state, error=error, finished_at=self._clock(), **changes)
 
     def _fail(self, job_id: str, exc: ReeldeckError) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import certifi
 import httpx
 
-from core.errors import ConfigError
+from core.errors import AuthError, BadRequestError, ConfigError, NoCreditsError, NotFoundError, ProviderError
 from core.http import ApiClient, RetryPolicy, Sleep
 from core.providers import provider_class
 from core.providers.base import Provider
@@ -77,6 +77,29 @@ class ProviderHub:
         if provider_id not in self._providers:
             self._providers[provider_id] = self._build(provider_id)
         return self._providers[provider_id]
+
+    def forget(self, provider_id: str | None = None) -> None:
+        """Drop cached providers (one, or all) so a changed key, base URL or endpoint is used from now on."""
+        if provider_id is None:
+            self._providers.clear()
+        else:
+            self._providers.pop(provider_id, None)
+
+    async def check_key(self, provider_id: str) -> tuple[bool, str]:
+        """One cheap authenticated request: (accepted, plain-language result). Sends nothing without a key."""
+        try:
+            provider = self.get(provider_id)
+        except ConfigError as exc:
+            return False, exc.message
+        try:
+            await provider.api.send(provider.build_key_check())
+        except (AuthError, NoCreditsError) as exc:
+            return False, exc.message
+        except (NotFoundError, BadRequestError):
+            pass  # the made-up task is unknown: the key itself was accepted
+        except ProviderError as exc:
+            return False, f"Could not check the key: {exc.message}"
+        return True, f"{provider.spec.name} accepted the key."
 
     def _build(self, provider_id: str) -> Provider:
         cls = provider_class(provider_id)

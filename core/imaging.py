@@ -169,19 +169,20 @@ def _fit_aspect(image: Image.Image, rules: ImageRules, changes: list[str]) -> Im
     if rules.exact_size is not None:
         return image
     ratio = image.width / image.height
-    target = None
+    target = bound = None
     margin = 1.01 if rules.aspect_exclusive else 1.0
     if rules.aspect_min is not None and ratio < rules.aspect_min * (margin if rules.aspect_exclusive else 1):
-        target = rules.aspect_min * margin
+        target, bound = rules.aspect_min * margin, rules.aspect_min
     elif rules.aspect_max is not None and ratio > rules.aspect_max / (margin if rules.aspect_exclusive else 1):
-        target = rules.aspect_max / margin
-    if target is None:
+        target, bound = rules.aspect_max / margin, rules.aspect_max
+    if target is None or bound is None:
         return image
+    what = f"aspect ratio just inside {_ratio(bound)}" if rules.aspect_exclusive else f"aspect ratio {_ratio(bound)}"
     if target >= ratio:  # too tall: widen
         size = (round(image.height * target), image.height)
     else:  # too wide: heighten
         size = (image.width, round(image.width / target))
-    return _fit_into(image, size, rules.fit, changes, f"aspect ratio {_ratio(target)}")
+    return _fit_into(image, size, rules.fit, changes, what)
 
 
 def _fit_size(image: Image.Image, rules: ImageRules, changes: list[str]) -> Image.Image:

@@ -46,8 +46,9 @@ class Runtime:
         setup_logging(self.data.logs)
         settings = Settings.load(self.data.settings_file)
         endpoints = await self._start_sandbox() if self.sandbox_mode else None
-        for provider_id in PROVIDER_IDS:
-            self.remember_secret(provider_id)
+        if not self.sandbox_mode:  # sandbox mode uses no keys: don't touch the keyring at all
+            for provider_id in PROVIDER_IDS:
+                self.remember_secret(provider_id)
         self.store, aside = open_or_recover(self.data.database)
         if aside is not None:
             self.notices.append(

@@ -13,6 +13,7 @@ import keyring.backend
 import keyring.errors
 
 from core.errors import ConfigError
+from core.logs import REDACTOR
 
 SERVICE = "Reeldeck"
 
@@ -85,6 +86,7 @@ class KeyStore:
                 "No keyring backend is available on this system (on headless Linux, install and unlock "
                 f"gnome-keyring or KWallet). Use the {env_var(provider_id)} environment variable instead."
             )
+        REDACTOR.add(key)
         try:
             self.backend.set_password(SERVICE, provider_id, key)
         except keyring.errors.KeyringError as exc:
@@ -92,6 +94,7 @@ class KeyStore:
 
     def set_session(self, provider_id: str, key: str) -> None:
         """Keep a key in memory only, for this run (when no keyring is available)."""
+        REDACTOR.add(key.strip())
         self._session[provider_id] = key.strip()
 
     def delete(self, provider_id: str) -> bool:

@@ -48,7 +48,7 @@ def forget_provider(runtime: Runtime, provider_id: str) -> None:
     if callable(forget):
         forget(provider_id)
     else:  # core has no public way yet; see the report
-        hub._providers.pop(provider_id, None)
+        hub.forget(provider_id)
 
 
 def describe_backend(keys: KeyStore) -> str:

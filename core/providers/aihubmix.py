@@ -111,6 +111,9 @@ class AIHubMixProvider(Provider):
             poll_after=_poll_after(headers),
         )
 
+    def build_key_check(self) -> HttpRequest:
+        return HttpRequest("GET", "/v1/videos", params={"limit": "1"})
+
     def build_cancel(self, remote_id: str) -> HttpRequest:
         return HttpRequest("DELETE", f"/v1/videos/{remote_id}")
 

@@ -171,6 +171,11 @@ class Provider(ABC):
     def parse_poll(self, body: Any, headers: httpx.Headers) -> RemoteStatus:
         """Normalise a status answer."""
 
+    def build_key_check(self) -> HttpRequest:
+        """A cheap authenticated request that creates nothing: by default, a status query for a task that does
+        not exist (401/403 = key refused; 404/400 = key accepted). Providers with a list endpoint override it."""
+        return self.build_poll("reeldeck-key-check-0000")
+
     def build_cancel(self, remote_id: str) -> HttpRequest | None:
         """The cancel request, or None when the API has none."""
         return None
