@@ -5,12 +5,21 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import certifi
 import httpx
 
-from core.errors import AuthError, BadRequestError, ConfigError, NoCreditsError, NotFoundError, ProviderError
+from core.errors import (
+    AuthError,
+    BadRequestError,
+    ConfigError,
+    NetworkError,
+    NoCreditsError,
+    NotFoundError,
+    ProviderError,
+)
 from core.http import ApiClient, RetryPolicy, Sleep
 from core.providers import provider_class
 from core.providers.base import Provider
@@ -45,6 +54,14 @@ def make_http_client(timeout: float = 60.0, *, ca_bundle: Path | None = None) ->
         headers={"User-Agent": USER_AGENT},
         limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
     )
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    """The outcome of a key check: ``ok`` is True (accepted), False (refused) or None (could not tell)."""
+
+    ok: bool | None
+    message: str
 
 
 class ProviderHub:
@@ -85,21 +102,26 @@ class ProviderHub:
         else:
             self._providers.pop(provider_id, None)
 
-    async def check_key(self, provider_id: str) -> tuple[bool, str]:
-        """One cheap authenticated request: (accepted, plain-language result). Sends nothing without a key."""
+    async def check_key(self, provider_id: str) -> KeyCheck:
+        """One cheap authenticated request that creates nothing (``Provider.build_key_check``), interpreted."""
         try:
             provider = self.get(provider_id)
         except ConfigError as exc:
-            return False, exc.message
+            return KeyCheck(None, exc.message)
+        name = provider.spec.name
         try:
             await provider.api.send(provider.build_key_check())
-        except (AuthError, NoCreditsError) as exc:
-            return False, exc.message
+        except AuthError:
+            return KeyCheck(False, f"{name} refused this key (it did not accept the API key)."
+        except NoCreditsError:
+            return KeyCheck(True, f"{name} accepted the key, but the account has no credits left.")
         except (NotFoundError, BadRequestError):
             pass  # the made-up task is unknown: the key itself was accepted
+        except NetworkError as exc:
+            return KeyCheck(None, f"Could not reach {name}: {exc.message}")
         except ProviderError as exc:
-            return False, f"Could not check the key: {exc.message}"
-        return True, f"{provider.spec.name} accepted the key."
+            return KeyCheck(None, f"Could not tell: {exc.message}")
+        return KeyCheck(True, f"{name} accepted the key.")
 
     def _build(self, provider_id: str) -> Provider:
         cls = provider_class(provider_id)

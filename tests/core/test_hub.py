@@ -28,11 +28,11 @@ async def test_key_check_tells_good_from_bad_keys_and_creates_nothing(sandbox: S
     bad = _hub(sandbox, {provider: "wrong"})
     missing = _hub(sandbox, {})
     try:
-        assert (await good.check_key(provider))[0] is True
-        accepted, message = await bad.check_key(provider)
-        assert accepted is False and "did not accept the API key" in message
-        accepted, message = await missing.check_key(provider)
-        assert accepted is False and "No API key" in message
+        assert (await good.check_key(provider)).ok is True
+        refused = await bad.check_key(provider)
+        assert refused.ok is False and "did not accept the API key" in refused.message
+        unset = await missing.check_key(provider)
+        assert unset.ok is None and "No API key" in unset.message
     finally:
         for hub in (good, bad, missing):
             await hub.close()
@@ -45,11 +45,11 @@ async def test_forget_picks_up_a_changed_key(sandbox: Sandbox) -> None:
     env = dict(sandbox.endpoints()) | {"REELDECK_AIHUBMIX_API_KEY": "old"}
     hub = ProviderHub(Settings(environ=env), KeyStore(environ=env))
     try:
-        assert (await hub.check_key("aihubmix"))[0] is False
+        assert (await hub.check_key("aihubmix")).ok is False
         env["REELDECK_AIHUBMIX_API_KEY"] = "new"
-        assert (await hub.check_key("aihubmix"))[0] is False  # still the cached provider with the old key
+        assert (await hub.check_key("aihubmix")).ok is False  # still the cached provider with the old key
         hub.forget("aihubmix")
-        assert (await hub.check_key("aihubmix"))[0] is True
+        assert (await hub.check_key("aihubmix")).ok is True
     finally:
         await hub.close()
 
