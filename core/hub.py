@@ -112,7 +112,7 @@ class ProviderHub:
         try:
             await provider.api.send(provider.build_key_check())
         except AuthError:
-            return KeyCheck(False, f"{name} refused this key (it did not accept the API key)."
+            return KeyCheck(False, f"{name} refused this key (it did not accept the API key).")
         except NoCreditsError:
             return KeyCheck(True, f"{name} accepted the key, but the account has no credits left.")
         except (NotFoundError, BadRequestError):
