@@ -7,7 +7,7 @@ from pathlib import Path
 
 import keyring.backends.fail
 import pytest
-from conftest import MemoryKeyring, until
+from guikit import MemoryKeyring, until
 from PySide6.QtWidgets import QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 

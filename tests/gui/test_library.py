@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, make_job, make_video
+from guikit import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, make_job, make_video
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -29,7 +29,7 @@ EARLIER_PROCESS = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     sys.path[:0] = [sys.argv[2], sys.argv[2] + "/tests/gui"]
-    from conftest import make_job, make_video
+    from guikit import make_job, make_video
     from core.jobs import JobState
     from core.paths import DataDir
     from core.store import JobStore

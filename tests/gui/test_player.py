@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, make_video
+from guikit import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, make_video
 from PySide6.QtCore import Qt
 from PySide6.QtMultimedia import QMediaPlayer
 from pytestqt.qtbot import QtBot

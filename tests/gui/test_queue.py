@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from conftest import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, make_job, make_video, until
+from guikit import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, make_job, make_video, until
 from PySide6.QtCore import QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from pytestqt.modeltest import ModelTester
@@ -162,7 +162,7 @@ async def test_actions_on_real_jobs(qtbot: QtBot, runtime: Runtime, tmp_path: Pa
 
 @pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
 async def test_cancel_running_job_and_resend_decision(qtbot: QtBot, tmp_path: Path) -> None:
-    from conftest import sandbox_runtime
+    from guikit import sandbox_runtime
 
     from core.submission import JobRequest
 

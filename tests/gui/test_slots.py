@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import make_image
+from guikit import make_image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
@@ -186,7 +186,7 @@ def test_fill_first_empty(qtbot: QtBot, tmp_path: Path) -> None:
 
 
 def test_video_slot_shows_the_first_frame_of_a_real_mp4(qtbot: QtBot, tmp_path: Path) -> None:
-    from conftest import make_video
+    from guikit import make_video
 
     clip = make_video(tmp_path / "moves.mp4")
     composer = composer_for(qtbot, "novita", "img2video-motion")

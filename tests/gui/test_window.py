@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from conftest import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, until
+from guikit import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, until
 from PySide6.QtMultimedia import QVideoFrame
 from pytestqt.qtbot import QtBot
 
@@ -61,7 +61,7 @@ async def test_submit_complete_and_play(qtbot: QtBot, runtime: Runtime) -> None:
 
 
 async def test_drop_anywhere_fills_the_first_empty_slot(qtbot: QtBot, runtime: Runtime, tmp_path: Path) -> None:
-    from conftest import make_image
+    from guikit import make_image
     from test_slots import drag_and_drop, mime_for_files
 
     window = await make_window(qtbot, runtime)
@@ -75,7 +75,7 @@ async def test_drop_anywhere_fills_the_first_empty_slot(qtbot: QtBot, runtime: R
 
 
 async def test_duplicate_fills_the_form(qtbot: QtBot, runtime: Runtime, tmp_path: Path) -> None:
-    from conftest import make_image
+    from guikit import make_image
 
     from core.submission import JobRequest
 
@@ -100,7 +100,7 @@ async def test_duplicate_fills_the_form(qtbot: QtBot, runtime: Runtime, tmp_path
 
 
 async def test_close_with_running_jobs_and_resume_next_launch(qtbot: QtBot, tmp_path: Path) -> None:
-    from conftest import sandbox_runtime
+    from guikit import sandbox_runtime
 
     from core.submission import JobRequest
 
@@ -134,7 +134,7 @@ async def test_close_with_running_jobs_and_resume_next_launch(qtbot: QtBot, tmp_
 
 
 async def test_refuses_to_close_when_asked_not_to(qtbot: QtBot, tmp_path: Path) -> None:
-    from conftest import sandbox_runtime
+    from guikit import sandbox_runtime
 
     from core.submission import JobRequest
 
@@ -154,7 +154,7 @@ async def test_refuses_to_close_when_asked_not_to(qtbot: QtBot, tmp_path: Path) 
 
 
 async def test_run_window_starts_resumes_and_stops(qtbot: QtBot, tmp_path: Path) -> None:
-    from conftest import memory_keys
+    from guikit import memory_keys
 
     import gui.app
     from core.paths import DataDir
@@ -177,7 +177,7 @@ async def test_run_window_starts_resumes_and_stops(qtbot: QtBot, tmp_path: Path)
 
 
 async def test_missing_key_is_explained_in_the_form(qtbot: QtBot, tmp_path: Path) -> None:
-    from conftest import memory_keys
+    from guikit import memory_keys
 
     from core.paths import DataDir
 
