@@ -81,6 +81,15 @@ class Job:
         return data
 
 
+@dataclass
+class Annotation:
+    """What a person said about one video: favourite, a 0–5 rating, a free-text note."""
+
+    favourite: bool = False
+    rating: int = 0
+    note: str = ""
+
+
 def iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import StoreError
-from core.jobs import TERMINAL, Job, JobState
+from core.jobs import TERMINAL, Annotation, Job, JobState
 
 MIGRATIONS: list[str] = [
     # 1: jobs
@@ -56,6 +56,16 @@ MIGRATIONS: list[str] = [
     ALTER TABLE jobs ADD COLUMN group_id TEXT;
     ALTER TABLE jobs ADD COLUMN cost_usd REAL;
     CREATE INDEX jobs_group ON jobs(group_id);
+    """,
+    # 3: what a person said about a video (favourite, rating, note)
+    """
+    CREATE TABLE annotations (
+        job_id TEXT PRIMARY KEY,
+        favourite INTEGER NOT NULL DEFAULT 0,
+        rating INTEGER NOT NULL DEFAULT 0,
+        note TEXT NOT NULL DEFAULT '',
+        updated_at REAL NOT NULL
+    );
     """,
 ]
 
@@ -190,6 +200,27 @@ class JobStore:
 
     def delete(self, job_id: str) -> None:
         self._db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+        self._db.execute("DELETE FROM annotations WHERE job_id = ?", (job_id,))
+
+    # --- annotations ---------------------------------------------------------------------------------------
+
+    def annotation(self, job_id: str) -> Annotation:
+        row = self._db.execute("SELECT favourite, rating, note FROM annotations WHERE job_id = ?",
+                               (job_id,)).fetchone()
+        return Annotation(bool(row[0]), int(row[1]), str(row[2])) if row else Annotation()
+
+    def annotations(self) -> dict[str, Annotation]:
+        rows = self._db.execute("SELECT job_id, favourite, rating, note FROM annotations").fetchall()
+        return {str(r[0]): Annotation(bool(r[1]), int(r[2]), str(r[3])) for r in rows}
+
+    def annotate(self, job_id: str, annotation: Annotation) -> None:
+        rating = max(0, min(5, int(annotation.rating)))
+        self._db.execute(
+            "INSERT INTO annotations (job_id, favourite, rating, note, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(job_id) DO UPDATE SET favourite = excluded.favourite, rating = excluded.rating, "
+            "note = excluded.note, updated_at = excluded.updated_at",
+            (job_id, int(annotation.favourite), rating, annotation.note, self._clock()),
+        )
 
     # --- leases --------------------------------------------------------------------------------------------
 

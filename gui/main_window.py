@@ -83,7 +83,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         self.thumbs = ThumbnailCache(runtime.data.root / "thumbnails", self)
-        self.annotations = AnnotationStore(runtime.data.root)
+        self.annotations = AnnotationStore(runtime.store) if runtime.store else AnnotationStore(runtime.data.root)
         self.queue_model = QueueModel(self.thumbs, parent=self)
         self.library_model = LibraryModel(self.annotations, self.thumbs, self)
 

@@ -142,3 +142,19 @@ def test_a_dead_processs_lease_is_taken_over_at_once(tmp_path: Path) -> None:
     assert store.claim("abc", make_owner(), ttl=600)
     other_host = "some-other-host:1:cafe"
     assert not store.claim("abc", other_host, ttl=600)
+
+
+def test_annotations_live_in_the_store_and_go_with_the_job(tmp_path: Path) -> None:
+    from core.jobs import Annotation
+
+    path = tmp_path / "jobs.sqlite"
+    store = JobStore(path)
+    store.add(_job())
+    assert store.annotation("abc") == Annotation()
+    store.annotate("abc", Annotation(True, 9, "keep"))
+    store.close()
+    again = JobStore(path)
+    assert again.annotation("abc") == Annotation(True, 5, "keep")  # rating clamped to 0..5
+    assert again.annotations() == {"abc": Annotation(True, 5, "keep")}
+    again.delete("abc")
+    assert again.annotations() == {}
