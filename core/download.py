@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from core.errors import DiskFullError, DownloadError, ExpiredURLError, NetworkError
-from core.http import MAX_REDIRECTS, origin_of
+from core.http import MAX_REDIRECTS, Sleep, certificate_error, origin_of
 from core.media import has_mp4_signature, probe_video
 
 log = logging.getLogger(__name__)
@@ -53,13 +53,20 @@ async def download_video(
     headers: dict[str, str] | None = None,
     progress: Progress | None = None,
     max_attempts: int = 4,
+    sleep: Sleep = asyncio.sleep,
 ) -> DownloadResult:
-    """Download ``url`` to ``dest`` through ``dest.part``, resuming on interruptions; verify; rename."""
+    """Download ``url`` to ``dest`` through ``dest.part``, resuming on interruptions; verify; rename.
+
+    Interrupted downloads are resumed (``Range``) or restarted after a short backoff, at most ``max_attempts``
+    times in all.
+    """
     check_result_url(url)
     part = dest.with_name(dest.name + ".part")
     dest.parent.mkdir(parents=True, exist_ok=True)
     last_error: Exception | None = None
-    for _attempt in range(max_attempts):
+    for attempt in range(max_attempts):
+        if attempt:
+            await sleep(min(2.0 ** (attempt - 1), 8.0))
         try:
             total = await _fetch_into(client, url, part, headers or {}, progress)
             break
@@ -67,9 +74,12 @@ async def download_video(
             part.unlink(missing_ok=True)  # free the space; nothing half-written stays behind
             raise
         except NetworkError as exc:
+            if not exc.retryable:
+                raise
             last_error = exc
             log.info("download interrupted (%s); resuming", exc.detail or exc.message)
     else:
+        part.unlink(missing_ok=True)  # a new attempt (a new remote task) must not resume from these bytes
         raise DownloadError(f"The download kept failing: {last_error}")
     size = await asyncio.to_thread(_verify, part, total)
     await asyncio.to_thread(os.replace, part, dest)
@@ -97,7 +107,7 @@ async def _fetch_into(
             await _write_stream(response, part, append=resume, progress=progress, total=total)
             return total
     except httpx.TransportError as exc:
-        raise NetworkError("The download was interrupted.", detail=repr(exc)) from exc
+        raise certificate_error(exc, url) or NetworkError("The download was interrupted.", detail=repr(exc)) from exc
 
 
 @contextlib.asynccontextmanager

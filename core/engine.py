@@ -26,6 +26,7 @@ from core.errors import (
     ExpiredURLError,
     NetworkError,
     NotFoundError,
+    ProtocolError,
     ProviderError,
     ReeldeckError,
 )
@@ -228,6 +229,8 @@ class Engine:
         job = self.store.get(job_id)
         if job.state not in (JobState.FAILED, JobState.CANCELED):
             return job
+        # A half-downloaded video of the old remote task must not be resumed into the new one's file.
+        (self.library_dir / (video_file_name(job) + ".part")).unlink(missing_ok=True)
         # Uploaded assets and their URLs expire (GoAPI's after 24 h): upload again for the new attempt.
         job = self._update(job_id, state=JobState.PENDING, remote_id=None, remote_status=None, progress=None,
                            eta=None, error=None, finished_at=None, video_path=None, prepared={}, attempts=0)
@@ -357,7 +360,8 @@ class Engine:
                 status = await self._poll_once(job, provider)
                 failing_since = None
             except (NetworkError, ProviderError) as exc:
-                if isinstance(exc, NotFoundError) or not exc.retryable:
+                # Outages and garbled answers (an HTML page from a proxy) pass; a bad key or a gone task do not.
+                if isinstance(exc, NotFoundError) or not (exc.retryable or isinstance(exc, ProtocolError)):
                     raise
                 failing_since = failing_since or self._clock()
                 if self._clock() - failing_since > self.config.poll_failure_limit:
@@ -402,7 +406,7 @@ class Engine:
             headers = provider.api.auth_for(source.url) if source.with_auth else {}
             try:
                 result = await download_video(self.hub.client, source.url, dest, headers=headers,
-                                              progress=self._download_progress(job.id))
+                                              progress=self._download_progress(job.id), sleep=self._sleep)
                 break
             except ExpiredURLError:
                 if refreshed:

@@ -1,0 +1,125 @@
+"""Soak: 100 jobs on all five providers while a fifth of all requests fail and a tenth of the jobs fail at the
+provider. Every job ends (completed, failed with a clear message, or — for a lost create at a provider with no
+list endpoint — waiting for the user's decision with the explanation); none is lost or stuck, no job made two
+remote tasks, requests per job stay bounded, nothing crashes. Simulated time: it runs in seconds."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+from harness import Harness
+
+from core.engine import unknown_outcome_message
+from core.jobs import JobState
+from core.media import probe_video
+from core.providers import provider_spec
+from core.sandbox import Fault, TaskRecord, renderer
+from core.sandbox.render import RenderJob, output_paths, render
+from core.submission import JobRequest
+
+JOBS = 100
+PROVIDERS = ("goapi", "aimlapi", "aihubmix", "gateway", "novita")
+#: No remote task may see more requests than this (create, polls, downloads, retries included).
+MAX_REQUESTS_PER_TASK = 40
+TAG = re.compile(r"soak-(\d{3})")
+
+
+def _request(index: int, image: str) -> JobRequest:
+    tag = f"soak-{index:03d}"
+    provider = PROVIDERS[index % len(PROVIDERS)]
+    if provider == "goapi":
+        return JobRequest("goapi", "Qubico/hug-video", {}, {"image": [f"https://images.example/{tag}.jpg"]})
+    if provider == "aimlapi":
+        return JobRequest("aimlapi", "video-01-live2d", {"prompt": tag},
+                          {"image": [f"https://images.example/{tag}.jpg"]})
+    if provider == "aihubmix":
+        return JobRequest("aihubmix", "sora-2", {"prompt": tag})
+    if provider == "gateway":
+        return JobRequest("gateway", "viduq3t-540p", {"prompt": tag, "duration": "1"})
+    return JobRequest("novita", "img2video-motion", {"seed": str(1000 + index)},
+                      {"image": [image], "motion_video": ["demo1"]})
+
+
+def _job_index(task: TaskRecord) -> int:
+    """Which soak job a remote task was made for (its unique prompt, image URL or seed)."""
+    if task.provider == "novita":
+        return int(task.params["seed"]) - 1000
+    match = TAG.search(json.dumps(task.params))
+    assert match, task.params
+    return int(match.group(1))
+
+
+@pytest.fixture
+def quick_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every result is a copy of one small clip: the soak exercises the client, not the emulator's encoder."""
+    template = render(RenderJob(160, 96, 1.0, "soak", "title", "soak", (), tmp_path / "template"))
+
+    def copy(job: RenderJob) -> object:
+        job.out_dir.mkdir(parents=True, exist_ok=True)
+        out = output_paths(job.out_dir)
+        for source, target in zip((template.video, template.thumbnail, template.spritesheet),
+                                  (out.video, out.thumbnail, out.spritesheet), strict=True):
+            shutil.copyfile(source, target)
+        return out
+
+    monkeypatch.setattr(renderer, "render", copy)
+
+
+async def test_soak_under_faults(harness: Harness, quick_renders: None, caplog: pytest.LogCaptureFixture) -> None:
+    h = harness
+    sb = h.sandbox
+    sb.url_ttl_seconds = 10**7  # every job advances the shared simulated clock: keep links valid meanwhile
+    for provider in PROVIDERS:  # 10 % of the jobs fail at the provider
+        sb.faults.add(Fault("fail_job", provider=provider, times=JOBS // 10 // len(PROVIDERS)))
+    sb.faults.random(rate=0.2, seed=20261105, kinds=["status", "reset", "reset_after", "slow", "truncate"],
+                     statuses=(429, 500, 502, 503), retry_after=1.0, delay=0.01, fraction=0.5)
+    image = h.image("person.png", (320, 480))
+    caplog.set_level(logging.INFO)
+
+    jobs = [await h.engine.submit(_request(i, image)) for i in range(JOBS)]
+    final = await h.engine.wait([j.id for j in jobs], timeout=300)
+
+    assert len(h.engine.store.all()) == JOBS  # none lost
+    by_state = Counter(j.state if not j.needs_decision else "needs_decision" for j in final)
+    print("outcomes:", dict(by_state), "faults fired:", Counter(e.kind for e in sb.faults.history),
+          "requests:", len(sb.requests))
+    for job in final:
+        if job.needs_decision:  # a lost create answer at a provider that cannot be asked: the user decides
+            assert job.state == JobState.SUBMITTING and job.provider != "aihubmix"
+            assert job.error == unknown_outcome_message(provider_spec(job.provider).name)
+        elif job.state == JobState.COMPLETED:
+            assert job.video_path and job.video_path.endswith(".mp4")
+            assert probe_video(Path(job.video_path)).frames_decoded == 1
+        else:
+            assert job.state == JobState.FAILED, (job.state, job.error)  # nothing pending, running or stuck
+            assert job.error and "Unexpected error" not in job.error
+    assert sum(1 for j in final if j.needs_decision) < JOBS // 5
+    assert by_state[JobState.COMPLETED] >= JOBS * 0.7
+
+    tasks_per_job: dict[int, list[str]] = defaultdict(list)
+    for task in sb.tasks:
+        tasks_per_job[_job_index(task)].append(task.id)
+    assert max(len(ids) for ids in tasks_per_job.values()) == 1  # no job created two remote tasks
+    for index, job in enumerate(final):
+        if job.remote_id:
+            assert tasks_per_job[index] == [job.remote_id]
+    fated = {_job_index(task) for task in sb.tasks if task.will_fail}
+    assert len(fated) == JOBS // 10  # every fail_job fault fired, each on a different job
+    provider_failed = {i for i, j in enumerate(final) if j.error and "could not make this video" in j.error}
+    assert provider_failed <= fated  # the provider's reason is shown, for exactly the jobs it failed
+    assert all(final[i].needs_decision for i in fated - provider_failed)  # (or its create answer was lost)
+
+    per_task = Counter(r.task_id for r in sb.requests if r.task_id)
+    assert max(per_task.values()) <= MAX_REQUESTS_PER_TASK, per_task.most_common(3)
+    assert len(sb.requests) <= JOBS * MAX_REQUESTS_PER_TASK // 2
+    library = h.tmp / "library"
+    assert not list(library.glob("*.part"))  # no half-written file left behind, none taken for a video
+    assert sorted(p.name for p in library.glob("*.mp4")) == sorted(Path(j.video_path).name for j in final
+                                                               if j.video_path)
+    assert not [r for r in caplog.records if "crashed" in r.getMessage()]
