@@ -120,7 +120,10 @@ def open_image(path: Path) -> Image.Image:
             return image
     except InputError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:  # Pillow refuses before we can even read the size
+        raise InputError(f"{name} claims to be a huge image, too large to process safely (limit "
+                         f"{MAX_PIXELS // 1_000_000} megapixels).") from None
+    except UnidentifiedImageError as exc:
         raise InputError(f"{name} is not an image Reeldeck can read ({type(exc).__name__}).") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"{name} looks damaged or truncated and cannot be read ({exc}).") from None

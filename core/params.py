@@ -7,6 +7,7 @@ and ``python main.py providers --json`` prints it. Validation here never touches
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -90,7 +91,7 @@ def _num(value: float) -> str:
 def _coerce_text(param: Param, value: Any) -> str:
     if not isinstance(value, str):
         raise InputError(f"{param.name} must be text.")
-    bad = [ch for ch in value if ord(ch) < 32 and ch not in "\n\t"]
+    bad = [ch for ch in value if unicodedata.category(ch) == "Cc" and ch not in "\n\t"]  # C0, DEL, C1
     if bad:
         raise InputError(f"{param.name} contains control characters (such as {bad[0]!r}); remove them.")
     return value

@@ -106,6 +106,8 @@ def _prepare_one(
     if "://" in value:
         raise InputError(f"{slot.label}: only http(s) URLs or local files are accepted (got {value!r}).")
     path = Path(value).expanduser()
+    if not path.exists() and path.is_symlink():
+        raise InputError(f"{slot.label}: {value} is a symbolic link that leads nowhere (broken or looping).")
     if not path.exists():
         if slot.presets:
             names = ", ".join(p.name for p in slot.presets)
