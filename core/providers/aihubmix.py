@@ -17,6 +17,7 @@ from core.providers.base import (
     RemoteStatus,
     classify_status,
     require,
+    task_id,
 )
 
 SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
@@ -93,7 +94,7 @@ class AIHubMixProvider(Provider):
         return HttpRequest("POST", "/v1/videos", data=fields, files=files, idempotent=False)
 
     def parse_create(self, body: Any) -> str:
-        return str(require(body, "id", self.spec))
+        return task_id(require(body, "id", self.spec), "id", self.spec)
 
     def build_poll(self, remote_id: str) -> HttpRequest:
         return HttpRequest("GET", f"/v1/videos/{remote_id}")
@@ -106,7 +107,7 @@ class AIHubMixProvider(Provider):
         return RemoteStatus(
             phase=phase,
             raw=raw,
-            progress=float(progress) if isinstance(progress, int | float) else None,
+            progress=_percent(progress),
             error=error,
             poll_after=_poll_after(headers),
         )
@@ -136,7 +137,7 @@ class AIHubMixProvider(Provider):
                 return None
             for video in items:
                 if _same_job(video, job) and video["id"] not in exclude:
-                    return str(video["id"])
+                    return task_id(video["id"], "data.id", self.spec)
             if not page.get("has_more") or not items or _older(items[-1], since):
                 return None
             after = str(items[-1].get("id"))
@@ -159,6 +160,12 @@ def _same_job(video: Any, job: JobInput) -> bool:
 def _older(video: Any, since: float) -> bool:
     created = video.get("created_at") if isinstance(video, dict) else None
     return isinstance(created, int | float) and created < since
+
+
+def _percent(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # NaN != NaN
+        return None
+    return max(0.0, min(100.0, float(value)))
 
 
 def _poll_after(headers: httpx.Headers) -> float | None:

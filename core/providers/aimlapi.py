@@ -25,6 +25,7 @@ from core.providers.base import (
     RemoteStatus,
     classify_status,
     require,
+    task_id,
 )
 
 MODEL_ID = "video-01-live2d"
@@ -110,7 +111,7 @@ class AIMLAPIProvider(Provider):
         value = (body.get("generation_id") or body.get("id")) if isinstance(body, dict) else None
         if not value:
             require(body, "generation_id", self.spec)
-        return str(value)
+        return task_id(value, "generation_id", self.spec)
 
     def build_poll(self, remote_id: str) -> HttpRequest:
         return HttpRequest("GET", PATH, params={"generation_id": remote_id})

@@ -7,6 +7,7 @@ does the sending through the provider's ``ApiClient``. Inputs are prepared (uplo
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -190,6 +191,23 @@ class Provider(ABC):
         ``exclude`` holds remote ids other jobs already own. Only called when ``can_reconcile`` is True.
         """
         return None
+
+
+_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:=+@-]{0,255}")
+
+
+def task_id(value: Any, path: str, provider: ProviderSpec) -> str:
+    """A remote task id from an answer: a plain token or a whole number; anything else is a ProtocolError.
+
+    Ids go into request paths and queries, so one that is empty, not text, or holds ``/``, ``?``, ``%``, spaces
+    or control characters is refused rather than stored.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and _TASK_ID.fullmatch(value.strip()):
+        return value.strip()
+    raise ProtocolError(f"{provider.name} answered without a usable task id ('{path}'); it could not be understood.",
+                        detail=repr(value)[:300])
 
 
 def require(body: Any, path: str, provider: ProviderSpec) -> Any:

@@ -27,6 +27,7 @@ from core.providers.base import (
     classify_status,
     http_error,
     require,
+    task_id,
 )
 
 PATH = "/v1/video/generations"
@@ -167,7 +168,7 @@ class GatewayProvider(Provider):
         value = (node.get("task_id") or node.get("id")) if isinstance(node, dict) else None
         if not value:
             require(body, "task_id", self.spec)
-        return str(value)
+        return task_id(value, "task_id", self.spec)
 
     def build_poll(self, remote_id: str) -> HttpRequest:
         return HttpRequest("GET", f"{PATH}/{remote_id}")

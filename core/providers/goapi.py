@@ -27,6 +27,7 @@ from core.providers.base import (
     classify_status,
     http_error,
     require,
+    task_id,
 )
 
 MODEL_ID = "Qubico/hug-video"
@@ -151,7 +152,7 @@ class GoAPIProvider(Provider):
 
     def parse_create(self, body: Any) -> str:
         _check_envelope(body, self.spec)
-        return str(require(body, "data.task_id", self.spec))
+        return task_id(require(body, "data.task_id", self.spec), "data.task_id", self.spec)
 
     def build_poll(self, remote_id: str) -> HttpRequest:
         return HttpRequest("GET", f"/api/v1/task/{remote_id}")

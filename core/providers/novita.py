@@ -30,6 +30,7 @@ from core.providers.base import (
     RemoteStatus,
     classify_status,
     require,
+    task_id,
 )
 
 MODEL_ID = "img2video-motion"
@@ -187,7 +188,7 @@ class NovitaProvider(Provider):
         return HttpRequest("POST", f"/v3/async/{MODEL_ID}", json=body, idempotent=False)
 
     def parse_create(self, body: Any) -> str:
-        return str(require(body, "task_id", self.spec))
+        return task_id(require(body, "task_id", self.spec), "task_id", self.spec)
 
     def build_poll(self, remote_id: str) -> HttpRequest:
         return HttpRequest("GET", "/v3/async/task-result", params={"task_id": remote_id})
