@@ -32,10 +32,25 @@ SEEK_MS = 5000
 DEFAULT_FPS = 24.0
 
 
+def shown_frame_seconds(sink: QVideoSink, position_ms: int) -> float:
+    """The start time of the frame on screen, when the sink holds the frame for ``position_ms``; else the position.
+
+    Qt reports positions in whole milliseconds (a frame at 41.67 ms reads 41) and, paused on a frame boundary,
+    shows the frame that ends there; the frame's own start time names exactly the picture the person sees.
+    """
+    frame = sink.videoFrame()
+    if frame.isValid() and frame.startTime() >= 0:
+        at_us = position_ms * 1000
+        if frame.startTime() - 1000 <= at_us <= max(frame.endTime(), frame.startTime()) + 1000:
+            return frame.startTime() / 1_000_000
+    return position_ms / 1000
+
+
 class PlayerWidget(QWidget):
     """Plays one local video at a time; ``load(path)`` replaces it."""
 
     loaded = Signal(str)
+    frameRequested = Signal(str, float)  # video path, seconds: "Use this frame"
 
     def __init__(self, parent: QWidget | None = None, placeholder: str = "Select a completed job to play it.") -> None:
         super().__init__(parent)
@@ -95,6 +110,10 @@ class PlayerWidget(QWidget):
         self.volume.setToolTip("Volume (↑ / ↓)")
         self.volume.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.volume.valueChanged.connect(lambda v: self.audio.setVolume(v / 100))
+        self.use_frame_button = self._button(None, "Use this frame: put the frame on screen into a slot of the "
+                                             "form (first frame, last frame or reference) to continue the clip",
+                                             self.use_frame, text="Use this frame")
+        self.use_frame_button.setObjectName("UseFrameButton")
         self.status = QLabel(self)
         self.status.setProperty("role", "note")
         self.status.setWordWrap(True)
@@ -111,7 +130,10 @@ class PlayerWidget(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.stack, 1)
         layout.addLayout(controls)
-        layout.addWidget(self.status)
+        footer = QHBoxLayout()
+        footer.addWidget(self.status, 1)
+        footer.addWidget(self.use_frame_button)
+        layout.addLayout(footer)
 
         self.player.positionChanged.connect(self._on_position)
         self.player.durationChanged.connect(self._on_duration)
@@ -186,7 +208,8 @@ class PlayerWidget(QWidget):
         return self.video.videoSink()
 
     def _set_enabled(self, enabled: bool) -> None:
-        for widget in (self.play_button, self.back_button, self.forward_button, self.seek, self.speed):
+        for widget in (self.play_button, self.back_button, self.forward_button, self.seek, self.speed,
+                       self.use_frame_button):
             widget.setEnabled(enabled)
 
     # --- controls --------------------------------------------------------------------------------------------
@@ -241,6 +264,11 @@ class PlayerWidget(QWidget):
 
     def stop(self) -> None:
         self.player.stop()
+
+    def use_frame(self) -> None:
+        """Ask for the frame on screen (exactly: its own start time) to go into the form."""
+        if self.path is not None:
+            self.frameRequested.emit(self.path, shown_frame_seconds(self.video_sink(), self.player.position()))
 
     # --- player events ---------------------------------------------------------------------------------------
 
