@@ -1,16 +1,24 @@
 """Assembles a working core — data dir, store, keys, settings, providers, engine and (optionally) the sandbox.
 
 The CLI and the GUI both build one ``Runtime`` and drive the same engine on their event loop.
+
+Test hooks for sandbox mode (environment): ``REELDECK_SANDBOX_JOB_SECONDS`` sets how long emulated jobs take;
+``REELDECK_SANDBOX_FAULTS`` is a JSON list of faults for the in-process emulator, each object holding the fields
+of :class:`core.sandbox.Fault` (``[{"kind": "slow", "request_kind": "create", "delay": 60}]``), so tests can
+make a subprocess misbehave at a chosen moment (e.g. to kill it mid-request). Neither has any effect outside
+sandbox mode.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.engine import Engine, EngineConfig
+from core.errors import ConfigError
 from core.hub import ProviderHub
 from core.logs import REDACTOR, setup_logging
 from core.paths import DataDir
@@ -74,7 +82,10 @@ class Runtime:
         seconds = os.environ.get("REELDECK_SANDBOX_JOB_SECONDS")
         if seconds and "job_seconds" not in options:
             options["job_seconds"] = float(seconds)
+        faults = sandbox_faults(os.environ.get("REELDECK_SANDBOX_FAULTS"))
         self.sandbox = Sandbox(self.data.sandbox, **options)
+        for fault in faults:
+            self.sandbox.faults.add(fault)
         await self.sandbox.start()
         return dict(self.sandbox.endpoints())
 
@@ -93,3 +104,18 @@ class Runtime:
             await self.sandbox.stop()
         if self.store is not None:
             self.store.close()
+
+
+def sandbox_faults(spec: str | None) -> list[Any]:
+    """The faults described by ``REELDECK_SANDBOX_FAULTS`` (a JSON list of Fault fields); ConfigError if invalid."""
+    from core.sandbox import Fault
+
+    if not spec:
+        return []
+    try:
+        items = json.loads(spec)
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise ValueError("expected a JSON list of objects")
+        return [Fault(**item) for item in items]
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"REELDECK_SANDBOX_FAULTS is not a valid list of sandbox faults: {exc}.") from None
