@@ -7,6 +7,7 @@ is invalid, Submit (Ctrl+Enter) is disabled and the reason is shown beside it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -23,11 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.costs import Estimate, PriceTable
 from core.errors import InputError
 from core.jobs import Job
 from core.params import ModelSpec, ParamType, ProviderSpec, validate
 from core.providers import all_specs
 from core.submission import JobRequest
+from gui.cost import estimate_request, estimate_text
 from gui.form import ModelForm
 from gui.preview_item import PRESET_PREFIX
 from gui.slots import SlotsPanel
@@ -42,6 +45,7 @@ class Composer(QWidget):
     """Builds a ``JobRequest`` from the declarations of every provider; emits ``submitRequested``."""
 
     submitRequested = Signal(object)  # JobRequest
+    batchRequested = Signal(object)  # JobRequest: the base of a batch
     validityChanged = Signal(bool)
 
     def __init__(self, specs: list[ProviderSpec] | None = None, parent: QWidget | None = None) -> None:
@@ -53,6 +57,8 @@ class Composer(QWidget):
         self.problems: list[str] = []
         self._busy = False
         self._form_provider = ""
+        #: The prices estimates use (the window passes the engine's, which follow Settings).
+        self.prices: Callable[[], PriceTable] = PriceTable
 
         self.provider_combo = QComboBox(self)
         self.provider_combo.setObjectName("ProviderCombo")
@@ -90,6 +96,7 @@ class Composer(QWidget):
 
         self.mode_label = QLabel(self)
         self.mode_label.setObjectName("ModeLabel")
+        self.mode_label.setWordWrap(True)  # the footer also holds the estimate and two buttons
         self.reason_label = QLabel(self)
         self.reason_label.setObjectName("ReasonLabel")
         self.reason_label.setWordWrap(True)
@@ -99,8 +106,18 @@ class Composer(QWidget):
         self.submit_button.setObjectName("SubmitButton")
         self.submit_button.setToolTip("Queue this job (Ctrl+Enter)")
         self.submit_button.clicked.connect(self.submit)
+        self.cost_label = QLabel(self)
+        self.cost_label.setObjectName("CostLabel")
+        self.cost_label.setProperty("role", "note")
+        self.cost_label.setWordWrap(True)
+        self.batch_button = QPushButton("Batch…", self)
+        self.batch_button.setObjectName("BatchButton")
+        self.batch_button.setToolTip("Run this prompt and inputs on several providers/models and seeds at once")
+        self.batch_button.clicked.connect(self.request_batch)
         footer = QHBoxLayout()
         footer.addWidget(self.mode_label, 1)
+        footer.addWidget(self.cost_label)
+        footer.addWidget(self.batch_button)
         footer.addWidget(self.submit_button)
 
         layout = QVBoxLayout(self)
@@ -243,6 +260,8 @@ class Composer(QWidget):
             self.mode_label.setText("Cannot submit yet")
             self.reason_label.setText("\n".join(self.problems))
         self.reason_label.setVisible(not valid)
+        self.update_estimate()
+        self.batch_button.setEnabled(model is not None and not self._busy)
         self.submit_button.setEnabled(valid)
         self.submit_button.setToolTip("Queue this job (Ctrl+Enter)" if valid else "\n".join(self.problems))
         self.validityChanged.emit(valid)
@@ -250,6 +269,17 @@ class Composer(QWidget):
     @property
     def valid(self) -> bool:
         return not self.problems
+
+    def update_estimate(self) -> Estimate | None:
+        """Show what the job would cost beside Submit (the engine records the same estimate)."""
+        request = self.request()
+        if request is None:
+            self.cost_label.setText("")
+            return None
+        estimate = estimate_request(self.prices(), request)
+        self.cost_label.setText(estimate_text(estimate))
+        self.cost_label.setToolTip(estimate.explanation)
+        return estimate
 
     # --- actions ---------------------------------------------------------------------------------------------
 
@@ -261,6 +291,12 @@ class Composer(QWidget):
         request = self.request()
         if request is not None:
             self.submitRequested.emit(request)
+
+    def request_batch(self) -> None:
+        """Ask for the batch dialog with this form as its base."""
+        request = self.request()
+        if request is not None:
+            self.batchRequested.emit(request)
 
     def set_busy(self, busy: bool) -> None:
         """While a submission is being prepared, Submit stays disabled."""
@@ -274,10 +310,14 @@ class Composer(QWidget):
 
     def load_job(self, job: Job) -> bool:
         """Fill the form from a job (Duplicate): provider, model, parameters and inputs."""
-        if not self.select(job.provider, job.model) or self.form is None or self.slots is None:
+        return self.load_request(JobRequest(job.provider, job.model, dict(job.params), dict(job.inputs)))
+
+    def load_request(self, request: JobRequest) -> bool:
+        """Fill the form from a request (Duplicate, Reuse settings from a sidecar); False for an unknown model."""
+        if not self.select(request.provider, request.model) or self.form is None or self.slots is None:
             return False
-        self.form.set_values(dict(job.params), reset_others=True)
-        inputs = {slot: [_from_stored(v) for v in values] for slot, values in job.inputs.items()}
+        self.form.set_values(dict(request.params), reset_others=True)
+        inputs = {slot: [_from_stored(v) for v in values] for slot, values in request.inputs.items()}
         self.slots.set_params(self.form.values())
         self.slots.set_inputs(inputs)
         self.revalidate()

@@ -1,8 +1,10 @@
-"""Settings: base URL and concurrency per provider, extra endpoints, the download folder and sandbox mode.
+"""Settings: base URL and concurrency per provider, extra endpoints, the download folder, sandbox mode, and the
+price table with the daily budget.
 
 Base URLs are checked live with ``core.settings.check_url`` (https, or plain http only to this machine). Values
-go to core's ``settings.json``; the sandbox toggle to the GUI's preferences. Everything takes effect the next
-time Reeldeck starts, and the dialog says so.
+go to core's ``settings.json``; the sandbox toggle to the GUI's preferences. Prices and the budget apply at once
+(the running engine reads them from its settings); everything else takes effect the next time Reeldeck starts,
+and the dialog says so.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from core.errors import ConfigError
 from core.providers import all_specs
 from core.runtime import Runtime
 from core.settings import EXTRA_ENDPOINTS, Settings, check_url
+from gui.cost import PricesEditor
 from gui.prefs import GuiPrefs
 
 MAX_CONCURRENCY = 16
@@ -121,6 +124,8 @@ class SettingsDialog(QDialog):
         self.sandbox_box.setChecked(prefs.sandbox_mode)
         general_form.addRow("", self.sandbox_box)
         body_layout.addWidget(general)
+        self.prices = PricesEditor(self.settings.data, body)
+        body_layout.addWidget(self.prices)
 
         for spec in all_specs():
             group = QGroupBox(spec.name, body)
@@ -152,7 +157,8 @@ class SettingsDialog(QDialog):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
-        self.restart_note = QLabel("Changes take effect the next time Reeldeck starts.", self)
+        self.restart_note = QLabel("Prices and the daily budget apply at once; other changes take effect the next "
+                                   "time Reeldeck starts.", self)
         _restyle(self.restart_note, "note")
         self.error = QLabel(self)
         self.error.setWordWrap(True)
@@ -169,7 +175,7 @@ class SettingsDialog(QDialog):
         for field in [*self.urls.values(), *self.endpoints.values()]:
             field.edit.textChanged.connect(lambda _t: self.validate())
         self.download_dir.textChanged.connect(lambda _t: self.validate())
-        self.resize(620, 760)
+        self.resize(680, 760)
         self.validate()
 
     def _browse(self) -> None:
@@ -216,6 +222,7 @@ class SettingsDialog(QDialog):
                 else:
                     endpoints.pop(env_name, None)
             self.settings.data["concurrency"] = {pid: spin.value() for pid, spin in self.concurrency.items()}
+            self.prices.apply(self.settings.data)
             folder = self.download_dir.text().strip()
             if folder:
                 self.settings.data["download_dir"] = str(Path(folder).expanduser())
@@ -226,6 +233,18 @@ class SettingsDialog(QDialog):
             self.error.setText(getattr(exc, "message", None) or f"The settings could not be saved: {exc}")
             self.error.setVisible(True)
             return
+        self._apply_costs_now()
         self.prefs.sandbox_mode = self.sandbox_box.isChecked()
         self.prefs.sync()
         self.accept()
+
+    def _apply_costs_now(self) -> None:
+        """The running engine estimates and enforces the budget from its settings: hand it the new ones."""
+        hub = self.runtime.hub
+        if hub is None:
+            return
+        for key in ("prices", "budget_daily_usd"):
+            if key in self.settings.data:
+                hub.settings.data[key] = self.settings.data[key]
+            else:
+                hub.settings.data.pop(key, None)
