@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
@@ -47,6 +48,7 @@ class JobRole(IntEnum):
     NEEDS_DECISION = Qt.ItemDataRole.UserRole + 7
     ERROR = Qt.ItemDataRole.UserRole + 8
     VIDEO_PATH = Qt.ItemDataRole.UserRole + 9
+    GROUP = Qt.ItemDataRole.UserRole + 10  # the job's batch (a GroupSummary) or None
 
 
 class Column(IntEnum):
@@ -58,6 +60,7 @@ class Column(IntEnum):
     STATE = 3
     PROGRESS = 4
     ELAPSED = 5
+    GROUP = 6
 
 
 HEADERS = {
@@ -67,6 +70,7 @@ HEADERS = {
     Column.STATE: "State",
     Column.PROGRESS: "Progress",
     Column.ELAPSED: "Elapsed",
+    Column.GROUP: "Batch",
 }
 
 STATE_TEXT = {
@@ -152,6 +156,47 @@ def thumbnail_source(job: Job) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class GroupSummary:
+    """Where a batch stands: how many of its jobs ended, how many made a video, overall progress."""
+
+    group_id: str
+    total: int
+    ended: int
+    completed: int
+    progress: float  # 0..100, ended jobs counting as 100
+
+    @property
+    def finished(self) -> bool:
+        return self.ended == self.total
+
+    @property
+    def label(self) -> str:
+        return f"Batch {self.group_id.removeprefix('g')[:4]}"
+
+    @property
+    def text(self) -> str:
+        if self.finished:
+            failed = self.total - self.completed
+            return f"{self.label} · {self.completed}/{self.total} done" + (f", {failed} failed" if failed else "")
+        return f"{self.label} · {self.ended}/{self.total}"
+
+
+def summarize_groups(jobs: Iterable[Job]) -> dict[str, GroupSummary]:
+    """Per group id: its summary."""
+    members: dict[str, list[Job]] = {}
+    for job in jobs:
+        if job.group_id:
+            members.setdefault(job.group_id, []).append(job)
+    result = {}
+    for group_id, group in members.items():
+        ended = sum(1 for j in group if j.terminal)
+        completed = sum(1 for j in group if j.state == JobState.COMPLETED)
+        progress = sum(100.0 if j.terminal else (j.progress or 0.0) for j in group) / len(group)
+        result[group_id] = GroupSummary(group_id, len(group), ended, completed, progress)
+    return result
+
+
 class QueueModel(QAbstractTableModel):
     """Jobs, newest first. Feed it with ``on_job`` (an engine listener) or ``set_jobs``."""
 
@@ -160,6 +205,7 @@ class QueueModel(QAbstractTableModel):
         super().__init__(parent)
         self._jobs: list[Job] = []
         self._rows: dict[str, int] = {}
+        self._groups: dict[str, GroupSummary] = {}
         self._pending: dict[str, Job] = {}
         self._clock = clock
         self.thumbs = thumbs
@@ -182,6 +228,7 @@ class QueueModel(QAbstractTableModel):
         self.beginResetModel()
         self._jobs = sorted(jobs, key=lambda j: j.created_at, reverse=True)
         self._reindex()
+        self._groups = summarize_groups(self._jobs)
         self._pending.clear()
         self.endResetModel()
 
@@ -211,6 +258,7 @@ class QueueModel(QAbstractTableModel):
             self._jobs[0:0] = new
             self._reindex()
             self.endInsertRows()
+        self._regroup()
 
     def remove_job(self, job_id: str) -> None:
         self._pending.pop(job_id, None)
@@ -221,6 +269,7 @@ class QueueModel(QAbstractTableModel):
         del self._jobs[row]
         self._reindex()
         self.endRemoveRows()
+        self._regroup()
 
     def remove_finished(self) -> int:
         """Take finished jobs off the list (they stay in the store and the library); returns how many."""
@@ -231,6 +280,16 @@ class QueueModel(QAbstractTableModel):
 
     def _reindex(self) -> None:
         self._rows = {job.id: row for row, job in enumerate(self._jobs)}
+
+    def _regroup(self) -> None:
+        before = self._groups
+        self._groups = summarize_groups(self._jobs)
+        if before == self._groups:
+            return
+        for row, job in enumerate(self._jobs):
+            if job.group_id and before.get(job.group_id) != self._groups.get(job.group_id):
+                index = self.index(row, Column.GROUP)
+                self.dataChanged.emit(index, index)
 
     def _tick(self) -> None:
         """Once a second: elapsed time and ETA of live jobs move on."""
@@ -262,6 +321,17 @@ class QueueModel(QAbstractTableModel):
     def find(self, job_id: str) -> Job | None:
         row = self.row_of(job_id)
         return self._jobs[row] if row >= 0 else None
+
+    def group(self, group_id: str | None) -> GroupSummary | None:
+        """The summary of a batch (None for a job on its own)."""
+        return self._groups.get(group_id) if group_id else None
+
+    def groups(self) -> dict[str, GroupSummary]:
+        return dict(self._groups)
+
+    def group_jobs(self, group_id: str) -> list[Job]:
+        """A batch's jobs in the order they were queued."""
+        return sorted((j for j in self._jobs if j.group_id == group_id), key=lambda j: j.created_at)
 
     # --- Qt model API --------------------------------------------------------------------------------------------
 
@@ -308,6 +378,9 @@ class QueueModel(QAbstractTableModel):
             return progress_text(job, now)
         if column == Column.ELAPSED:
             return format_duration(elapsed(job, now))
+        if column == Column.GROUP:
+            group = self.group(job.group_id)
+            return group.text if group is not None else ""
         return None
 
     def _tooltip(self, job: Job, column: Column) -> str | None:
@@ -317,6 +390,10 @@ class QueueModel(QAbstractTableModel):
             return job.error
         if column == Column.MODEL:
             return f"{job.provider} / {job.model} (job {job.id})"
+        if column == Column.GROUP and (group := self.group(job.group_id)) is not None:
+            hint = "Select it and press Compare to play its videos side by side." if group.finished else (
+                f"{group.progress:.0f}% of the batch is done.")
+            return f"{group.label}: {group.total} jobs queued together ({group.group_id}). {hint}"
         return None
 
     def _custom(self, job: Job, role: int, now: float) -> Any:
@@ -330,6 +407,7 @@ class QueueModel(QAbstractTableModel):
             JobRole.NEEDS_DECISION: lambda: job.needs_decision,
             JobRole.ERROR: lambda: job.error,
             JobRole.VIDEO_PATH: lambda: job.video_path,
+            JobRole.GROUP: lambda: self.group(job.group_id),
         }
         getter = values.get(role)
         return getter() if getter is not None else None

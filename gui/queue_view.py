@@ -48,7 +48,7 @@ from core.engine import Engine
 from core.errors import ReeldeckError
 from core.jobs import Job, JobState
 from gui.asyncs import spawn
-from gui.queue_model import Column, JobRole, QueueModel
+from gui.queue_model import Column, GroupSummary, JobRole, QueueModel
 from gui.safety import guarded
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,11 @@ class ProgressDelegate(QStyledItemDelegate):
         if not isinstance(job, Job) or job.state != JobState.RUNNING or job.needs_decision:
             super().paint(painter, option, index)  # only running jobs have a bar; others say where they are
             return
+        self.paint_bar(painter, option, index, (job.progress or 0.0) / 100)
+
+    def paint_bar(self, painter: QPainter, option: QStyleOptionViewItem,
+                  index: QModelIndex | QPersistentModelIndex, fraction: float) -> None:
+        """A rounded bar filled to ``fraction`` with the cell's text on it."""
         self.initStyleOption(option, index)
         widget = option.widget
         style = widget.style() if widget is not None else QApplication.style()
@@ -75,7 +80,7 @@ class ProgressDelegate(QStyledItemDelegate):
         palette: QPalette = option.palette
         inset = max(4, (rect.height() - 22) // 2)
         bar = QRectF(rect.adjusted(6, inset, -6, -inset))
-        fraction = max(0.0, min(1.0, (job.progress or 0.0) / 100))
+        fraction = max(0.0, min(1.0, fraction))
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1))
@@ -92,6 +97,19 @@ class ProgressDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(160, THUMB_ROW_HEIGHT)
+
+
+class GroupDelegate(ProgressDelegate):
+    """A batch's own progress as a bar while it runs; its outcome as text once every job has ended."""
+
+    @guarded()
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        group = index.data(JobRole.GROUP)
+        if not isinstance(group, GroupSummary) or group.finished:
+            QStyledItemDelegate.paint(self, painter, option, index)
+            return
+        self.paint_bar(painter, option, index, group.progress / 100)
 
 
 def trash_or_delete(path: Path, ask: Ask) -> str:
@@ -117,6 +135,8 @@ class QueueView(QWidget):
     duplicateRequested = Signal(object)  # Job
     message = Signal(str)  # for the status bar
     jobDeleted = Signal(str)  # job id
+    compareRequested = Signal(list)  # [Job]: play these side by side
+    lastFrameRequested = Signal(object)  # Job: its last frame into the form
 
     def __init__(self, model: QueueModel, engine: Engine | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,8 +148,9 @@ class QueueView(QWidget):
         self.table.setObjectName("QueueTable")
         self.table.setModel(model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # several: Compare
         self.table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.table))
+        self.table.setItemDelegateForColumn(Column.GROUP, GroupDelegate(self.table))
         self.table.setIconSize(QSize(80, THUMB_ROW_HEIGHT - 6))
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(THUMB_ROW_HEIGHT)
@@ -145,10 +166,14 @@ class QueueView(QWidget):
         header.resizeSection(Column.STATE, 150)
         header.resizeSection(Column.PROGRESS, 170)
         header.resizeSection(Column.ELAPSED, 70)
+        header.resizeSection(Column.GROUP, 170)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._on_selection())
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         model.dataChanged.connect(self._on_data_changed)
         model.modelReset.connect(self._on_selection)
         model.rowsRemoved.connect(lambda *_: self._on_selection())
+        for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.dataChanged):
+            signal.connect(self._show_group_column)
 
         self.toolbar = QToolBar(self)
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -162,6 +187,12 @@ class QueueView(QWidget):
                                           self.reveal_selected)
         self.delete_action = self._action("Delete…", "Delete the job and move its video to the trash",
                                           self.delete_selected, QKeySequence(QKeySequence.StandardKey.Delete))
+        self.toolbar.addSeparator()
+        self.compare_action = self._action("Compare", "Play the selected videos side by side (Ctrl+click to pick "
+                                           "two to four), or every video of the selected finished batch",
+                                           self.compare_selected, QKeySequence("Ctrl+M"))
+        self.last_frame_action = self._action("Use last frame", "Put this video's last frame into the form, to "
+                                              "continue the clip", self.last_frame_selected)
         self.toolbar.addSeparator()
         self.clear_action = self._action("Clear finished", "Take finished jobs off this list (they stay in "
                                          "the library)", self.clear_finished)
@@ -201,6 +232,7 @@ class QueueView(QWidget):
         layout.addWidget(self.decision)
         layout.addWidget(self.detail)
         self._on_selection()
+        self._show_group_column()
 
     def _action(self, text: str, tip: str, slot: Callable[[], object],
                 shortcut: QKeySequence | None = None) -> QAction:
@@ -220,6 +252,22 @@ class QueueView(QWidget):
     def selected_job(self) -> Job | None:
         index = self.table.selectionModel().currentIndex()
         return self.model.job_at(index) if index.isValid() else None
+
+    def selected_jobs(self) -> list[Job]:
+        """Every selected job, top to bottom."""
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        return [job for row in rows if (job := self.model.job(row)) is not None]
+
+    def compare_candidates(self) -> list[Job]:
+        """What Compare would show: the selected finished videos, or the finished batch of the current job."""
+        selected = [j for j in self.selected_jobs() if j.state == JobState.COMPLETED and j.video_path]
+        if len(selected) >= 2:
+            return selected
+        job = self.selected_job()
+        group = self.model.group(job.group_id) if job is not None else None
+        if group is not None and group.finished and job is not None and job.group_id:
+            return [j for j in self.model.group_jobs(job.group_id) if j.state == JobState.COMPLETED and j.video_path]
+        return []
 
     def select_job(self, job_id: str) -> bool:
         row = self.model.row_of(job_id)
@@ -244,6 +292,8 @@ class QueueView(QWidget):
         self.reveal_action.setEnabled(has_file)
         self.delete_action.setEnabled(job is not None)
         self.clear_action.setEnabled(any(j.terminal for j in self.model.jobs()))
+        self.compare_action.setEnabled(len(self.compare_candidates()) >= 2)
+        self.last_frame_action.setEnabled(has_file and job is not None and job.state == JobState.COMPLETED)
         self._show_details(job)
         if job is not None and job.state == JobState.COMPLETED and job.video_path:
             if self._activated != (job.id, job.video_path):
@@ -272,7 +322,7 @@ class QueueView(QWidget):
             return
         menu = QMenu(self)
         for action in (self.cancel_action, self.retry_action, self.duplicate_action, self.reveal_action,
-                       self.delete_action):
+                       self.delete_action, self.compare_action, self.last_frame_action):
             menu.addAction(action)
         menu.popup(self.table.viewport().mapToGlobal(position))
 
@@ -311,6 +361,22 @@ class QueueView(QWidget):
         job = self.selected_job()
         if job is not None:
             self.duplicateRequested.emit(job)
+
+    def compare_selected(self) -> None:
+        jobs = self.compare_candidates()
+        if len(jobs) >= 2:
+            self.compareRequested.emit(jobs)
+        else:
+            self.message.emit("Select two to four finished videos (Ctrl+click), or a job of a finished batch.")
+
+    def last_frame_selected(self) -> None:
+        job = self.selected_job()
+        if job is not None and job.state == JobState.COMPLETED and job.video_path:
+            self.lastFrameRequested.emit(job)
+
+    def _show_group_column(self, *_args: object) -> None:
+        """The Batch column shows only while the queue holds a batch."""
+        self.table.setColumnHidden(Column.GROUP, not self.model.groups())
 
     def reveal_selected(self) -> None:
         job = self.selected_job()

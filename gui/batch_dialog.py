@@ -1,0 +1,270 @@
+"""The batch dialog: the form's prompt and inputs × several providers/models × several seeds, in one action.
+
+A checklist of every provider and model, a seeds field ("1, 2, 3" or "10-13"), and a live table of what the batch
+would queue: jobs per model, the estimate, and anything a model cannot take. The jobs come from
+``core.batch.expand_batch`` and share a group id, so the queue shows them as one batch.
+"""
+
+from __future__ import annotations
+
+import html
+import random
+import re
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.batch import Target, expand_batch
+from core.costs import Estimate, PriceTable, total
+from core.errors import InputError
+from core.params import ProviderSpec, validate
+from core.providers import all_specs, provider_spec
+from core.submission import JobRequest
+from gui.composer import friendly
+from gui.cost import estimate_request, format_usd
+
+MAX_SEEDS = 16
+MAX_JOBS = 48
+SEED_TOKEN = re.compile(r"^(-?\d+)(?:(?:\.\.|-)(-?\d+))?$")
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'1, 2, 5-7' -> [1, 2, 5, 6, 7] (order kept, repeats dropped). Raises InputError with a plain reason."""
+    seeds: list[int] = []
+    for token in re.split(r"[,\s;]+", text.strip()):
+        if not token:
+            continue
+        match = SEED_TOKEN.match(token)
+        if match is None:
+            raise InputError(f"“{token}” is not a seed: use whole numbers like 1, 2, 3 or a range like 10-13.")
+        low = int(match.group(1))
+        high = int(match.group(2)) if match.group(2) is not None else low
+        if high < low:
+            raise InputError(f"The range “{token}” runs backwards.")
+        if high - low >= MAX_SEEDS:
+            raise InputError(f"At most {MAX_SEEDS} seeds in a batch.")
+        seeds.extend(range(low, high + 1))
+    unique = list(dict.fromkeys(seeds))
+    if len(unique) > MAX_SEEDS:
+        raise InputError(f"At most {MAX_SEEDS} seeds in a batch.")
+    return unique
+
+
+class BatchDialog(QDialog):
+    """Pick targets and seeds; ``requests()`` are the jobs to queue (one group)."""
+
+    PROVIDER_ROLE = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, base: JobRequest, *, prices: PriceTable | None = None, spent_today: float = 0.0,
+                 budget_cap: float | None = None, specs: Sequence[ProviderSpec] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Batch")
+        self.setObjectName("BatchDialog")
+        self.base = base
+        self.prices = prices or PriceTable()
+        self.spent_today = spent_today
+        self.budget_cap = budget_cap
+        self.specs = list(specs if specs is not None else all_specs())
+        self.planned: list[JobRequest] = []
+        self.problems: list[str] = []
+        self.estimate = Estimate(None, "")
+
+        prompt = str(base.params.get("prompt") or "")
+        inputs = sum(len(v) for v in base.inputs.values())
+        self.intro = QLabel(
+            f"<b>Prompt:</b> {html.escape(_short(prompt)) or '<i>(none)</i>'}<br>"
+            f"<b>Inputs:</b> {inputs} file(s) from the form. "
+            "Each checked model gets one job per seed (models without a seed parameter get one job).", self)
+        self.intro.setWordWrap(True)
+
+        self.tree = QTreeWidget(self)
+        self.tree.setObjectName("BatchTargets")
+        self.tree.setHeaderLabels(["Provider / model", "Jobs", "Estimate", "Notes"])
+        self.tree.setRootIsDecorated(True)
+        self.tree.setUniformRowHeights(True)
+        header = self.tree.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.items: dict[tuple[str, str], QTreeWidgetItem] = {}
+        for spec in self.specs:
+            top = QTreeWidgetItem(self.tree, [spec.name])
+            top.setFlags(top.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsAutoTristate)
+            top.setCheckState(0, Qt.CheckState.Unchecked)
+            for model in spec.models:
+                child = QTreeWidgetItem(top, [model.label])
+                child.setFlags(child.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                checked = (spec.id, model.id) == (base.provider, base.model)
+                child.setCheckState(0, Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+                child.setData(0, self.PROVIDER_ROLE, (spec.id, model.id))
+                child.setToolTip(0, f"{spec.id} / {model.id}")
+                self.items[(spec.id, model.id)] = child
+            top.setExpanded(spec.id == base.provider)
+
+        self.seeds = QLineEdit(self)
+        self.seeds.setObjectName("BatchSeeds")
+        self.seeds.setPlaceholderText("e.g. 1, 2, 3 or 10-13 — empty: one job per model")
+        seed = base.params.get("seed")
+        if seed not in (None, ""):
+            self.seeds.setText(str(seed))
+        self.random_button = QPushButton("4 random seeds", self)
+        self.random_button.clicked.connect(self.random_seeds)
+        seeds_row = QHBoxLayout()
+        seeds_row.addWidget(QLabel("Seeds", self))
+        seeds_row.addWidget(self.seeds, 1)
+        seeds_row.addWidget(self.random_button)
+
+        self.summary = QLabel(self)
+        self.summary.setObjectName("BatchSummary")
+        self.summary.setWordWrap(True)
+        self.error = QLabel(self)
+        self.error.setObjectName("BatchError")
+        self.error.setWordWrap(True)
+        self.error.setProperty("role", "error")
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.queue_button = self.buttons.addButton("Queue", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.queue_button.setObjectName("BatchQueue")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.intro)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(seeds_row)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.tree.itemChanged.connect(lambda *_: self.refresh())
+        self.seeds.textChanged.connect(lambda _t: self.refresh())
+        self.resize(760, 620)
+        self.refresh()
+
+    # --- choices ---------------------------------------------------------------------------------------------
+
+    def targets(self) -> list[Target]:
+        return [Target(*key) for key, item in self.items.items() if item.checkState(0) == Qt.CheckState.Checked]
+
+    def set_targets(self, targets: Sequence[tuple[str, str]]) -> None:
+        wanted = set(targets)
+        self.tree.blockSignals(True)
+        for key, item in self.items.items():
+            item.setCheckState(0, Qt.CheckState.Checked if key in wanted else Qt.CheckState.Unchecked)
+        self.tree.blockSignals(False)
+        self.refresh()
+
+    def random_seeds(self) -> None:
+        self.seeds.setText(", ".join(str(random.randint(1, 2**31 - 2)) for _ in range(4)))
+
+    def requests(self) -> list[JobRequest]:
+        """The jobs to queue (valid only while ``problems`` is empty)."""
+        return list(self.planned)
+
+    # --- the plan --------------------------------------------------------------------------------------------
+
+    def refresh(self) -> list[str]:
+        """Expand the batch, validate every job against its model, estimate, and show it all."""
+        problems: list[str] = []
+        try:
+            seeds = parse_seeds(self.seeds.text())
+        except InputError as exc:
+            seeds = []
+            problems.append(exc.message)
+        targets = self.targets()
+        planned = expand_batch(self.base, targets, seeds) if targets else []
+        per_target: dict[tuple[str, str], list[JobRequest]] = {}
+        for request in planned:
+            per_target.setdefault((request.provider, request.model), []).append(request)
+        estimates = []
+        self.tree.blockSignals(True)
+        for key, item in self.items.items():
+            jobs = per_target.get(key, [])
+            if not jobs:
+                for column in (1, 2, 3):
+                    item.setText(column, "")
+                continue
+            model = provider_spec(key[0]).model(key[1])
+            notes = self._notes(key, jobs[0], bool(seeds))
+            for request in jobs:
+                try:
+                    validate(model, request.params, request.inputs)
+                except InputError as exc:
+                    message = f"{provider_spec(key[0]).name} · {model.label}: {friendly(exc.message, model)}"
+                    if message not in problems:
+                        problems.append(message)
+                    notes.insert(0, friendly(exc.message, model))
+                    break
+            job_estimates = [estimate_request(self.prices, r) for r in jobs]
+            estimates += job_estimates
+            known = [e.usd for e in job_estimates if e.usd is not None]
+            item.setText(1, str(len(jobs)))
+            item.setText(2, format_usd(sum(known)) if len(known) == len(jobs) else "unknown")
+            item.setToolTip(2, job_estimates[0].explanation)
+            item.setText(3, "; ".join(dict.fromkeys(notes)))
+            item.setToolTip(3, "\n".join(dict.fromkeys(notes)))
+        self.tree.blockSignals(False)
+        if not targets:
+            problems.append("Check at least one provider / model.")
+        if len(planned) > MAX_JOBS:
+            problems.append(f"That is {len(planned)} jobs; a batch holds at most {MAX_JOBS}.")
+        self.estimate = total(estimates)
+        if self.budget_cap is not None and self.estimate.usd is not None \
+                and self.spent_today + self.estimate.usd > self.budget_cap + 1e-9:
+            problems.append(
+                f"This batch (≈ {format_usd(self.estimate.usd)}) would take today's estimated spend to "
+                f"{format_usd(self.spent_today + self.estimate.usd)}, past your daily budget of "
+                f"{format_usd(self.budget_cap)}. Raise the budget in Settings or pick fewer jobs.")
+        self.planned, self.problems = planned, problems
+        models = len(per_target)
+        self.summary.setText(
+            f"<b>{len(planned)} job(s)</b> on {models} model(s) × {max(1, len(seeds))} seed(s) · estimated "
+            f"<b>{format_usd(self.estimate.usd)}</b> — {self.estimate.explanation}" if planned else
+            "Nothing to queue yet.")
+        self.error.setText("\n".join(problems))
+        self.error.setVisible(bool(problems))
+        self.queue_button.setText(f"Queue {len(planned)} job(s)" if planned else "Queue")
+        self.queue_button.setEnabled(bool(planned) and not problems)
+        return problems
+
+    def _notes(self, key: tuple[str, str], request: JobRequest, seeded: bool) -> list[str]:
+        model = provider_spec(key[0]).model(key[1])
+        notes = []
+        dropped = [_slot_label(self.base, n) for n in self.base.inputs if n not in request.inputs]
+        if dropped:
+            notes.append("not used here: " + ", ".join(dropped).lower())
+        if seeded and model.param("seed") is None:
+            notes.append("no seed parameter: one job")
+        if "prompt" in self.base.params and model.param("prompt") is None:
+            notes.append("takes no prompt")
+        return notes
+
+    def accept(self) -> None:
+        if self.refresh():
+            return
+        super().accept()
+
+
+def _slot_label(request: JobRequest, name: str) -> str:
+    try:
+        slot = provider_spec(request.provider).model(request.model).slot(name)
+    except Exception:
+        return name
+    return slot.label if slot is not None else name
+
+
+def _short(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
