@@ -11,7 +11,7 @@ import datetime as dt
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from core.jobs import Job, iso
 from gui.annotations import Annotation
+from gui.cost import SpendPanel
 from gui.library_model import STATE_FILTER_TEXT, LibraryFilter, LibraryModel, StateFilter
 from gui.player import PlayerWidget
 from gui.queue_model import format_duration, model_label, provider_name
@@ -43,6 +44,7 @@ DATE_RANGES = {
     "Last 365 days": 364,
 }
 NOTE_SAVE_MS = 400
+SPEND_REFRESH_MS = 300
 
 
 def _when(timestamp: float | None) -> str:
@@ -96,6 +98,10 @@ class LibraryPanel(QWidget):
     """Filters, the thumbnail grid and the details of the selected video."""
 
     duplicateRequested = Signal(object)  # Job
+    reuseRequested = Signal(object)  # Job: its settings from the sidecar next to the video
+    lastFrameRequested = Signal(object)  # Job: its last frame into the form
+    compareRequested = Signal(list)  # [Job]
+    exportRequested = Signal(list)  # [Job]
 
     def __init__(self, model: LibraryModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -136,7 +142,35 @@ class LibraryPanel(QWidget):
         self.grid.setUniformItemSizes(True)
         self.grid.setWordWrap(True)
         self.grid.setSpacing(6)
+        self.grid.setSelectionMode(QListView.SelectionMode.ExtendedSelection)  # several: Compare, Export
         self.grid.selectionModel().currentChanged.connect(lambda current, _prev: self._show(current))
+        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
+
+        self.compare_button = QPushButton("Compare", self)
+        self.compare_button.setObjectName("LibraryCompare")
+        self.compare_button.setToolTip("Play the selected videos side by side (select two to four with Ctrl+click)")
+        self.compare_button.clicked.connect(lambda: self.compareRequested.emit(self.selected_jobs()))
+        self.export_button = QPushButton("Export…", self)
+        self.export_button.setObjectName("LibraryExport")
+        self.export_button.setToolTip("Copy the selected videos, with readable names and their sidecars, to a folder")
+        self.export_button.clicked.connect(lambda: self.exportRequested.emit(self.selected_jobs()))
+        self.selection_label = QLabel(self)
+        self.selection_label.setProperty("role", "note")
+        self.export_report = QLabel(self)
+        self.export_report.setObjectName("ExportReport")
+        self.export_report.setWordWrap(True)
+        self.export_report.setProperty("role", "note")
+        self.export_report.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.export_report.hide()
+        selection_row = QHBoxLayout()
+        selection_row.addWidget(self.compare_button)
+        selection_row.addWidget(self.export_button)
+        selection_row.addWidget(self.selection_label, 1)
+        self.spend = SpendPanel(self)
+        self._spend_timer = QTimer(self)
+        self._spend_timer.setSingleShot(True)
+        self._spend_timer.setInterval(SPEND_REFRESH_MS)
+        self._spend_timer.timeout.connect(lambda: self.spend.update_jobs(self.model.jobs()))
 
         self.player = PlayerWidget(self, placeholder="Select a video to play it.")
         self.title = QLabel(self)
@@ -155,8 +189,15 @@ class LibraryPanel(QWidget):
         self.duplicate_button = QPushButton("Duplicate", self)
         self.duplicate_button.setToolTip("Copy this job's settings into the form")
         self.duplicate_button.clicked.connect(lambda: self.current and self.duplicateRequested.emit(self.current))
+        self.reuse_button = QPushButton("Reuse settings", self)
+        self.reuse_button.setToolTip("Fill the form with exactly how this video was made (from its sidecar)")
+        self.reuse_button.clicked.connect(lambda: self.current and self.reuseRequested.emit(self.current))
+        self.last_frame_button = QPushButton("Use last frame", self)
+        self.last_frame_button.setToolTip("Put this video's last frame into the form, to continue the clip")
+        self.last_frame_button.clicked.connect(lambda: self.current and self.lastFrameRequested.emit(self.current))
         actions = QHBoxLayout()
-        for button in (self.favourite_button, self.rating, self.reveal_button, self.duplicate_button):
+        for button in (self.favourite_button, self.rating, self.reveal_button, self.duplicate_button,
+                       self.reuse_button, self.last_frame_button):
             actions.addWidget(button)
         actions.addStretch(1)
         self.note = QPlainTextEdit(self)
@@ -185,9 +226,17 @@ class LibraryPanel(QWidget):
         side_scroll.setWidget(side)
         side_scroll.setMinimumWidth(360)
 
+        browse = QWidget(self)
+        browse_layout = QVBoxLayout(browse)
+        browse_layout.setContentsMargins(0, 0, 0, 0)
+        browse_layout.addLayout(selection_row)
+        browse_layout.addWidget(self.export_report)
+        browse_layout.addWidget(self.grid, 1)
+        browse_layout.addWidget(self.spend)
+
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("LibrarySplitter")
-        self.splitter.addWidget(self.grid)
+        self.splitter.addWidget(browse)
         self.splitter.addWidget(side_scroll)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
@@ -204,12 +253,17 @@ class LibraryPanel(QWidget):
         self.favourites.toggled.connect(lambda on: self._apply(favourites_only=on))
         for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.layoutChanged):
             signal.connect(self._refresh_choices)
+        for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.dataChanged):
+            signal.connect(lambda *_: self._spend_timer.start())
+        model.layoutChanged.connect(lambda *_: self._on_selection())  # which videos are on disk is known
         self.proxy.rowsInserted.connect(self._update_count)
         self.proxy.rowsRemoved.connect(self._update_count)
         self.proxy.modelReset.connect(self._update_count)
         self.proxy.layoutChanged.connect(self._update_count)
         self._refresh_choices()
         self._show(None)
+        self._on_selection()
+        self.spend.update_jobs(model.jobs())
 
     # --- filters ---------------------------------------------------------------------------------------------
 
@@ -265,6 +319,36 @@ class LibraryPanel(QWidget):
     def set_model_filter(self, model: str | None) -> None:
         self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(model)))
 
+    def selected_jobs(self) -> list[Job]:
+        """The selected videos, in the grid's order."""
+        rows = sorted(self.grid.selectionModel().selectedIndexes(), key=lambda i: i.row())
+        return [job for index in rows if (job := self.proxy.job_at(index)) is not None]
+
+    def select_jobs(self, job_ids: list[str]) -> None:
+        """Select several videos (what Ctrl+click does)."""
+        selection = self.grid.selectionModel()
+        selection.clearSelection()
+        for job_id in job_ids:
+            row = self.model.row_of(job_id)
+            index = self.proxy.mapFromSource(self.model.index(row, 0)) if row >= 0 else None
+            if index is not None and index.isValid():
+                selection.select(index, QItemSelectionModel.SelectionFlag.Select)
+
+    def _on_selection(self) -> None:
+        jobs = self.selected_jobs()
+        videos = [j for j in jobs if (item := self.model.item_for(j.id)) is not None and item.on_disk]
+        self.compare_button.setEnabled(2 <= len(videos) <= 4)
+        self.export_button.setEnabled(bool(videos))
+        self.selection_label.setText(f"{len(jobs)} selected" if len(jobs) > 1 else
+                                     "Ctrl+click to select several videos")
+
+    def show_export_report(self, text: str, ok: bool) -> None:
+        self.export_report.setText(text)
+        self.export_report.setProperty("role", "ok" if ok else "error")
+        self.export_report.style().unpolish(self.export_report)
+        self.export_report.style().polish(self.export_report)
+        self.export_report.show()
+
     def visible_jobs(self) -> list[Job]:
         """The jobs the grid shows now, in order."""
         jobs = []
@@ -293,7 +377,8 @@ class LibraryPanel(QWidget):
             self._save_annotation()
         self.current = job
         enabled = job is not None
-        for widget in (self.favourite_button, self.rating, self.note, self.reveal_button, self.duplicate_button):
+        for widget in (self.favourite_button, self.rating, self.note, self.reveal_button, self.duplicate_button,
+                       self.reuse_button, self.last_frame_button):
             widget.setEnabled(enabled)
         if job is None:
             self.title.setText("Nothing selected")
@@ -306,6 +391,8 @@ class LibraryPanel(QWidget):
         self.details.setHtml(details_html(job))
         self._set_annotation(item.annotation if item else Annotation())
         self.reveal_button.setEnabled(bool(item and item.on_disk))
+        self.last_frame_button.setEnabled(bool(item and item.on_disk))
+        self.reuse_button.setEnabled(bool(item and item.on_disk))
         self.player.load(job.video_path if item and item.on_disk else None, autoplay=False)
 
     def _set_annotation(self, annotation: Annotation) -> None:

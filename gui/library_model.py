@@ -201,6 +201,9 @@ class LibraryModel(QAbstractListModel):
     def item(self, row: int) -> LibraryItem | None:
         return self._items[row] if 0 <= row < len(self._items) else None
 
+    def jobs(self) -> list[Job]:
+        return [item.job for item in self._items]
+
     def item_for(self, job_id: str) -> LibraryItem | None:
         row = self._rows.get(job_id)
         return self._items[row] if row is not None else None

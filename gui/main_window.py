@@ -1,8 +1,10 @@
-"""The main window: composer, queue and player in the Studio tab; the library in its own tab.
+"""The main window: composer, queue and player in the Studio tab; the library and the compare view in their own tabs.
 
 It subscribes to the engine's job events and forwards them to the queue and library models. It remembers its
 geometry and splitters, notifies when a job ends while it is in the background, accepts image drops anywhere
-(filling the first empty slot), and on close says that running jobs resume at the next start.
+(filling the first empty slot) — and a Reeldeck sidecar, or an MP4 with one beside it, fills the form with the
+settings it was made with — and on close says that running jobs resume at the next start. It also routes the
+review-and-iterate actions: compare, use a frame, batch, reuse settings, export.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -33,14 +36,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.errors import ConfigError, ReeldeckError
+from core.costs import spend
+from core.errors import ConfigError, InputError, ReeldeckError
 from core.jobs import Job, JobState
+from core.provenance import read_sidecar, request_from_sidecar, sidecar_path
 from core.runtime import Runtime
 from core.submission import JobRequest
 from gui.annotations import AnnotationStore
 from gui.asyncs import spawn
+from gui.background import background
+from gui.chain import FrameChainer
+from gui.compare import CompareView
 from gui.composer import Composer
-from gui.dropdata import dropped_items
+from gui.dropdata import dropped_items, is_web_url, looks_like_video
+from gui.export_action import Exporter
 from gui.library import LibraryPanel
 from gui.library_model import LibraryModel
 from gui.player import PlayerWidget
@@ -88,9 +97,14 @@ class MainWindow(QMainWindow):
         self.library_model = LibraryModel(self.annotations, self.thumbs, self)
 
         self.composer = Composer(parent=self)
+        self.composer.prices = lambda: self.engine.prices  # Settings → Prices apply at once
         self.queue_view = QueueView(self.queue_model, self.engine, self)
         self.player = PlayerWidget(self)
         self.library = LibraryPanel(self.library_model, self)
+        self.compare = CompareView(self)
+        self.chainer = FrameChainer(self.composer, runtime.data.root / "frames", self)
+        self.exporter = Exporter(self.prefs, self)
+        self.batch_dialog: QDialog | None = None
 
         self.right_splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.right_splitter.setObjectName("QueuePlayerSplitter")
@@ -114,6 +128,7 @@ class MainWindow(QMainWindow):
         studio_layout.addWidget(self.studio_splitter)
         self.tabs.addTab(studio, "Studio")
         self.tabs.addTab(self.library, "Library")
+        self.tabs.addTab(self.compare, "Compare")
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -142,6 +157,21 @@ class MainWindow(QMainWindow):
         self.queue_view.jobDeleted.connect(self.library_model.remove_job)
         self.library.duplicateRequested.connect(self.duplicate)
         self.tabs.currentChanged.connect(self._on_tab)
+        self.composer.batchRequested.connect(self.open_batch)
+        for player in (self.player, self.library.player):
+            player.frameRequested.connect(self.use_frame)
+        self.compare.frameRequested.connect(self.use_frame)
+        self.compare.message.connect(self.show_message)
+        self.queue_view.compareRequested.connect(self.compare_jobs)
+        self.queue_view.lastFrameRequested.connect(self.use_last_frame)
+        self.library.compareRequested.connect(self.compare_jobs)
+        self.library.lastFrameRequested.connect(self.use_last_frame)
+        self.library.reuseRequested.connect(self.reuse_settings)
+        self.library.exportRequested.connect(self.exporter.export)
+        self.exporter.finished.connect(self._exported)
+        self.chainer.message.connect(self.show_message)
+        self.chainer.placed.connect(lambda _slot, _path: self.tabs.setCurrentIndex(0))
+        self.library.spend.set_budget(self.engine.budget_cap)
 
         self._load_jobs()
         self._unsubscribe = self.engine.subscribe(self._on_job)
@@ -163,6 +193,7 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         self._menu_action(view_menu, "&Studio", lambda: self.tabs.setCurrentIndex(0), None, fallback="Ctrl+1")
         self._menu_action(view_menu, "&Library", lambda: self.tabs.setCurrentIndex(1), None, fallback="Ctrl+2")
+        self._menu_action(view_menu, "&Compare", lambda: self.tabs.setCurrentIndex(2), None, fallback="Ctrl+3")
         self._menu_action(view_menu, "&Full screen", self._toggle_full_screen, QKeySequence.StandardKey.FullScreen,
                           fallback="F11")
         help_menu = bar.addMenu("&Help")
@@ -188,6 +219,7 @@ class MainWindow(QMainWindow):
         self.queue_model.set_jobs(j for j in jobs if not j.terminal or j.created_at >= cutoff)
         self.library_model.load(jobs)
         self._states = {j.id: j.state for j in jobs}
+        self._groups: dict[str, str] = {j.id: j.group_id for j in jobs if j.group_id}
 
     def _restore_layout(self) -> None:
         geometry = self.prefs.bytes("window/geometry")
@@ -214,9 +246,13 @@ class MainWindow(QMainWindow):
 
     def _on_tab(self, index: int) -> None:
         """Only the visible tab's player keeps playing."""
-        hidden = self.library.player if index == 0 else self.player
-        if hidden.player.playbackState() == hidden.player.PlaybackState.PlayingState:
-            hidden.player.pause()
+        for tab, hidden in ((0, self.player), (1, self.library.player)):
+            if index != tab and hidden.player.playbackState() == hidden.player.PlaybackState.PlayingState:
+                hidden.player.pause()
+        if index != 2:
+            self.compare.pause()
+        elif self.compare.panes:
+            self.compare.setFocus()  # keyboard driven
 
     def resume(self) -> list[str]:
         """Pick up every unfinished job from earlier runs (call once the loop runs)."""
@@ -228,6 +264,8 @@ class MainWindow(QMainWindow):
     # --- engine events ---------------------------------------------------------------------------------------
 
     def _on_job(self, job: Job) -> None:
+        if job.group_id:
+            self._groups[job.id] = job.group_id
         self.queue_model.on_job(job)
         self.library_model.on_job(job)
         previous = self._states.get(job.id)
@@ -236,6 +274,18 @@ class MainWindow(QMainWindow):
             self._job_ended(job)
         if job.needs_decision and previous is not None:
             self.notify("A job needs your decision", f"{model_label(job)}: {job.prompt[:60]}")
+        if job.group_id and job.terminal and previous is not None and not previous.terminal:
+            self._group_progress(job.group_id)
+
+    def _group_progress(self, group_id: str) -> None:
+        members = [s for j, s in self._states.items() if self._groups.get(j) == group_id]
+        if members and all(state.terminal for state in members):
+            done = sum(1 for state in members if state == JobState.COMPLETED)
+            text = f"{done} of {len(members)} videos made — select the batch in the queue and press Compare."
+            if self.in_background():
+                self.notify("Batch finished", text)
+            else:
+                self.show_message("Batch finished: " + text)
 
     def _job_ended(self, job: Job) -> None:
         titles = {JobState.COMPLETED: "Video ready", JobState.FAILED: "Job failed",
@@ -296,6 +346,91 @@ class MainWindow(QMainWindow):
         else:
             self.show_message(f"{job.provider} / {job.model} is not available in this version.")
 
+    # --- review and iterate --------------------------------------------------------------------------------------
+
+    def compare_jobs(self, jobs: list[Job]) -> None:
+        """Open the compare view on these finished videos."""
+        shown = self.compare.set_jobs([j for j in jobs if j.state == JobState.COMPLETED and j.video_path])
+        if len(shown) < 2:
+            self.show_message("Pick two to four finished videos to compare.")
+            return
+        self.tabs.setCurrentIndex(2)
+        self.compare.setFocus()
+
+    def use_frame(self, video: str, seconds: float) -> None:
+        """A frame of a video into a slot of the form (the person picks the slot when there are several)."""
+        self.chainer.use_frame(video, seconds)
+
+    def use_last_frame(self, job: Job) -> None:
+        if job.video_path:
+            self.chainer.use_frame(job.video_path, None)
+
+    def open_batch(self, base: JobRequest) -> QDialog:
+        """The batch dialog over the form's request; Queue submits every job of it."""
+        from gui.batch_dialog import BatchDialog
+
+        store = self.runtime.store
+        today = spend(store.all() if store is not None else [], by="day").get(time.strftime("%Y-%m-%d"), 0.0)
+        dialog = BatchDialog(base, prices=self.engine.prices, spent_today=today, budget_cap=self.engine.budget_cap,
+                             parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.submit_batch(dialog.requests()))
+        self.batch_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def submit_batch(self, requests: list[JobRequest]) -> None:
+        if requests:
+            self.composer.set_busy(True)
+            spawn(self._submit_batch(requests), self._submit_failed)
+
+    async def _submit_batch(self, requests: list[JobRequest]) -> None:
+        queued: list[Job] = []
+        try:
+            for request in requests:
+                try:
+                    queued.append(await self.engine.submit(request))
+                except ReeldeckError as exc:
+                    if queued:
+                        raise InputError(f"{len(queued)} of {len(requests)} batch jobs were queued; then: "
+                                         f"{exc.message}") from None
+                    raise
+        finally:
+            self.composer.set_busy(False)
+            for job in queued:
+                self.queue_model.on_job(job)
+            self.queue_model.flush()
+        if queued:
+            self.queue_view.select_job(queued[0].id)
+            self.show_message(f"Queued a batch of {len(queued)} jobs.")
+
+    def reuse_settings(self, job: Job) -> None:
+        """Fill the form from the sidecar next to a job's video (the job record when there is none)."""
+        if job.video_path and sidecar_path(Path(job.video_path)).is_file():
+            self.reuse_from_file(job.video_path)
+        else:
+            self.duplicate(job)
+
+    def reuse_from_file(self, path: str) -> None:
+        """Read a sidecar (or the one beside an MP4) off the GUI thread and put its settings in the form."""
+        background().run(lambda: request_from_sidecar(read_sidecar(Path(path))),
+                         callback=lambda request, error: self._reuse(path, request, error), owner=self)
+
+    def _reuse(self, path: str, request: JobRequest | None, error: BaseException | None) -> None:
+        if error is not None or request is None:
+            self.show_message(error.message if isinstance(error, ReeldeckError) else f"Cannot read {path}: {error}")
+            return
+        self.tabs.setCurrentIndex(0)
+        if self.composer.load_request(request):
+            self.show_message(f"The settings of {Path(path).name} are in the form; change what you like and "
+                              "submit.")
+        else:
+            self.show_message(f"{request.provider} / {request.model} is not available in this version.")
+
+    def _exported(self, text: str, ok: bool) -> None:
+        self.library.show_export_report(text, ok)
+        self.show_message(text)
+
     def open_image(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Open images", "", IMAGE_FILTER)
         if paths:
@@ -312,6 +447,8 @@ class MainWindow(QMainWindow):
         from gui.settings_dialog import SettingsDialog
 
         SettingsDialog(self.runtime, self.prefs, self).exec()
+        self.library.spend.set_budget(self.engine.budget_cap)
+        self.composer.update_estimate()
 
     def open_keys(self) -> None:
         from gui.keys_dialog import KeysDialog
@@ -343,7 +480,11 @@ class MainWindow(QMainWindow):
     @guarded()
     def dropEvent(self, event: QDropEvent) -> None:
         items = dropped_items(event.mimeData())
-        if items and self._place(items):
+        sidecars = [i for i in items if carries_settings(i)]
+        if len(items) == 1 and sidecars:
+            self.reuse_from_file(sidecars[0])
+            event.acceptProposedAction()
+        elif items and self._place(items):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -377,6 +518,7 @@ class MainWindow(QMainWindow):
             self.save_layout()
             self.player.stop()
             self.library.player.stop()
+            self.compare.clear()
             self._unsubscribe()
             self.queue_model.flush()
             self.library_model.flush()
@@ -395,3 +537,13 @@ class MainWindow(QMainWindow):
 
     def data_root(self) -> Path:
         return self.runtime.data.root
+
+
+def carries_settings(item: str) -> bool:
+    """A dropped Reeldeck sidecar, or a video with its sidecar beside it."""
+    if is_web_url(item):
+        return False
+    path = Path(item)
+    if path.suffix.lower() == ".json":
+        return path.is_file()
+    return looks_like_video(item) and sidecar_path(path).is_file()
