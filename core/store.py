@@ -69,6 +69,8 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
+#: How long opening waits for another process that is creating or migrating the database.
+OPEN_BUSY_SECONDS = 10.0
 _JSON_FIELDS = ("params", "inputs", "prepared", "input_notes")
 _COLUMNS = (
     "id", "provider", "model", "mode", "params", "inputs", "prepared", "input_notes", "state", "remote_id",
@@ -86,6 +88,8 @@ def open_or_recover(path: Path) -> tuple[JobStore, Path | None]:
         store = JobStore(path)
         store.check()
         return store, None
+    except StoreBusyError:
+        raise  # locked by another process is not damage: never move a healthy database aside
     except StoreError:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         aside = path.with_name(f"{path.name}.damaged-{stamp}")
@@ -94,6 +98,15 @@ def open_or_recover(path: Path) -> tuple[JobStore, Path | None]:
             if source.exists():
                 source.replace(Path(str(aside) + suffix))
         return JobStore(path), aside
+
+
+class StoreBusyError(StoreError):
+    """The database is locked by another process for longer than we wait; it is not damaged."""
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def make_owner() -> str:
@@ -127,15 +140,34 @@ class JobStore:
         self.path = path
         self._clock = clock
         path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + OPEN_BUSY_SECONDS
+        while True:
+            try:
+                self._db = self._connect(path)
+                return
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc):
+                    raise StoreError(f"The job database {path} cannot be opened: {exc}.") from exc
+                if time.monotonic() > deadline:
+                    raise StoreBusyError(f"The job database {path} is busy (another Reeldeck holds it); try again "
+                                         "in a moment.") from exc
+                time.sleep(0.05)  # another process is creating or migrating it right now (SQLite may not wait)
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"The job database {path} cannot be opened: {exc}.") from exc
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=OPEN_BUSY_SECONDS, isolation_level=None, check_same_thread=False)
         try:
-            self._db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=10000")
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=10000")
+            self._db = db
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"The job database {path} cannot be opened: {exc}.") from exc
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     def close(self) -> None:
         self._db.close()
@@ -155,17 +187,21 @@ class JobStore:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
-        version = self.schema_version
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+        if self.schema_version >= len(MIGRATIONS):
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            # Read the version again under the write lock: another process (the window and the command line
+            # starting together on a fresh data dir) may have migrated meanwhile.
+            version = self.schema_version
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 for statement in _statements(script):
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {number}")
-                self._db.execute("COMMIT")
-            except Exception:
-                self._db.execute("ROLLBACK")
-                raise
+            self._db.execute("COMMIT")
+        except Exception:
+            self._db.execute("ROLLBACK")
+            raise
 
     # --- writing -------------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from core import store as store_module
 from core.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from core.engine import Engine, EngineConfig
 from core.errors import ConfigError
@@ -33,7 +35,7 @@ from core.sandbox import Fault, ManualClock, Sandbox, renderer
 from core.sandbox.render import RenderJob, output_paths, render
 from core.secrets import KeyStore
 from core.settings import Settings
-from core.store import JobStore
+from core.store import JobStore, open_or_recover
 from core.submission import JobRequest, build_job
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -267,3 +269,51 @@ def test_a_bad_fault_hook_is_a_clear_error_that_sends_nothing(isolated_env: Path
     monkeypatch.setenv("REELDECK_SANDBOX_FAULTS", "[{]")
     code, out, err = cli("--sandbox", "submit", *SORA, "--prompt", "x")
     assert (code, out) == (EXIT_BAD_INPUT, "") and "REELDECK_SANDBOX_FAULTS is not a valid list" in err
+
+
+def test_processes_starting_together_on_a_fresh_data_dir_share_one_healthy_database(tmp_path: Path) -> None:
+    """The window and the command line started at the same moment both create and migrate the database; neither
+    may take the other's half-made file for a damaged one and move it aside."""
+    for trial in range(15):
+        path = tmp_path / f"fresh-{trial}" / "reeldeck.sqlite"
+        start_line = threading.Barrier(6)
+        outcomes: list[object] = []
+
+        def open_it(path: Path = path, start_line: threading.Barrier = start_line,
+                    outcomes: list[object] = outcomes) -> None:
+            start_line.wait()
+            try:
+                store, aside = open_or_recover(path)
+                store.close()
+                outcomes.append(aside)
+            except Exception as exc:  # collected, then asserted below
+                outcomes.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert outcomes == [None] * 6
+        assert [p.name for p in path.parent.iterdir() if "damaged" in p.name] == []
+
+
+def test_a_busy_database_is_never_moved_aside(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    isolated_env.mkdir(parents=True)
+    path = isolated_env / "reeldeck.sqlite"
+    store = JobStore(path)
+    store.add(build_job(JobRequest("aihubmix", "sora-2", {"prompt": "keep me"}), isolated_env / "inputs"))
+    store.close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=DELETE")  # an old-style file another program holds locked
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(store_module, "OPEN_BUSY_SECONDS", 0.3)
+    try:
+        code, out, err = cli("jobs", "--json")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert (code, out) == (EXIT_BAD_INPUT, "") and "is busy (another Reeldeck holds it)" in err
+    assert list(isolated_env.glob("*damaged*")) == []
+    code, out, err = cli("jobs", "--json")
+    assert code == EXIT_OK and [j["prompt"] for j in json.loads(out)] == ["keep me"]
