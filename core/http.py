@@ -204,31 +204,37 @@ class ApiClient:
         url = self.url_for(request)
         first_origin = origin_of(url)
         method = request.method
+        first_hop = True
         for _ in range(MAX_REDIRECTS + 1):
             same_origin = origin_of(url) == first_origin
             headers = dict(request.headers)
             if request.with_auth and same_origin:
                 headers.update(self._auth)
-            response = await self._stream(method, url, request, headers)
+            # A Location is a complete URL: our query goes only to the first hop; the body only while the method
+            # stays what it was (303, and 301/302 after a POST, turn it into a GET, as browsers and httpx do).
+            with_body = method == request.method
+            response = await self._stream(method, url, request, headers, params=first_hop, body=with_body)
             if response.status_code not in (301, 302, 303, 307, 308) or "location" not in response.headers:
                 return response
             await response.aclose()
             url = urljoin(url, response.headers["location"])
-            if response.status_code == 303:
+            first_hop = False
+            if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
                 method = "GET"
         raise ProtocolError(f"{self.name} redirected too many times.")
 
     async def _stream(
-        self, method: str, url: str, request: HttpRequest, headers: dict[str, str]
+        self, method: str, url: str, request: HttpRequest, headers: dict[str, str], *, params: bool = True,
+        body: bool = True,
     ) -> httpx.Response:
         built = self._client.build_request(
             method,
             url,
-            params=request.params,
-            json=request.json,
-            data=request.data,
-            files=request.files,
-            content=request.content,
+            params=request.params if params else None,
+            json=request.json if body else None,
+            data=request.data if body else None,
+            files=request.files if body else None,
+            content=request.content if body else None,
             headers=headers,
         )
         self.requests_sent += 1
