@@ -18,17 +18,22 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import keyring.backend
 import pytest
 from harness import Harness
 from PIL import Image
 
+from core.engine import EngineConfig
 from core.http import ApiClient, HttpRequest
 from core.jobs import JobState
+from core.paths import DataDir
 from core.providers.aimlapi import SPEC as AIML
 from core.providers.base import http_error
+from core.runtime import Runtime
 from core.sandbox import Fault, Sandbox, renderer
 from core.sandbox.render import RenderJob, output_paths, render
 from core.sandbox.testing import image_bytes
+from core.secrets import KeyStore
 from core.submission import JobRequest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,3 +217,48 @@ async def test_redirected_posts_follow_the_usual_rules(status: int, method: str,
     await api_with(handler).send(HttpRequest("POST", "/v2/create", json={"prompt": "x"}, idempotent=False))
     assert seen[1].method == method and bool(seen[1].content) == has_body
     assert seen[1].headers["authorization"] == "Bearer sk-1"  # same origin: the key is still meant for it
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """An OS keyring stand-in: keys live in this object only."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+async def test_keys_from_the_keyring_are_used_and_written_nowhere(keyed_sandbox: tuple[Sandbox, dict[str, str]],
+                                                                 isolated_env: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox, keys = keyed_sandbox
+    for name, url in sandbox.endpoints().items():
+        monkeypatch.setenv(name, url)
+    store = KeyStore(environ=dict(os.environ), backend=MemoryKeyring())
+    for provider, key in keys.items():
+        store.set(provider, key)
+    assert store.source("aimlapi") == "keyring"
+    runtime = Runtime(DataDir(isolated_env), keys=store, engine_config=EngineConfig(poll_interval=0.2))
+    engine = await runtime.start()
+    try:
+        image = tmp_path / "face.png"
+        Image.new("RGB", (480, 640), "teal").save(image)
+        jobs = [await engine.submit(JobRequest("aimlapi", "video-01-live2d", {"prompt": "wave"},
+                                               {"image": [str(image)]})),
+                await engine.submit(JobRequest("goapi", "Qubico/hug-video", {}, {"image": [str(image)]}))]
+        finished = await engine.wait([j.id for j in jobs], timeout=60)
+    finally:
+        await runtime.close()
+    assert [j.state for j in finished] == [JobState.COMPLETED] * 2
+    files = [p for p in isolated_env.rglob("*") if p.is_file()]
+    assert [str(p) for p in files for key in keys.values() if key.encode() in p.read_bytes()] == []
