@@ -66,8 +66,6 @@ def parse_seeds(text: str) -> list[int]:
 class BatchDialog(QDialog):
     """Pick targets and seeds; ``requests()`` are the jobs to queue (one group)."""
 
-    PROVIDER_ROLE = Qt.ItemDataRole.UserRole + 1
-
     def __init__(self, base: JobRequest, *, prices: PriceTable | None = None, spent_today: float = 0.0,
                  budget_cap: float | None = None, specs: Sequence[ProviderSpec] | None = None,
                  parent: QWidget | None = None) -> None:
@@ -99,6 +97,8 @@ class BatchDialog(QDialog):
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(1, 50)
+        header.resizeSection(2, 80)
         self.items: dict[tuple[str, str], QTreeWidgetItem] = {}
         for spec in self.specs:
             top = QTreeWidgetItem(self.tree, [spec.name])
@@ -109,10 +109,9 @@ class BatchDialog(QDialog):
                 child.setFlags(child.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 checked = (spec.id, model.id) == (base.provider, base.model)
                 child.setCheckState(0, Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
-                child.setData(0, self.PROVIDER_ROLE, (spec.id, model.id))
                 child.setToolTip(0, f"{spec.id} / {model.id}")
                 self.items[(spec.id, model.id)] = child
-            top.setExpanded(spec.id == base.provider)
+        self.tree.setCurrentItem(self.items.get((base.provider, base.model)))
 
         self.seeds = QLineEdit(self)
         self.seeds.setObjectName("BatchSeeds")
@@ -220,6 +219,10 @@ class BatchDialog(QDialog):
             problems.append("Check at least one provider / model.")
         if len(planned) > MAX_JOBS:
             problems.append(f"That is {len(planned)} jobs; a batch holds at most {MAX_JOBS}.")
+        for index in range(self.tree.topLevelItemCount()):  # show every provider that has a checked model
+            top = self.tree.topLevelItem(index)
+            if any(top.child(i).checkState(0) == Qt.CheckState.Checked for i in range(top.childCount())):
+                top.setExpanded(True)
         self.estimate = total(estimates)
         if self.budget_cap is not None and self.estimate.usd is not None \
                 and self.spent_today + self.estimate.usd > self.budget_cap + 1e-9:

@@ -87,9 +87,11 @@ class ComparePane(QFrame):
         self.number.setObjectName("PaneNumber")
         self.label = QLabel(pane_label(job), self)
         self.label.setObjectName("PaneLabel")
+        self.label.setWordWrap(True)  # narrow panes (three in a row) wrap rather than widen the window
         self.label.setToolTip(f"{job.prompt or '(no prompt)'}\n\n{job.provider} / {job.model}, job {job.id}")
         self.prompt = QLabel(excerpt(job.prompt, 90) or "(no prompt)", self)
         self.prompt.setProperty("role", "note")
+        self.prompt.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.prompt.setToolTip(job.prompt)
         self.left_button = self._button("◀", "Move this video left (Ctrl+←)", lambda: self.moveRequested.emit(self, -1))
         self.right_button = self._button("▶", "Move this video right (Ctrl+→)",

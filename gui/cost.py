@@ -117,13 +117,17 @@ class PricesEditor(QGroupBox):
         self.table.setWordWrap(False)
         self.table.setMinimumHeight(150)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        for column, width in enumerate((175, 80, 80, 100, 0, 85)):
+            if width:
+                header.resizeSection(column, width)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.itemChanged.connect(self._on_item)
         self.table.itemSelectionChanged.connect(self._on_selection)
 
         self.model_combo = QComboBox(self)
         self.model_combo.setObjectName("PriceModel")
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.setMinimumContentsLength(18)
         self.model_keys: list[tuple[str, str]] = []
         for spec in all_specs():
             for model in spec.models:
@@ -156,6 +160,7 @@ class PricesEditor(QGroupBox):
         self.budget.setSingleStep(1.0)
         self.budget.setPrefix("$")
         self.budget.setSpecialValueText("No cap")
+        self.budget.setMaximumWidth(180)
         self.budget.setToolTip("Refuse a submission that would take today's estimated spend past this. "
                                "0 means no cap.")
         cap = data.get("budget_daily_usd")
@@ -169,7 +174,12 @@ class PricesEditor(QGroupBox):
         note.setProperty("role", "note")
         layout = QVBoxLayout(self)
         layout.addWidget(note)
+        self.detail = QLabel(self)
+        self.detail.setObjectName("PriceDetail")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.table)
+        layout.addWidget(self.detail)
         layout.addLayout(add_row)
         layout.addLayout(budget_form)
         self._rebuild()
@@ -195,8 +205,9 @@ class PricesEditor(QGroupBox):
                 editable = column == self.USD_COLUMN or (column == self.CONDITION_COLUMN and not shipped)
                 flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                 item.setFlags(flags | Qt.ItemFlag.ItemIsEditable if editable else flags)
-                item.setToolTip(f"{price.provider} / {price.model}" if column == 0 else
-                                "Shipped with Reeldeck" if shipped and column == 4 else "")
+                tips = {0: f"{price.provider} / {price.model}",
+                        4: f"{price.source}{' (shipped with Reeldeck)' if shipped else ''}", 3: price.condition}
+                item.setToolTip(tips.get(column, ""))
                 self.table.setItem(row, column, item)
         self.table.blockSignals(False)
         self._on_selection()
@@ -251,6 +262,16 @@ class PricesEditor(QGroupBox):
     def _on_selection(self) -> None:
         row = self.table.currentRow()
         self.remove_button.setEnabled(0 <= row < len(self.rows) and not self.rows[row][1])
+        if not 0 <= row < len(self.rows):
+            self.detail.setText("Select a price to see where it comes from.")
+            return
+        price, shipped = self.rows[row]
+        when = f" when {price.condition}" if price.condition else ""
+        read = f", read {price.as_of}" if price.as_of else ""
+        origin = "shipped with Reeldeck" if shipped else "set by you"
+        self.detail.setText(f"<b>{html.escape(model_name(price.provider, price.model))}</b>: ${price.usd:g} "
+                            f"{UNITS.get(price.unit, price.unit)}{html.escape(when)} — source: "
+                            f"{html.escape(price.source)}{read} ({origin}).")
 
     # --- saving ----------------------------------------------------------------------------------------------
 

@@ -171,15 +171,20 @@ class GroupSummary:
         return self.ended == self.total
 
     @property
+    def short(self) -> str:
+        return self.group_id.removeprefix("g")[:4]
+
+    @property
     def label(self) -> str:
-        return f"Batch {self.group_id.removeprefix('g')[:4]}"
+        return f"Batch {self.short}"
 
     @property
     def text(self) -> str:
+        """What the Batch column shows: '7a3c · 3/4' while it runs, '7a3c · 4/4 done' (', 1 failed') after."""
         if self.finished:
             failed = self.total - self.completed
-            return f"{self.label} · {self.completed}/{self.total} done" + (f", {failed} failed" if failed else "")
-        return f"{self.label} · {self.ended}/{self.total}"
+            return f"{self.short} · {self.completed}/{self.total} done" + (f", {failed} failed" if failed else "")
+        return f"{self.short} · {self.ended}/{self.total}"
 
 
 def summarize_groups(jobs: Iterable[Job]) -> dict[str, GroupSummary]:

@@ -166,7 +166,7 @@ class QueueView(QWidget):
         header.resizeSection(Column.STATE, 150)
         header.resizeSection(Column.PROGRESS, 170)
         header.resizeSection(Column.ELAPSED, 70)
-        header.resizeSection(Column.GROUP, 170)
+        header.resizeSection(Column.GROUP, 115)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._on_selection())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         model.dataChanged.connect(self._on_data_changed)

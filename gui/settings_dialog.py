@@ -175,7 +175,7 @@ class SettingsDialog(QDialog):
         for field in [*self.urls.values(), *self.endpoints.values()]:
             field.edit.textChanged.connect(lambda _t: self.validate())
         self.download_dir.textChanged.connect(lambda _t: self.validate())
-        self.resize(680, 760)
+        self.resize(720, 760)
         self.validate()
 
     def _browse(self) -> None:

@@ -88,7 +88,7 @@ def test_queue_groups_batches(qtmodeltester: ModelTester) -> None:
     assert group.progress == pytest.approx((100 + 50 + 0) / 3)
     assert not group.finished and group.label == "Batch abcd"
     row = model.row_of("b1")
-    assert model.index(row, Column.GROUP).data() == "Batch abcd · 1/3"
+    assert model.index(row, Column.GROUP).data() == "abcd · 1/3"
     assert model.index(row, Column.GROUP).data(JobRole.GROUP) == group
     assert model.index(model.row_of("solo"), Column.GROUP).data() == ""
     assert [j.id for j in model.group_jobs("gabcdef123456")] == ["b0", "b1", "b2"]
@@ -100,7 +100,7 @@ def test_queue_groups_batches(qtmodeltester: ModelTester) -> None:
     model.on_job(dataclasses.replace(model.find("b0"), state=JobState.COMPLETED))  # type: ignore[arg-type]
     model.flush()
     group = model.group("gabcdef123456")
-    assert group is not None and group.finished and group.text == "Batch abcd · 3/3 done"
+    assert group is not None and group.finished and group.text == "abcd · 3/3 done"
     assert model.row_of("b0") in changed  # every member's batch cell repaints
     qtmodeltester.check(model, force_py=True)
 
