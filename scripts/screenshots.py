@@ -1,14 +1,22 @@
 """Render Reeldeck's screens in sandbox mode with jobs in every state and save PNGs to docs/screenshots/.
 
-    xvfb-run -a .venv/bin/python scripts/screenshots.py      (or QT_QPA_PLATFORM=offscreen ...)
+    xvfb-run -a .venv/bin/python scripts/screenshots.py
+
+The shots are 1480×940 and are taken from the X screen (so video surfaces show); when the screen is smaller than
+that (xvfb-run's default is 1280×1024) the script starts itself again on a large enough virtual screen.
+(``QT_QPA_PLATFORM=offscreen`` also works, but video surfaces come out empty there.)
 
 A temporary data dir gets jobs written straight into its store (pending, submitting, running, downloading,
-completed with a real MP4, failed, canceled, and one that needs a decision), so nothing depends on timing.
+completed with a real MP4, failed, canceled, one that needs a decision, a finished batch of four takes and a
+running one), so nothing depends on timing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import shutil
 import sys
 import tempfile
 import time
@@ -35,6 +43,7 @@ from gui.app import make_application  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 SIZE = (1480, 940)
+BIG_SCREEN_FLAG = "REELDECK_SHOTS_BIG_SCREEN"
 
 
 class ShotKeyring(KeyringBackend):
@@ -69,9 +78,19 @@ def picture(path: Path, size: tuple[int, int], sky: tuple[int, int, int], sun: t
     return image
 
 
-def video(path: Path, seconds: float = 3.0, size: tuple[int, int] = (640, 360), fps: int = 12) -> Path:
+#: Takes of one batch: sky tint, sun size and where it sets, hill colour (each "seed" renders differently).
+TAKES = (
+    ((250, 170, 110), 90, 0.55, (30, 70, 50)),
+    ((235, 140, 150), 70, 0.30, (45, 60, 80)),
+    ((255, 190, 90), 120, 0.62, (60, 80, 40)),
+    ((200, 150, 200), 80, 0.42, (35, 55, 65)),
+)
+
+
+def video(path: Path, seconds: float = 3.0, size: tuple[int, int] = (640, 360), fps: int = 12, take: int = 0) -> Path:
     """A small MP4: a sun setting over hills (real H.264, made with PyAV)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    sky, sun, across, hills = TAKES[take]
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height = size
@@ -79,13 +98,13 @@ def video(path: Path, seconds: float = 3.0, size: tuple[int, int] = (640, 360), 
         frames = int(seconds * fps)
         for index in range(frames):
             t = index / frames
-            frame_image = Image.new("RGB", size, (int(250 - 120 * t), int(170 - 90 * t), int(110 + 40 * t)))
+            frame_image = Image.new("RGB", size, (int(sky[0] - 120 * t), int(sky[1] - 90 * t), int(sky[2] + 40 * t)))
             draw = ImageDraw.Draw(frame_image)
             w, h = size
             y = h * (0.15 + 0.45 * t)
-            draw.ellipse((w * 0.55, y, w * 0.55 + 90, y + 90), fill=(255, 225, 120))
+            draw.ellipse((w * across, y, w * across + sun, y + sun), fill=(255, 225, 120))
             draw.polygon([(0, h), (0, h * 0.62), (w * 0.35, h * 0.5), (w * 0.7, h * 0.66), (w, h * 0.56), (w, h)],
-                         fill=(30, 70, 50))
+                         fill=hills)
             for packet in stream.encode(av.VideoFrame.from_image(frame_image)):
                 container.mux(packet)
         for packet in stream.encode():
@@ -143,6 +162,25 @@ def seed_jobs(data: DataDir) -> dict[str, Job]:
                   "the job was created. Send it again (you may be charged twice if it was created), or cancel it "
                   "(nothing more is sent)."),
     ]
+    jobs[4].cost_usd = 0.40
+    jobs[2].cost_usd = 1.20
+    # A finished batch: one prompt on three models, the gateway with two seeds.
+    sunset = "The sun sets behind rolling hills; the camera slowly pushes in"
+    for index, (provider, model, seed) in enumerate((("gateway", "viduq3p-720p", 11), ("gateway", "viduq3p-720p", 12),
+                                                      ("aihubmix", "sora-2", None), ("gateway", "viduq3t-720p", 11))):
+        clip = video(data.library / f"20261121-08{index}000_{provider}_{model}_sunset.mp4", take=index)
+        take = job(f"b{index}batch00001", JobState.COMPLETED, provider, model, sunset, 1800 - index,
+                   remote_id=f"take-{index}", video_path=str(clip), submitted_at=now - 1790, finished_at=now - 1500,
+                   group_id="g7a3c91e0b2d4", cost_usd=0.40 if provider == "aihubmix" else 0.25)
+        if seed is not None:
+            take.params["seed"] = seed
+        jobs.append(take)
+    # A batch still running: its own progress in the queue.
+    for index, (state, progress) in enumerate(((JobState.RUNNING, 64.0), (JobState.PENDING, None))):
+        jobs.append(job(f"c{index}batch00001", state, "gateway", "viduq3p-540p",
+                        "Lanterns rise over a lake at night", 30 - index, group_id="g51e0aa2b7c19",
+                        progress=progress, remote_id="vidu-99" if progress else None, submitted_at=now - 25,
+                        remote_status="processing" if progress else None))
     for item in jobs:
         store.add(item)
         store.update(item.id, updated_at=now - 2)
@@ -182,6 +220,10 @@ async def shoot(app: QApplication, root: Path) -> list[Path]:
 
     data = DataDir(root / "data")
     jobs = seed_jobs(data)
+    (data.settings_file).write_text(json.dumps({  # one price of your own and a daily budget, as Settings writes
+        "prices": [{"provider": "gateway", "model": "viduq3p-720p", "unit": "video", "usd": 0.25,
+                    "source": "your settings", "as_of": "2026-11-20", "condition": ""}],
+        "budget_daily_usd": 10.0}), encoding="utf-8")
     keys = KeyStore(environ={}, backend=ShotKeyring())
     runtime = Runtime(data, sandbox_mode=True, keys=keys, engine_config=EngineConfig(poll_interval=0.5))
     await runtime.start()
@@ -214,6 +256,46 @@ async def shoot(app: QApplication, root: Path) -> list[Path]:
         await wait_for(lambda: composer.slots is not None and not composer.slots.busy())
         await settle(1.0)
         save(grab(window), "studio.png")
+
+        # The queue with two batches: one running (its own progress bar), one finished.
+        window.queue_view.select_job("c0batch00001")
+        await settle(0.6)
+        save(grab(window.queue_view), "queue-batches.png")
+        window.queue_view.select_job("a5complete01")
+        await wait_for(lambda: window.player.player.position() > 1500)
+        window.player.player.pause()
+        await settle(0.3)
+
+        # Chaining: the frame on screen goes into the form's "Last frame" slot.
+        window.chainer.choose_slot = lambda choices: "last_image"
+        window.player.use_frame()
+        await wait_for(lambda: bool(composer.slots and composer.slots.widgets["last_image"].values()))
+        await wait_for(lambda: composer.slots is not None and not composer.slots.busy())
+        await settle(0.6)
+        composer.scroll_area.verticalScrollBar().setValue(composer.scroll_area.verticalScrollBar().maximum())
+        await settle(0.3)
+        save(grab(composer), "composer-chained-frame.png")
+        composer.scroll_area.verticalScrollBar().setValue(0)
+
+        # The batch dialog over that form: three models × two seeds.
+        dialog = window.open_batch(composer.request())  # type: ignore[arg-type]
+        dialog.set_targets([("gateway", "viduq3p-720p"), ("gateway", "viduq3t-720p"), ("aihubmix", "sora-2")])
+        dialog.seeds.setText("11, 12")  # type: ignore[attr-defined]
+        await settle(0.4)
+        save(grab(dialog), "batch-dialog.png")
+        dialog.reject()
+
+        # The compare view on the finished batch, paused mid-way.
+        window.queue_view.select_job("b1batch00001")
+        window.queue_view.compare_action.trigger()
+        view = window.compare
+        await wait_for(lambda: all(p.duration > 0 for p in view.panes))
+        view.seek(1400)
+        view.focus_pane(1)
+        await wait_for(lambda: all(p.video.videoSink().videoFrame().isValid() for p in view.panes))
+        await settle(1.0)
+        save(grab(window), "compare.png")
+        window.tabs.setCurrentIndex(0)
 
         # A job that needs a decision, with both choices explained.
         window.queue_view.select_job("a9decide0001")
@@ -284,6 +366,11 @@ async def shoot(app: QApplication, root: Path) -> list[Path]:
         settings_dialog.show()
         await settle()
         save(grab(settings_dialog), "settings.png")
+        settings_dialog.urls["gateway"].edit.setText("")
+        settings_dialog.prices.set_price(1, 0.12)  # the shipped Sora 2 price, overridden
+        settings_dialog.prices.table.selectRow(2)
+        await settle()
+        save(grab(settings_dialog), "settings-prices.png")
         settings_dialog.close()
 
         # Dark theme.
@@ -308,9 +395,28 @@ async def shoot(app: QApplication, root: Path) -> list[Path]:
     return saved
 
 
+def ensure_big_screen() -> None:
+    """On an X screen smaller than the shots, run again under xvfb-run with a large virtual screen."""
+    screen = QGuiApplication.primaryScreen()
+    if QGuiApplication.platformName() != "xcb" or screen is None or os.environ.get(BIG_SCREEN_FLAG):
+        return
+    size = screen.size()
+    if size.width() >= SIZE[0] and size.height() >= SIZE[1]:
+        return
+    if shutil.which("xvfb-run") is None:
+        print(f"The screen is {size.width()}×{size.height()}, smaller than the {SIZE[0]}×{SIZE[1]} shots; they will "
+              "be cut off.", file=sys.stderr)
+        return
+    print(f"The screen is {size.width()}×{size.height()}; starting again on a 1920×1200 virtual screen.",
+          file=sys.stderr)
+    os.execvpe("xvfb-run", ["xvfb-run", "-a", "-s", "-screen 0 1920x1200x24", sys.executable, __file__],
+               {**os.environ, BIG_SCREEN_FLAG: "1"})
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     app = make_application(sys.argv[:1])
+    ensure_big_screen()
     app.setQuitOnLastWindowClosed(False)
     with tempfile.TemporaryDirectory(prefix="reeldeck-shots-") as tmp, \
             asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
