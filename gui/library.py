@@ -149,11 +149,11 @@ class LibraryPanel(QWidget):
         self.compare_button = QPushButton("Compare", self)
         self.compare_button.setObjectName("LibraryCompare")
         self.compare_button.setToolTip("Play the selected videos side by side (select two to four with Ctrl+click)")
-        self.compare_button.clicked.connect(lambda: self.compareRequested.emit(self.selected_jobs()))
+        self.compare_button.clicked.connect(lambda: self.compareRequested.emit(self.selected_videos()))
         self.export_button = QPushButton("Export…", self)
         self.export_button.setObjectName("LibraryExport")
         self.export_button.setToolTip("Copy the selected videos, with readable names and their sidecars, to a folder")
-        self.export_button.clicked.connect(lambda: self.exportRequested.emit(self.selected_jobs()))
+        self.export_button.clicked.connect(lambda: self.exportRequested.emit(self.selected_videos()))
         self.selection_label = QLabel(self)
         self.selection_label.setProperty("role", "note")
         self.export_report = QLabel(self)
@@ -334,9 +334,13 @@ class LibraryPanel(QWidget):
             if index is not None and index.isValid():
                 selection.select(index, QItemSelectionModel.SelectionFlag.Select)
 
+    def selected_videos(self) -> list[Job]:
+        """The selected jobs whose video is on disk."""
+        return [j for j in self.selected_jobs() if (item := self.model.item_for(j.id)) is not None and item.on_disk]
+
     def _on_selection(self) -> None:
         jobs = self.selected_jobs()
-        videos = [j for j in jobs if (item := self.model.item_for(j.id)) is not None and item.on_disk]
+        videos = self.selected_videos()
         self.compare_button.setEnabled(2 <= len(videos) <= 4)
         self.export_button.setEnabled(bool(videos))
         self.selection_label.setText(f"{len(jobs)} selected" if len(jobs) > 1 else
