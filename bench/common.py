@@ -104,8 +104,9 @@ class StallProbe:
     ``start()`` inside a running loop, ``await stop()`` afterwards; ``delays_ms`` holds each tick's lateness.
     """
 
-    def __init__(self, period: float = 0.010) -> None:
+    def __init__(self, period: float = 0.010, rss_every: int = 10) -> None:
         self.period = period
+        self.rss_every = rss_every
         self.delays_ms: list[float] = []
         self.rss_samples: list[float] = []
         self._task: asyncio.Task[None] | None = None
@@ -121,7 +122,7 @@ class StallProbe:
             await asyncio.sleep(self.period)
             self.delays_ms.append(max(0.0, (time.perf_counter() - before - self.period) * 1000))
             tick += 1
-            if tick % 10 == 0:
+            if tick % self.rss_every == 0:
                 self.rss_samples.append(rss_mb())
 
     async def stop(self) -> None:
@@ -147,8 +148,13 @@ class StallProbe:
         return max(self.rss_samples) if self.rss_samples else math.nan
 
 
+def load_average() -> float:
+    """The 1-minute load average: other work on the machine skews wall-clock figures; it is printed with them."""
+    return round(os.getloadavg()[0], 2)
+
+
 def header(title: str) -> None:
     print(f"== {title}")
     info = machine()
     print(f"   machine: {info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB, {info['os']}, "
-          f"Python {info['python']}")
+          f"Python {info['python']}; load average {load_average()}")

@@ -1,0 +1,184 @@
+"""Real load: 1,000 concurrent jobs across the five providers, wall clock, against the emulator on loopback.
+
+Reeldeck runs as the GUI runs it: offscreen Qt, the qasync loop, the main window (``gui.main_window`` when it
+exists, else a plain QMainWindow), the real ``Runtime``, engine, store and providers. The emulator runs in a
+separate process (``bench/emulator.py``) with tiny pre-rendered results, so CPU and memory figures are
+Reeldeck's own. Per-provider concurrency is raised through Settings data (``settings.json``). Inputs are a local
+PNG (prepared, uploaded or inlined as each API wants) except Sora (text only) and Novita's motion (a preset).
+
+Reports CPU seconds, peak RSS, requests/s and event-loop stalls (lateness of a 10 ms timer), with the same
+window idle beforehand as the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from bench import gui_loop, whatif
+from bench.common import ROOT, StallProbe, cpu_seconds, emit, header, peak_rss_mb, rounded, rss_mb, verdict
+from core.engine import EngineConfig
+from core.jobs import JobState
+from core.paths import DataDir
+from core.providers import PROVIDER_IDS
+from core.runtime import SANDBOX_POLL_INTERVAL, Runtime
+from core.secrets import KeyStore
+from core.submission import JobRequest
+
+
+def requests_for(index: int, image: str) -> JobRequest:
+    provider = PROVIDER_IDS[index % len(PROVIDER_IDS)]
+    prompt = f"benchmark job {index}"
+    return {
+        "goapi": JobRequest("goapi", "Qubico/hug-video", {}, {"image": [image]}),
+        "aimlapi": JobRequest("aimlapi", "video-01-live2d", {"prompt": prompt}, {"image": [image]}),
+        "aihubmix": JobRequest("aihubmix", "sora-2", {"prompt": prompt, "seconds": "4"}),
+        "gateway": JobRequest("gateway", "viduq3p-720p", {"prompt": prompt}, {"image": [image]}),
+        "novita": JobRequest("novita", "img2video-motion", {}, {"image": [image], "motion_video": ["demo1"]}),
+    }[provider]
+
+
+def start_emulator(state: Path, job_seconds: float) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.emulator", str(state), "--job-seconds", str(job_seconds)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        raise RuntimeError("the emulator did not start")
+    return process, json.loads(line)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str]) -> dict[str, Any]:
+    data = DataDir(home).ensure()
+    data.settings_file.write_text(json.dumps({"concurrency": {p: args.jobs for p in PROVIDER_IDS}}))
+    image = home / "input.png"
+    Image.new("RGB", (1024, 768), (200, 120, 40)).save(image)
+    runtime = Runtime(data, keys=KeyStore(), engine_config=EngineConfig(poll_interval=SANDBOX_POLL_INTERVAL))
+    engine = await runtime.start()
+    assert runtime.hub is not None
+    window, kind = (None, "none (plain asyncio loop, as the CLI runs)") if args.loop == "asyncio" else \
+        gui_loop.open_window(None if args.plain_window else runtime, plain=args.plain_window)
+    sent = 0
+
+    async def count(_request: object) -> None:
+        nonlocal sent
+        sent += 1
+
+    runtime.hub.client.event_hooks["request"].append(count)
+    probe = StallProbe().start()
+    await asyncio.sleep(args.idle)
+    idle = {"stall_p99_ms": rounded(probe.p99, 2), "stall_max_ms": rounded(probe.max, 2),
+            "rss_mb": rounded(rss_mb(), 1)}
+    probe.reset()
+    cpu0, wall0 = cpu_seconds(), time.perf_counter()
+    jobs = await asyncio.gather(*(engine.submit(requests_for(i, str(image))) for i in range(args.jobs)))
+    submitted = time.perf_counter() - wall0
+    finals = await engine.wait([j.id for j in jobs], timeout=args.timeout)
+    wall = time.perf_counter() - wall0
+    cpu = cpu_seconds() - cpu0
+    await probe.stop()
+    states: dict[str, int] = {}
+    for job in finals:
+        states[str(job.state)] = states.get(str(job.state), 0) + 1
+    errors = sorted({j.error or "" for j in finals if j.state != JobState.COMPLETED})[:3]
+    polls = sum(j.polls for j in finals)
+    if window is not None:
+        window.close()
+    await runtime.close()
+    return {
+        "window": kind,
+        "jobs": args.jobs,
+        "states": states,
+        "errors": errors,
+        "wall_s": rounded(wall, 2),
+        "submit_s": rounded(submitted, 2),
+        "cpu_s": rounded(cpu, 2),
+        "cpu_share_of_one_core": rounded(cpu / wall, 3),
+        "peak_rss_mb": rounded(max(probe.peak_rss, peak_rss_mb()), 1),
+        "requests": sent,
+        "requests_per_s": rounded(sent / wall, 1),
+        "polls": polls,
+        "stall_p99_ms": rounded(probe.p99, 2),
+        "stall_max_ms": rounded(probe.max, 2),
+        "idle": idle,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--what-if", default="", help="experiments (bench/whatif.py): " + ", ".join(whatif.PATCHES))
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--job-seconds", type=float, default=8.0)
+    parser.add_argument("--idle", type=float, default=3.0, help="seconds of idle window for the baseline")
+    parser.add_argument("--timeout", type=float, default=0.0, help="give up waiting after (240 s; 120 s with --quick)")
+    parser.add_argument("--plain-window", action="store_true", help="a plain QMainWindow instead of Reeldeck's")
+    parser.add_argument("--loop", choices=("qasync", "asyncio"), default="qasync",
+                        help="asyncio: no Qt at all, the engine on a plain loop as the CLI runs it")
+    args = parser.parse_args()
+    args.timeout = args.timeout or (120.0 if args.quick else 240.0)
+    header(f"real load: {args.jobs} concurrent jobs, {args.job_seconds:g} s each, emulator in its own process")
+    applied = whatif.apply(args.what_if)
+    with tempfile.TemporaryDirectory(prefix="reeldeck-bench-load-") as folder:
+        base = Path(folder)
+        emulator, endpoints = start_emulator(base / "emulator", args.job_seconds)
+        saved = dict(os.environ)
+        os.environ.update(endpoints)
+        os.environ["REELDECK_HOME"] = str(base / "home")
+        for provider in PROVIDER_IDS:
+            os.environ[f"REELDECK_{provider.upper()}_API_KEY"] = "bench-key"
+        try:
+            emulator_cpu0 = process_cpu_seconds(emulator.pid)
+            if args.loop == "asyncio":
+                figures = asyncio.run(measure(args, base / "home", endpoints))
+            else:
+                figures = gui_loop.run(lambda: measure(args, base / "home", endpoints))
+            figures["emulator_cpu_s"] = rounded(process_cpu_seconds(emulator.pid) - emulator_cpu0, 2)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            assert emulator.stdin is not None
+            emulator.stdin.close()
+            try:
+                emulator.wait(10)
+            except subprocess.TimeoutExpired:
+                emulator.terminate()
+                emulator.wait(10)
+    f = figures
+    print(f"   window: {f['window']}; jobs: {f['states']} in {f['wall_s']} s (all submitted after {f['submit_s']} s)")
+    if f["errors"]:
+        print(f"   errors: {f['errors']}")
+    print(f"   Reeldeck CPU {f['cpu_s']} s ({f['cpu_share_of_one_core']:.0%} of one core), peak RSS "
+          f"{f['peak_rss_mb']} MB; emulator CPU {f['emulator_cpu_s']} s")
+    print(f"   {f['requests']} requests ({f['polls']} polls), {f['requests_per_s']} requests/s")
+    print(f"   loop stalls under load: p99 {f['stall_p99_ms']} ms, max {f['stall_max_ms']} ms")
+    print(f"   baseline, same window idle: p99 {f['idle']['stall_p99_ms']} ms, max {f['idle']['stall_max_ms']} ms, "
+          f"RSS {f['idle']['rss_mb']} MB")
+    ok = f["states"].get("completed", 0) == f["jobs"]
+    ok &= verdict("every job completed", ok, f"{f['states']}")
+    ok &= verdict("stall p99 <= 20 ms", f["stall_p99_ms"] <= 20, f"{f['stall_p99_ms']} ms")
+    ok &= verdict("stall max <= 50 ms", f["stall_max_ms"] <= 50, f"{f['stall_max_ms']} ms")
+    ok &= verdict("peak RSS <= 400 MB", f["peak_rss_mb"] <= 400, f"{f['peak_rss_mb']} MB")
+    emit("load", {"ok": ok, "what_if": applied, **figures})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
