@@ -37,12 +37,15 @@ class PollPolicy:
     default_interval: float = 10.0
     #: The cadence once the job is due; also bounds the detection lag when the prediction was early.
     finish_interval: float = 1.5
-    #: Share of a predicted remaining time slept at once, by how the prediction was made.
+    #: Share of a predicted remaining time slept at once, by how the prediction was made. A rate measured while
+    #: progress is under ``early_progress`` % gets ``early_share``: early progress says least about the curve
+    #: ahead (a job that speeds up would be overshot).
     eta_share: float = 0.8
     rate_share: float = 0.8
-    #: Progress rates are measured over at least this many points, and reports are taken as this coarse.
+    early_progress: float = 50.0
+    early_share: float = 0.55
+    #: Progress rates are measured over at least this many points (whole-percent reports make short spans noisy).
     rate_span: float = 10.0
-    progress_step: float = 0.0
     #: First look at a job that reports progress but whose start is unknown: this share of the upper bound.
     first_rate_share: float = 0.35
     #: Within this many seconds of the predicted end, sleep until ``finish_pad`` after it (negative: before it:
@@ -127,16 +130,17 @@ class PollPlanner:
         """A share of the time left while it is long; just about the end when it is short; then a slow
         back-off while the job overruns its prediction."""
         policy = self.policy
-        self._due_at = elapsed + guess.remaining
-        if guess.remaining <= 0:
+        remaining = guess.remaining
+        self._due_at = elapsed + remaining
+        if remaining <= 0:
             if self._overdue_since is None:
                 self._overdue_since = elapsed
             overrun = elapsed - self._overdue_since
             return min(policy.default_interval, policy.finish_interval + 0.1 * overrun)
         self._overdue_since = None
-        if guess.remaining <= policy.finish_window:
-            return guess.remaining + policy.finish_pad
-        return guess.remaining * guess.share * self.rng.uniform(1 - policy.jitter, 1)
+        if remaining <= policy.finish_window:
+            return remaining + policy.finish_pad
+        return remaining * guess.share * self.rng.uniform(1 - policy.jitter, 1)
 
     def _guess(self, status: RemoteStatus, elapsed: float) -> _Guess | None:
         """What this answer and the earlier ones say about the time left; None when they say nothing."""
@@ -155,7 +159,8 @@ class PollPlanner:
                 return _Guess(by_rate, policy.rate_share, True)  # two opinions: the earlier end is the safe one
             return _Guess(eta, policy.eta_share, True)
         if by_rate is not None:
-            return _Guess(by_rate, policy.rate_share, True)
+            share = policy.early_share if self._samples[-1].progress < policy.early_progress else policy.rate_share
+            return _Guess(by_rate, share, True)
         if self._samples and self._samples[-1].at == elapsed:
             upper = self._upper_bound()
             if upper is not None:
@@ -165,9 +170,8 @@ class PollPlanner:
         return None
 
     def _by_rate(self) -> float | None:
-        """Seconds left at the progress rate since an earlier answer (the latest one at least ``rate_span``
-        points behind, else the earliest), counting the job as up to one step (1 %) further than it says:
-        APIs report whole percents."""
+        """Seconds left at the progress rate since an earlier answer: the latest one at least ``rate_span`` points
+        behind (recent, for curves that bend), else the earliest."""
         if len(self._samples) < 2:
             return None
         last = self._samples[-1]
@@ -176,7 +180,7 @@ class PollPlanner:
         if earlier.progress >= last.progress or last.at <= earlier.at:
             return None
         rate = (last.progress - earlier.progress) / (last.at - earlier.at)
-        return max(0.0, 100 - last.progress - self.policy.progress_step) / rate
+        return (100 - last.progress) / rate
 
     def _upper_bound(self) -> float | None:
         """One progress answer: the job ran at most since it was last seen without progress, so at least

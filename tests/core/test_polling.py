@@ -66,8 +66,18 @@ def test_two_progress_answers_give_a_rate_and_a_predicted_end() -> None:
     p = planner()
     p.next_delay(running(progress=0), 0.0)
     p.next_delay(running(progress=20), 20.0)  # one answer: an upper bound only
-    delay = p.next_delay(running(progress=40), 40.0)  # 1 %/s: 60 s left
-    assert 60 * POLICY.rate_share * (1 - POLICY.jitter) <= delay <= 60 * POLICY.rate_share
+    delay = p.next_delay(running(progress=40), 40.0)  # 1 %/s: 60 s left; early progress: a smaller share
+    assert 60 * POLICY.early_share * (1 - POLICY.jitter) <= delay <= 60 * POLICY.early_share
+    delay = p.next_delay(running(progress=70), 70.0)  # still 1 %/s: 30 s left
+    assert 30 * POLICY.rate_share * (1 - POLICY.jitter) <= delay <= 30 * POLICY.rate_share
+
+
+def test_the_rate_is_measured_over_a_span_of_progress_not_the_last_step() -> None:
+    p = planner()
+    p.next_delay(running(progress=0), 0.0)
+    for t, progress in ((10.0, 10), (60.0, 60), (62.0, 61)):  # the last step alone says 0.5 %/s
+        delay = p.next_delay(running(progress=progress), t)
+    assert delay <= 39 * POLICY.rate_share  # 1 %/s since 60 s ago: 39 s left
 
 
 def test_one_progress_answer_sleeps_a_small_share_of_the_slowest_possible_rate() -> None:
