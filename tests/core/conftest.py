@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -59,3 +60,22 @@ def advance_until(clock: ManualClock) -> Callable[..., Awaitable[list[Any]]]:
         return await _advance_until(clock, poll, done, **kw)
 
     return run
+
+
+@pytest.fixture
+def quick_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The emulator's results are copies of one small clip, for tests about the client rather than the encoder."""
+    from core.sandbox import renderer
+    from core.sandbox.render import RenderJob, output_paths, render
+
+    template = render(RenderJob(160, 96, 1.0, "quick", "title", "quick", (), tmp_path / "template"))
+
+    def copy(job: RenderJob) -> object:
+        job.out_dir.mkdir(parents=True, exist_ok=True)
+        out = output_paths(job.out_dir)
+        for source, target in zip((template.video, template.thumbnail, template.spritesheet),
+                                  (out.video, out.thumbnail, out.spritesheet), strict=True):
+            shutil.copyfile(source, target)
+        return out
+
+    monkeypatch.setattr(renderer, "render", copy)

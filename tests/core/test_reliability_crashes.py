@@ -10,7 +10,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -31,8 +30,7 @@ from core.errors import ConfigError
 from core.hub import ProviderHub
 from core.jobs import JobState
 from core.runtime import sandbox_faults
-from core.sandbox import Fault, ManualClock, Sandbox, renderer
-from core.sandbox.render import RenderJob, output_paths, render
+from core.sandbox import Fault, ManualClock, Sandbox
 from core.secrets import KeyStore
 from core.settings import Settings
 from core.store import JobStore, open_or_recover
@@ -153,20 +151,6 @@ def test_sigkill_during_a_download_then_it_resumes_and_no_part_file_is_a_video(i
 HALF = 4  # jobs per side: within one provider's concurrency (4), so each side works all of its jobs at once
 
 
-@pytest.fixture
-def quick_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The in-test emulator's results are copies of one small clip (this test is about leases, not encoding)."""
-    template = render(RenderJob(160, 96, 1.0, "shared", "title", "shared", (), tmp_path / "template"))
-
-    def copy(job: RenderJob) -> object:
-        job.out_dir.mkdir(parents=True, exist_ok=True)
-        out = output_paths(job.out_dir)
-        for source, target in zip((template.video, template.thumbnail, template.spritesheet),
-                                  (out.video, out.thumbnail, out.spritesheet), strict=True):
-            shutil.copyfile(source, target)
-        return out
-
-    monkeypatch.setattr(renderer, "render", copy)
 
 
 async def test_window_and_command_line_on_one_data_dir_never_work_the_same_job(isolated_env: Path, tmp_path: Path,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -19,8 +18,7 @@ from core.engine import unknown_outcome_message
 from core.jobs import JobState
 from core.media import probe_video
 from core.providers import provider_spec
-from core.sandbox import Fault, TaskRecord, renderer
-from core.sandbox.render import RenderJob, output_paths, render
+from core.sandbox import Fault, TaskRecord
 from core.submission import JobRequest
 
 JOBS = 100
@@ -55,20 +53,6 @@ def _job_index(task: TaskRecord) -> int:
     return int(match.group(1))
 
 
-@pytest.fixture
-def quick_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every result is a copy of one small clip: the soak exercises the client, not the emulator's encoder."""
-    template = render(RenderJob(160, 96, 1.0, "soak", "title", "soak", (), tmp_path / "template"))
-
-    def copy(job: RenderJob) -> object:
-        job.out_dir.mkdir(parents=True, exist_ok=True)
-        out = output_paths(job.out_dir)
-        for source, target in zip((template.video, template.thumbnail, template.spritesheet),
-                                  (out.video, out.thumbnail, out.spritesheet), strict=True):
-            shutil.copyfile(source, target)
-        return out
-
-    monkeypatch.setattr(renderer, "render", copy)
 
 
 async def test_soak_under_faults(harness: Harness, quick_renders: None, caplog: pytest.LogCaptureFixture) -> None:

@@ -9,7 +9,6 @@ import base64
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -30,8 +29,7 @@ from core.paths import DataDir
 from core.providers.aimlapi import SPEC as AIML
 from core.providers.base import http_error
 from core.runtime import Runtime
-from core.sandbox import Fault, Sandbox, renderer
-from core.sandbox.render import RenderJob, output_paths, render
+from core.sandbox import Fault, Sandbox
 from core.sandbox.testing import image_bytes
 from core.secrets import KeyStore
 from core.submission import JobRequest
@@ -42,20 +40,6 @@ API_ORIGIN = {p: p for p in PROVIDERS} | {"goapi_upload": "goapi"}
 AUTH_HEADER = {"goapi": "X-API-Key", "goapi_upload": "x-api-key"}
 
 
-@pytest.fixture
-def quick_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The emulator's results are copies of one small clip (this test is about keys, not encoding)."""
-    template = render(RenderJob(160, 96, 1.0, "keys", "title", "keys", (), tmp_path / "template"))
-
-    def copy(job: RenderJob) -> object:
-        job.out_dir.mkdir(parents=True, exist_ok=True)
-        out = output_paths(job.out_dir)
-        for source, target in zip((template.video, template.thumbnail, template.spritesheet),
-                                  (out.video, out.thumbnail, out.spritesheet), strict=True):
-            shutil.copyfile(source, target)
-        return out
-
-    monkeypatch.setattr(renderer, "render", copy)
 
 
 @pytest.fixture
