@@ -13,7 +13,11 @@ import math
 import os
 import platform
 import resource
+import sys
+import threading
 import time
+import traceback
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -98,15 +102,50 @@ def rounded(value: float, digits: int = 3) -> float:
     return round(value, digits) if math.isfinite(value) else value
 
 
+class StackSampler:
+    """Why the loop is late: a thread that records the loop thread's Python stack whenever the probe has not
+    ticked for ``threshold`` seconds (``--why`` in the benchmarks that have it). Samples taken while the loop
+    thread runs C++ (Qt) or waits for the GIL show Qt's event dispatch as the innermost Python frame."""
+
+    def __init__(self, threshold: float = 0.03, depth: int = 10) -> None:
+        self.threshold = threshold
+        self.depth = depth
+        self.samples: Counter[str] = Counter()
+        self._last = time.perf_counter()
+        self._loop_thread = threading.get_ident()
+        self._stop = threading.Event()
+        threading.Thread(target=self._watch, name="stack-sampler", daemon=True).start()
+
+    def tick(self) -> None:
+        self._last = time.perf_counter()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.005):
+            if time.perf_counter() - self._last > self.threshold:
+                frame = sys._current_frames().get(self._loop_thread)
+                if frame is not None:
+                    stack = traceback.extract_stack(frame)[-self.depth:]
+                    self.samples[" <- ".join(f"{Path(f.filename).name}:{f.lineno}:{f.name}"
+                                             for f in reversed(stack))] += 1
+
+    def report(self, top: int = 12) -> None:
+        self._stop.set()
+        total = sum(self.samples.values())
+        print(f"   where the loop thread was while the loop was late ({total} samples, 5 ms apart):")
+        for stack, count in self.samples.most_common(top):
+            print(f"   {count:6d}  {stack[:400]}")
+
+
 class StallProbe:
     """Measures how late a 10 ms timer fires on the running event loop (asyncio or qasync), and samples RSS.
 
     ``start()`` inside a running loop, ``await stop()`` afterwards; ``delays_ms`` holds each tick's lateness.
     """
 
-    def __init__(self, period: float = 0.010, rss_every: int = 10) -> None:
+    def __init__(self, period: float = 0.010, rss_every: int = 10, sampler: StackSampler | None = None) -> None:
         self.period = period
         self.rss_every = rss_every
+        self.sampler = sampler
         self.delays_ms: list[float] = []
         self.rss_samples: list[float] = []
         self._task: asyncio.Task[None] | None = None
@@ -118,6 +157,8 @@ class StallProbe:
     async def _run(self) -> None:
         tick = 0
         while True:
+            if self.sampler is not None:
+                self.sampler.tick()
             before = time.perf_counter()
             await asyncio.sleep(self.period)
             self.delays_ms.append(max(0.0, (time.perf_counter() - before - self.period) * 1000))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import gui_loop, whatif
-from bench.common import StallProbe, emit, header, peak_rss_mb, rounded, rss_mb, verdict
+from bench.common import StackSampler, StallProbe, emit, header, peak_rss_mb, rounded, rss_mb, verdict
 from bench.dataset import make_home
 
 
@@ -41,7 +41,8 @@ async def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
     while not getattr(library.model, "loaded", True) and time.perf_counter() < deadline:
         await asyncio.sleep(0.05)  # start-up work (the library's disk check) is not the idle baseline
     await asyncio.sleep(1.0)
-    probe = StallProbe().start()
+    sampler = StackSampler() if args.why else None
+    probe = StallProbe(sampler=sampler).start()
     await asyncio.sleep(args.idle)
     idle = {"stall_p99_ms": rounded(probe.p99, 2), "stall_max_ms": rounded(probe.max, 2),
             "rss_mb": rounded(rss_mb(), 1)}
@@ -65,6 +66,8 @@ async def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
         await asyncio.sleep(0.05)
     settle_s = time.perf_counter() - settle
     await probe.stop()
+    if sampler is not None:
+        sampler.report()
     made = len(getattr(thumbs, "_pixmaps", {})) if thumbs is not None else 0
     figures = {
         "window": kind,
@@ -88,6 +91,7 @@ async def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--why", action="store_true", help="sample the loop thread's stack while the loop is late")
     parser.add_argument("--what-if", default="", help="experiments (bench/whatif.py): " + ", ".join(whatif.PATCHES))
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--idle", type=float, default=2.0)

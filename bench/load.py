@@ -26,7 +26,18 @@ from typing import Any
 from PIL import Image
 
 from bench import gui_loop, whatif
-from bench.common import ROOT, StallProbe, cpu_seconds, emit, header, peak_rss_mb, rounded, rss_mb, verdict
+from bench.common import (
+    ROOT,
+    StackSampler,
+    StallProbe,
+    cpu_seconds,
+    emit,
+    header,
+    peak_rss_mb,
+    rounded,
+    rss_mb,
+    verdict,
+)
 from core.engine import EngineConfig
 from core.jobs import JobState
 from core.paths import DataDir
@@ -82,7 +93,8 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
         sent += 1
 
     runtime.hub.client.event_hooks["request"].append(count)
-    probe = StallProbe().start()
+    sampler = StackSampler() if args.why else None
+    probe = StallProbe(sampler=sampler).start()
     await asyncio.sleep(args.idle)
     idle = {"stall_p99_ms": rounded(probe.p99, 2), "stall_max_ms": rounded(probe.max, 2),
             "rss_mb": rounded(rss_mb(), 1)}
@@ -94,6 +106,8 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
     wall = time.perf_counter() - wall0
     cpu = cpu_seconds() - cpu0
     await probe.stop()
+    if sampler is not None:
+        sampler.report()
     states: dict[str, int] = {}
     for job in finals:
         states[str(job.state)] = states.get(str(job.state), 0) + 1
@@ -124,16 +138,17 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--why", action="store_true", help="sample the loop thread's stack while the loop is late")
     parser.add_argument("--what-if", default="", help="experiments (bench/whatif.py): " + ", ".join(whatif.PATCHES))
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--job-seconds", type=float, default=8.0)
     parser.add_argument("--idle", type=float, default=3.0, help="seconds of idle window for the baseline")
-    parser.add_argument("--timeout", type=float, default=0.0, help="give up waiting after (240 s; 120 s with --quick)")
+    parser.add_argument("--timeout", type=float, default=0.0, help="give up waiting after (240 s; 100 s with --quick)")
     parser.add_argument("--plain-window", action="store_true", help="a plain QMainWindow instead of Reeldeck's")
     parser.add_argument("--loop", choices=("qasync", "asyncio"), default="qasync",
                         help="asyncio: no Qt at all, the engine on a plain loop as the CLI runs it")
     args = parser.parse_args()
-    args.timeout = args.timeout or (120.0 if args.quick else 240.0)
+    args.timeout = args.timeout or (100.0 if args.quick else 240.0)
     header(f"real load: {args.jobs} concurrent jobs, {args.job_seconds:g} s each, emulator in its own process")
     applied = whatif.apply(args.what_if)
     with tempfile.TemporaryDirectory(prefix="reeldeck-bench-load-") as folder:
