@@ -151,41 +151,69 @@ async def _write_stream(response: httpx.Response, part: Path, *, append: bool, p
                         total: int | None) -> None:
     handle = await asyncio.to_thread(open, part, "ab" if append else "wb")
     try:
-        written = handle.tell() if append else 0
-        buffer = bytearray()
+        writer = _PipelinedWriter(handle, handle.tell() if append else 0)
         try:
             async for chunk in response.aiter_raw():
-                buffer += chunk
-                if len(buffer) >= WRITE_BATCH:
-                    written += await _flush(handle, buffer)
-                    if progress:
-                        progress(written, total)
-                if written + len(buffer) > MAX_VIDEO_BYTES:
+                if await writer.add(chunk) and progress:
+                    progress(writer.written, total)
+                if writer.written + writer.buffered > MAX_VIDEO_BYTES:
                     raise DownloadError("The result is larger than 8 GB; the download was stopped.")
         finally:
-            written += await _flush(handle, buffer)  # keep what arrived: a resume continues from it
+            await writer.finish()  # keep what arrived: a resume continues from it
         if progress:
-            progress(written, total)
+            progress(writer.written, total)
     finally:
         await asyncio.to_thread(handle.close)
 
 
-async def _flush(handle: object, buffer: bytearray) -> int:
-    if not buffer:
-        return 0
-    data = bytes(buffer)
-    buffer.clear()
-    try:
-        await asyncio.to_thread(_write_all, handle, data)
-    except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise DiskFullError("The disk is full; the download stopped. Free some space and retry the job.") from None
-        raise DownloadError(f"Could not write the video: {exc.strerror or exc}.") from None
-    return len(data)
+class _PipelinedWriter:
+    """Writes batches of chunks in a thread while the next batch is read: one write in flight, no copies."""
+
+    def __init__(self, handle: object, written: int) -> None:
+        self.handle = handle
+        self.written = written  # bytes on disk
+        self.buffered = 0  # bytes read but not yet written
+        self._chunks: list[bytes] = []
+        self._pending: asyncio.Future[None] | None = None
+        self._pending_size = 0
+
+    async def add(self, chunk: bytes) -> bool:
+        """Queue a chunk; returns True when a batch was handed to the writer thread (progress moved)."""
+        self._chunks.append(chunk)
+        self.buffered += len(chunk)
+        if self.buffered < WRITE_BATCH:
+            return False
+        await self._hand_off()
+        return True
+
+    async def finish(self) -> None:
+        await self._hand_off()
+        await self._settle()
+
+    async def _hand_off(self) -> None:
+        await self._settle()
+        if not self._chunks:
+            return
+        batch, self._chunks = self._chunks, []
+        self._pending_size, self.buffered = self.buffered, 0
+        self._pending = asyncio.ensure_future(asyncio.to_thread(_write_all, self.handle, batch))
+
+    async def _settle(self) -> None:
+        if self._pending is None:
+            return
+        pending, self._pending = self._pending, None
+        try:
+            await pending
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise DiskFullError("The disk is full; the download stopped. Free some space and retry the job.") \
+                    from None
+            raise DownloadError(f"Could not write the video: {exc.strerror or exc}.") from None
+        self.written += self._pending_size
 
 
-def _write_all(handle: object, data: bytes) -> None:
-    handle.write(data)  # type: ignore[attr-defined]
+def _write_all(handle: object, chunks: list[bytes]) -> None:
+    handle.writelines(chunks)  # type: ignore[attr-defined]
     handle.flush()  # type: ignore[attr-defined]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import logging
 import random
 import re
@@ -101,6 +102,15 @@ class Engine:
         value = self.hub.settings.data.get("budget_daily_usd")
         return float(value) if isinstance(value, int | float) and value > 0 else None
 
+    def _check_budget(self, cost: float | None) -> None:
+        """Refuse a job past the daily cap; reads only today's jobs, and nothing at all when no cap is set."""
+        cap = self.budget_cap
+        if cap is None or cost is None:
+            return
+        now = self._clock()
+        midnight = datetime.datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        check_budget(self.store.since(midnight.timestamp()), cost, cap, today=day_of(now))
+
     # --- events --------------------------------------------------------------------------------------------
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -128,7 +138,7 @@ class Engine:
         job = await asyncio.to_thread(build_job, request, self.inputs_dir)
         job.cost_usd = self.prices.estimate(job.provider, job.model, job.params).usd
         try:
-            check_budget(self.store.all(), job.cost_usd, self.budget_cap, today=day_of(self._clock()))
+            self._check_budget(job.cost_usd)
         except ReeldeckError:
             await asyncio.to_thread(shutil.rmtree, self.inputs_dir / job.id, True)  # change nothing
             raise

@@ -126,6 +126,7 @@ class ApiClient:
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        gate: asyncio.Semaphore | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -135,6 +136,9 @@ class ApiClient:
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._rng = rng or random.Random()
+        #: Shared by every provider of a hub: at most this many API requests in flight, below the connection
+        #: pool's size, so httpcore never queues hundreds of waiters (its queue scan is quadratic).
+        self._gate = gate
         self.requests_sent = 0
 
     @property
@@ -182,11 +186,11 @@ class ApiClient:
         return self.retry.backoff(attempt, self._rng)
 
     async def _send_once(self, request: HttpRequest) -> ApiResponse:
-        response = await self._request_following_redirects(request)
-        try:
-            body = await read_capped(response)
-        finally:
-            await response.aclose()
+        if self._gate is None:
+            response, body = await self._exchange(request)
+        else:
+            async with self._gate:
+                response, body = await self._exchange(request)
         decoded = _decode_json(body, response)
         if response.status_code >= 400:
             error = self._parse_error(response, None if decoded is _NOT_JSON else decoded)
@@ -199,6 +203,13 @@ class ApiClient:
                 detail=body[:300].decode("utf-8", "replace"),
             )
         return ApiResponse(response.status_code, response.headers, decoded)
+
+    async def _exchange(self, request: HttpRequest) -> tuple[httpx.Response, bytes]:
+        response = await self._request_following_redirects(request)
+        try:
+            return response, await read_capped(response)
+        finally:
+            await response.aclose()
 
     async def _request_following_redirects(self, request: HttpRequest) -> httpx.Response:
         url = self.url_for(request)

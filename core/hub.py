@@ -27,6 +27,8 @@ from core.secrets import KeyStore, env_var
 from core.settings import EXTRA_ENDPOINTS, Settings
 
 SANDBOX_KEY = "sandbox-key"
+#: API requests in flight at once across all providers; below the pool's 64 connections (see ApiClient._gate).
+MAX_IN_FLIGHT = 48
 USER_AGENT = "Reeldeck/0.1 (+https://github.com/reeldeck)"
 
 
@@ -84,6 +86,7 @@ class ProviderHub:
         self._sleep = sleep
         self._retry = retry
         self._providers: dict[str, Provider] = {}
+        self._gate = asyncio.Semaphore(MAX_IN_FLIGHT)
 
     @property
     def sandbox(self) -> bool:
@@ -142,6 +145,7 @@ class ProviderHub:
             client=self.client,
             retry=self._retry,
             sleep=self._sleep,
+            gate=self._gate,
         )
         provider = cls(api, self._extra_settings(provider_id))
         holder["p"] = provider

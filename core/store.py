@@ -173,10 +173,9 @@ class JobStore:
         self._db.close()
 
     def check(self) -> None:
-        """Read every row once; raise StoreError when the file is damaged."""
+        """Check the file's structure (``PRAGMA quick_check``, no full read); raise StoreError when it is damaged."""
         try:
             result = self._db.execute("PRAGMA quick_check").fetchone()[0]
-            self._db.execute("SELECT * FROM jobs").fetchall()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"The job database {self.path} is damaged: {exc}.") from exc
         if result != "ok":
@@ -314,6 +313,14 @@ class JobStore:
         rows = self._db.execute(
             f"SELECT * FROM jobs WHERE state NOT IN ({marks}) ORDER BY created_at, rowid",
             [str(s) for s in TERMINAL],
+        ).fetchall()
+        return [_from_row(r) for r in rows]
+
+    def since(self, timestamp: float) -> list[Job]:
+        """Jobs submitted (or, if never submitted, created) at or after ``timestamp``."""
+        rows = self._db.execute(
+            "SELECT * FROM jobs WHERE COALESCE(submitted_at, created_at) >= ? ORDER BY created_at, rowid",
+            (timestamp,),
         ).fetchall()
         return [_from_row(r) for r in rows]
 
