@@ -2,12 +2,19 @@
 
 Image preparation, thumbnails and video probing run here, never on the GUI thread. It works with or without a
 running asyncio loop (plain Qt event processing delivers the results), so widgets stay testable on their own.
+
+A worker thread never holds the last reference to the function, its arguments or the callback: those often reach
+Qt objects (a bound method, a lambda over a widget), and a Qt object freed in a worker thread is destroyed there —
+Qt warns ("Timers cannot be stopped from another thread") or crashes. The GUI thread keeps them until delivery, and
+the worker drops its own references before it reports back.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -30,10 +37,15 @@ class Background(QObject):
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reeldeck-gui")
         self._finished.connect(self._deliver)
         self._closed = False
+        self._tokens = itertools.count()
+        #: Per running call, what only the GUI thread may let go of: callback, owner, function and arguments.
+        self._pending: dict[int, tuple[Callback, QObject | None, Callable[..., Any], tuple[Any, ...]]] = {}
 
     def run(self, fn: Callable[..., Any], *args: Any, callback: Callback, owner: QObject | None = None) -> Future[Any]:
         """Run ``fn(*args)`` in a worker; ``callback`` is skipped when ``owner`` was deleted meanwhile."""
-        future: Future[Any] = self._pool.submit(fn, *args)
+        token = next(self._tokens)
+        self._pending[token] = (callback, owner, fn, args)
+        future: Future[Any] = self._pool.submit(_call, [fn, args])
 
         def finished(done: Future[Any]) -> None:
             if done.cancelled() or self._closed:
@@ -41,13 +53,16 @@ class Background(QObject):
             error = done.exception()
             result = None if error is not None else done.result()
             with contextlib.suppress(RuntimeError):  # the runner itself is gone (shutdown)
-                self._finished.emit((callback, owner), result, error)
+                self._finished.emit(token, result, error)
 
         future.add_done_callback(finished)
         return future
 
-    def _deliver(self, target: tuple[Callback, QObject | None], result: Any, error: BaseException | None) -> None:
-        callback, owner = target
+    def _deliver(self, token: int, result: Any, error: BaseException | None) -> None:
+        target = self._pending.pop(token, None)
+        if target is None:
+            return
+        callback, owner, _fn, _args = target
         if owner is not None and not shiboken6.isValid(owner):
             return
         try:
@@ -59,6 +74,20 @@ class Background(QObject):
         """Stop accepting work and drop queued work; running functions finish on their own."""
         self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pending.clear()
+
+
+def _call(job: list[Any]) -> Any:
+    """Run ``job = [fn, args]`` in a worker, dropping the worker's references before the result is reported."""
+    fn, args = job
+    job.clear()
+    try:
+        return fn(*args)
+    except BaseException as exc:
+        traceback.clear_frames(exc.__traceback__)  # the traceback still prints, but holds no locals
+        raise
+    finally:
+        del fn, args
 
 
 _SHARED: Background | None = None
