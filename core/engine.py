@@ -20,17 +20,21 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from core.costs import PriceTable, check_budget, day_of
 from core.download import download_video
 from core.errors import (
     DownloadError,
     ExpiredURLError,
+    InputError,
     NetworkError,
     NotFoundError,
     ProtocolError,
     ProviderError,
     ReeldeckError,
 )
+from core.http import read_capped
 from core.hub import ProviderHub
 from core.jobs import Job, JobState
 from core.polling import DurationHistory, PollPlanner, PollPolicy
@@ -242,9 +246,28 @@ class Engine:
         # A half-downloaded video of the old remote task must not be resumed into the new one's file.
         (self.library_dir / (video_file_name(job) + ".part")).unlink(missing_ok=True)
         # Uploaded assets and their URLs expire (GoAPI's after 24 h): upload again for the new attempt.
+        kept = {k: v for k, v in job.prepared.items() if k == "remix_of"}  # what the job is, not an upload
         job = self._update(job_id, state=JobState.PENDING, remote_id=None, remote_status=None, progress=None,
-                           eta=None, error=None, finished_at=None, video_path=None, prepared={}, attempts=0)
+                           eta=None, error=None, finished_at=None, video_path=None, prepared=kept, attempts=0)
         self.start(job_id)
+        return job
+
+    async def remix(self, job_id: str, prompt: str) -> Job:
+        """A new job that remixes a finished video with a new prompt (where the API can). Raises InputError."""
+        source = self.store.get(job_id)
+        provider = self.hub.get(source.provider)
+        if not provider.can_remix:
+            raise InputError(f"{provider.spec.name} cannot remix videos.")
+        if source.state != JobState.COMPLETED or not source.remote_id:
+            raise InputError("Only a finished video can be remixed.")
+        params = {k: v for k, v in source.params.items() if k != "image_fit"} | {"prompt": prompt}
+        job = await asyncio.to_thread(build_job, JobRequest(source.provider, source.model, params), self.inputs_dir)
+        job.prepared = {"remix_of": source.remote_id}
+        job.cost_usd = self.prices.estimate(job.provider, job.model, job.params).usd
+        self._check_budget(job.cost_usd)
+        self.store.add(job)
+        self._emit(job)
+        self.start(job.id)
         return job
 
     async def delete(self, job_id: str) -> None:
@@ -429,6 +452,22 @@ class Engine:
             await asyncio.to_thread(write_sidecar, done)
         except OSError as exc:  # the video is fine; a missing sidecar is only logged
             log.warning("job %s: could not write its provenance sidecar: %s", job.id, exc)
+        await self._fetch_thumbnail(done, provider)
+
+    async def _fetch_thumbnail(self, job: Job, provider: Provider) -> None:
+        """Keep the provider's own still beside the video (``<video>.thumbnail.webp``) for the library; optional."""
+        source = provider.thumbnail_source(job.remote_id or "")
+        if source is None or not job.video_path:
+            return
+        try:
+            headers = provider.api.auth_for(source.url) if source.with_auth else {}
+            async with self.hub.client.stream("GET", source.url, headers=headers) as response:
+                data = await read_capped(response, 10 * 1024 * 1024) if response.status_code == 200 else b""
+            if data:
+                target = Path(job.video_path).with_suffix(".thumbnail.webp")
+                await asyncio.to_thread(target.write_bytes, data)
+        except (OSError, httpx.HTTPError, ReeldeckError) as exc:
+            log.info("job %s: no provider thumbnail (%s)", job.id, exc)
 
     def _download_progress(self, job_id: str) -> Callable[[int, int | None], None]:
         def report(done: int, total: int | None) -> None:

@@ -55,6 +55,9 @@ SPEC = ProviderSpec(
     models=(_sora_model("sora-2", "Sora 2"), _sora_model("sora-2-pro", "Sora 2 Pro")),
 )
 
+#: Key in a job's ``prepared`` naming the remote video a remix job starts from.
+REMIX_OF = "remix_of"
+
 PENDING = {"queued"}
 RUNNING = {"in_progress", "processing"}
 SUCCEEDED = {"completed"}
@@ -65,6 +68,7 @@ class AIHubMixProvider(Provider):
     """OpenAI-compatible videos API at AIHubMix."""
 
     spec = SPEC
+    can_remix = True
     default_poll_interval = 15.0
     can_reconcile = True
     can_cancel = True
@@ -82,6 +86,10 @@ class AIHubMixProvider(Provider):
                           fit=str(params.get("image_fit", "crop")))
 
     def build_create(self, job: JobInput) -> HttpRequest:
+        source = job.prepared.get(REMIX_OF)
+        if source:  # a remix of a finished video: its own endpoint, the new prompt only
+            return HttpRequest("POST", f"/v1/videos/{source}/remix", json={"prompt": str(job.params.get("prompt", ""))},
+                               idempotent=False)
         fields = {"model": job.model, "prompt": str(job.params.get("prompt", ""))}
         for name in ("seconds", "size"):
             if name in job.params:

@@ -132,6 +132,8 @@ class Provider(ABC):
     can_reconcile: bool = False
     #: True when the API documents a cancel endpoint.
     can_cancel: bool = False
+    #: True when a finished video can be remixed with a new prompt (``prepared["remix_of"]`` on the new job).
+    can_remix: bool = False
 
     def __init__(self, api: ApiClient, settings: dict[str, str] | None = None) -> None:
         self.api = api
@@ -176,6 +178,10 @@ class Provider(ABC):
         """A cheap authenticated request that creates nothing: by default, a status query for a task that does
         not exist (401/403 = key refused; 404/400 = key accepted). Providers with a list endpoint override it."""
         return self.build_poll("reeldeck-key-check-0000")
+
+    def thumbnail_source(self, remote_id: str) -> DownloadSource | None:
+        """Where the provider serves a still of the finished video, if it does."""
+        return None
 
     def build_cancel(self, remote_id: str) -> HttpRequest | None:
         """The cancel request, or None when the API has none."""

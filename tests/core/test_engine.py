@@ -100,7 +100,7 @@ async def test_full_disk_fails_cleanly_and_retry_works(harness: Harness, monkeyp
     h.engine.retry(job.id)
     (final,) = await h.engine.wait([job.id], timeout=60)
     assert final.state == JobState.COMPLETED, final.error
-    assert sorted(p.suffix for p in library.iterdir()) == [".json", ".mp4"]  # the video and its sidecar
+    assert sorted(p.suffix for p in library.iterdir()) == [".json", ".mp4", ".webp"]  # video, sidecar, still
 
 
 async def test_truncated_download_resumes_with_range(harness: Harness) -> None:
@@ -132,3 +132,35 @@ async def test_jobs_resume_in_a_new_engine(harness: Harness) -> None:
     assert final.state == JobState.COMPLETED
     assert h.sandbox.count("aihubmix", "create") == 1
     await fresh.close()
+
+
+async def test_remix_of_a_finished_sora_video(harness: Harness) -> None:
+    h = harness
+    source = await h.run("aihubmix", "sora-2", {"prompt": "a red fox", "seconds": "8", "size": "1280x720"})
+    remix = await h.engine.remix(source.id, "the same fox, in the rain")
+    (final,) = await h.engine.wait([remix.id], timeout=60)
+    assert final.state == JobState.COMPLETED, final.error
+    (request,) = h.received("aihubmix", "remix")
+    assert request.method == "POST" and request.path == f"/v1/videos/{source.remote_id}/remix"
+    assert request.body == {"prompt": "the same fox, in the rain"}
+    assert final.params["seconds"] == "8" and final.prepared == {"remix_of": source.remote_id}
+    assert h.sandbox.count("aihubmix", "create") == 1  # the remix did not go through /v1/videos
+
+
+async def test_only_finished_videos_of_providers_that_can_remix(harness: Harness) -> None:
+    from core.errors import InputError
+
+    h = harness
+    pending = await h.engine.submit(SORA, start=False)
+    with pytest.raises(InputError, match="Only a finished video"):
+        await h.engine.remix(pending.id, "x")
+    hug = await h.run("goapi", "Qubico/hug-video", image=["https://images.example/two.jpg"])
+    with pytest.raises(InputError, match="cannot remix"):
+        await h.engine.remix(hug.id, "x")
+
+
+async def test_sora_thumbnail_is_kept_beside_the_video(harness: Harness) -> None:
+    job = await harness.run("aihubmix", "sora-2", {"prompt": "thumb"})
+    thumb = Path(job.video_path or "").with_suffix(".thumbnail.webp")
+    assert thumb.read_bytes()[8:12] == b"WEBP"
+    assert [r.query for r in harness.received("aihubmix", "content") if r.query.get("variant") == "thumbnail"]
