@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QMenu,
     QMessageBox,
@@ -47,6 +48,7 @@ from PySide6.QtWidgets import (
 from core.engine import Engine
 from core.errors import ReeldeckError
 from core.jobs import Job, JobState
+from core.providers import provider_class
 from gui.asyncs import spawn
 from gui.queue_model import Column, GroupSummary, JobRole, QueueModel
 from gui.safety import guarded
@@ -128,6 +130,15 @@ def trash_or_delete(path: Path, ask: Ask) -> str:
     return "the video was deleted permanently"
 
 
+def can_remix(job: Job) -> bool:
+    """A finished video whose provider can remix it."""
+    try:
+        remixable = provider_class(job.provider).can_remix
+    except ReeldeckError:
+        return False
+    return remixable and job.state == JobState.COMPLETED and bool(job.remote_id)
+
+
 class QueueView(QWidget):
     """The queue table, its actions and the decision box for jobs that need one."""
 
@@ -143,6 +154,8 @@ class QueueView(QWidget):
         self.model = model
         self.engine = engine
         self.ask: Ask = self._ask_user
+        #: Asks for a prompt (title, label, initial text) -> text or None; replaceable in tests.
+        self.ask_prompt: Callable[[str, str, str], str | None] = self._ask_prompt_dialog
         self._activated: tuple[str, str] | None = None
         self.table = QTableView(self)
         self.table.setObjectName("QueueTable")
@@ -193,6 +206,8 @@ class QueueView(QWidget):
                                            self.compare_selected, QKeySequence("Ctrl+M"))
         self.last_frame_action = self._action("Use last frame", "Put this video's last frame into the form, to "
                                               "continue the clip", self.last_frame_selected)
+        self.remix_action = self._action("Remix…", "A new video from this finished one with a new prompt (where the "
+                                         "provider offers remixing, e.g. Sora)", self.remix_selected)
         self.toolbar.addSeparator()
         self.clear_action = self._action("Clear finished", "Take finished jobs off this list (they stay in "
                                          "the library)", self.clear_finished)
@@ -294,6 +309,7 @@ class QueueView(QWidget):
         self.clear_action.setEnabled(any(j.terminal for j in self.model.jobs()))
         self.compare_action.setEnabled(len(self.compare_candidates()) >= 2)
         self.last_frame_action.setEnabled(has_file and job is not None and job.state == JobState.COMPLETED)
+        self.remix_action.setEnabled(job is not None and can_remix(job))
         self._show_details(job)
         if job is not None and job.state == JobState.COMPLETED and job.video_path:
             if self._activated != (job.id, job.video_path):
@@ -322,7 +338,7 @@ class QueueView(QWidget):
             return
         menu = QMenu(self)
         for action in (self.cancel_action, self.retry_action, self.duplicate_action, self.reveal_action,
-                       self.delete_action, self.compare_action, self.last_frame_action):
+                       self.delete_action, self.compare_action, self.last_frame_action, self.remix_action):
             menu.addAction(action)
         menu.popup(self.table.viewport().mapToGlobal(position))
 
@@ -368,6 +384,21 @@ class QueueView(QWidget):
             self.compareRequested.emit(jobs)
         else:
             self.message.emit("Select two to four finished videos (Ctrl+click), or a job of a finished batch.")
+
+    def remix_selected(self) -> None:
+        job = self.selected_job()
+        if job is None or self.engine is None or not can_remix(job):
+            return
+        prompt = self.ask_prompt("Remix", "Describe the change (the new prompt for the remix):", job.prompt)
+        if prompt is None or not prompt.strip():
+            return
+        engine = self.engine
+        spawn(engine.remix(job.id, prompt.strip()), self._report)
+        self.message.emit("Remix submitted.")
+
+    def _ask_prompt_dialog(self, title: str, label: str, text: str) -> str | None:
+        value, ok = QInputDialog.getMultiLineText(self, title, label, text)
+        return value if ok else None
 
     def last_frame_selected(self) -> None:
         job = self.selected_job()

@@ -157,6 +157,11 @@ class ThumbnailCache(QObject):
             if image.isNull():
                 raise ValueError("not an image")
             return _scaled(image, 320)
+        still = file.with_suffix(".thumbnail.webp")  # the provider's own thumbnail, kept by the engine (Sora)
+        if still.is_file():
+            image = QImage(str(still))
+            if not image.isNull():
+                return _scaled(image, 320)
         return cached_first_frame(file, self.cache_dir)
 
     def _made(self, path: str) -> Callable[[QImage | None, BaseException | None], None]:

@@ -148,6 +148,16 @@ async def test_actions_on_real_jobs(qtbot: QtBot, runtime: Runtime, tmp_path: Pa
     await until(lambda: model.find("failed02").state == JobState.COMPLETED,  # type: ignore[union-attr]
                 timeout=60, what="the retried job to complete")
 
+    # Remix the finished Sora video with a new prompt: a new job, from the source's remote video.
+    view.select_job("failed02")
+    assert view.remix_action.isEnabled()
+    view.ask_prompt = lambda title, label, text: "the same scene, at night"
+    view.remix_selected()
+    await until(lambda: any(j.prompt == "the same scene, at night" and j.state == JobState.COMPLETED
+                            for j in model.jobs()), timeout=60, what="the remix to complete")
+    remix = next(j for j in model.jobs() if j.prompt == "the same scene, at night")
+    assert remix.prepared == {"remix_of": store.get("failed02").remote_id}
+
     # Delete: the video goes to the (test's own) trash and the job leaves the store and the list.
     (tmp_path / "xdg").mkdir()
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
