@@ -63,6 +63,9 @@ from gui.thumbs import ThumbnailCache
 
 log = logging.getLogger(__name__)
 
+#: The provider the form shows on first run.
+DEFAULT_PROVIDER = "aihubmix"
+
 RECENT_SECONDS = 3 * 24 * 3600
 SANDBOX_TEXT = ("SANDBOX MODE — jobs go to Reeldeck's built-in emulator on this computer. Nothing is sent to real "
                 "providers, no keys are used and nothing is charged. The videos are test renders.")
@@ -235,6 +238,10 @@ class MainWindow(QMainWindow):
         if self.prefs.bytes("splitters/StudioSplitter") is None:
             self.studio_splitter.setSizes([520, 880])
         self.tabs.setCurrentIndex(int(self.prefs.get("window/tab", 0) or 0))
+        # The last provider and model used; on first run Sora, which needs nothing but a prompt.
+        provider, model = self.prefs.get("form/provider", DEFAULT_PROVIDER), self.prefs.get("form/model")
+        if not self.composer.select(str(provider), str(model) if model else None):
+            self.composer.select(DEFAULT_PROVIDER)
 
     def save_layout(self) -> None:
         self.prefs.set("window/geometry", self.saveGeometry())
@@ -242,6 +249,9 @@ class MainWindow(QMainWindow):
         for splitter in (self.studio_splitter, self.right_splitter, self.library.splitter):
             self.prefs.set(f"splitters/{splitter.objectName()}", splitter.saveState())
         self.prefs.set("window/tab", self.tabs.currentIndex())
+        self.prefs.set("form/provider", self.composer.provider_id)
+        if self.composer.model is not None:
+            self.prefs.set("form/model", self.composer.model.id)
         self.prefs.sync()
 
     def _on_tab(self, index: int) -> None:

@@ -197,3 +197,14 @@ async def test_missing_key_is_explained_in_the_form(qtbot: QtBot, tmp_path: Path
         window.close()
     finally:
         await rt.close()
+
+
+async def test_first_run_shows_sora_and_later_runs_the_last_model(qtbot: QtBot, runtime: Runtime) -> None:
+    window = await make_window(qtbot, runtime)
+    assert (window.composer.provider_id, window.composer.model.id) == ("aihubmix", "sora-2")  # type: ignore[union-attr]
+    assert window.composer.select("gateway", "viduq3t-1080p")
+    window.save_layout()
+    window.close()
+    again = await make_window(qtbot, runtime)
+    assert (again.composer.provider_id, again.composer.model.id) == ("gateway", "viduq3t-1080p")  # type: ignore[union-attr]
+    again.close()
