@@ -12,7 +12,7 @@ import socket
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,7 @@ MIGRATIONS: list[str] = [
 #: How long opening waits for another process that is creating or migrating the database.
 OPEN_BUSY_SECONDS = 10.0
 _JSON_FIELDS = ("params", "inputs", "prepared", "input_notes")
+_IDS_PER_QUERY = 500  # SQLite takes up to 32,766 parameters; pages are smaller
 _COLUMNS = (
     "id", "provider", "model", "mode", "params", "inputs", "prepared", "input_notes", "state", "remote_id",
     "remote_status", "progress", "eta", "video_path", "error", "needs_decision", "created_at", "updated_at",
@@ -341,6 +342,21 @@ class JobStore:
 
     def by_ids(self, ids: Iterable[str]) -> list[Job]:
         return [self.get(i) for i in ids]
+
+    def ids_newest_first(self) -> list[str]:
+        """Every job id, newest first (no row is decoded: a window lists the ids, then reads them in pages)."""
+        rows = self._db.execute("SELECT id FROM jobs ORDER BY created_at DESC, rowid DESC").fetchall()
+        return [str(r[0]) for r in rows]
+
+    def some(self, ids: Sequence[str]) -> list[Job]:
+        """The jobs with these ids that still exist, in the order of ``ids`` (a page of a listing)."""
+        found: dict[str, Job] = {}
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start:start + _IDS_PER_QUERY]
+            marks = ", ".join("?" for _ in chunk)
+            for row in self._db.execute(f"SELECT * FROM jobs WHERE id IN ({marks})", list(chunk)).fetchall():
+                found[row["id"]] = _from_row(row)
+        return [found[i] for i in ids if i in found]
 
 
 def _statements(script: str) -> list[str]:

@@ -158,3 +158,21 @@ def test_annotations_live_in_the_store_and_go_with_the_job(tmp_path: Path) -> No
     assert again.annotations() == {"abc": Annotation(True, 5, "keep")}
     again.delete("abc")
     assert again.annotations() == {}
+
+
+def test_ids_newest_first_and_pages_of_jobs(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite")
+    for number, created in enumerate((30.0, 10.0, 20.0, 20.0)):
+        job = _job(f"j{number}")
+        job.created_at = created
+        store.add(job)
+    ids = store.ids_newest_first()
+    assert ids == ["j0", "j3", "j2", "j1"]  # equal times: the later row first (all() lists them the other way)
+    assert [j.id for j in store.all()] == list(reversed(ids))
+    store.delete("j2")
+    assert [j.id for j in store.some(ids[1:])] == ["j3", "j1"]  # in the asked order; a deleted job is skipped
+    assert store.some([]) == []
+    many = [f"x{n}" for n in range(1_200)]
+    for job_id in many:
+        store.add(_job(job_id))
+    assert [j.id for j in store.some(many)] == many  # more ids than one query takes
