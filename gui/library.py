@@ -251,11 +251,12 @@ class LibraryPanel(QWidget):
             lambda _i: self._apply(state=StateFilter(int(self.state_combo.currentData()))))
         self.date_combo.currentIndexChanged.connect(lambda _i: self._on_date())
         self.favourites.toggled.connect(lambda on: self._apply(favourites_only=on))
-        for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.layoutChanged):
+        for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved):
             signal.connect(self._refresh_choices)
-        for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.dataChanged):
+        for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved):
             signal.connect(lambda *_: self._spend_timer.start())
-        model.layoutChanged.connect(lambda *_: self._on_selection())  # which videos are on disk is known
+        model.dataChanged.connect(self._on_data_changed)
+        model.diskChanged.connect(self._on_selection)  # Compare and Export take only videos on disk
         self.proxy.rowsInserted.connect(self._update_count)
         self.proxy.rowsRemoved.connect(self._update_count)
         self.proxy.modelReset.connect(self._update_count)
@@ -302,6 +303,10 @@ class LibraryPanel(QWidget):
             self.model_combo.addItem(model, model)
         self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(current)))
         self.model_combo.blockSignals(False)
+
+    def _on_data_changed(self, _first: object, _last: object, roles: list[int] | None = None) -> None:
+        if list(roles or ()) != [Qt.ItemDataRole.DecorationRole]:  # a thumbnail arriving costs nothing
+            self._spend_timer.start()
 
     def _update_count(self, *_args: object) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()

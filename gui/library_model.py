@@ -1,14 +1,19 @@
 """The library's Qt models: every job in the store (from this and earlier runs), with annotations and thumbnails.
 
-``LibraryModel`` is a list model over jobs (newest first); whether each video is on disk is checked in a worker
-thread. ``LibraryFilter`` narrows it by search text (prompt, provider, model, note, id), provider, model, state,
-date range and favourites.
+``LibraryModel`` is a list model over jobs, kept newest first by the model itself (the filter does not sort);
+whether each video is on disk is checked in a worker thread before its rows are shown. The window feeds it page
+by page at start (``add_jobs``) and with engine events (``on_job``, coalesced). A change is told for its own row
+only (``dataChanged``; the filter re-checks just that row), never with ``layoutChanged``; thumbnails find their
+rows through a path -> job ids map. ``LibraryFilter`` narrows it by search text (prompt, provider, model, note,
+id), provider, model, state, date range and favourites.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections.abc import Iterable
+import logging
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -23,6 +28,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
     QTimer,
+    Signal,
 )
 
 from core.jobs import Job, JobState
@@ -31,6 +37,8 @@ from gui.background import background
 from gui.queue_model import JobRole, excerpt, model_label, provider_name
 from gui.safety import guarded
 from gui.thumbs import ThumbnailCache
+
+log = logging.getLogger(__name__)
 
 Index = QModelIndex | QPersistentModelIndex
 FLUSH_MS = 250
@@ -60,6 +68,12 @@ class StateFilter(IntEnum):
     ALL = 5
 
 
+_STATE_OF_FILTER = {
+    StateFilter.COMPLETED: JobState.COMPLETED,
+    StateFilter.FAILED: JobState.FAILED,
+    StateFilter.CANCELED: JobState.CANCELED,
+}
+
 STATE_FILTER_TEXT = {
     StateFilter.ON_DISK: "Videos on disk",
     StateFilter.COMPLETED: "Completed",
@@ -87,8 +101,22 @@ def _disk_check(jobs: list[Job]) -> set[str]:
     return {job.id for job in jobs if _on_disk(job)}
 
 
+def _newest_first(item: LibraryItem) -> float:
+    return -item.job.created_at
+
+
+def search_text(item: LibraryItem) -> str:
+    """What the search box matches, lower case: prompt, provider, model, note, ids."""
+    job = item.job
+    return " ".join((job.prompt, job.provider, provider_name(job.provider), job.model, model_label(job),
+                     item.annotation.note, job.id, job.remote_id or "")).lower()
+
+
 class LibraryModel(QAbstractListModel):
     """All jobs, newest first, as library items."""
+
+    #: Which videos are on disk changed (a load, a page, a finished job): selections may now allow more.
+    diskChanged = Signal()
 
     def __init__(self, annotations: AnnotationStore, thumbs: ThumbnailCache | None = None,
                  parent: QObject | None = None) -> None:
@@ -96,7 +124,9 @@ class LibraryModel(QAbstractListModel):
         self.annotations = annotations
         self.thumbs = thumbs
         self._items: list[LibraryItem] = []
-        self._rows: dict[str, int] = {}
+        self._rows: dict[str, int] = {}  # job id -> row; rebuilt on next use once rows have moved
+        self._rows_stale = False
+        self._paths: dict[str, set[str]] = {}  # video path -> ids of the jobs showing it (thumbnails)
         self._generation = 0
         self._pending: dict[str, Job] = {}
         self._flush_timer = QTimer(self)
@@ -110,31 +140,54 @@ class LibraryModel(QAbstractListModel):
     # --- loading ---------------------------------------------------------------------------------------------
 
     def load(self, jobs: Iterable[Job], *, check_in_background: bool = True) -> None:
-        """Show these jobs; which videos exist on disk is checked in a worker thread."""
-        jobs = sorted(jobs, key=lambda j: j.created_at, reverse=True)
-        notes = self.annotations.all()
-        self.beginResetModel()
-        self._items = [LibraryItem(j, False, notes.get(j.id, Annotation())) for j in jobs]
-        self._reindex()
-        self.endResetModel()
+        """Show exactly these jobs; their rows appear once a worker thread has checked which videos are on disk."""
+        jobs = list(jobs)
         self._generation += 1
         generation = self._generation
+        self.loaded = False
         if check_in_background:
-            background().run(_disk_check, jobs, callback=lambda found, error: self._checked(generation, found, error),
-                             owner=self)
+            background().run(_disk_check, jobs,
+                             callback=lambda found, error: self._loaded(generation, jobs, found, error), owner=self)
         else:
-            self._checked(generation, _disk_check(jobs), None)
+            self._loaded(generation, jobs, _disk_check(jobs), None)
 
-    def _checked(self, generation: int, found: set[str] | None, error: BaseException | None) -> None:
-        if generation != self._generation or found is None:
+    def _loaded(self, generation: int, jobs: list[Job], found: set[str] | None, error: BaseException | None) -> None:
+        if generation != self._generation:
             return
-        for row, item in enumerate(self._items):
-            on_disk = item.job.id in found
-            if on_disk != item.on_disk:
-                item.on_disk = on_disk
-                self._changed(row)
+        if error is not None:
+            log.error("could not check which videos are on disk: %s", error)
+        self.beginResetModel()
+        self._items, self._rows, self._rows_stale, self._paths = [], {}, False, {}
+        self._place(self._new_items(jobs, found or set(), self.annotations.all()), signals=False)
+        self.endResetModel()
         self.loaded = True
-        self.layoutChanged.emit()  # filters depend on on_disk
+        self.diskChanged.emit()
+
+    def add_jobs(self, jobs: Iterable[Job], on_disk: Collection[str],
+                 notes: Mapping[str, Annotation] | None = None) -> int:
+        """Add jobs read from the store (a page at start), ``on_disk`` naming those whose video was found.
+
+        Jobs already shown are skipped (an engine event brought a newer copy first). Rows go where their creation
+        time puts them; a page older than every row shown is one insertion at the end. Returns how many were added.
+        """
+        new = [job for job in jobs if self.row_of(job.id) < 0]
+        if not new:
+            return 0
+        self._place(self._new_items(new, on_disk, notes))
+        if any(job.id in on_disk for job in new):
+            self.diskChanged.emit()
+        return len(new)
+
+    def finish_loading(self) -> None:
+        """Every page is in (the window calls it after the last one)."""
+        self.loaded = True
+
+    def _new_items(self, jobs: Iterable[Job], on_disk: Collection[str],
+                   notes: Mapping[str, Annotation] | None) -> list[LibraryItem]:
+        def note(job_id: str) -> Annotation:
+            return notes.get(job_id, Annotation()) if notes is not None else self.annotations.get(job_id)
+
+        return [LibraryItem(job, job.id in on_disk, note(job.id)) for job in jobs]
 
     def on_job(self, job: Job) -> None:
         """An engine event: remembered and applied on the next flush (events are coalesced)."""
@@ -143,58 +196,98 @@ class LibraryModel(QAbstractListModel):
             self._flush_timer.start()
 
     def flush(self) -> None:
-        """Apply the pending engine events."""
+        """Apply the pending engine events: changed rows in place (one ``dataChanged`` each), new jobs inserted."""
         self._flush_timer.stop()
         pending, self._pending = self._pending, {}
+        new: list[Job] = []
+        disk_changed = False
         for job in pending.values():
-            self._apply(job)
-
-    def _apply(self, job: Job) -> None:
-        row = self._rows.get(job.id)
-        if row is not None:
+            row = self.row_of(job.id)
+            if row < 0:
+                new.append(job)
+                continue
             item = self._items[row]
             was_on_disk = item.on_disk
+            self._unmap_path(item.job)
             item.job = job
-            item.on_disk = _on_disk(job) if job.state == JobState.COMPLETED else False
-            self._changed(row)
-            if was_on_disk != item.on_disk:
-                self.layoutChanged.emit()
-            return
-        self.beginInsertRows(QModelIndex(), 0, 0)
-        self._items.insert(0, LibraryItem(job, _on_disk(job), self.annotations.get(job.id)))
-        self._reindex()
-        self.endInsertRows()
+            item.on_disk = _on_disk(job)
+            self._map_path(job)
+            self._changed(row)  # the filter re-checks this row alone (on disk or not decides whether it shows)
+            disk_changed |= was_on_disk != item.on_disk
+        if new:
+            items = [LibraryItem(job, _on_disk(job), self.annotations.get(job.id)) for job in new]
+            self._place(items)
+            disk_changed |= any(item.on_disk for item in items)
+        if disk_changed:
+            self.diskChanged.emit()
 
     def remove_job(self, job_id: str) -> None:
         self._pending.pop(job_id, None)
-        row = self._rows.get(job_id)
-        if row is None:
+        row = self.row_of(job_id)
+        if row < 0:
             return
         self.beginRemoveRows(QModelIndex(), row, row)
-        del self._items[row]
-        self._reindex()
+        item = self._items.pop(row)
+        self._unmap_path(item.job)
+        self._rows.pop(job_id, None)
+        self._rows_stale = row < len(self._items)  # rows below it moved up
         self.endRemoveRows()
 
     def annotate(self, job_id: str, annotation: Annotation) -> None:
         """Store an annotation and show it."""
         self.annotations.put(job_id, annotation)
-        row = self._rows.get(job_id)
-        if row is not None:
+        row = self.row_of(job_id)
+        if row >= 0:
             self._items[row].annotation = annotation
             self._changed(row)
 
-    def _reindex(self) -> None:
-        self._rows = {item.job.id: row for row, item in enumerate(self._items)}
+    # --- rows --------------------------------------------------------------------------------------------------
+
+    def _place(self, items: list[LibraryItem], *, signals: bool = True) -> None:
+        """Insert items at the rows their creation time gives (newest first), in as few insertions as possible."""
+        items = sorted(items, key=lambda it: it.job.created_at, reverse=True)
+        start = 0
+        while start < len(items):
+            row = bisect.bisect_right(self._items, -items[start].job.created_at, key=_newest_first)
+            stop = start + 1
+            # The following items go to the same row while they are all newer than the row they land before.
+            while stop < len(items) and (row == len(self._items)
+                                         or items[stop].job.created_at > self._items[row].job.created_at):
+                stop += 1
+            block = items[start:stop]
+            if signals:
+                self.beginInsertRows(QModelIndex(), row, row + len(block) - 1)
+            appended = row == len(self._items)
+            self._items[row:row] = block
+            if appended and not self._rows_stale:
+                self._rows.update((item.job.id, row + offset) for offset, item in enumerate(block))
+            else:
+                self._rows_stale = True  # rows below the insertion moved down
+            for item in block:
+                self._map_path(item.job)
+            if signals:
+                self.endInsertRows()
+            start = stop
+
+    def _map_path(self, job: Job) -> None:
+        if job.video_path:
+            self._paths.setdefault(job.video_path, set()).add(job.id)
+
+    def _unmap_path(self, job: Job) -> None:
+        ids = self._paths.get(job.video_path or "")
+        if ids is not None:
+            ids.discard(job.id)
+            if not ids:
+                del self._paths[job.video_path or ""]
 
     def _changed(self, row: int) -> None:
         index = self.index(row, 0)
         self.dataChanged.emit(index, index)
 
     def _thumbnail_ready(self, path: str) -> None:
-        for row, item in enumerate(self._items):
-            if item.job.video_path == path:
-                index = self.index(row, 0)
-                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+        for row in self.rows_showing(path):
+            index = self.index(row, 0)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
     # --- access ------------------------------------------------------------------------------------------------
 
@@ -205,11 +298,18 @@ class LibraryModel(QAbstractListModel):
         return [item.job for item in self._items]
 
     def item_for(self, job_id: str) -> LibraryItem | None:
-        row = self._rows.get(job_id)
-        return self._items[row] if row is not None else None
+        row = self.row_of(job_id)
+        return self._items[row] if row >= 0 else None
 
     def row_of(self, job_id: str) -> int:
+        if self._rows_stale:
+            self._rows = {item.job.id: row for row, item in enumerate(self._items)}
+            self._rows_stale = False
         return self._rows.get(job_id, -1)
+
+    def rows_showing(self, path: str) -> list[int]:
+        """The rows whose video is ``path`` (what a thumbnail that arrives updates)."""
+        return sorted(row for job_id in self._paths.get(path, ()) if (row := self.row_of(job_id)) >= 0)
 
     def providers(self) -> list[str]:
         return sorted({item.job.provider for item in self._items})
@@ -255,8 +355,7 @@ class LibraryModel(QAbstractListModel):
             LibraryRole.PROVIDER: job.provider, LibraryRole.MODEL: job.model,
         }
         if role == LibraryRole.SEARCH_TEXT:
-            return " ".join((job.prompt, job.provider, provider_name(job.provider), job.model, model_label(job),
-                             note.note, job.id, job.remote_id or "")).lower()
+            return search_text(item)
         return values.get(role)
 
     def roleNames(self) -> dict[int, QByteArray]:
@@ -267,7 +366,11 @@ class LibraryModel(QAbstractListModel):
 
 
 class LibraryFilter(QSortFilterProxyModel):
-    """Search and filters over ``LibraryModel``; newest first."""
+    """Search and filters over ``LibraryModel``, in its order (newest first).
+
+    It filters and never sorts: a sorting proxy asks the model for the sort role (Python) about 14 times for every
+    row it places, so 10,000 rows would cost hundreds of thousands of calls; the model keeps its own order.
+    """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -278,9 +381,7 @@ class LibraryFilter(QSortFilterProxyModel):
         self.date_from: dt.date | None = None
         self.date_to: dt.date | None = None
         self.favourites_only = False
-        self.setDynamicSortFilter(True)
-        self.setSortRole(LibraryRole.CREATED)
-        self.sort(0, Qt.SortOrder.DescendingOrder)
+        self.setDynamicSortFilter(True)  # a row's dataChanged re-checks whether that row passes
 
     def set_filters(self, *, text: str | None = None, provider: str | bool | None = False,
                     model: str | bool | None = False, state: StateFilter | None = None,
@@ -312,26 +413,37 @@ class LibraryFilter(QSortFilterProxyModel):
     @guarded(False)
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()
-        index = model.index(source_row, 0, source_parent)
-        job = index.data(JobRole.JOB)
-        if not isinstance(job, Job):
-            return False
-        return (self._state_ok(job, bool(index.data(LibraryRole.ON_DISK)))
+        if isinstance(model, LibraryModel):  # read the item itself: no index or variant round trips per role
+            item = model.item(source_row)
+            if item is None:
+                return False
+            job, on_disk, favourite = item.job, item.on_disk, item.annotation.favourite
+        else:
+            index = model.index(source_row, 0, source_parent)
+            job, item = index.data(JobRole.JOB), None
+            if not isinstance(job, Job):
+                return False
+            on_disk, favourite = bool(index.data(LibraryRole.ON_DISK)), bool(index.data(LibraryRole.FAVOURITE))
+        if not (self._state_ok(job, on_disk)
                 and (self.provider is None or job.provider == self.provider)
                 and (self.model_id is None or job.model == self.model_id)
-                and (not self.favourites_only or bool(index.data(LibraryRole.FAVOURITE)))
-                and self._date_ok(job.created_at)
-                and all(word in str(index.data(LibraryRole.SEARCH_TEXT)) for word in self.text.split()))
+                and (not self.favourites_only or favourite)
+                and self._date_ok(job.created_at)):
+            return False
+        if not self.text:
+            return True
+        text = search_text(item) if item is not None else str(index.data(LibraryRole.SEARCH_TEXT))
+        return all(word in text for word in self.text.split())
 
     def _state_ok(self, job: Job, on_disk: bool) -> bool:
-        return {
-            StateFilter.ON_DISK: on_disk,
-            StateFilter.COMPLETED: job.state == JobState.COMPLETED,
-            StateFilter.FAILED: job.state == JobState.FAILED,
-            StateFilter.CANCELED: job.state == JobState.CANCELED,
-            StateFilter.UNFINISHED: not job.terminal,
-            StateFilter.ALL: True,
-        }[self.state]
+        state = self.state
+        if state == StateFilter.ON_DISK:
+            return on_disk
+        if state == StateFilter.UNFINISHED:
+            return not job.terminal
+        if state == StateFilter.ALL:
+            return True
+        return job.state == _STATE_OF_FILTER[state]
 
     def _date_ok(self, created_at: float) -> bool:
         if self.date_from is None and self.date_to is None:

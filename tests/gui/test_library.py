@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from guikit import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, make_job, make_video
+from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -163,4 +164,114 @@ def test_library_model_passes_modeltester(qtmodeltester: ModelTester, tmp_path: 
     proxy.setSourceModel(model)
     proxy.set_filters(state=StateFilter.ALL, text="test")
     qtmodeltester.check(proxy, force_py=True)
+    model.annotations.close()
+
+
+class Signals:
+    """Counts a model's change signals (what the views and the filter react to)."""
+
+    def __init__(self, model: LibraryModel) -> None:
+        self.changed: list[tuple[int, int, list[int]]] = []
+        self.layouts = 0
+        self.resets = 0
+        model.dataChanged.connect(lambda first, last, roles=(): self.changed.append(
+            (first.row(), last.row(), list(roles))))
+        model.layoutChanged.connect(lambda *_: setattr(self, "layouts", self.layouts + 1))
+        model.modelReset.connect(lambda: setattr(self, "resets", self.resets + 1))
+
+
+def video_file(path: Path) -> str:
+    """Stands for a downloaded video: the library checks only that the file exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\0" * 16)
+    return str(path)
+
+
+def test_a_finished_job_changes_its_own_row_only(qtbot: QtBot, tmp_path: Path) -> None:
+    model = LibraryModel(AnnotationStore(tmp_path))
+    proxy = LibraryFilter()  # videos on disk only, as the library opens
+    proxy.setSourceModel(model)
+    now = time.time()
+    jobs = [make_job(f"done{n}", JobState.COMPLETED, created_at=now - 100 - n,
+                     video_path=video_file(tmp_path / f"v{n}.mp4")) for n in range(50)]
+    running = make_job("running1", JobState.RUNNING, created_at=now - 10)
+    model.load([*jobs, running], check_in_background=False)
+    assert model.row_of("running1") == 0 and proxy.rowCount() == 50
+    signals = Signals(model)
+    proxy_inserted: list[int] = []
+    proxy.rowsInserted.connect(lambda _parent, first, _last: proxy_inserted.append(first))
+    disk = []
+    model.diskChanged.connect(lambda: disk.append(1))
+
+    model.on_job(make_job("running1", JobState.COMPLETED, created_at=now - 10,
+                          video_path=video_file(tmp_path / "new.mp4")))
+    model.flush()
+
+    assert signals.changed == [(0, 0, [])]  # one dataChanged, for that row
+    assert signals.layouts == 0 and signals.resets == 0
+    assert model.item_for("running1").on_disk  # type: ignore[union-attr]
+    assert proxy_inserted == [0] and proxy.rowCount() == 51  # the filter took in that row alone
+    assert disk == [1]
+
+
+def test_new_jobs_and_pages_keep_newest_first(qtbot: QtBot, tmp_path: Path) -> None:
+    model = LibraryModel(AnnotationStore(tmp_path))
+    model.annotations.put("p3", Annotation(True, 4, "kept"))
+    signals = Signals(model)
+    inserted: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
+    page1 = [make_job(f"p{n}", JobState.COMPLETED, created_at=1000.0 - n) for n in range(4)]
+    page2 = [make_job(f"p{n}", JobState.FAILED, created_at=1000.0 - n) for n in range(4, 8)]
+    assert model.add_jobs(page1, on_disk={"p1"}, notes=model.annotations.all()) == 4
+    model.on_job(make_job("p6", JobState.COMPLETED, created_at=1000.0 - 6))  # an event before its page
+    model.on_job(make_job("fresh", JobState.PENDING, created_at=2000.0))
+    model.flush()
+    assert model.add_jobs(page2, on_disk=set()) == 3  # p6 is shown already, with the newer copy
+    assert [j.id for j in model.jobs()] == ["fresh", "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"]
+    assert model.item_for("p6").job.state == JobState.COMPLETED  # type: ignore[union-attr]
+    assert model.item_for("p1").on_disk and not model.item_for("p0").on_disk  # type: ignore[union-attr]
+    assert model.item_for("p3").annotation.note == "kept"  # type: ignore[union-attr]
+    # One insertion per block of neighbours: page 1; fresh and p6 (one flush); page 2 around p6.
+    assert inserted == [(0, 3), (0, 0), (5, 5), (5, 6), (8, 8)]
+    assert signals.layouts == 0
+    assert all(model.row_of(j.id) == row for row, j in enumerate(model.jobs()))
+
+
+def test_thumbnails_find_their_rows_after_removals(qtbot: QtBot, tmp_path: Path) -> None:
+    thumbs = ThumbnailCache(tmp_path / "thumbnails")
+    model = LibraryModel(AnnotationStore(tmp_path), thumbs)
+    jobs = [make_job(f"j{n}", JobState.COMPLETED, created_at=100.0 - n,
+                     video_path=video_file(tmp_path / f"v{n}.mp4")) for n in range(6)]
+    jobs.append(make_job("copy", JobState.COMPLETED, created_at=10.0, video_path=jobs[4].video_path))
+    model.load(jobs, check_in_background=False)
+    model.remove_job("j1")
+    model.remove_job("j3")
+    model.on_job(make_job("new", JobState.COMPLETED, created_at=200.0,
+                          video_path=video_file(tmp_path / "new.mp4")))
+    model.flush()
+    assert [j.id for j in model.jobs()] == ["new", "j0", "j2", "j4", "j5", "copy"]
+    signals = Signals(model)
+    decoration = [Qt.ItemDataRole.DecorationRole]
+    for path, rows in ((jobs[4].video_path, [3, 5]), (jobs[5].video_path, [4]), (jobs[3].video_path, []),
+                       (str(tmp_path / "new.mp4"), [0])):
+        signals.changed.clear()
+        thumbs.ready.emit(path)
+        assert signals.changed == [(row, row, decoration) for row in rows], path
+    # A job whose video moved is found under its new path only.
+    model.on_job(make_job("j5", JobState.COMPLETED, created_at=100.0 - 5, video_path=jobs[0].video_path))
+    model.flush()
+    assert model.rows_showing(jobs[0].video_path or "") == [1, 4]
+    assert model.rows_showing(jobs[5].video_path or "") == []
+
+
+def test_library_model_with_pages_passes_modeltester(qtmodeltester: ModelTester, tmp_path: Path) -> None:
+    model = LibraryModel(AnnotationStore(tmp_path))
+    model.add_jobs([make_job(f"a{n}", JobState.COMPLETED, created_at=50.0 - n) for n in range(5)], on_disk=set())
+    qtmodeltester.check(model, force_py=True)
+    model.add_jobs([make_job(f"b{n}", JobState.FAILED, created_at=40.0 - n) for n in range(5)], on_disk=set())
+    model.on_job(make_job("a2", JobState.FAILED, created_at=48.0))
+    model.on_job(make_job("mid", JobState.RUNNING, created_at=42.5))
+    model.flush()
+    model.remove_job("b1")
+    qtmodeltester.check(model, force_py=True)
     model.annotations.close()
