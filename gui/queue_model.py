@@ -2,11 +2,14 @@
 
 Like qutebrowser's downloads model, it owns no logic: the engine emits a ``Job`` on every change and the model
 stores the latest copy. Events are coalesced (at most one flush per ``FLUSH_MS``) and each flush emits
-``dataChanged`` for the changed rows only, so a busy engine never stalls the window.
+``dataChanged`` for the changed rows only, so a busy engine never stalls the window. Nothing scans every row per
+event: thumbnails find their rows through a source path -> job ids map, the once-a-second tick is one
+``dataChanged`` over the rows of live jobs, and new jobs go in as blocks.
 """
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -156,6 +159,10 @@ def thumbnail_source(job: Job) -> str | None:
     return None
 
 
+def _newest_first(job: Job) -> float:
+    return -job.created_at
+
+
 @dataclass(frozen=True)
 class GroupSummary:
     """Where a batch stands: how many of its jobs ended, how many made a video, overall progress."""
@@ -203,13 +210,14 @@ def summarize_groups(jobs: Iterable[Job]) -> dict[str, GroupSummary]:
 
 
 class QueueModel(QAbstractTableModel):
-    """Jobs, newest first. Feed it with ``on_job`` (an engine listener) or ``set_jobs``."""
+    """Jobs, newest first. Feed it with ``on_job`` (an engine listener), ``set_jobs`` or ``add_jobs`` (pages)."""
 
     def __init__(self, thumbs: ThumbnailCache | None = None, *, clock: Callable[[], float] = time.time,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._jobs: list[Job] = []
         self._rows: dict[str, int] = {}
+        self._sources: dict[str, set[str]] = {}  # thumbnail source path -> ids of the jobs showing it
         self._groups: dict[str, GroupSummary] = {}
         self._pending: dict[str, Job] = {}
         self._clock = clock
@@ -233,9 +241,20 @@ class QueueModel(QAbstractTableModel):
         self.beginResetModel()
         self._jobs = sorted(jobs, key=lambda j: j.created_at, reverse=True)
         self._reindex()
+        self._sources = {}
+        for job in self._jobs:
+            self._map_source(job)
         self._groups = summarize_groups(self._jobs)
         self._pending.clear()
         self.endResetModel()
+
+    def add_jobs(self, jobs: Iterable[Job]) -> int:
+        """Add jobs read from the store (a page at start); jobs already listed are skipped. Returns how many."""
+        new = [job for job in jobs if job.id not in self._rows]
+        if new:
+            self._place(new)
+            self._regroup()
+        return len(new)
 
     def on_job(self, job: Job) -> None:
         """An engine event: remember the latest copy and flush soon (coalesced)."""
@@ -244,7 +263,7 @@ class QueueModel(QAbstractTableModel):
             self._flush_timer.start()
 
     def flush(self) -> None:
-        """Apply pending events: update changed rows in place, insert new jobs at the top."""
+        """Apply pending events: update changed rows in place, insert new jobs (at the top, newest first)."""
         self._flush_timer.stop()
         pending, self._pending = self._pending, {}
         if not pending:
@@ -255,36 +274,80 @@ class QueueModel(QAbstractTableModel):
             row = self._rows.get(job.id)
             if row is None:
                 continue
+            self._unmap_source(self._jobs[row])
             self._jobs[row] = job
+            self._map_source(job)
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
         if new:
-            new.sort(key=lambda j: j.created_at, reverse=True)
-            self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
-            self._jobs[0:0] = new
-            self._reindex()
-            self.endInsertRows()
+            self._place(new)
         self._regroup()
 
     def remove_job(self, job_id: str) -> None:
-        self._pending.pop(job_id, None)
-        row = self._rows.get(job_id)
-        if row is None:
-            return
-        self.beginRemoveRows(QModelIndex(), row, row)
-        del self._jobs[row]
-        self._reindex()
-        self.endRemoveRows()
-        self._regroup()
+        self._remove({job_id})
 
     def remove_finished(self) -> int:
         """Take finished jobs off the list (they stay in the store and the library); returns how many."""
-        gone = [j.id for j in self._jobs if j.terminal]
-        for job_id in gone:
-            self.remove_job(job_id)
-        return len(gone)
+        return self._remove({j.id for j in self._jobs if j.terminal})
+
+    def _remove(self, job_ids: set[str]) -> int:
+        """Remove these jobs, each run of neighbouring rows in one go (bottom up), and re-index once."""
+        for job_id in job_ids:
+            self._pending.pop(job_id, None)
+        rows = sorted((self._rows[i] for i in job_ids if i in self._rows), reverse=True)
+        if not rows:
+            return 0
+        runs: list[tuple[int, int]] = []  # (first, last), bottom up
+        for row in rows:
+            if runs and runs[-1][0] == row + 1:
+                runs[-1] = (row, runs[-1][1])
+            else:
+                runs.append((row, row))
+        for first, last in runs:
+            self.beginRemoveRows(QModelIndex(), first, last)
+            for job in self._jobs[first:last + 1]:
+                self._unmap_source(job)
+            del self._jobs[first:last + 1]
+            self._reindex()
+            self.endRemoveRows()
+        self._regroup()
+        return len(rows)
+
+    def _place(self, jobs: list[Job]) -> None:
+        """Insert jobs at the rows their creation time gives (newest first), each block of neighbours at once."""
+        jobs = sorted(jobs, key=lambda j: j.created_at, reverse=True)
+        start = 0
+        while start < len(jobs):
+            row = bisect.bisect_right(self._jobs, -jobs[start].created_at, key=_newest_first)
+            stop = start + 1
+            while stop < len(jobs) and (row == len(self._jobs) or jobs[stop].created_at > self._jobs[row].created_at):
+                stop += 1
+            block = jobs[start:stop]
+            self.beginInsertRows(QModelIndex(), row, row + len(block) - 1)
+            self._jobs[row:row] = block
+            if row + len(block) == len(self._jobs):  # appended: no other row moved
+                self._rows.update((job.id, row + offset) for offset, job in enumerate(block))
+            else:
+                self._reindex()
+            for job in block:
+                self._map_source(job)
+            self.endInsertRows()
+            start = stop
 
     def _reindex(self) -> None:
         self._rows = {job.id: row for row, job in enumerate(self._jobs)}
+
+    def _map_source(self, job: Job) -> None:
+        source = thumbnail_source(job)
+        if source:
+            self._sources.setdefault(source, set()).add(job.id)
+
+    def _unmap_source(self, job: Job) -> None:
+        source = thumbnail_source(job)
+        ids = self._sources.get(source or "")
+        if ids is not None:
+            ids.discard(job.id)
+            if not ids:
+                del self._sources[source or ""]
 
     def _regroup(self) -> None:
         before = self._groups
@@ -297,17 +360,20 @@ class QueueModel(QAbstractTableModel):
                 self.dataChanged.emit(index, index)
 
     def _tick(self) -> None:
-        """Once a second: elapsed time and ETA of live jobs move on."""
-        for row, job in enumerate(self._jobs):
-            if not job.terminal:
-                self.dataChanged.emit(self.index(row, Column.PROGRESS), self.index(row, Column.ELAPSED),
-                                      [Qt.ItemDataRole.DisplayRole, JobRole.ETA, JobRole.ELAPSED])
+        """Once a second: elapsed time and ETA of live jobs move on (one signal over the rows that hold them)."""
+        live = [row for row, job in enumerate(self._jobs) if not job.terminal]
+        if live:
+            self.dataChanged.emit(self.index(live[0], Column.PROGRESS), self.index(live[-1], Column.ELAPSED),
+                                  [Qt.ItemDataRole.DisplayRole, JobRole.ETA, JobRole.ELAPSED])
+
+    def rows_showing(self, path: str) -> list[int]:
+        """The rows whose thumbnail is ``path`` (the job's video, or its input image before that)."""
+        return sorted(self._rows[job_id] for job_id in self._sources.get(path, ()) if job_id in self._rows)
 
     def _thumbnail_ready(self, path: str) -> None:
-        for row, job in enumerate(self._jobs):
-            if thumbnail_source(job) == path:
-                index = self.index(row, Column.THUMB)
-                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+        for row in self.rows_showing(path):
+            index = self.index(row, Column.THUMB)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
     # --- access ------------------------------------------------------------------------------------------------
 

@@ -85,6 +85,67 @@ def test_new_jobs_are_inserted_at_the_top(qtbot: QtBot, tmp_path: Path) -> None:
     assert model.job(0).id == "brandnew"  # type: ignore[union-attr]
 
 
+def test_the_tick_is_one_signal_over_live_rows(tmp_path: Path) -> None:
+    model = QueueModel(clock=lambda: 1100.0)
+    jobs = jobs_in_every_state(tmp_path) + [make_job(f"old{n}", JobState.COMPLETED, created_at=900 - n)
+                                            for n in range(200)]
+    model.set_jobs(jobs)
+    changed: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(lambda top, bottom, roles=(): changed.append(
+        (top.row(), bottom.row(), top.column(), bottom.column())))
+    model._tick()
+    live = [model.row_of(j) for j in ("decide01", "running01", "pending01")]
+    assert changed == [(min(live), max(live), Column.PROGRESS, Column.ELAPSED)]
+
+
+def test_thumbnails_find_their_rows_after_changes_and_removals(tmp_path: Path) -> None:
+    from gui.thumbs import ThumbnailCache
+
+    thumbs = ThumbnailCache(tmp_path / "thumbnails")
+    model = QueueModel(thumbs)
+    jobs = jobs_in_every_state(tmp_path)
+    image = str(tmp_path / "photo.png")
+    waiting = make_job("withimage", JobState.RUNNING, provider="gateway", model="viduq3p-720p", created_at=1010)
+    waiting.inputs = {"image": [image]}
+    model.set_jobs([*jobs, waiting])
+    done = str(tmp_path / "done.mp4")
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda top, _bottom, roles=(): changed.append((top.row(), top.column())))
+
+    def ready(path: str) -> list[tuple[int, int]]:
+        changed.clear()
+        thumbs.ready.emit(path)
+        return list(changed)
+
+    assert ready(image) == [(model.row_of("withimage"), Column.THUMB)]  # its input image, while it runs
+    model.remove_job("pending01")
+    assert ready(done) == [(model.row_of("done01"), Column.THUMB)]
+    finished = dataclasses.replace(waiting, state=JobState.COMPLETED, video_path=str(tmp_path / "made.mp4"))
+    model.on_job(finished)
+    model.flush()
+    assert ready(image) == []  # now it shows its video
+    assert ready(str(tmp_path / "made.mp4")) == [(model.row_of("withimage"), Column.THUMB)]
+
+
+def test_clear_finished_and_pages(tmp_path: Path) -> None:
+    model = QueueModel()
+    model.set_jobs(jobs_in_every_state(tmp_path))
+    removed: list[tuple[int, int]] = []
+    model.rowsRemoved.connect(lambda _parent, first, last: removed.append((first, last)))
+    assert model.remove_finished() == 3
+    assert [j.id for j in model.jobs()] == ["decide01", "download01", "running01", "submit01", "pending01"]
+    assert removed == [(1, 3)]  # neighbours go in one removal
+    assert all(model.row_of(j.id) == row for row, j in enumerate(model.jobs()))
+    model.on_job(make_job("fresh", JobState.PENDING, created_at=3000))
+    model.flush()
+    older = [make_job("decide01", JobState.FAILED, created_at=1007), make_job("old1", JobState.COMPLETED,
+                                                                             created_at=500)]
+    assert model.add_jobs(older) == 1  # decide01 is listed already (events win over pages)
+    assert model.jobs()[0].id == "fresh" and model.jobs()[-1].id == "old1"
+    assert model.find("decide01").state == JobState.SUBMITTING  # type: ignore[union-attr]
+    assert all(model.row_of(j.id) == row for row, j in enumerate(model.jobs()))
+
+
 class UrlCatcher(QObject):
     """Receives QDesktopServices.openUrl calls for file:// URLs instead of a file manager."""
 
