@@ -97,7 +97,8 @@ def _on_disk(job: Job) -> bool:
     return job.state == JobState.COMPLETED and bool(job.video_path) and Path(job.video_path or "").is_file()
 
 
-def _disk_check(jobs: list[Job]) -> set[str]:
+def videos_on_disk(jobs: list[Job]) -> set[str]:
+    """The ids of the jobs whose video is on disk (worker thread: a file check per job)."""
     return {job.id for job in jobs if _on_disk(job)}
 
 
@@ -146,10 +147,10 @@ class LibraryModel(QAbstractListModel):
         generation = self._generation
         self.loaded = False
         if check_in_background:
-            background().run(_disk_check, jobs,
+            background().run(videos_on_disk, jobs,
                              callback=lambda found, error: self._loaded(generation, jobs, found, error), owner=self)
         else:
-            self._loaded(generation, jobs, _disk_check(jobs), None)
+            self._loaded(generation, jobs, videos_on_disk(jobs), None)
 
     def _loaded(self, generation: int, jobs: list[Job], found: set[str] | None, error: BaseException | None) -> None:
         if generation != self._generation:

@@ -50,6 +50,7 @@ from gui.compare import CompareView
 from gui.composer import Composer
 from gui.dropdata import dropped_items, is_web_url, looks_like_video
 from gui.export_action import Exporter
+from gui.job_pages import PAGE_SIZE, JobPages
 from gui.library import LibraryPanel
 from gui.library_model import LibraryModel
 from gui.player import PlayerWidget
@@ -77,6 +78,8 @@ class MainWindow(QMainWindow):
     """Reeldeck's window over a started ``Runtime``."""
 
     closed = Signal()
+    #: Jobs per page when the store's jobs are listed at start (``gui.job_pages``).
+    page_size = PAGE_SIZE
 
     def __init__(self, runtime: Runtime, *, prefs: GuiPrefs | None = None) -> None:
         super().__init__()
@@ -215,14 +218,35 @@ class MainWindow(QMainWindow):
         return action
 
     def _load_jobs(self) -> None:
+        """Unfinished jobs now (few, and their events must find them); every job in pages once the loop runs.
+
+        The window paints first: the pages (``JobPages``) fill the queue (recent jobs) and the library while it is
+        up. ``library_model.loaded`` turns true after the last page.
+        """
         store = self.runtime.store
         assert store is not None
-        jobs = store.all()
+        unfinished = store.unfinished()
+        self.queue_model.set_jobs(unfinished)
+        self._states = {j.id: j.state for j in unfinished}
+        self._groups: dict[str, str] = {j.id: j.group_id for j in unfinished if j.group_id}
+        self._notes = self.annotations.all()
+        self.job_pages = JobPages(store, page_size=self.page_size, parent=self)
+        self.job_pages.page.connect(self._add_page)
+        self.job_pages.finished.connect(self._pages_done)
+        self.job_pages.start()
+
+    def _add_page(self, jobs: list[Job], on_disk: set[str]) -> None:
         cutoff = time.time() - RECENT_SECONDS
-        self.queue_model.set_jobs(j for j in jobs if not j.terminal or j.created_at >= cutoff)
-        self.library_model.load(jobs)
-        self._states = {j.id: j.state for j in jobs}
-        self._groups: dict[str, str] = {j.id: j.group_id for j in jobs if j.group_id}
+        self.queue_model.add_jobs(j for j in jobs if not j.terminal or j.created_at >= cutoff)
+        self.library_model.add_jobs(jobs, on_disk, self._notes)
+        for job in jobs:  # an engine event may have told a newer state already
+            self._states.setdefault(job.id, job.state)
+            if job.group_id:
+                self._groups.setdefault(job.id, job.group_id)
+
+    def _pages_done(self) -> None:
+        self._notes = {}
+        self.library_model.finish_loading()
 
     def _restore_layout(self) -> None:
         geometry = self.prefs.bytes("window/geometry")
@@ -524,6 +548,7 @@ class MainWindow(QMainWindow):
             return
         self._closing = True
         try:
+            self.job_pages.stop()
             self.library.flush_note()
             self.save_layout()
             self.player.stop()
