@@ -1,12 +1,12 @@
-"""Video checks with PyAV: is a file a complete, decodable MP4? Synchronous: run in a thread."""
+"""Video checks with PyAV: is a file a complete, decodable MP4? Synchronous: run in a thread.
+
+PyAV is imported by the first check, not with this module (the window starts without it).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-import av
-import av.error
 
 MP4_BRANDS = (b"ftyp",)
 
@@ -28,6 +28,9 @@ def has_mp4_signature(head: bytes) -> bool:
 
 def probe_video(path: Path) -> VideoInfo:
     """Open a video and decode its first frame; raises ValueError with a readable reason when it can't."""
+    import av
+    import av.error
+
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
