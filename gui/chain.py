@@ -11,17 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QMenu, QWidget
 
 from core.errors import ReeldeckError
-from core.frames import frame_at, last_frame, save_frame
 from core.params import SlotKind
 from gui.background import background
 from gui.composer import Composer
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ def image_slots(composer: Composer) -> list[SlotChoice]:
 
 def extract(video: Path, seconds: float | None, folder: Path) -> tuple[Path, float]:
     """Decode the frame (the last one for None) and save it as PNG; returns the file and the frame's time."""
+    from core.frames import frame_at, last_frame, save_frame  # PyAV and Pillow load when a frame is first taken
+
     image: Image.Image
     image, at = last_frame(video) if seconds is None else frame_at(video, seconds)
     stem = f"{video.stem}-{'last' if seconds is None else f'{round(at * 1000)}ms'}"

@@ -12,9 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
-import av.error
-from PIL import Image
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 
@@ -54,6 +51,10 @@ def prepared_preview(path: str, rules: ImageRules, size: int = THUMB_SIZE) -> Pr
 
 def first_frame_png(path: Path, size: int = 320) -> bytes:
     """The first decodable frame of a video as PNG bytes, at most ``size`` px. Raises ValueError. Worker thread."""
+    import av  # PyAV and Pillow load with the first thumbnail made, not with the window
+    import av.error
+    from PIL import Image
+
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
