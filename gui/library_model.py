@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
@@ -128,6 +129,7 @@ class LibraryModel(QAbstractListModel):
         self._rows: dict[str, int] = {}  # job id -> row; rebuilt on next use once rows have moved
         self._rows_stale = False
         self._paths: dict[str, set[str]] = {}  # video path -> ids of the jobs showing it (thumbnails)
+        self._kinds: Counter[tuple[str, str]] = Counter()  # (provider, model) -> rows (the filter's choices)
         self._generation = 0
         self._pending: dict[str, Job] = {}
         self._flush_timer = QTimer(self)
@@ -158,7 +160,7 @@ class LibraryModel(QAbstractListModel):
         if error is not None:
             log.error("could not check which videos are on disk: %s", error)
         self.beginResetModel()
-        self._items, self._rows, self._rows_stale, self._paths = [], {}, False, {}
+        self._items, self._rows, self._rows_stale, self._paths, self._kinds = [], {}, False, {}, Counter()
         self._place(self._new_items(jobs, found or set(), self.annotations.all()), signals=False)
         self.endResetModel()
         self.loaded = True
@@ -209,10 +211,10 @@ class LibraryModel(QAbstractListModel):
                 continue
             item = self._items[row]
             was_on_disk = item.on_disk
-            self._unmap_path(item.job)
+            self._untrack(item.job)
             item.job = job
             item.on_disk = _on_disk(job)
-            self._map_path(job)
+            self._track(job)
             self._changed(row)  # the filter re-checks this row alone (on disk or not decides whether it shows)
             disk_changed |= was_on_disk != item.on_disk
         if new:
@@ -229,7 +231,7 @@ class LibraryModel(QAbstractListModel):
             return
         self.beginRemoveRows(QModelIndex(), row, row)
         item = self._items.pop(row)
-        self._unmap_path(item.job)
+        self._untrack(item.job)
         self._rows.pop(job_id, None)
         self._rows_stale = row < len(self._items)  # rows below it moved up
         self.endRemoveRows()
@@ -265,21 +267,27 @@ class LibraryModel(QAbstractListModel):
             else:
                 self._rows_stale = True  # rows below the insertion moved down
             for item in block:
-                self._map_path(item.job)
+                self._track(item.job)
             if signals:
                 self.endInsertRows()
             start = stop
 
-    def _map_path(self, job: Job) -> None:
+    def _track(self, job: Job) -> None:
+        """Count a job shown: under its video path (thumbnails) and its provider and model (filter choices)."""
         if job.video_path:
             self._paths.setdefault(job.video_path, set()).add(job.id)
+        self._kinds[(job.provider, job.model)] += 1
 
-    def _unmap_path(self, job: Job) -> None:
+    def _untrack(self, job: Job) -> None:
         ids = self._paths.get(job.video_path or "")
         if ids is not None:
             ids.discard(job.id)
             if not ids:
                 del self._paths[job.video_path or ""]
+        kind = (job.provider, job.model)
+        self._kinds[kind] -= 1
+        if self._kinds[kind] <= 0:
+            del self._kinds[kind]
 
     def _changed(self, row: int) -> None:
         index = self.index(row, 0)
@@ -313,10 +321,10 @@ class LibraryModel(QAbstractListModel):
         return sorted(row for job_id in self._paths.get(path, ()) if (row := self.row_of(job_id)) >= 0)
 
     def providers(self) -> list[str]:
-        return sorted({item.job.provider for item in self._items})
+        return sorted({provider for provider, _model in self._kinds})
 
     def models(self, provider_id: str | None = None) -> list[str]:
-        return sorted({item.job.model for item in self._items if provider_id in (None, item.job.provider)})
+        return sorted({model for provider, model in self._kinds if provider_id in (None, provider)})
 
     # --- Qt model API ----------------------------------------------------------------------------------------
 

@@ -264,6 +264,21 @@ def test_thumbnails_find_their_rows_after_removals(qtbot: QtBot, tmp_path: Path)
     assert model.rows_showing(jobs[5].video_path or "") == []
 
 
+def test_filter_choices_follow_additions_and_removals(tmp_path: Path) -> None:
+    model = LibraryModel(AnnotationStore(tmp_path))
+    model.add_jobs([make_job("a", JobState.COMPLETED, created_at=3.0),
+                    make_job("b", JobState.FAILED, provider="gateway", model="viduq3p-720p", created_at=2.0),
+                    make_job("c", JobState.FAILED, provider="gateway", model="viduq3p-720p", created_at=1.0)],
+                   on_disk=set())
+    assert model.providers() == ["aihubmix", "gateway"] and model.models("gateway") == ["viduq3p-720p"]
+    model.remove_job("b")
+    assert model.providers() == ["aihubmix", "gateway"]
+    model.remove_job("c")
+    assert model.providers() == ["aihubmix"] and model.models() == ["sora-2"]
+    model.load([], check_in_background=False)
+    assert model.providers() == [] and model.models() == []
+
+
 def test_library_model_with_pages_passes_modeltester(qtmodeltester: ModelTester, tmp_path: Path) -> None:
     model = LibraryModel(AnnotationStore(tmp_path))
     model.add_jobs([make_job(f"a{n}", JobState.COMPLETED, created_at=50.0 - n) for n in range(5)], on_disk=set())
