@@ -2,8 +2,10 @@
 
 ``python -m bench.startup_child reeldeck`` starts Reeldeck exactly as ``python main.py`` does (on the data dir in
 ``REELDECK_HOME``); ``bare`` starts a bare PySide6 window with one label. Both print ``PAINTED <time.time()>``
-once the first paint of the main window has finished, then leave at once (teardown is not start-up). Reeldeck
-also prints ``PHASE <name> <time.time()>`` marks (wrappers around its start-up steps) for the breakdown.
+once the first paint of the main window has finished. The bare window then leaves at once (teardown is not
+start-up); Reeldeck first waits until its library lists every job of the store (it reads them in pages after the
+first paint) and prints ``LISTED <time.time()>``. Reeldeck also prints ``PHASE <name> <time.time()>`` marks
+(wrappers around its start-up steps) for the breakdown.
 """
 
 from __future__ import annotations
@@ -60,9 +62,42 @@ def _timed(owner: object, name: str, label: str) -> None:
         setattr(owner, name, wrapper)
 
 
+_WAIT_FOR_LISTING = False
+_LISTED = False
+
+
 def _report() -> None:
     print(f"PAINTED {time.time():.6f}", flush=True)
-    os._exit(0)
+    if not _WAIT_FOR_LISTING or _LISTED:
+        os._exit(0)
+
+
+def _listed() -> None:
+    global _LISTED
+    if not _LISTED:
+        _LISTED = True
+        print(f"LISTED {time.time():.6f}", flush=True)
+        if _FILTER is not None and getattr(_FILTER, "seen", False):
+            os._exit(0)  # painted already (else _report leaves once it has)
+
+
+def _hook_listing(library_model: type) -> None:
+    """Mark when the library has every job: the end of its paged loading (or of its one load, in older code)."""
+    global _WAIT_FOR_LISTING
+    for name in ("finish_loading", "_checked"):
+        original = getattr(library_model, name, None)
+        if original is None:
+            continue
+
+        def wrapper(self: object, *args: object, _original: object = original, **kwargs: object) -> object:
+            result = _original(self, *args, **kwargs)  # type: ignore[operator]
+            if getattr(self, "loaded", False):
+                _listed()
+            return result
+
+        setattr(library_model, name, wrapper)
+        _WAIT_FOR_LISTING = True
+        return
 
 
 def reeldeck() -> int:
@@ -77,12 +112,13 @@ def reeldeck() -> int:
         _hook(app)
         _mark("qapplication")
         from core.runtime import Runtime
-        from gui import main_window
+        from gui import library_model, main_window
 
         _mark("window_imports")  # run_window imports it first thing, once the QApplication exists
         _timed(Runtime, "start", "runtime_started")
-        _timed(main_window.MainWindow, "_load_jobs", "jobs_loaded")
-        _timed(main_window.MainWindow, "show", "window_built")
+        _timed(main_window.MainWindow, "__init__", "window_built")
+        _timed(main_window.MainWindow, "show", "shown")
+        _hook_listing(library_model.LibraryModel)
         return app
 
     gui_app.make_application = make_application  # type: ignore[assignment]

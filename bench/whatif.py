@@ -17,10 +17,9 @@ PATCHES: dict[str, str] = {
     "inflight": "at most 48 HTTP requests in flight per client, below httpx's pool of 64 (no long pool queue)",
     "pipelined": "download_video writes batch N in its thread while reading batch N+1, with no extra copy",
     "no-optimize": "prepare_image saves JPEG without optimize=True (Pillow keeps the GIL for that whole pass)",
-    "thumbrow": "LibraryModel finds a thumbnail's row through a path->row map instead of scanning every row",
-    "onerow": "LibraryModel tells a finished job's change with dataChanged (the proxy re-filters that row) instead "
-              "of layoutChanged (the proxy re-filters all 10,000 rows in Python)",
 }
+# Landed in gui/ since, and so removed here: "thumbrow" (a path -> row map for thumbnails) and "onerow" (dataChanged
+# for a finished job's row instead of layoutChanged) — see bench/RESULTS.md.
 
 
 def apply(names: str) -> list[str]:
@@ -128,53 +127,9 @@ def _no_optimize() -> None:
     imaging._save = save
 
 
-def _thumbrow() -> None:
-    from PySide6.QtCore import Qt
-
-    from gui import library_model
-
-    model = library_model.LibraryModel
-    original_reindex = model._reindex
-
-    def reindex(self: Any) -> None:
-        original_reindex(self)
-        self._bench_by_path = {}
-        for row, item in enumerate(self._items):
-            self._bench_by_path.setdefault(item.job.video_path, []).append(row)
-
-    def thumbnail_ready(self: Any, path: str) -> None:
-        for row in getattr(self, "_bench_by_path", {}).get(path, ()):
-            index = self.index(row, 0)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
-
-    model._reindex = reindex  # type: ignore[method-assign]
-    model._thumbnail_ready = thumbnail_ready  # type: ignore[method-assign]
-
-
-def _onerow() -> None:
-    from gui import library_model
-
-    model = library_model.LibraryModel
-
-    def apply_job(self: Any, job: Any) -> None:
-        row = self._rows.get(job.id)
-        if row is None:
-            original_apply(self, job)
-            return
-        item = self._items[row]
-        item.job = job
-        item.on_disk = library_model._on_disk(job) if job.state == library_model.JobState.COMPLETED else False
-        self._changed(row)
-
-    original_apply = model._apply
-    model._apply = apply_job  # type: ignore[method-assign]
-
-
 _APPLY: dict[str, Callable[[], None]] = {
     "budget": _budget,
     "inflight": _inflight,
     "pipelined": _pipelined,
     "no-optimize": _no_optimize,
-    "thumbrow": _thumbrow,
-    "onerow": _onerow,
 }
