@@ -1,10 +1,10 @@
 """Listing the store's jobs in pages from the event loop, so the window paints before 10,000 jobs are read.
 
-``JobPages`` takes every job id newest first (one query, no row decoded), then per page: reads those jobs on the
-GUI thread (the store's connection belongs to it; a page is a few milliseconds), checks in a worker thread which
-of their videos are on disk, and hands the page over with ``page(jobs, on_disk_ids)``; the next page follows
-from the loop, so input and painting go on in between. ``finished()`` comes after the last page. Jobs created
-meanwhile reach the window through engine events; a job deleted meanwhile is simply not in its page.
+``JobPages`` lists every job id newest first at the loop's first turn (one query, no row decoded), then per page:
+reads those jobs on the GUI thread (the store's connection belongs to it; a page is a few milliseconds), checks in
+a worker thread which of their videos are on disk, and hands the page over with ``page(jobs, on_disk_ids)``; the
+next page follows from the loop, so input and painting go on in between. ``finished()`` comes after the last
+page. Jobs created meanwhile reach the window through engine events; a job deleted meanwhile is not in its page.
 """
 
 from __future__ import annotations
@@ -41,16 +41,21 @@ class JobPages(QObject):
         self.pages = 0
 
     def start(self) -> None:
-        """List the ids now and read the first page at the loop's next turn."""
+        """Begin at the loop's next turn (after the window's first paint when it is shown right after)."""
         if self._running or self.done:
             return
         self._running = True
+        QTimer.singleShot(0, self._list_ids)
+
+    def _list_ids(self) -> None:
+        if not self._running:
+            return
         try:
             self._ids = self.store.ids_newest_first()
         except Exception:
             log.exception("could not list the jobs")
             self._ids = []
-        QTimer.singleShot(0, self._read_page)
+        self._read_page()
 
     def stop(self) -> None:
         """Read no more pages (the window is closing; the store may close next)."""
