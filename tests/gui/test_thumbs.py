@@ -20,3 +20,15 @@ def test_provider_still_is_preferred(qtbot: QtBot, tmp_path: Path) -> None:
     image = cache.get(str(video)).toImage()  # type: ignore[union-attr]
     colour = image.pixelColor(image.width() // 2, image.height() // 2)
     assert (colour.red(), colour.green(), colour.blue()) == (10, 200, 30)
+
+
+def test_image_thumbnails_are_read_small_and_upright(qtbot: QtBot, tmp_path: Path) -> None:
+    photo = tmp_path / "photo.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: shown turned 90° clockwise
+    Image.new("RGB", (1600, 1000), (200, 40, 40)).save(photo, "JPEG", exif=exif)
+    cache = ThumbnailCache(tmp_path / "cache")
+    with qtbot.waitSignal(cache.ready, timeout=20_000):
+        assert cache.get(str(photo)) is None
+    pixmap = cache.get(str(photo))
+    assert pixmap is not None and (pixmap.width(), pixmap.height()) == (200, 320)  # portrait, within 320 px
