@@ -112,8 +112,9 @@ def test_drop_non_image_shows_inline_error_and_blocks_submit(qtbot: QtBot, tmp_p
     qtbot.waitUntil(lambda: item.state == PreviewItem.ERROR, timeout=10_000)
     assert "not an image" in item.note
     assert item.note_label.property("role") == "error"
-    qtbot.waitUntil(lambda: not composer.submit_button.isEnabled())
-    assert "notes.txt" in composer.reason_label.text()
+    # The form re-checks itself on the next turn of the loop: wait for the reason, then for Submit to be off.
+    qtbot.waitUntil(lambda: "notes.txt" in composer.reason_label.text(), timeout=10_000)
+    assert not composer.submit_button.isEnabled()
 
 
 def test_corrupt_and_empty_images(qtbot: QtBot, tmp_path: Path) -> None:
