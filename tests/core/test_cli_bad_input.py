@@ -3,45 +3,15 @@ and not one request received by the (running) sandbox emulator."""
 
 from __future__ import annotations
 
-import io
-import sqlite3
 from pathlib import Path
 
 import pytest
+from clikit import jobs_stored, requests_received, run_cli
 from PIL import Image
 
-from core.cli import EXIT_BAD_INPUT, main
-from core.store import JobStore
+from core.cli import EXIT_BAD_INPUT
 
 URL = "https://images.example/a.png"
-
-
-def _run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
-
-
-def _requests_received(home: Path) -> int:
-    database = home / "sandbox" / "sandbox.sqlite"
-    if not database.exists():
-        return 0
-    connection = sqlite3.connect(database)
-    try:
-        return int(connection.execute("SELECT COUNT(*) FROM requests").fetchone()[0])
-    finally:
-        connection.close()
-
-
-def _jobs_stored(home: Path) -> int:
-    database = home / "reeldeck.sqlite"
-    if not database.exists():
-        return 0
-    store = JobStore(database)
-    try:
-        return len(store.all())
-    finally:
-        store.close()
 
 
 @pytest.fixture
@@ -128,26 +98,26 @@ CASES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
 def test_bad_input_exits_2_and_sends_nothing(isolated_env: Path, files: dict[str, str], args: tuple[str, ...],
                                              needles: tuple[str, ...]) -> None:
     argv = [arg.format(**files) if arg.startswith("{") else arg for arg in args]
-    code, out, err = _run("--sandbox", "submit", *argv, "--json")
+    code, out, err = run_cli("--sandbox", "submit", *argv, "--json")
     assert code == EXIT_BAD_INPUT, err
     assert out == ""
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
     for needle in needles:
         assert needle in err, err
-    assert _requests_received(isolated_env) == 0
-    assert _jobs_stored(isolated_env) == 0
+    assert requests_received(isolated_env) == 0
+    assert jobs_stored(isolated_env) == 0
 
 
 def test_the_sandbox_really_records_requests(isolated_env: Path) -> None:
     """The check above is meaningful: a valid submission does reach the emulator's request log."""
-    code, _out, err = _run("--sandbox", "submit", *GOAPI, "--image", URL, "--json")
+    code, _out, err = run_cli("--sandbox", "submit", *GOAPI, "--image", URL, "--json")
     assert code == 0, err
-    assert _requests_received(isolated_env) >= 1 and _jobs_stored(isolated_env) == 1
+    assert requests_received(isolated_env) >= 1 and jobs_stored(isolated_env) == 1
 
 
 def test_gateway_without_a_base_url_is_refused_plainly(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REELDECK_GATEWAY_API_KEY", "sk-test")
-    code, out, err = _run("submit", *VIDU, "--prompt", "fox")
+    code, out, err = run_cli("submit", *VIDU, "--prompt", "fox")
     assert code == EXIT_BAD_INPUT and out == ""
     assert "REELDECK_GATEWAY_BASE_URL" in err and "base URL" in err and "Settings" in err
-    assert _jobs_stored(isolated_env) == 0
+    assert jobs_stored(isolated_env) == 0

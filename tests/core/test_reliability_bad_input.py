@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import sqlite3
 import struct
 import tempfile
 import zlib
@@ -16,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clikit import jobs_stored, requests_received, run_cli
 from harness import Harness
 from PIL import Image
 
-from core.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from core.cli import EXIT_BAD_INPUT, EXIT_OK
 from core.errors import InputError
 from core.jobs import JobState
-from core.store import JobStore
 from core.submission import JobRequest, build_job
 
 GIB = 1024 * 1024 * 1024
@@ -207,33 +206,6 @@ async def test_emoji_newlines_and_tabs_in_prompts_are_sent_exactly(harness: Harn
 # --- the command line ----------------------------------------------------------------------------------------------
 
 
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
-
-
-def requests_received(home: Path) -> int:
-    database = home / "sandbox" / "sandbox.sqlite"
-    if not database.exists():
-        return 0
-    connection = sqlite3.connect(database)
-    try:
-        return int(connection.execute("SELECT COUNT(*) FROM requests").fetchone()[0])
-    finally:
-        connection.close()
-
-
-def jobs_stored(home: Path) -> int:
-    if not (home / "reeldeck.sqlite").exists():
-        return 0
-    store = JobStore(home / "reeldeck.sqlite")
-    try:
-        return len(store.all())
-    finally:
-        store.close()
-
-
 AIML = ("--provider", "aimlapi", "--model", "video-01-live2d", "--prompt", "wave")
 
 
@@ -241,7 +213,7 @@ AIML = ("--provider", "aimlapi", "--model", "video-01-live2d", "--prompt", "wave
 def test_bad_files_on_the_command_line(isolated_env: Path, tmp_path: Path, name: str) -> None:
     make, needle = BAD_FILES[name]
     path = make(tmp_path / name)
-    code, out, err = cli("--sandbox", "submit", *AIML, "--image", str(path), "--json")
+    code, out, err = run_cli("--sandbox", "submit", *AIML, "--image", str(path), "--json")
     assert (code, out) == (EXIT_BAD_INPUT, "")
     assert err.startswith("error: ") and needle in err and "Traceback" not in err, err
     assert requests_received(isolated_env) == 0 and jobs_stored(isolated_env) == 0
@@ -255,7 +227,7 @@ def test_bad_files_on_the_command_line(isolated_env: Path, tmp_path: Path, name:
     (("--prompt", "y" * 2001), "limit is 2000"),
 ])
 def test_bad_parameters_on_the_command_line(isolated_env: Path, extra: tuple[str, ...], needle: str) -> None:
-    code, out, err = cli("--sandbox", "submit", *AIML, "--image", "https://images.example/a.png", *extra)
+    code, out, err = run_cli("--sandbox", "submit", *AIML, "--image", "https://images.example/a.png", *extra)
     assert (code, out) == (EXIT_BAD_INPUT, "") and needle in err, err
     assert requests_received(isolated_env) == 0 and jobs_stored(isolated_env) == 0
 
@@ -265,7 +237,7 @@ def test_odd_but_valid_input_works_on_the_command_line(isolated_env: Path, tmp_p
     folder.mkdir(parents=True)
     disguised = folder / "portrait (1).png"
     disguised.write_bytes(jpeg_bytes((480, 640)))
-    code, out, err = cli("--sandbox", "submit", "--provider", "aimlapi", "--model", "video-01-live2d",
+    code, out, err = run_cli("--sandbox", "submit", "--provider", "aimlapi", "--model", "video-01-live2d",
                          "--prompt", "she smiles 😊", "--image", str(disguised), "--json")
     assert code == EXIT_OK, err
     assert json.loads(out)["remote_id"] and json.loads(out)["prompt"] == "she smiles 😊"
