@@ -151,55 +151,14 @@ class EnumEditor(ParamEditor):
         self.combo.setCurrentIndex(0)
 
 
-class IntEditor(ParamEditor):
-    """A spin box for a bounded whole number; an optional one shows "Provider default" below its minimum."""
+class _SpinEditor(ParamEditor):
+    """What the two spin-box editors share: an optional one shows "Provider default" just below its minimum."""
 
-    def __init__(self, param: Param, parent: QWidget | None = None) -> None:
-        super().__init__(param, parent)
-        self.spin = QSpinBox(self)
-        self.spin.setToolTip(param.help)
-        low, high = int(param.minimum or 0), int(param.maximum or 0)
-        self._unset_at = low - 1 if self.optional else None
-        self.spin.setRange(low - 1 if self.optional else low, high)
-        if self.optional:
-            self.spin.setSpecialValueText(UNSET_TEXT)
-        self.spin.setAccelerated(True)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.spin)
-        layout.addStretch(1)
-        self.spin.valueChanged.connect(lambda _value: self.changed.emit())
-        self.reset()
+    spin: QSpinBox | QDoubleSpinBox
+    _unset_at: float | None
+    _coerce: type = int
 
-    def value(self) -> Any:
-        if self._unset_at is not None and self.spin.value() == self._unset_at:
-            return None
-        return self.spin.value()
-
-    def set_value(self, value: Any) -> None:
-        if value is None:
-            self.spin.setValue(self._unset_at if self._unset_at is not None else self.spin.minimum())
-            return
-        try:
-            self.spin.setValue(int(value))
-        except (TypeError, ValueError):
-            self.spin.setValue(self.spin.minimum())
-
-
-class NumberEditor(ParamEditor):
-    """A spin box for a bounded decimal number."""
-
-    def __init__(self, param: Param, parent: QWidget | None = None) -> None:
-        super().__init__(param, parent)
-        self.spin = QDoubleSpinBox(self)
-        self.spin.setToolTip(param.help)
-        low, high = float(param.minimum or 0.0), float(param.maximum or 0.0)
-        span = high - low
-        self.spin.setDecimals(2 if span <= 100 else 1)
-        self.spin.setSingleStep(0.1 if span <= 10 else 1.0)
-        step = self.spin.singleStep()
-        self._unset_at = low - step if self.optional else None
-        self.spin.setRange(self._unset_at if self._unset_at is not None else low, high)
+    def _lay_out(self) -> None:
         if self.optional:
             self.spin.setSpecialValueText(UNSET_TEXT)
         layout = QHBoxLayout(self)
@@ -219,9 +178,44 @@ class NumberEditor(ParamEditor):
             self.spin.setValue(self._unset_at if self._unset_at is not None else self.spin.minimum())
             return
         try:
-            self.spin.setValue(float(value))
+            self.spin.setValue(self._coerce(value))
         except (TypeError, ValueError):
             self.spin.setValue(self.spin.minimum())
+
+
+class IntEditor(_SpinEditor):
+    """A spin box for a bounded whole number; an optional one shows "Provider default" below its minimum."""
+
+    _coerce = int
+
+    def __init__(self, param: Param, parent: QWidget | None = None) -> None:
+        super().__init__(param, parent)
+        self.spin = QSpinBox(self)
+        self.spin.setToolTip(param.help)
+        low, high = int(param.minimum or 0), int(param.maximum or 0)
+        self._unset_at = low - 1 if self.optional else None
+        self.spin.setRange(low - 1 if self.optional else low, high)
+        self.spin.setAccelerated(True)
+        self._lay_out()
+
+
+class NumberEditor(_SpinEditor):
+    """A spin box for a bounded decimal number."""
+
+    _coerce = float
+
+    def __init__(self, param: Param, parent: QWidget | None = None) -> None:
+        super().__init__(param, parent)
+        self.spin = QDoubleSpinBox(self)
+        self.spin.setToolTip(param.help)
+        low, high = float(param.minimum or 0.0), float(param.maximum or 0.0)
+        span = high - low
+        self.spin.setDecimals(2 if span <= 100 else 1)
+        self.spin.setSingleStep(0.1 if span <= 10 else 1.0)
+        step = self.spin.singleStep()
+        self._unset_at = low - step if self.optional else None
+        self.spin.setRange(self._unset_at if self._unset_at is not None else low, high)
+        self._lay_out()
 
 
 class FreeNumberEditor(ParamEditor):
