@@ -68,6 +68,20 @@ def build_parser() -> argparse.ArgumentParser:
     cancel = commands.add_parser("cancel", help="cancel a job")
     cancel.add_argument("job_id", metavar="JOB_ID")
 
+    decide = commands.add_parser("decide", help="settle a job whose create has an unknown outcome")
+    decide.add_argument("job_id", metavar="JOB_ID")
+    choice = decide.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--task-id", metavar="REMOTE_ID", help="the task you found at the provider: track it")
+    choice.add_argument("--send-again", action="store_true", help="send the create again (may be charged twice)")
+    choice.add_argument("--give-up", action="store_true", help="end the job as canceled; nothing more is sent")
+
+    track = commands.add_parser("track", help="follow a task created elsewhere and download its video")
+    track.add_argument("--provider", required=True, help=", ".join(PROVIDER_IDS))
+    track.add_argument("--model", required=True)
+    track.add_argument("--task-id", required=True, metavar="REMOTE_ID")
+    track.add_argument("--wait", action="store_true", help="wait until the video is downloaded")
+    track.add_argument("--json", action="store_true")
+
     keys = commands.add_parser("keys", help="API keys in the OS keyring")
     key_commands = keys.add_subparsers(dest="keys_command", parser_class=_Parser, required=True)
     key_set = key_commands.add_parser("set", help="store a key read from standard input")
@@ -111,13 +125,17 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if command == "sandbox":
         return _sandbox(args, out)
     data = DataDir.from_env()
-    handlers = {"submit": _submit, "wait": _wait, "jobs": _jobs, "show": _show, "cancel": _cancel}
+    handlers = {"submit": _submit, "wait": _wait, "jobs": _jobs, "show": _show, "cancel": _cancel,
+                "decide": _decide, "track": _track}
     return asyncio.run(_with_runtime(handlers[command], args, data, out, err))
 
 
+#: Commands that talk to providers (in sandbox mode: to the emulator, which they start).
+_WORKING_COMMANDS = ("submit", "wait", "cancel", "decide", "track")
+
+
 async def _with_runtime(handler: Any, args: argparse.Namespace, data: DataDir, out: TextIO, err: TextIO) -> int:
-    needs_sandbox = args.sandbox and args.command in ("submit", "wait", "cancel")
-    runtime = Runtime(data, sandbox_mode=needs_sandbox)
+    runtime = Runtime(data, sandbox_mode=args.sandbox, emulator=args.command in _WORKING_COMMANDS)
     await runtime.start()
     for notice in runtime.notices:
         print(f"warning: {notice}", file=err)
@@ -215,11 +233,12 @@ async def _submit(runtime: Runtime, args: argparse.Namespace, out: TextIO, err: 
 
 
 async def _until_submitted(runtime: Runtime, job_id: str) -> Job:
+    """Until the provider has the job (or it ended, needs a decision, or waits on something: `wait` goes on)."""
     assert runtime.engine is not None and runtime.store is not None
     done = asyncio.Event()
 
     def check(job: Job) -> None:
-        if job.id == job_id and (job.remote_id or job.terminal or job.needs_decision):
+        if job.id == job_id and (job.remote_id or job.terminal or job.needs_decision or job.waiting):
             done.set()
 
     runtime.engine.subscribe(check)
@@ -241,11 +260,17 @@ async def _wait(runtime: Runtime, args: argparse.Namespace, out: TextIO, err: Te
     else:
         for job in jobs:
             print(_job_line(job), file=out)
-    unfinished = [j for j in jobs if not j.terminal]
-    for job in unfinished:
-        why = job.error if job.needs_decision else "still running (timed out); run `wait` again later"
-        print(f"job {job.id}: {why}", file=err)
+    for job in (j for j in jobs if not j.terminal):
+        print(f"job {job.id}: {_why_unfinished(job)}", file=err)
     return EXIT_OK if all(j.state == JobState.COMPLETED for j in jobs) else EXIT_JOB_FAILED
+
+
+def _why_unfinished(job: Job) -> str:
+    if job.needs_decision:
+        return f"{job.error} Settle it with `python main.py decide {job.id} --task-id ID | --send-again | --give-up`."
+    if job.waiting:
+        return f"{job.waiting} (it resumes with `python main.py wait` once that is fixed)"
+    return "still running (timed out); run `wait` again later"
 
 
 async def _jobs(runtime: Runtime, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -279,13 +304,40 @@ async def _cancel(runtime: Runtime, args: argparse.Namespace, out: TextIO, err: 
     return EXIT_OK
 
 
+async def _decide(runtime: Runtime, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    assert runtime.engine is not None
+    job = runtime.engine.decide(args.job_id, task_id_found=args.task_id, send_again=args.send_again,
+                                give_up=args.give_up)
+    if not job.terminal:
+        job = await _until_submitted(runtime, job.id)
+    print(f"job {job.id}: {job.state}" + (f" (task {job.remote_id})" if job.remote_id else ""), file=out)
+    if not job.terminal:
+        print("run `python main.py wait` to follow it to the end", file=err)
+    return EXIT_OK
+
+
+async def _track(runtime: Runtime, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    engine = runtime.engine
+    assert engine is not None
+    reporter = ProgressReporter(err)
+    engine.subscribe(reporter)
+    job = await engine.track(args.provider, args.model, args.task_id)
+    if args.wait:
+        job = (await engine.wait([job.id]))[0]
+    reporter.finish()
+    _print_job(job, args.json, out)
+    if args.wait:
+        return EXIT_OK if job.state == JobState.COMPLETED else EXIT_JOB_FAILED
+    return EXIT_JOB_FAILED if job.state in (JobState.FAILED, JobState.CANCELED) else EXIT_OK
+
+
 def _print_job(job: Job, as_json: bool, out: TextIO) -> None:
     if as_json:
         json.dump(job.to_json(), out, indent=2)
         out.write("\n")
         return
     print(_job_line(job), file=out)
-    for key in ("remote_id", "remote_status", "video_path", "error"):
+    for key in ("remote_id", "remote_status", "video_path", "waiting", "error"):
         value = getattr(job, key)
         if value:
             print(f"  {key}: {value}", file=out)

@@ -2,8 +2,10 @@
 
 It owns no UI. Listeners subscribe to job changes (plain callbacks). Every state change is written to the store
 first, so a crash at any point loses nothing: on start, ``resume_all`` picks every unfinished job up again.
-A create whose outcome is unknown is never silently re-sent: it is reconciled through the provider's list
-endpoint where one exists, otherwise the job waits for the user's decision.
+A create is sent once: when its outcome is unknown it is reconciled through the provider's list endpoint (read over
+a window) where one exists, otherwise the job waits for the person's decision; only a decision sends it again. A job
+that has a remote task is never given up on a local or passing problem: it waits, says why, and goes on. Every
+write a worker makes is fenced with its lease, so a worker that lost its job to another process writes nothing.
 """
 
 from __future__ import annotations
@@ -17,30 +19,34 @@ import re
 import shutil
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from core.costs import PriceTable, check_budget, day_of
 from core.download import download_video
 from core.errors import (
+    AuthError,
+    ConfigError,
+    DiskFullError,
     DownloadError,
     ExpiredURLError,
     InputError,
-    NetworkError,
+    NoCreditsError,
     NotFoundError,
-    ProtocolError,
     ProviderError,
     ReeldeckError,
+    StoreError,
 )
-from core.http import read_capped
+from core.http import HttpRequest, read_capped, surely_not_processed
 from core.hub import ProviderHub
 from core.jobs import Job, JobState
 from core.polling import DurationHistory, PollPlanner, PollPolicy
 from core.provenance import write_sidecar
-from core.providers.base import JobInput, Phase, Provider, RemoteStatus
-from core.store import JobStore, make_owner
+from core.providers.base import JobInput, Phase, Provider, RemoteStatus, task_id
+from core.store import JobStore, LeaseLostError, StoreBusyError, make_owner, new_job_id
 from core.submission import JobRequest, build_job
 
 log = logging.getLogger(__name__)
@@ -57,15 +63,24 @@ class EngineConfig:
     #: When set, replaces every provider's default poll interval (sandbox mode).
     poll_interval: float | None = None
     lease_ttl: float = 30.0
-    #: How long an unrecognised status is treated as pending before the job fails.
+    #: How long an unrecognised status is polled before the job says so (it is never given up for it).
     unknown_status_limit: float = 1800.0
-    #: How long polling may keep failing (network, outage) before the job fails.
-    poll_failure_limit: float = 1800.0
-    max_submit_attempts: int = 3
+    #: After a create with an unknown outcome: seconds after it was sent at which the provider's list is read
+    #: (lists lag behind creates; several reads, spaced out).
+    reconcile_reads: tuple[float, ...] = (5.0, 20.0, 60.0, 150.0, 300.0)
+    #: First and longest pause while a job waits on a passing problem (doubling in between).
+    wait_first: float = 5.0
+    wait_longest: float = 300.0
+    #: A task the provider keeps answering "not found" for this long after its create is taken as gone.
+    task_retention: float = 7 * 24 * 3600.0
 
 
 class Engine:
-    """Runs jobs to the end. Create one per process; share it between windows and commands."""
+    """Runs jobs to the end. Create one per process; share it between windows and commands.
+
+    The engine works only the jobs of its world: the sandbox's when its hub talks to the emulator, the real
+    providers' otherwise.
+    """
 
     def __init__(
         self,
@@ -87,10 +102,17 @@ class Engine:
         self._clock = clock
         self._sleep = sleep
         self.owner = owner or make_owner()
+        self.world = store.world or ("sandbox" if hub.sandbox else "real")
         self._listeners: list[Listener] = []
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._last_status: dict[str, RemoteStatus] = {}
+        #: Lease generation of every job this engine works now: its writes are fenced with it.
+        self._leases: dict[str, int] = {}
+        #: Jobs whose create request is in flight in this engine (never cancelled mid-request).
+        self._creating: set[str] = set()
+        self._waiting: set[str] = set()
+        self._wake = asyncio.Event()
         self._rng = random.Random()
         #: Bytes downloaded so far (and the total when known) of jobs in ``downloading``; not stored.
         self.download_progress: dict[str, tuple[int, int | None]] = {}
@@ -107,9 +129,9 @@ class Engine:
         return float(value) if isinstance(value, int | float) and value > 0 else None
 
     def _check_budget(self, cost: float | None) -> None:
-        """Refuse a job past the daily cap; reads only today's jobs, and nothing at all when no cap is set."""
+        """Refuse a real job past the daily cap; reads only today's jobs, and nothing at all when no cap is set."""
         cap = self.budget_cap
-        if cap is None or cost is None:
+        if cap is None or cost is None or self.world != "real":
             return
         now = self._clock()
         midnight = datetime.datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -130,6 +152,19 @@ class Engine:
                 log.exception("job listener failed")
 
     def _update(self, job_id: str, **changes: object) -> Job:
+        """A worker's write: fenced with this engine's lease on the job (LeaseLostError once it is gone)."""
+        if job_id in self._waiting and "waiting" not in changes:
+            changes |= {"waiting": None, "waiting_on_you": False}  # it progresses again
+        generation = self._leases.get(job_id)
+        lease = (self.owner, generation) if generation is not None else None
+        job = self.store.update(job_id, lease=lease, **changes)
+        if job.waiting is None:
+            self._waiting.discard(job_id)
+        self._emit(job)
+        return job
+
+    def _set(self, job_id: str, **changes: Any) -> Job:
+        """A person's action (cancel, decide, retry): written whoever works the job."""
         job = self.store.update(job_id, **changes)
         self._emit(job)
         return job
@@ -138,37 +173,58 @@ class Engine:
 
     async def submit(self, request: JobRequest, *, start: bool = True) -> Job:
         """Validate, prepare and store a job, then start it. Raises InputError/ConfigError; sends nothing then."""
-        self.hub.get(request.provider)  # the key and base URL must exist before anything is written
+        provider = self.hub.get(request.provider)  # the key and base URL must exist before anything is written
         job = await asyncio.to_thread(build_job, request, self.inputs_dir)
         job.cost_usd = self.prices.estimate(job.provider, job.model, job.params).usd
+        job.world, job.origin = self.world, self._origin_of(provider)
         try:
             self._check_budget(job.cost_usd)
+            self.store.add(job)
         except ReeldeckError:
             await asyncio.to_thread(shutil.rmtree, self.inputs_dir / job.id, True)  # change nothing
             raise
-        self.store.add(job)
         self._emit(job)
         if start:
             self.start(job.id)
         return job
 
+    async def track(self, provider_id: str, model: str, remote_id: str) -> Job:
+        """A job for a task made elsewhere (another machine, the provider's dashboard): polled and downloaded."""
+        provider = self.hub.get(provider_id)
+        provider.spec.model(model)  # InputError for a model the provider does not declare
+        remote_id = task_id(remote_id, "--task-id", provider.spec)
+        for other in self.store.all():
+            if other.provider == provider_id and other.remote_id == remote_id:
+                raise InputError(f"Task {remote_id} is already followed as job {other.id}.")
+        now = self._clock()
+        job = Job(id=new_job_id(), provider=provider_id, model=model, params={}, inputs={}, state=JobState.RUNNING,
+                  remote_id=remote_id, remote_status=ATTACHED, submitted_at=now, world=self.world,
+                  origin=self._origin_of(provider))
+        self.store.add(job)
+        self._emit(job)
+        self.start(job.id)
+        return job
+
+    def _origin_of(self, provider: Provider) -> str | None:
+        return provider.api.base_url if self.world == "real" else None
+
     def start(self, job_id: str) -> asyncio.Task[None] | None:
-        """Work a job in the background unless this engine already does."""
+        """Work a job in the background unless this engine already does (or it belongs to the other world)."""
         task = self._tasks.get(job_id)
         if task is not None and not task.done():
             return task
-        job = self.store.get(job_id)
-        if job.terminal or job.needs_decision:
+        job = self.store.find(job_id)
+        if job is None or job.terminal or job.needs_decision or job.world != self.world:
             return None
         task = asyncio.get_running_loop().create_task(self._run(job_id), name=f"job-{job_id}")
         self._tasks[job_id] = task
         return task
 
     def resume_all(self) -> list[str]:
-        """Start every unfinished job no other live process is working; returns their ids."""
+        """Start every unfinished job of this world no other live process is working; returns their ids."""
         started = []
         for job in self.store.unfinished():
-            if job.needs_decision:
+            if job.needs_decision or job.world != self.world:
                 continue
             owner = self.store.lease_owner(job.id)
             if owner is not None and owner != self.owner:
@@ -178,7 +234,8 @@ class Engine:
         return started
 
     async def wait(self, job_ids: Iterable[str] | None = None, timeout: float | None = None) -> list[Job]:
-        """Resume and wait for jobs (all unfinished when ``job_ids`` is None) to end or need a decision."""
+        """Resume and wait for jobs (all unfinished when ``job_ids`` is None) to end, need a decision, or wait on
+        something only the person can fix (a key, a base URL, disk space)."""
         ids = list(job_ids) if job_ids is not None else [j.id for j in self.store.unfinished()]
         for job_id in ids:
             self.store.get(job_id)  # unknown ids raise StoreError before we start anything
@@ -190,66 +247,136 @@ class Engine:
 
     async def _wait_one(self, job_id: str) -> None:
         while True:
+            job = self.store.get(job_id)
+            if job.terminal or job.needs_decision or job.waiting_on_you:
+                return
             task = self._tasks.get(job_id)
             if task is not None and not task.done():
-                await asyncio.shield(task)
+                await asyncio.wait({task, asyncio.ensure_future(self._settled(job_id))},
+                                   return_when=asyncio.FIRST_COMPLETED)
                 continue
-            job = self.store.get(job_id)
-            if job.terminal or job.needs_decision:
-                return
             if self.store.lease_owner(job_id) in (None, self.owner) and self.start(job_id) is not None:
                 await asyncio.sleep(0)
                 continue
             await self._sleep(1.0)  # another process works it: watch the store
 
+    async def _settled(self, job_id: str) -> None:
+        """Returns once the job waits on the person (its worker keeps it, and resumes when the cause is gone)."""
+        settled = asyncio.Event()
+
+        def check(job: Job) -> None:
+            if job.id == job_id and job.waiting_on_you:
+                settled.set()
+
+        unsubscribe = self.subscribe(check)
+        try:
+            await settled.wait()
+        finally:
+            unsubscribe()
+
     async def cancel(self, job_id: str) -> Job:
-        """Cancel a job: locally at once, and at the provider where the API allows it."""
+        """Cancel a job: locally at once, and at the provider where the API allows it.
+
+        A create in flight (here or in another process) is not cut off: the job ends ``canceled`` now, and
+        whoever receives the task id records it and cancels the task at the provider.
+        """
         job = self.store.get(job_id)
         if job.terminal:
             return job
+        if job.state == JobState.SUBMITTING and not job.remote_id:
+            return self._finish(job_id, JobState.CANCELED, error=None, fenced=False, needs_decision=False)
         task = self._tasks.get(job_id)
-        if task is not None and not task.done():
+        if task is not None and not task.done() and job_id not in self._creating:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         job = self.store.get(job_id)
+        if job.terminal:
+            return job
+        job = self._finish(job_id, JobState.CANCELED, error=None, fenced=False, needs_decision=False)
         if job.remote_id:
             await self._cancel_remote(job)
-        return self._finish(job_id, JobState.CANCELED, error=None)
+        return job
 
     async def _cancel_remote(self, job: Job) -> None:
         try:
-            provider = self.hub.get(job.provider)
+            provider = self._provider_for(job)
             request = provider.build_cancel(job.remote_id or "")
-            if request is not None:
-                await provider.api.send(request)
+            if request is None:
+                log.info("job %s: %s cannot cancel task %s; it may still run", job.id, provider.spec.name,
+                         job.remote_id)
+                return
+            await provider.api.send(request)
         except ReeldeckError as exc:
             log.info("remote cancel of %s failed: %s", job.id, exc.message)
 
-    def resolve(self, job_id: str, *, resend: bool) -> Job:
-        """The user's decision on a job whose create had an unknown outcome: send again, or give up."""
+    def decide(self, job_id: str, *, task_id_found: str | None = None, send_again: bool = False,
+               give_up: bool = False) -> Job:
+        """Settle a job whose create has an unknown outcome: attach the task found at the provider, send the
+        create again (it may be charged twice), or give up (``canceled``). Raises InputError otherwise."""
         job = self.store.get(job_id)
+        if sum((task_id_found is not None, send_again, give_up)) != 1:
+            raise InputError("Decide one thing: --task-id REMOTE_ID, --send-again or --give-up.")
         if not job.needs_decision:
-            return job
-        if resend:
-            job = self._update(job_id, state=JobState.PENDING, needs_decision=False, error=None)
-            self.start(job_id)
-            return job
-        return self._finish(job_id, JobState.CANCELED, error="Canceled by you after an unanswered submission.",
-                            needs_decision=False)
+            raise InputError(f"Job {job_id} is not waiting for a decision (it is {job.state}).")
+        if give_up:
+            return self._finish(job_id, JobState.CANCELED, error="Canceled by you after an unanswered submission.",
+                                needs_decision=False, fenced=False)
+        if send_again:
+            job = self._set(job_id, state=JobState.PENDING, needs_decision=False, error=None)
+        else:
+            spec = self.hub.get(job.provider).spec
+            found = task_id(task_id_found, "--task-id", spec)
+            if found in self.store.remote_ids(job.provider):
+                raise InputError(f"Task {found} already belongs to another job.")
+            job = self._set(job_id, state=JobState.RUNNING, remote_id=found, remote_status=ATTACHED,
+                            needs_decision=False, error=None)
+        self.start(job_id)
+        return job
+
+    def resolve(self, job_id: str, *, resend: bool) -> Job:
+        """The window's two-button decision: send again, or give up."""
+        return self.decide(job_id, send_again=resend, give_up=not resend)
 
     def retry(self, job_id: str) -> Job:
-        """Run a failed or canceled job again as a new attempt (a new remote task)."""
+        """Resume a waiting job now, resume a failed job that has a remote task (no new charge), or run a job
+        that never made one again.
+
+        A canceled job whose task was made is not re-run here: that is ``generate_again`` (a new, paid task).
+        """
         job = self.store.get(job_id)
+        if job.waiting and not job.terminal:
+            job = self._set(job_id, waiting=None, waiting_on_you=False)  # the person says the cause is gone
+            self.wake()
+            self.start(job_id)
+            return job
         if job.state not in (JobState.FAILED, JobState.CANCELED):
             return job
-        # A half-downloaded video of the old remote task must not be resumed into the new one's file.
+        if job.remote_id and job.state == JobState.FAILED:
+            job = self._set(job_id, state=JobState.RUNNING, error=None, finished_at=None, waiting=None,
+                            waiting_on_you=False)
+            self.start(job_id)
+            return job
+        if job.remote_id:
+            raise InputError("This job's task was canceled at the provider; use Generate again for a new one "
+                             "(it is charged again).")
         (self.library_dir / (video_file_name(job) + ".part")).unlink(missing_ok=True)
-        # Uploaded assets and their URLs expire (GoAPI's after 24 h): upload again for the new attempt.
         kept = {k: v for k, v in job.prepared.items() if k == "remix_of"}  # what the job is, not an upload
-        job = self._update(job_id, state=JobState.PENDING, remote_id=None, remote_status=None, progress=None,
-                           eta=None, error=None, finished_at=None, video_path=None, prepared=kept, attempts=0)
+        job = self._set(job_id, state=JobState.PENDING, remote_id=None, remote_status=None, progress=None, eta=None,
+                        error=None, finished_at=None, video_path=None, prepared=kept, attempts=0, waiting=None,
+                        waiting_on_you=False)
         self.start(job_id)
+        return job
+
+    async def generate_again(self, job_id: str) -> Job:
+        """A new job with the same request: a new task at the provider, charged again."""
+        source = self.store.get(job_id)
+        inputs = {slot: list(paths) for slot, paths in source.inputs.items()}
+        request = JobRequest(source.provider, source.model, dict(source.params), inputs, group_id=source.group_id)
+        job = await self.submit(request, start=False)
+        if source.prepared.get("remix_of"):
+            job = self._set(job.id, prepared={"remix_of": source.prepared["remix_of"]})
+        self.start(job.id)
         return job
 
     async def remix(self, job_id: str, prompt: str) -> Job:
@@ -264,6 +391,7 @@ class Engine:
         job = await asyncio.to_thread(build_job, JobRequest(source.provider, source.model, params), self.inputs_dir)
         job.prepared = {"remix_of": source.remote_id}
         job.cost_usd = self.prices.estimate(job.provider, job.model, job.params).usd
+        job.world, job.origin = self.world, source.origin
         self._check_budget(job.cost_usd)
         self.store.add(job)
         self._emit(job)
@@ -285,9 +413,15 @@ class Engine:
         await asyncio.to_thread(shutil.rmtree, self.inputs_dir / job_id, True)
 
     def apply_settings(self) -> None:
-        """Use changed settings (keys, base URLs, concurrency) from now on; running jobs keep what they have."""
+        """Use changed settings (keys, base URLs, concurrency) from now on; waiting jobs try again at once."""
         self.hub.forget()
         self._slots.clear()
+        self.wake()
+
+    def wake(self) -> None:
+        """Jobs waiting on a problem try again now (a key was added, the network came back)."""
+        self._wake.set()
+        self._wake = asyncio.Event()
 
     async def close(self) -> None:
         """Stop working (jobs stay as stored and resume next time) and release leases."""
@@ -299,35 +433,106 @@ class Engine:
     # --- the job's life ------------------------------------------------------------------------------------
 
     async def _run(self, job_id: str) -> None:
-        if not self.store.claim(job_id, self.owner, self.config.lease_ttl):
+        generation = await self._claim(job_id)
+        if generation is None:
             return
-        renew = asyncio.get_running_loop().create_task(self._renew_lease(job_id))
+        self._leases[job_id] = generation
+        keeper = asyncio.get_running_loop().create_task(self._keep_lease(job_id, generation))
         try:
             job = self.store.get(job_id)
             async with self._slot(job.provider):
-                await self._drive(job_id)
-        except asyncio.CancelledError:
-            raise
-        except _JobEnded:
-            pass
-        except ReeldeckError as exc:
-            self._fail(job_id, exc)
-        except Exception as exc:
-            log.exception("job %s crashed", job_id)
-            self._fail(job_id, ReeldeckError(f"Unexpected error: {type(exc).__name__}: {exc}"))
+                await self._work(job_id)
         finally:
-            renew.cancel()
-            self.store.release(job_id, self.owner)
+            keeper.cancel()
+            self._leases.pop(job_id, None)
+            self._waiting.discard(job_id)
+            with contextlib.suppress(StoreError):
+                self.store.release(job_id, self.owner, generation)
+
+    async def _claim(self, job_id: str) -> int | None:
+        """Take the job's lease, waiting out a busy database."""
+        pause = 0.5
+        while True:
+            try:
+                return self.store.claim(job_id, self.owner, self.config.lease_ttl)
+            except StoreBusyError:
+                await self._sleep(pause)
+                pause = min(pause * 2, 10.0)
 
     def _slot(self, provider_id: str) -> asyncio.Semaphore:
         if provider_id not in self._slots:
             self._slots[provider_id] = asyncio.Semaphore(self.hub.settings.concurrency(provider_id))
         return self._slots[provider_id]
 
-    async def _renew_lease(self, job_id: str) -> None:
+    async def _keep_lease(self, job_id: str, generation: int) -> None:
+        """Renew the lease; once another process holds it, stop the worker (never in the middle of a create: its
+        answer is recorded first, and its fenced writes fail anyway)."""
         while True:
             await asyncio.sleep(self.config.lease_ttl / 3)
-            self.store.claim(job_id, self.owner, self.config.lease_ttl)
+            try:
+                if self.store.renew(job_id, self.owner, generation, self.config.lease_ttl):
+                    continue
+            except StoreBusyError:
+                log.info("job %s: could not renew its lease (database busy); trying again", job_id)
+                continue
+            log.warning("job %s: another process took it over; this one stops working it", job_id)
+            self._leases[job_id] = -1  # every further write of this worker fails its fence
+            task = self._tasks.get(job_id)
+            if task is not None and job_id not in self._creating:
+                task.cancel()
+            return
+
+    async def _work(self, job_id: str) -> None:
+        """Drive the job to its end; a job that has (or may have) a remote task waits out every local or passing
+        problem instead of failing, saying why, and goes on once the cause is gone."""
+        pause = self.config.wait_first
+        while True:
+            try:
+                await self._drive(job_id)
+                return
+            except (_JobEnded, LeaseLostError):
+                return
+            except Exception as exc:  # every problem is either waited out or ends the job plainly
+                problem = exc if isinstance(exc, ReeldeckError) else _unexpected(exc)
+                if not self._outlasts(job_id, problem):
+                    return
+            await self._pause(pause)
+            pause = min(pause * 2, self.config.wait_longest)
+
+    def _outlasts(self, job_id: str, problem: ReeldeckError) -> bool:
+        """Record why the job waits (True), or end it when the problem is final for it (False)."""
+        try:
+            job = self.store.find(job_id)
+        except StoreError:
+            log.warning("job %s waits: the job database is busy", job_id)
+            return True
+        if job is None or job.terminal:
+            return False
+        if not _has_task(job) and not _passing_before_create(problem):
+            self._fail(job_id, problem)
+            return False
+        if isinstance(problem, TaskGoneError):
+            self._fail(job_id, problem)
+            return False
+        log.warning("job %s waits: %s %s", job_id, problem.message, problem.detail)
+        try:
+            self._update(job_id, waiting=f"waiting: {problem.message}", waiting_on_you=_needs_person(problem))
+            self._waiting.add(job_id)
+        except LeaseLostError:
+            return False
+        except StoreError:
+            pass  # the database is busy: the reason is only logged this time
+        return True
+
+    async def _pause(self, delay: float) -> None:
+        """Sleep ``delay`` seconds, or less when ``wake`` is called."""
+        sleeper = asyncio.ensure_future(self._sleep(delay))
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, woken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            woken.cancel()
 
     async def _drive(self, job_id: str) -> None:
         steps = {
@@ -340,67 +545,108 @@ class Engine:
             job = self.store.get(job_id)
             if job.terminal or job.needs_decision:
                 return
-            await steps[job.state](job, self.hub.get(job.provider))
+            await steps[job.state](job, self._provider_for(job))
+
+    def _provider_for(self, job: Job) -> Provider:
+        """The provider at the origin the job was created at (a real job keeps it when the setting changes)."""
+        return self.hub.get(job.provider, origin=job.origin if self.world == "real" else None)
 
     def _job_input(self, job: Job) -> JobInput:
         return JobInput(job.id, job.model, job.params, job.inputs, job.prepared, job.created_at, job.submitted_at)
 
     async def _submit(self, job: Job, provider: Provider) -> None:
-        if job.attempts >= self.config.max_submit_attempts:
-            raise ReeldeckError("The job could not be submitted after several attempts; retry it later.")
         if not job.prepared:
             prepared = await provider.prepare_inputs(self._job_input(job))
             job = self._update(job.id, prepared=prepared)
         request = await asyncio.to_thread(provider.build_create, self._job_input(job))
         job = self._update(job.id, state=JobState.SUBMITTING, submitted_at=self._clock(),
-                           attempts=job.attempts + 1)
+                           attempts=job.attempts + 1, origin=self._origin_of(provider))
+        self._creating.add(job.id)
+        try:
+            remote_id = await self._send_create(job, provider, request)
+        finally:
+            self._creating.discard(job.id)
+        if remote_id is not None:
+            await self._record_task(job.id, remote_id, provider)
+
+    async def _send_create(self, job: Job, provider: Provider, request: HttpRequest) -> str | None:
+        """Send the create once: its task id, None when its outcome is unknown, or the refusal raised."""
         try:
             answer = await provider.api.send(request)
-        except NetworkError as exc:
-            if exc.maybe_sent:
-                log.warning("job %s: create outcome unknown (%s)", job.id, exc.detail)
-                return  # stays SUBMITTING: _reconcile decides
-            self._update(job.id, state=JobState.PENDING)
-            raise
-        remote_id = provider.parse_create(answer.body)
-        self._update(job.id, state=JobState.RUNNING, remote_id=remote_id, remote_status="submitted", error=None)
+            return provider.parse_create(answer.body)
+        except ProviderError as exc:
+            if surely_not_processed(exc) or _refused(exc):
+                self._update(job.id, state=JobState.PENDING)  # nothing was made: it may be sent later
+                raise
+            log.warning("job %s: the create's outcome is unknown (%s %s)", job.id, exc.message, exc.detail)
+            self._update(job.id, waiting=f"checking whether {provider.spec.name} made the job: {exc.message}")
+            self._waiting.add(job.id)
+            return None  # stays SUBMITTING: _reconcile decides, and never by sending again
+
+    async def _record_task(self, job_id: str, remote_id: str, provider: Provider) -> None:
+        """Store the task a create made — whatever happens to the database or the lease meanwhile."""
+        pause = 0.5
+        while True:
+            try:
+                adopted = self.store.adopt_remote_id(job_id, remote_id)
+                job = self.store.get(job_id)
+                break
+            except StoreError as exc:
+                log.warning("job %s: task %s made at %s is not recorded yet (%s)", job_id, remote_id,
+                            provider.spec.name, exc.message)
+                await self._sleep(pause)
+                pause = min(pause * 2, 10.0)
+        self._emit(job)
+        if not adopted and job.remote_id != remote_id:
+            log.error("job %s already has task %s; task %s is an orphan and is canceled where %s can",
+                      job_id, job.remote_id, remote_id, provider.spec.name)
+            await self._cancel_remote(replace(job, remote_id=remote_id))
+            raise _JobEnded
+        if job.terminal:  # canceled while the create was in flight: carry the cancel out at the provider
+            await self._cancel_remote(job)
+            raise _JobEnded
 
     async def _reconcile(self, job: Job, provider: Provider) -> None:
+        """After a create with an unknown outcome: find its task in the provider's list over a window of reads,
+        or ask the person. Never sends the create again by itself."""
         if job.remote_id:
             self._update(job.id, state=JobState.RUNNING)
             return
+        name = provider.spec.name
         if not provider.can_reconcile:
-            self._update(job.id, needs_decision=True, error=unknown_outcome_message(provider.spec.name))
+            self._update(job.id, needs_decision=True, error=unknown_outcome_message(name))
             return
-        found = await provider.find_created(self._job_input(job), self.store.remote_ids(job.provider))
-        if found:
-            self._update(job.id, state=JobState.RUNNING, remote_id=found, remote_status="found")
-        else:
-            log.info("job %s: %s has no task for it; sending again", job.id, provider.spec.name)
-            self._update(job.id, state=JobState.PENDING)
+        sent = job.submitted_at or job.created_at
+        for offset in self.config.reconcile_reads:
+            delay = sent + offset - self._clock()
+            if delay > 0:
+                await self._sleep(delay)
+            job = self.store.get(job.id)
+            if job.terminal or job.remote_id or job.needs_decision:
+                return  # settled meanwhile (the create's answer arrived after all, a cancel, a decision)
+            try:
+                found = await provider.find_created(self._job_input(job), self.store.remote_ids(job.provider))
+            except ProviderError as exc:
+                if exc.status_code in (404, 405):  # no list endpoint there: nothing can be looked up
+                    self._update(job.id, needs_decision=True, error=unknown_outcome_message(name))
+                    return
+                raise
+            if found:
+                await self._record_task(job.id, found, provider)
+                return
+        minutes = max(1, round(self.config.reconcile_reads[-1] / 60))
+        self._update(job.id, needs_decision=True, error=not_found_message(name, minutes))
 
     async def _poll_until_done(self, job: Job, provider: Provider) -> None:
         started = job.submitted_at or job.created_at
         unknown_since: float | None = None
-        failing_since: float | None = None
         policy = self.config.poll.scaled(self.config.poll_interval or provider.default_poll_interval)
         planner = PollPlanner(policy, self.durations.get(job.provider, job.model), self._rng)
         first = planner.first_delay(self._clock() - started)
         if first > 0:
             await self._sleep(first)
         while True:
-            try:
-                status = await self._poll_once(job, provider)
-                failing_since = None
-            except (NetworkError, ProviderError) as exc:
-                # Outages and garbled answers (an HTML page from a proxy) pass; a bad key or a gone task do not.
-                if isinstance(exc, NotFoundError) or not (exc.retryable or isinstance(exc, ProtocolError)):
-                    raise
-                failing_since = failing_since or self._clock()
-                if self._clock() - failing_since > self.config.poll_failure_limit:
-                    raise
-                await self._sleep(policy.max_interval)
-                continue
+            status = await self._poll_checked(job, provider, started)
             if status.phase == Phase.SUCCEEDED:
                 self.durations.add(job.provider, job.model, self._clock() - started)
                 self._update(job.id, state=JobState.DOWNLOADING)
@@ -414,11 +660,27 @@ class Engine:
             if status.phase == Phase.UNKNOWN:
                 unknown_since = unknown_since or self._clock()
                 if self._clock() - unknown_since > self.config.unknown_status_limit:
-                    raise ReeldeckError(f"{provider.spec.name} kept reporting an unknown status "
-                                        f"{status.raw!r}; the job was given up.")
+                    self._update(job.id, waiting=f"waiting: {provider.spec.name} keeps saying {status.raw!r}, which "
+                                 "Reeldeck does not know; still checking", waiting_on_you=False)
+                    self._waiting.add(job.id)
             else:
                 unknown_since = None
             await self._sleep(planner.next_delay(status, self._clock() - started))
+
+    async def _poll_checked(self, job: Job, provider: Provider, started: float) -> RemoteStatus:
+        """One poll; a task the provider does not know is gone only long past its retention time (or when the
+        person gave its id and it was never seen)."""
+        try:
+            return await self._poll_once(job, provider)
+        except NotFoundError as exc:
+            current = self.store.get(job.id)
+            if current.remote_status == ATTACHED:
+                raise TaskGoneError(f"{provider.spec.name} does not know task {job.remote_id}: check the id.",
+                                    detail=exc.detail) from None
+            if self._clock() - started > self.config.task_retention:
+                raise TaskGoneError(f"{provider.spec.name} no longer knows this job's task ({job.remote_id}); it "
+                                    "is gone.", detail=exc.detail) from None
+            raise
 
     async def _poll_once(self, job: Job, provider: Provider) -> RemoteStatus:
         answer = await provider.api.send(provider.build_poll(job.remote_id or ""))
@@ -443,6 +705,7 @@ class Engine:
                 break
             except ExpiredURLError:
                 if refreshed:
+                    self._last_status.pop(job.id, None)
                     raise DownloadError("The result link expired and a fresh one did not work either.") from None
                 log.info("job %s: result link expired; asking for a fresh one", job.id)
                 status = await self._poll_once(job, provider)
@@ -471,22 +734,68 @@ class Engine:
 
     def _download_progress(self, job_id: str) -> Callable[[int, int | None], None]:
         def report(done: int, total: int | None) -> None:
+            if self._leases.get(job_id) == -1:
+                raise LeaseLostError(f"Job {job_id} is worked by another process now.")
             self.download_progress[job_id] = (done, total)
             job = self.store.find(job_id)
             if job is not None:
                 self._emit(job)
         return report
 
-    def _finish(self, job_id: str, state: JobState, *, error: str | None, **changes: object) -> Job:
+    def _finish(self, job_id: str, state: JobState, *, error: str | None, fenced: bool = True,
+                **changes: object) -> Job:
         self.download_progress.pop(job_id, None)
-        return self._update(job_id, state=state, error=error, finished_at=self._clock(), **changes)
+        write = self._update if fenced else self._set
+        return write(job_id, state=state, error=error, finished_at=self._clock(), waiting=None,
+                     waiting_on_you=False, **changes)
 
     def _fail(self, job_id: str, exc: ReeldeckError) -> None:
-        job = self.store.find(job_id)
-        if job is None or job.terminal:
-            return
-        log.warning("job %s failed: %s %s", job_id, exc.message, exc.detail)
-        self._finish(job_id, JobState.FAILED, error=exc.message)
+        try:
+            job = self.store.find(job_id)
+            if job is None or job.terminal:
+                return
+            log.warning("job %s failed: %s %s", job_id, exc.message, exc.detail)
+            self._finish(job_id, JobState.FAILED, error=exc.message)
+        except StoreError as err:
+            log.warning("job %s: could not record its failure (%s)", job_id, err.message)
+
+
+#: ``remote_status`` of a task the person gave (track, decide --task-id) before its first poll answer.
+ATTACHED = "attached"
+
+
+class TaskGoneError(ProviderError):
+    """The provider provably no longer has the job's task (or never had the id the person gave)."""
+
+
+def _has_task(job: Job) -> bool:
+    """True when the job has a remote task, or may have one (a create whose outcome is unknown)."""
+    return bool(job.remote_id) or job.state == JobState.SUBMITTING
+
+
+def _refused(exc: ProviderError) -> bool:
+    """True when the provider's answer proves the create was refused (nothing was made): a 4xx that is not
+    408 (timeout), 409 (conflict) or 429 (rate limit, see ``surely_not_processed``)."""
+    code = exc.status_code
+    return code is not None and 400 <= code < 500 and code not in (408, 409, 429)
+
+
+def _passing_before_create(problem: ReeldeckError) -> bool:
+    """Problems a job that has made nothing yet waits out instead of failing: the database is busy, the
+    network is down, a rate limit, a missing key or base URL."""
+    if isinstance(problem, StoreBusyError | ConfigError):
+        return True
+    return isinstance(problem, ProviderError) and surely_not_processed(problem)
+
+
+def _needs_person(problem: ReeldeckError) -> bool:
+    """Only the person can remove these causes (a key, a base URL, account credit, disk space)."""
+    return isinstance(problem, ConfigError | AuthError | NoCreditsError | DiskFullError)
+
+
+def _unexpected(exc: Exception) -> ReeldeckError:
+    log.error("unexpected error", exc_info=exc)
+    return ReeldeckError(f"Unexpected error: {type(exc).__name__}: {exc}")
 
 
 class _JobEnded(Exception):
@@ -498,10 +807,16 @@ def failure_message(provider_name: str, status: RemoteStatus) -> str:
     return f"{provider_name} could not make this video: {reason}"
 
 
+def not_found_message(provider_name: str, minutes: int) -> str:
+    return (f"The submission's answer was lost, and {provider_name} showed no task for this job in {minutes} minutes "
+            "of looking, so it was probably not created. If you find it on the provider's dashboard, give its task "
+            "id; otherwise send it again (you may be charged twice if it was created), or give up.")
+
+
 def unknown_outcome_message(provider_name: str) -> str:
     return (f"The submission reached {provider_name} but its answer was lost, and {provider_name} offers no way to "
-            "check whether the job was created. Send it again (you may be charged twice if it was created), "
-            "or cancel it (nothing more is sent).")
+            "check whether the job was created. If you find it on the provider's dashboard, give its task id; "
+            "otherwise send it again (you may be charged twice if it was created), or give up (nothing more is sent).")
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -1,9 +1,13 @@
 """The one HTTP layer every provider uses: an httpx.AsyncClient with typed errors, retries and safe redirects.
 
-- Retries 408/409/429/5xx and connection failures with exponential backoff and full jitter, honouring
-  ``retry-after-ms`` and ``Retry-After`` (capped). Other 4xx are never retried.
-- A request that may have reached the server (connection dropped after sending) is only retried when the
-  caller says the request is idempotent; otherwise it raises ``NetworkError(maybe_sent=True)``.
+- Idempotent requests (polls, downloads, lists) are retried on 408/409/429/5xx and connection failures with
+  exponential backoff and full jitter, honouring ``retry-after-ms`` and ``Retry-After`` (capped). Other 4xx are
+  never retried.
+- A create (not idempotent) is retried only when it surely did no work: a 429 (rate limits are checked before
+  anything is made) or a connection that never opened. Anything else once it may have left (5xx — proxies answer
+  502/503/504 after the vendor took the task —, 408, 409, a reset, a timeout) is raised for the engine, which
+  treats the outcome as unknown (see docs/ARCHITECTURE.md, "A create is sent once").
+- Every request has an overall deadline (an answer dripping a byte at a time cannot hold a job forever).
 - Redirects are followed by hand: auth headers go only to the origin they were meant for.
 - Response bodies are capped, and non-JSON answers become a plain-language ``ProtocolError``.
 """
@@ -36,6 +40,9 @@ from core.errors import (
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
+#: The longest an API answer may take from sending to its last byte; uploads get more time per byte sent.
+ANSWER_DEADLINE_SECONDS = 60.0
+UPLOAD_BYTES_PER_SECOND = 100_000
 MAX_REDIRECTS = 5
 RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
 Sleep = Callable[[float], Awaitable[None]]
@@ -60,6 +67,13 @@ class HttpRequest:
     url: str | None = None
     #: Send the provider's auth headers. False for asset hosts and CDNs.
     with_auth: bool = True
+
+    def body_size(self) -> int:
+        """Roughly how many bytes the body carries (for the deadline)."""
+        size = sum(len(part[1][1]) for part in self.files or []) + len(self.content or b"")
+        if self.json is not None:
+            size += len(json.dumps(self.json))
+        return size
 
 
 @dataclass
@@ -175,7 +189,7 @@ class ApiClient:
     def _should_retry(self, exc: ProviderError, request: HttpRequest, attempt: int) -> bool:
         if attempt >= self.retry.max_attempts or not exc.retryable:
             return False
-        if isinstance(exc, NetworkError) and exc.maybe_sent and not request.idempotent:
+        if not request.idempotent and not surely_not_processed(exc):
             return False
         return not (isinstance(exc, RateLimitedError | ServerError) and exc.retry_after is not None
                     and exc.retry_after > self.retry.max_retry_after)
@@ -185,12 +199,21 @@ class ApiClient:
             return min(exc.retry_after, self.retry.max_retry_after) + self._rng.uniform(0, 0.25)
         return self.retry.backoff(attempt, self._rng)
 
+    def deadline_for(self, request: HttpRequest) -> float:
+        """Seconds the whole exchange may take: the answer deadline plus time to send the body."""
+        return ANSWER_DEADLINE_SECONDS + request.body_size() / UPLOAD_BYTES_PER_SECOND
+
     async def _send_once(self, request: HttpRequest) -> ApiResponse:
-        if self._gate is None:
-            response, body = await self._exchange(request)
-        else:
-            async with self._gate:
-                response, body = await self._exchange(request)
+        try:
+            async with asyncio.timeout(self.deadline_for(request)):
+                if self._gate is None:
+                    response, body = await self._exchange(request)
+                else:
+                    async with self._gate:
+                        response, body = await self._exchange(request)
+        except TimeoutError:
+            raise NetworkError(f"{self.name} did not answer in time.", maybe_sent=True,
+                               detail=f"no complete answer within {self.deadline_for(request):.0f} s") from None
         decoded = _decode_json(body, response)
         if response.status_code >= 400:
             error = self._parse_error(response, None if decoded is _NOT_JSON else decoded)
@@ -267,6 +290,13 @@ class ApiClient:
             raise NetworkError(
                 f"The connection to {self.name} was interrupted.", detail=repr(exc), maybe_sent=True
             ) from exc
+
+
+def surely_not_processed(exc: ProviderError) -> bool:
+    """True when the failed request surely did no work at the server: a 429, or a connection that never opened."""
+    if isinstance(exc, RateLimitedError):
+        return True
+    return isinstance(exc, NetworkError) and not exc.maybe_sent
 
 
 def certificate_error(exc: BaseException, url: str) -> CertificateError | None:

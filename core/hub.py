@@ -85,25 +85,28 @@ class ProviderHub:
         self.client = client or make_http_client(ca_bundle=settings.ca_bundle())
         self._sleep = sleep
         self._retry = retry
-        self._providers: dict[str, Provider] = {}
+        self._providers: dict[tuple[str, str | None], Provider] = {}
         self._gate = asyncio.Semaphore(MAX_IN_FLIGHT)
 
     @property
     def sandbox(self) -> bool:
         return self.sandbox_endpoints is not None
 
-    def get(self, provider_id: str) -> Provider:
-        """The provider, or ConfigError saying what is missing (base URL or key)."""
-        if provider_id not in self._providers:
-            self._providers[provider_id] = self._build(provider_id)
-        return self._providers[provider_id]
+    def get(self, provider_id: str, *, origin: str | None = None) -> Provider:
+        """The provider, or ConfigError saying what is missing (base URL or key).
+
+        ``origin`` (a real job's recorded API base URL) pins the provider to where the job was created, whatever
+        the base URL setting says now; in sandbox mode it is ignored (the emulator's ports change every run).
+        """
+        pinned = None if self.sandbox else origin
+        if (provider_id, pinned) not in self._providers:
+            self._providers[provider_id, pinned] = self._build(provider_id, pinned)
+        return self._providers[provider_id, pinned]
 
     def forget(self, provider_id: str | None = None) -> None:
         """Drop cached providers (one, or all) so a changed key, base URL or endpoint is used from now on."""
-        if provider_id is None:
-            self._providers.clear()
-        else:
-            self._providers.pop(provider_id, None)
+        for key in [k for k in self._providers if provider_id in (None, k[0])]:
+            del self._providers[key]
 
     async def check_key(self, provider_id: str) -> KeyCheck:
         """One cheap authenticated request that creates nothing (``Provider.build_key_check``), interpreted."""
@@ -126,9 +129,9 @@ class ProviderHub:
             return KeyCheck(None, f"Could not tell: {exc.message}")
         return KeyCheck(True, f"{name} accepted the key.")
 
-    def _build(self, provider_id: str) -> Provider:
+    def _build(self, provider_id: str, origin: str | None = None) -> Provider:
         cls = provider_class(provider_id)
-        base_url = self._base_url(provider_id, cls.spec.default_base_url)
+        base_url = origin or self._base_url(provider_id, cls.spec.default_base_url)
         key = SANDBOX_KEY if self.sandbox else self.keys.get(provider_id)
         if not key:
             raise ConfigError(

@@ -62,6 +62,14 @@ class Job:
     group_id: str | None = None
     #: The cost estimate at submission, in US dollars (None when no price is known).
     cost_usd: float | None = None
+    #: "sandbox" (the built-in emulator) or "real" (the providers); neither world touches the other's jobs.
+    world: str = "real"
+    #: The API origin the create was sent to; a real job is polled there even if the base URL setting changes.
+    origin: str | None = None
+    #: Why a job that is not finished is waiting instead of progressing (None while it progresses).
+    waiting: str | None = None
+    #: True when only the person can remove the cause (a key, a base URL): the job resumes once they have.
+    waiting_on_you: bool = False
 
     @property
     def prompt(self) -> str:

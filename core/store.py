@@ -67,6 +67,16 @@ MIGRATIONS: list[str] = [
         updated_at REAL NOT NULL
     );
     """,
+    # 4: fenced leases (a generation per owner change), the two worlds, the API origin, waiting reasons.
+    # Jobs made before this migration get world 'legacy' and are sorted into a world by the runtime.
+    """
+    ALTER TABLE jobs ADD COLUMN lease_gen INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN world TEXT NOT NULL DEFAULT 'legacy';
+    ALTER TABLE jobs ADD COLUMN origin TEXT;
+    ALTER TABLE jobs ADD COLUMN waiting TEXT;
+    ALTER TABLE jobs ADD COLUMN waiting_on_you INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX jobs_world ON jobs(world, state);
+    """,
 ]
 
 #: How long opening waits for another process that is creating or migrating the database.
@@ -76,17 +86,20 @@ _IDS_PER_QUERY = 500  # SQLite takes up to 32,766 parameters; pages are smaller
 _COLUMNS = (
     "id", "provider", "model", "mode", "params", "inputs", "prepared", "input_notes", "state", "remote_id",
     "remote_status", "progress", "eta", "video_path", "error", "needs_decision", "created_at", "updated_at",
-    "submitted_at", "finished_at", "polls", "attempts", "group_id", "cost_usd",
+    "submitted_at", "finished_at", "polls", "attempts", "group_id", "cost_usd", "world", "origin", "waiting",
+    "waiting_on_you",
 )
+_BOOL_FIELDS = ("needs_decision", "waiting_on_you")
+WORLDS = ("real", "sandbox")
 
 
-def open_or_recover(path: Path) -> tuple[JobStore, Path | None]:
+def open_or_recover(path: Path, *, world: str | None = None) -> tuple[JobStore, Path | None]:
     """Open the store; if the file is corrupt or unreadable, move it (and its WAL files) aside and start afresh.
 
     Returns the store and where the damaged file went (None when nothing was wrong). Nothing is deleted.
     """
     try:
-        store = JobStore(path)
+        store = JobStore(path, world=world)
         store.check()
         return store, None
     except StoreBusyError:
@@ -98,7 +111,7 @@ def open_or_recover(path: Path) -> tuple[JobStore, Path | None]:
             source = Path(str(path) + suffix)
             if source.exists():
                 source.replace(Path(str(aside) + suffix))
-        return JobStore(path), aside
+        return JobStore(path, world=world), aside
 
 
 class StoreBusyError(StoreError):
@@ -134,11 +147,22 @@ def new_job_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-class JobStore:
-    """Typed access to the jobs table. One instance per process; pass it in, don't import a global."""
+class LeaseLostError(StoreError):
+    """This process no longer holds the job's lease (another took it over, or the job ended): stop, write nothing."""
 
-    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+
+class JobStore:
+    """Typed access to the jobs table. One instance per process; pass it in, don't import a global.
+
+    ``world`` scopes the store to the sandbox's jobs or the real providers' (``"sandbox"`` / ``"real"``): every
+    read sees only that world, and a job of the other world is "not here". ``None`` (tools and tests) sees all.
+    """
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time, world: str | None = None) -> None:
+        if world is not None and world not in WORLDS:
+            raise ValueError(f"unknown world {world!r}")
         self.path = path
+        self.world = world
         self._clock = clock
         path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + OPEN_BUSY_SECONDS
@@ -169,6 +193,15 @@ class JobStore:
             db.close()
             raise
         return db
+
+    def _run(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """Execute one statement; a locked database becomes StoreBusyError, other failures StoreError."""
+        try:
+            return self._db.execute(sql, args)
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                raise StoreBusyError(f"The job database is busy (another program holds it): {exc}.") from exc
+            raise StoreError(f"The job database could not be used: {exc}.") from exc
 
     def close(self) -> None:
         self._db.close()
@@ -203,6 +236,20 @@ class JobStore:
             self._db.execute("ROLLBACK")
             raise
 
+    # --- worlds --------------------------------------------------------------------------------------------
+
+    def _scope(self) -> tuple[str, list[Any]]:
+        """The SQL condition (and its argument) that keeps reads inside this store's world."""
+        return ("world = ?", [self.world]) if self.world is not None else ("1 = 1", [])
+
+    def sort_legacy(self, sandbox_task_ids: set[str]) -> int:
+        """Put jobs made before worlds existed into one: sandbox when the emulator made their task, else real."""
+        rows = self._run("SELECT id, remote_id FROM jobs WHERE world = 'legacy'").fetchall()
+        for row in rows:
+            world = "sandbox" if row["remote_id"] in sandbox_task_ids else "real"
+            self._run("UPDATE jobs SET world = ? WHERE id = ?", (world, row["id"]))
+        return len(rows)
+
     # --- writing -------------------------------------------------------------------------------------------
 
     def add(self, job: Job) -> Job:
@@ -210,48 +257,68 @@ class JobStore:
         now = self._clock()
         job.created_at = job.created_at or now
         job.updated_at = now
+        if self.world is not None:
+            job.world = self.world
         row = _to_row(job)
         marks = ", ".join("?" for _ in _COLUMNS)
-        self._db.execute(f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({marks})", [row[c] for c in _COLUMNS])
+        self._run(f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({marks})", [row[c] for c in _COLUMNS])
         return job
 
-    def update(self, job_id: str, **changes: Any) -> Job:
-        """Change some fields of a job and return it as stored."""
+    def update(self, job_id: str, *, lease: tuple[str, int] | None = None, **changes: Any) -> Job:
+        """Change some fields of a job and return it as stored.
+
+        With ``lease`` (owner, generation) the write is fenced: it happens only while that lease is still the
+        job's and the job has not ended; otherwise nothing is written and LeaseLostError is raised.
+        """
         changes["updated_at"] = self._clock()
         for key in _JSON_FIELDS:
             if key in changes:
                 changes[key] = json.dumps(changes[key])
         if "state" in changes:
             changes["state"] = str(changes["state"])
-        if "needs_decision" in changes:
-            changes["needs_decision"] = int(bool(changes["needs_decision"]))
+        for key in _BOOL_FIELDS:
+            if key in changes:
+                changes[key] = int(bool(changes[key]))
         unknown = set(changes) - set(_COLUMNS)
         if unknown:
             raise ValueError(f"unknown job fields: {sorted(unknown)}")
         assignments = ", ".join(f"{k} = ?" for k in changes)
-        cursor = self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*changes.values(), job_id])
+        where, args = "id = ?", list[Any]([job_id])
+        if lease is not None:
+            marks = ", ".join("?" for _ in TERMINAL)
+            where += f" AND lease_owner = ? AND lease_gen = ? AND state NOT IN ({marks})"
+            args += [lease[0], lease[1], *(str(s) for s in TERMINAL)]
+        cursor = self._run(f"UPDATE jobs SET {assignments} WHERE {where}", [*changes.values(), *args])
         if cursor.rowcount != 1:
+            if lease is not None and self.find(job_id) is not None:
+                raise LeaseLostError(f"Job {job_id} is no longer worked by this process.")
             raise StoreError(f"No job {job_id}.")
         return self.get(job_id)
 
+    def adopt_remote_id(self, job_id: str, remote_id: str) -> bool:
+        """Record the task a create made, unless the job already has one. Needs no lease: the task exists whoever
+        owns the job now, and the first id recorded wins (a later one is an orphan the caller deals with)."""
+        cursor = self._run("UPDATE jobs SET remote_id = ?, updated_at = ? WHERE id = ? AND remote_id IS NULL",
+                           (remote_id, self._clock(), job_id))
+        return cursor.rowcount == 1
+
     def delete(self, job_id: str) -> None:
-        self._db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
-        self._db.execute("DELETE FROM annotations WHERE job_id = ?", (job_id,))
+        self._run("DELETE FROM jobs WHERE id = ?", (job_id,))
+        self._run("DELETE FROM annotations WHERE job_id = ?", (job_id,))
 
     # --- annotations ---------------------------------------------------------------------------------------
 
     def annotation(self, job_id: str) -> Annotation:
-        row = self._db.execute("SELECT favourite, rating, note FROM annotations WHERE job_id = ?",
-                               (job_id,)).fetchone()
+        row = self._run("SELECT favourite, rating, note FROM annotations WHERE job_id = ?", (job_id,)).fetchone()
         return Annotation(bool(row[0]), int(row[1]), str(row[2])) if row else Annotation()
 
     def annotations(self) -> dict[str, Annotation]:
-        rows = self._db.execute("SELECT job_id, favourite, rating, note FROM annotations").fetchall()
+        rows = self._run("SELECT job_id, favourite, rating, note FROM annotations").fetchall()
         return {str(r[0]): Annotation(bool(r[1]), int(r[2]), str(r[3])) for r in rows}
 
     def annotate(self, job_id: str, annotation: Annotation) -> None:
         rating = max(0, min(5, int(annotation.rating)))
-        self._db.execute(
+        self._run(
             "INSERT INTO annotations (job_id, favourite, rating, note, updated_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(job_id) DO UPDATE SET favourite = excluded.favourite, rating = excluded.rating, "
             "note = excluded.note, updated_at = excluded.updated_at",
@@ -260,34 +327,43 @@ class JobStore:
 
     # --- leases --------------------------------------------------------------------------------------------
 
-    def claim(self, job_id: str, owner: str, ttl: float) -> bool:
-        """Take (or renew) the lease on a job; False when another live owner holds it.
+    def claim(self, job_id: str, owner: str, ttl: float) -> int | None:
+        """Take the lease on a job; returns its new generation, or None when another live owner holds it.
 
-        A lease held by a process of this machine that no longer exists (killed, crashed) is taken over at once
-        instead of waiting for it to expire.
+        Every claim starts a new generation, so writes fenced with an older one (a worker that was paused or
+        locked out past its lease) fail. A lease held by a process of this machine that no longer exists
+        (killed, crashed) is taken over at once instead of waiting for it to expire.
         """
         now = self._clock()
-        row = self._db.execute("SELECT lease_owner FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        row = self._run("SELECT lease_owner FROM jobs WHERE id = ?", (job_id,)).fetchone()
         holder = row["lease_owner"] if row is not None else None
         if holder is not None and holder != owner and not owner_is_alive(holder):
-            self._db.execute("UPDATE jobs SET lease_owner = NULL WHERE id = ? AND lease_owner = ?", (job_id, holder))
-        cursor = self._db.execute(
-            "UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE id = ? AND "
-            "(lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)",
+            self._run("UPDATE jobs SET lease_owner = NULL WHERE id = ? AND lease_owner = ?", (job_id, holder))
+        cursor = self._run(
+            "UPDATE jobs SET lease_owner = ?, lease_until = ?, lease_gen = lease_gen + 1 WHERE id = ? AND "
+            "(lease_owner IS NULL OR lease_owner = ? OR lease_until < ?) RETURNING lease_gen",
             (owner, now + ttl, job_id, owner, now),
+        )
+        found = cursor.fetchall()  # read to the end: the statement (and its write) completes only then
+        return int(found[0][0]) if found else None
+
+    def renew(self, job_id: str, owner: str, generation: int, ttl: float) -> bool:
+        """Extend a lease this owner still holds (same generation); False when it was lost."""
+        cursor = self._run(
+            "UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ? AND lease_gen = ?",
+            (self._clock() + ttl, job_id, owner, generation),
         )
         return cursor.rowcount == 1
 
-    def release(self, job_id: str, owner: str) -> None:
-        self._db.execute(
-            "UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
-            (job_id, owner),
-        )
+    def release(self, job_id: str, owner: str, generation: int | None = None) -> None:
+        where, args = "id = ? AND lease_owner = ?", list[Any]([job_id, owner])
+        if generation is not None:
+            where += " AND lease_gen = ?"
+            args.append(generation)
+        self._run(f"UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE {where}", args)
 
     def lease_owner(self, job_id: str) -> str | None:
-        row = self._db.execute(
-            "SELECT lease_owner, lease_until FROM jobs WHERE id = ?", (job_id,)
-        ).fetchone()
+        row = self._run("SELECT lease_owner, lease_until FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None or row["lease_owner"] is None or (row["lease_until"] or 0) < self._clock():
             return None
         owner = str(row["lease_owner"])
@@ -296,44 +372,45 @@ class JobStore:
     # --- reading -------------------------------------------------------------------------------------------
 
     def get(self, job_id: str) -> Job:
-        row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        row = self._run("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
             raise StoreError(f"No job {job_id!r}. `python main.py jobs` lists the jobs.")
+        if self.world is not None and row["world"] != self.world:
+            where = "in sandbox mode (add --sandbox)" if row["world"] == "sandbox" else "outside sandbox mode"
+            raise StoreError(f"Job {job_id!r} belongs to the {row['world']} jobs: it is seen only {where}.")
         return _from_row(row)
 
     def find(self, job_id: str) -> Job | None:
-        row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        scope, args = self._scope()
+        row = self._run(f"SELECT * FROM jobs WHERE id = ? AND {scope}", [job_id, *args]).fetchone()
         return _from_row(row) if row else None
 
-    def all(self) -> list[Job]:
-        rows = self._db.execute("SELECT * FROM jobs ORDER BY created_at, rowid").fetchall()
+    def _select(self, condition: str, args: Sequence[Any] = (), order: str = "created_at, rowid") -> list[Job]:
+        scope, scope_args = self._scope()
+        rows = self._run(f"SELECT * FROM jobs WHERE {scope} AND ({condition}) ORDER BY {order}",
+                         [*scope_args, *args]).fetchall()
         return [_from_row(r) for r in rows]
+
+    def all(self) -> list[Job]:
+        return self._select("1 = 1")
 
     def unfinished(self) -> list[Job]:
         marks = ", ".join("?" for _ in TERMINAL)
-        rows = self._db.execute(
-            f"SELECT * FROM jobs WHERE state NOT IN ({marks}) ORDER BY created_at, rowid",
-            [str(s) for s in TERMINAL],
-        ).fetchall()
-        return [_from_row(r) for r in rows]
+        return self._select(f"state NOT IN ({marks})", [str(s) for s in TERMINAL])
 
     def since(self, timestamp: float) -> list[Job]:
         """Jobs submitted (or, if never submitted, created) at or after ``timestamp``."""
-        rows = self._db.execute(
-            "SELECT * FROM jobs WHERE COALESCE(submitted_at, created_at) >= ? ORDER BY created_at, rowid",
-            (timestamp,),
-        ).fetchall()
-        return [_from_row(r) for r in rows]
+        return self._select("COALESCE(submitted_at, created_at) >= ?", (timestamp,))
 
     def remote_ids(self, provider: str) -> set[str]:
-        rows = self._db.execute(
+        rows = self._run(
             "SELECT remote_id FROM jobs WHERE provider = ? AND remote_id IS NOT NULL", (provider,)
         ).fetchall()
         return {str(r[0]) for r in rows}
 
     def durations(self, provider: str, model: str, limit: int = 200) -> list[float]:
         """Seconds from submission to completion of the latest completed jobs of a provider's model, oldest first."""
-        rows = self._db.execute(
+        rows = self._run(
             "SELECT finished_at - submitted_at FROM jobs WHERE provider = ? AND model = ? AND state = ? AND "
             "submitted_at IS NOT NULL AND finished_at > submitted_at ORDER BY finished_at DESC LIMIT ?",
             (provider, model, str(JobState.COMPLETED), limit),
@@ -345,16 +422,18 @@ class JobStore:
 
     def ids_newest_first(self) -> list[str]:
         """Every job id, newest first (no row is decoded: a window lists the ids, then reads them in pages)."""
-        rows = self._db.execute("SELECT id FROM jobs ORDER BY created_at DESC, rowid DESC").fetchall()
+        scope, args = self._scope()
+        rows = self._run(f"SELECT id FROM jobs WHERE {scope} ORDER BY created_at DESC, rowid DESC", args).fetchall()
         return [str(r[0]) for r in rows]
 
     def some(self, ids: Sequence[str]) -> list[Job]:
         """The jobs with these ids that still exist, in the order of ``ids`` (a page of a listing)."""
         found: dict[str, Job] = {}
+        scope, args = self._scope()
         for start in range(0, len(ids), _IDS_PER_QUERY):
             chunk = ids[start:start + _IDS_PER_QUERY]
             marks = ", ".join("?" for _ in chunk)
-            for row in self._db.execute(f"SELECT * FROM jobs WHERE id IN ({marks})", list(chunk)).fetchall():
+            for row in self._run(f"SELECT * FROM jobs WHERE id IN ({marks}) AND {scope}", [*chunk, *args]).fetchall():
                 found[row["id"]] = _from_row(row)
         return [found[i] for i in ids if i in found]
 
@@ -368,7 +447,8 @@ def _to_row(job: Job) -> dict[str, Any]:
     for key in _JSON_FIELDS:
         row[key] = json.dumps(row[key])
     row["state"] = str(job.state)
-    row["needs_decision"] = int(job.needs_decision)
+    for key in _BOOL_FIELDS:
+        row[key] = int(row[key])
     return row
 
 
@@ -377,5 +457,6 @@ def _from_row(row: sqlite3.Row) -> Job:
     for key in _JSON_FIELDS:
         data[key] = json.loads(data[key])
     data["state"] = JobState(data["state"])
-    data["needs_decision"] = bool(data["needs_decision"])
+    for key in _BOOL_FIELDS:
+        data[key] = bool(data[key])
     return Job(**data)

@@ -62,10 +62,14 @@ def test_submit_wait_json_gives_a_playable_mp4(isolated_env: Path) -> None:
     assert _decode_first_frame(job["video_path"]) == (720, 1280)
     assert "job " in result.stderr  # progress went to stderr, stdout is pure JSON
 
-    listed = _run(isolated_env, "jobs", "--json")
+    listed = _run(isolated_env, "--sandbox", "jobs", "--json")
     assert [j["id"] for j in json.loads(listed.stdout)] == [job["id"]]
-    shown = _run(isolated_env, "show", job["id"], "--json")
-    assert json.loads(shown.stdout)["state"] == "completed"
+    shown = _run(isolated_env, "--sandbox", "show", job["id"], "--json")
+    assert json.loads(shown.stdout)["state"] == "completed" and json.loads(shown.stdout)["world"] == "sandbox"
+    # The real world does not see the sandbox's jobs (and says where the job is).
+    assert json.loads(_run(isolated_env, "jobs", "--json").stdout) == []
+    elsewhere = _run(isolated_env, "show", job["id"])
+    assert elsewhere.returncode == 2 and "sandbox" in elsewhere.stderr
 
 
 def test_sigkill_while_polling_then_wait_completes_with_one_create(isolated_env: Path) -> None:

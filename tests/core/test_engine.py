@@ -82,7 +82,9 @@ async def test_a_second_process_does_not_work_a_leased_job(harness: Harness, tmp
     assert final.state == JobState.COMPLETED
 
 
-async def test_full_disk_fails_cleanly_and_retry_works(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_full_disk_waits_cleanly_and_retry_resumes_the_same_task(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     h = harness
     real_write = download._write_all
 
@@ -91,8 +93,10 @@ async def test_full_disk_fails_cleanly_and_retry_works(harness: Harness, monkeyp
 
     monkeypatch.setattr(download, "_write_all", no_space)
     job = await h.engine.submit(SORA)
-    (failed,) = await h.engine.wait([job.id], timeout=60)
-    assert failed.state == JobState.FAILED and "disk is full" in (failed.error or "")
+    (waiting,) = await h.engine.wait([job.id], timeout=60)
+    # The provider made the video: the job is not given up, it waits for space, saying so.
+    assert waiting.state == JobState.DOWNLOADING and waiting.waiting_on_you and waiting.remote_id
+    assert "disk is full" in (waiting.waiting or "") and waiting.error is None
     library = h.tmp / "library"
     assert not library.exists() or list(library.iterdir()) == []  # no .part, no broken .mp4
 
@@ -100,6 +104,7 @@ async def test_full_disk_fails_cleanly_and_retry_works(harness: Harness, monkeyp
     h.engine.retry(job.id)
     (final,) = await h.engine.wait([job.id], timeout=60)
     assert final.state == JobState.COMPLETED, final.error
+    assert final.remote_id == waiting.remote_id and len(h.received("aihubmix", "create")) == 1
     assert sorted(p.suffix for p in library.iterdir()) == [".json", ".mp4", ".webp"]  # video, sidecar, still
 
 
