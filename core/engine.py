@@ -703,9 +703,12 @@ class Engine:
                 result = await download_video(self.hub.client, source.url, dest, headers=headers,
                                               progress=self._download_progress(job.id), sleep=self._sleep)
                 break
-            except ExpiredURLError:
+            except ExpiredURLError as exc:
                 if refreshed:
                     self._last_status.pop(job.id, None)
+                    if exc.status_code == 410 and source.with_auth:  # the provider's own API says: deleted
+                        raise TaskGoneError(f"{provider.spec.name} no longer keeps this video (HTTP 410: gone); it "
+                                            "can no longer be downloaded.") from None
                     raise DownloadError("The result link expired and a fresh one did not work either.") from None
                 log.info("job %s: result link expired; asking for a fresh one", job.id)
                 status = await self._poll_once(job, provider)

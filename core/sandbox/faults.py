@@ -7,7 +7,9 @@ A :class:`Fault` matches requests by provider and/or request kind and/or origin,
   (``reset_after`` processes it normally, then drops the connection instead of answering);
 * ``body`` - any request: a misbehaving answer. With ``body`` set, the request is not processed and the answer is
   that body (``bytes``/``str`` as is, anything else as JSON; sent ``repeat`` times, streamed) with ``status``
-  (default 200) and ``headers``. Without ``body``, the request is processed and its answer altered: ``patch``
+  (default 200) and ``headers`` — or, with ``processed``, the request is processed first (a task is made) and
+  then answered with that body, as a proxy does that fails after the vendor took the task. Without ``body``,
+  the request is processed and its answer altered: ``patch``
   sets dotted fields of its JSON (``{"data.status": "thinking"}``), ``headers`` are added (``Content-Type``,
   ``Content-Disposition``, ``Location``, ...) and ``status`` replaces its status (file answers included);
 * ``truncate`` - a response carrying a file body (CDN download, Sora ``content``);
@@ -59,6 +61,8 @@ class Fault:
     repeat: int = 1
     patch: dict[str, Any] | None = None
     headers: dict[str, str] | None = None
+    #: ``body`` faults: process the request (make the task) before answering with ``body``.
+    processed: bool = False
     fired: int = 0
 
     def __post_init__(self) -> None:

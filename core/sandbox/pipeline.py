@@ -151,11 +151,15 @@ async def _process(
             return drop_connection(request)
         if fault.kind == "slow":
             await asyncio.sleep(fault.delay)
-        if fault.kind == "body" and fault.body is not None:
+        if fault.kind == "body" and fault.body is not None and not fault.processed:
             replaced = await replacement_answer(request, fault)
             record.status = replaced.status
             return replaced
     response = await _answer(engine, route, Call(request, body, record, spec, fault), fault)
+    if fault is not None and fault.kind == "body" and fault.body is not None and fault.processed:
+        replaced = await replacement_answer(request, fault)  # the work is done; the answer is lost on the way
+        record.status = replaced.status
+        return replaced
     if fault is not None and fault.kind == "body" and isinstance(response, web.Response) and not response.prepared:
         response = altered_answer(response, fault)
     record.status = response.status

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from harness import harness  # noqa: F401  (the engine-on-sandbox fixture, shared)
+from harness import harness, real_harness  # noqa: F401  (the engine fixtures, shared)
 
 from core.sandbox import ManualClock, Sandbox
 from core.sandbox.testing import advance_until as _advance_until

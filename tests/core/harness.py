@@ -6,7 +6,7 @@ The engine's sleep advances the emulator's clock, so hours of provider time pass
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,17 +51,51 @@ class Harness:
         return str(path)
 
 
+async def wait_until(h: Harness, job_id: str, condition: Callable[[Job], bool], turns: int = 200_000) -> Job:
+    """Let the engine work (simulated time runs with its sleeps) until ``condition(job)`` holds."""
+    for _ in range(turns):
+        job = h.engine.store.get(job_id)
+        if condition(job):
+            return job
+        await asyncio.sleep(0)
+    raise AssertionError(f"job {job_id} never reached the condition; it is {h.engine.store.get(job_id)}")
+
+
+#: The keys a real-world harness gives its providers (the emulator accepts any).
+REAL_KEYS = {f"REELDECK_{p.upper()}_API_KEY": f"sk-harness-{p}-0123456789abcdef" for p in
+             ("goapi", "aimlapi", "aihubmix", "gateway", "novita")}
+
+
 @pytest.fixture
 async def harness(tmp_path: Path, sandbox: Sandbox, clock: ManualClock) -> AsyncIterator[Harness]:
-    async def simulated_sleep(seconds: float) -> None:
+    """The engine in sandbox mode (the emulator's endpoints, no keys), on simulated time."""
+    hub = ProviderHub(Settings(environ={}), KeyStore(environ={}), sandbox_endpoints=sandbox.endpoints(),
+                      sleep=simulated_sleep(clock))
+    async for made in _harness(tmp_path, sandbox, clock, hub):
+        yield made
+
+
+@pytest.fixture
+async def real_harness(tmp_path: Path, sandbox: Sandbox, clock: ManualClock) -> AsyncIterator[Harness]:
+    """The engine of the real world (base URLs and keys from the environment, as a user sets them), pointed at
+    the emulator, on simulated time: keys, origins and spend behave as with the real providers."""
+    environ = sandbox.endpoints() | REAL_KEYS
+    hub = ProviderHub(Settings(environ=environ), KeyStore(environ=environ), sleep=simulated_sleep(clock))
+    async for made in _harness(tmp_path, sandbox, clock, hub):
+        yield made
+
+
+def simulated_sleep(clock: ManualClock) -> Callable[[float], Awaitable[None]]:
+    async def sleep(seconds: float) -> None:
         clock.advance(seconds)
         await asyncio.sleep(0)
+    return sleep
 
-    hub = ProviderHub(Settings(environ={}), KeyStore(environ={}), sandbox_endpoints=sandbox.endpoints(),
-                      sleep=simulated_sleep)
+
+async def _harness(tmp_path: Path, sandbox: Sandbox, clock: ManualClock, hub: ProviderHub) -> AsyncIterator[Harness]:
     store = JobStore(tmp_path / "jobs.sqlite", clock=clock)
     engine = Engine(store, hub, library_dir=tmp_path / "library", inputs_dir=tmp_path / "inputs",
-                    config=EngineConfig(poll_interval=0.5), clock=clock, sleep=simulated_sleep)
+                    config=EngineConfig(poll_interval=0.5), clock=clock, sleep=hub._sleep)
     try:
         yield Harness(engine, hub, sandbox, tmp_path)
     finally:

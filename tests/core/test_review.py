@@ -94,14 +94,24 @@ def test_spend_per_day_and_provider_and_the_budget_cap() -> None:
         check_budget(jobs, 0.6, cap_usd=2.0)
 
 
-async def test_budget_cap_blocks_submission_and_sends_nothing(harness: Harness) -> None:
-    harness.hub.settings.data["budget_daily_usd"] = 0.5
-    first = await harness.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "a", "seconds": "4"}))
-    await harness.engine.wait([first.id], timeout=60)
+async def test_budget_cap_blocks_submission_and_sends_nothing(real_harness: Harness) -> None:
+    h = real_harness
+    h.hub.settings.data["budget_daily_usd"] = 0.5
+    first = await h.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "a", "seconds": "4"}))
+    await h.engine.wait([first.id], timeout=60)
     with pytest.raises(InputError, match="daily budget"):
-        await harness.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "b", "seconds": "4"}))
-    assert harness.sandbox.count("aihubmix", "create") == 1
-    assert len(harness.engine.store.all()) == 1
+        await h.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "b", "seconds": "4"}))
+    assert h.sandbox.count("aihubmix", "create") == 1
+    assert len(h.engine.store.all()) == 1
+
+
+async def test_sandbox_renders_cost_nothing_and_never_count_toward_the_budget(harness: Harness) -> None:
+    harness.hub.settings.data["budget_daily_usd"] = 0.5
+    jobs = [await harness.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": p, "seconds": "4"}))
+            for p in ("a", "b")]
+    done = await harness.engine.wait([j.id for j in jobs], timeout=60)
+    assert [j.state for j in done] == [JobState.COMPLETED] * 2 and {j.world for j in done} == {"sandbox"}
+    assert spend(done) == {}
 
 
 async def test_sidecar_written_and_reused(harness: Harness) -> None:
