@@ -18,6 +18,7 @@ from typing import Any
 
 from core.errors import StoreError
 from core.jobs import TERMINAL, Annotation, Job, JobState
+from core.redact import redact
 
 MIGRATIONS: list[str] = [
     # 1: jobs
@@ -72,6 +73,7 @@ MIGRATIONS: list[str] = [
 #: How long opening waits for another process that is creating or migrating the database.
 OPEN_BUSY_SECONDS = 10.0
 _JSON_FIELDS = ("params", "inputs", "prepared", "input_notes")
+_PROVIDER_TEXT = ("error", "remote_status")
 _IDS_PER_QUERY = 500  # SQLite takes up to 32,766 parameters; pages are smaller
 _COLUMNS = (
     "id", "provider", "model", "mode", "params", "inputs", "prepared", "input_notes", "state", "remote_id",
@@ -218,6 +220,9 @@ class JobStore:
     def update(self, job_id: str, **changes: Any) -> Job:
         """Change some fields of a job and return it as stored."""
         changes["updated_at"] = self._clock()
+        for key in _PROVIDER_TEXT:  # last line of defence: provider text never stores a key
+            if isinstance(changes.get(key), str):
+                changes[key] = redact(changes[key])
         for key in _JSON_FIELDS:
             if key in changes:
                 changes[key] = json.dumps(changes[key])
