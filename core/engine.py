@@ -143,10 +143,10 @@ class Engine:
         job.cost_usd = self.prices.estimate(job.provider, job.model, job.params).usd
         try:
             self._check_budget(job.cost_usd)
+            self.store.add(job)
         except ReeldeckError:
             await asyncio.to_thread(shutil.rmtree, self.inputs_dir / job.id, True)  # change nothing
             raise
-        self.store.add(job)
         self._emit(job)
         if start:
             self.start(job.id)

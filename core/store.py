@@ -214,7 +214,14 @@ class JobStore:
         job.updated_at = now
         row = _to_row(job)
         marks = ", ".join("?" for _ in _COLUMNS)
-        self._db.execute(f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({marks})", [row[c] for c in _COLUMNS])
+        try:
+            self._db.execute(f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({marks})",
+                             [row[c] for c in _COLUMNS])
+        except sqlite3.OperationalError as exc:  # after busy_timeout: another process kept it locked
+            if not _busy(exc):
+                raise StoreError(f"The job could not be written to {self.path}: {exc}.") from None
+            raise StoreBusyError(f"The job database {self.path} is busy (another program keeps it locked); the "
+                                 "job was not stored and nothing was sent. Try again in a moment.") from None
         return job
 
     def update(self, job_id: str, **changes: Any) -> Job:
