@@ -16,6 +16,7 @@ from core.errors import ConfigError, InputError, ReeldeckError, StoreError
 from core.jobs import Job, JobState
 from core.paths import DataDir
 from core.providers import PROVIDER_IDS, all_specs, provider_spec
+from core.redact import RedactingWriter
 from core.runtime import Runtime
 from core.secrets import KeyStore, env_var, mask
 from core.submission import JobRequest
@@ -96,8 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """Run one command; returns the exit status."""
-    out, err = stdout or sys.stdout, stderr or sys.stderr
+    """Run one command; returns the exit status. Nothing it prints holds a key (see ``core.redact``)."""
+    out, err = RedactingWriter(stdout or sys.stdout), RedactingWriter(stderr or sys.stderr)
+    try:
+        return _main(argv, out, err)
+    finally:
+        out.flush()
+        err.flush()
+
+
+def _main(argv: Sequence[str] | None, out: Any, err: Any) -> int:
     try:
         args = build_parser().parse_args(list(argv) if argv is not None else None)
     except UsageError as exc:

@@ -11,6 +11,7 @@ import contextlib
 import errno
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ import httpx
 
 from core.errors import DiskFullError, DownloadError, ExpiredURLError, NetworkError
 from core.http import MAX_REDIRECTS, Sleep, certificate_error, origin_of
-from core.media import has_mp4_signature, probe_video
+from core.media import has_mp4_signature, verify_complete
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +55,13 @@ async def download_video(
     progress: Progress | None = None,
     max_attempts: int = 4,
     sleep: Sleep = asyncio.sleep,
+    limits: DownloadLimits | None = None,
 ) -> DownloadResult:
     """Download ``url`` to ``dest`` through ``dest.part``, resuming on interruptions; verify; rename.
 
-    Interrupted downloads are resumed (``Range``) or restarted after a short backoff, at most ``max_attempts``
-    times in all.
+    Interrupted, stalled or cut-short downloads are resumed (``Range``) or restarted after a short backoff, at
+    most ``max_attempts`` times in all. Only a whole video is renamed into place: its size must match the announced
+    length, and its stream must decode to the end its index states.
     """
     check_result_url(url)
     part = dest.with_name(dest.name + ".part")
@@ -68,12 +71,13 @@ async def download_video(
         if attempt:
             await sleep(min(2.0 ** (attempt - 1), 8.0))
         try:
-            total = await _fetch_into(client, url, part, headers or {}, progress)
+            total = await _fetch_into(client, url, part, headers or {}, progress, limits or DEFAULT_LIMITS)
+            size = await asyncio.to_thread(_verify, part, total)
             break
         except DiskFullError:
             part.unlink(missing_ok=True)  # free the space; nothing half-written stays behind
             raise
-        except NetworkError as exc:
+        except (NetworkError, CutShortError) as exc:
             if not exc.retryable:
                 raise
             last_error = exc
@@ -81,13 +85,70 @@ async def download_video(
     else:
         part.unlink(missing_ok=True)  # a new attempt (a new remote task) must not resume from these bytes
         raise DownloadError(f"The download kept failing: {last_error}")
-    size = await asyncio.to_thread(_verify, part, total)
     await asyncio.to_thread(os.replace, part, dest)
     return DownloadResult(dest, size)
 
 
+@dataclass(frozen=True)
+class DownloadLimits:
+    """How slow a download may be before it is abandoned (and resumed): a deadline that follows size and progress.
+
+    Every ``window`` seconds at least ``min_rate * window`` bytes must arrive, and a download of known size must
+    end within ``grace + size / min_rate`` seconds. A host that drips bytes forever therefore cannot hang a job,
+    however short each wait between two bytes is (the per-read timeout never fires on such a host).
+    """
+
+    window: float = 60.0
+    min_rate: float = 8 * 1024
+    grace: float = 120.0
+
+
+DEFAULT_LIMITS = DownloadLimits()
+
+
+class CutShortError(DownloadError):
+    """The download ended (with no length announced) but the video is not whole: resume or fetch it again."""
+
+    retryable = True
+
+
+class _Watchdog:
+    """Tracks a download's progress against its :class:`DownloadLimits` (a monotonic clock, real time)."""
+
+    def __init__(self, limits: DownloadLimits, remaining: int | None, clock: Callable[[], float]) -> None:
+        self.limits, self._clock = limits, clock
+        now = clock()
+        self.deadline = now + limits.grace + remaining / limits.min_rate if remaining is not None else None
+        self.window_start, self.window_bytes = now, 0
+
+    def time_left(self) -> float:
+        """Seconds the next read may take before the download counts as stalled."""
+        now = self._clock()
+        left = [self.deadline - now] if self.deadline is not None else []
+        if self.window_bytes < self.limits.min_rate * self.limits.window:
+            left.append(self.window_start + self.limits.window - now)
+        return max(0.0, min(left)) if left else self.limits.window
+
+    def saw(self, count: int) -> None:
+        """Count bytes received; raise NetworkError when the download is too slow to go on."""
+        now = self._clock()
+        self.window_bytes += count
+        if self.deadline is not None and now > self.deadline:
+            raise _stalled("it is taking far longer than its size allows")
+        if now - self.window_start >= self.limits.window:
+            if self.window_bytes < self.limits.min_rate * self.limits.window:
+                raise _stalled(f"{self.window_bytes} bytes in {now - self.window_start:.0f} s")
+            self.window_start, self.window_bytes = now, 0
+
+
+def _stalled(detail: str) -> NetworkError:
+    return NetworkError("The result host stopped sending the video at a useful pace; the download was abandoned.",
+                        detail=f"stalled: {detail}")
+
+
 async def _fetch_into(
-    client: httpx.AsyncClient, url: str, part: Path, headers: dict[str, str], progress: Progress | None
+    client: httpx.AsyncClient, url: str, part: Path, headers: dict[str, str], progress: Progress | None,
+    limits: DownloadLimits,
 ) -> int | None:
     have = part.stat().st_size if part.exists() else 0
     request_headers = dict(headers)
@@ -104,7 +165,8 @@ async def _fetch_into(
             if response.status_code not in (200, 206):
                 raise NetworkError(f"The result host answered HTTP {response.status_code}.")
             resume = response.status_code == 206 and have > 0
-            await _write_stream(response, part, append=resume, progress=progress, total=total)
+            watchdog = _Watchdog(limits, None if total is None else total - (have if resume else 0), time.monotonic)
+            await _write_stream(response, part, append=resume, progress=progress, total=total, watchdog=watchdog)
             return total
     except httpx.TransportError as exc:
         raise certificate_error(exc, url) or NetworkError("The download was interrupted.", detail=repr(exc)) from exc
@@ -148,12 +210,12 @@ def _expected_total(response: httpx.Response, have: int) -> int | None:
 
 
 async def _write_stream(response: httpx.Response, part: Path, *, append: bool, progress: Progress | None,
-                        total: int | None) -> None:
+                        total: int | None, watchdog: _Watchdog) -> None:
     handle = await asyncio.to_thread(open, part, "ab" if append else "wb")
     try:
         writer = _PipelinedWriter(handle, handle.tell() if append else 0)
         try:
-            async for chunk in response.aiter_raw():
+            async for chunk in _paced(response.aiter_raw(), watchdog):
                 if await writer.add(chunk) and progress:
                     progress(writer.written, total)
                 if writer.written + writer.buffered > MAX_VIDEO_BYTES:
@@ -164,6 +226,20 @@ async def _write_stream(response: httpx.Response, part: Path, *, append: bool, p
             progress(writer.written, total)
     finally:
         await asyncio.to_thread(handle.close)
+
+
+async def _paced(chunks: AsyncIterator[bytes], watchdog: _Watchdog) -> AsyncIterator[bytes]:
+    """The chunks, as long as they keep coming at the pace the watchdog asks for."""
+    iterator = aiter(chunks)
+    while True:
+        try:
+            chunk = await asyncio.wait_for(anext(iterator), watchdog.time_left())
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise _stalled("no data before the deadline") from None
+        watchdog.saw(len(chunk))
+        yield chunk
 
 
 class _PipelinedWriter:
@@ -218,6 +294,8 @@ def _write_all(handle: object, chunks: list[bytes]) -> None:
 
 
 def _verify(part: Path, total: int | None) -> int:
+    """The size of a whole video at ``part``; otherwise CutShortError (no length was announced: the ``.part``
+    is kept to resume from) or DownloadError (the ``.part`` is removed)."""
     size = part.stat().st_size
     if total is not None and size != total:
         part.unlink(missing_ok=True)
@@ -228,8 +306,10 @@ def _verify(part: Path, total: int | None) -> int:
         part.unlink(missing_ok=True)
         raise DownloadError("The downloaded file is not an MP4 video.")
     try:
-        probe_video(part)
+        verify_complete(part)
     except ValueError as exc:
+        if total is None:  # nothing said how long it is: it may just have been cut short
+            raise CutShortError("The download ended before the whole video arrived.", detail=str(exc)) from None
         part.unlink(missing_ok=True)
         raise DownloadError(f"The downloaded video is damaged: {exc}.") from None
     return size

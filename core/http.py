@@ -36,6 +36,7 @@ from core.errors import (
     RateLimitedError,
     ServerError,
 )
+from core.redact import redact, redact_error
 
 log = logging.getLogger(__name__)
 
@@ -216,14 +217,14 @@ class ApiClient:
                                detail=f"no complete answer within {self.deadline_for(request):.0f} s") from None
         decoded = _decode_json(body, response)
         if response.status_code >= 400:
-            error = self._parse_error(response, None if decoded is _NOT_JSON else decoded)
+            error = redact_error(self._parse_error(response, None if decoded is _NOT_JSON else decoded))
             error.retry_after = retry_after_seconds(response.headers)
             raise error
         if decoded is _NOT_JSON:
             raise ProtocolError(
                 f"{self.name} answered with something that is not data (HTTP {response.status_code}, "
                 f"{response.headers.get('content-type', 'no content type')}). The service may be having trouble.",
-                detail=body[:300].decode("utf-8", "replace"),
+                detail=redact(body[:300].decode("utf-8", "replace")),
             )
         return ApiResponse(response.status_code, response.headers, decoded)
 

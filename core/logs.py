@@ -8,24 +8,29 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from core.redact import KEYS, KeyRedactor
+
 _BASE64_RUN = re.compile(r"(data:[\w/+.-]+;base64,)?[A-Za-z0-9+/]{200,}={0,2}")
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces known secrets and long base64 runs in log messages."""
+    """Replaces known keys (whole, or 8+ consecutive characters of one) and long base64 runs in log messages."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str] = (), *, keys: KeyRedactor | None = None) -> None:
         super().__init__()
-        self.secrets: set[str] = {s for s in secrets if s}
+        self.keys = keys if keys is not None else KeyRedactor()
+        for secret in secrets:
+            self.keys.add(secret)
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        return self.keys.keys
 
     def add(self, secret: str) -> None:
-        if secret:
-            self.secrets.add(secret)
+        self.keys.add(secret)
 
     def scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "[redacted]")
-        return _BASE64_RUN.sub("[base64 data]", text)
+        return _BASE64_RUN.sub("[base64 data]", self.keys.scrub(text))
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = self.scrub(record.getMessage())
@@ -36,7 +41,8 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-REDACTOR = RedactingFilter()
+#: The log filter, sharing the process's registry of keys in use (``core.redact.KEYS``).
+REDACTOR = RedactingFilter(keys=KEYS)
 
 
 def setup_logging(log_dir: Path, *, verbose: bool = False) -> None:

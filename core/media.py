@@ -1,5 +1,8 @@
 """Video checks with PyAV: is a file a complete, decodable MP4? Synchronous: run in a thread.
 
+``probe_video`` decodes the first frame (a quick "is this a video" check); ``verify_complete`` decodes the whole
+stream and checks it reaches the duration and frame count its index states (a download cut short fails it).
+
 PyAV is imported by the first check, not with this module (the window starts without it).
 """
 
@@ -7,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 MP4_BRANDS = (b"ftyp",)
 
@@ -46,3 +50,55 @@ def probe_video(path: Path) -> VideoInfo:
             return VideoInfo(stream.codec_context.width, stream.codec_context.height, duration, frames)
     except av.error.FFmpegError as exc:
         raise ValueError(f"the video cannot be decoded ({exc})") from None
+
+
+def verify_complete(path: Path) -> VideoInfo:
+    """Decode the whole video stream; ValueError unless the index is there and every frame it lists decodes.
+
+    A download cut short keeps an MP4's index (written first by "faststart" encoders) but loses frames at the end:
+    decoding then fails or stops before the stated duration. Without its index the file does not open at all.
+    """
+    import av
+    import av.error
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise ValueError("the file has no video stream")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            frames, end = _decode_all(container, stream)
+            stated = _stated_duration(container, stream)
+            _check_whole(frames, end, stated, stream.frames, _frame_seconds(stream))
+            return VideoInfo(stream.codec_context.width, stream.codec_context.height, stated or end, frames)
+    except av.error.FFmpegError as exc:
+        raise ValueError(f"the video cannot be decoded to its end ({exc})") from None
+
+
+def _decode_all(container: Any, stream: Any) -> tuple[int, float]:
+    frames, end = 0, 0.0
+    for frame in container.decode(stream):
+        frames += 1
+        if frame.time is not None:
+            end = max(end, float(frame.time))
+    return frames, end
+
+
+def _stated_duration(container: Any, stream: Any) -> float:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    return float(container.duration / 1_000_000) if container.duration else 0.0
+
+
+def _frame_seconds(stream: Any) -> float:
+    rate = stream.average_rate or stream.guessed_rate
+    return float(1 / rate) if rate else 0.0
+
+
+def _check_whole(frames: int, end: float, stated: float, listed: int, frame_seconds: float) -> None:
+    if frames == 0:
+        raise ValueError("no frame could be decoded")
+    if listed and frames < listed:
+        raise ValueError(f"only {frames} of its {listed} frames could be decoded")
+    if stated and end + frame_seconds * 1.5 + 0.05 < stated:
+        raise ValueError(f"it stops at {end:.1f} s of {stated:.1f} s")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+
+from core.errors import ConfigError
 
 APP_NAME = "Reeldeck"
 
@@ -50,7 +53,19 @@ class DataDir:
         return self.root / "settings.json"
 
     def ensure(self) -> DataDir:
-        """Create the folders (idempotent) and return self."""
-        for folder in (self.root, self.library, self.inputs, self.logs):
-            folder.mkdir(parents=True, exist_ok=True)
+        """Create the folders (idempotent), check the data dir can be written, and return self.
+
+        Raises ConfigError with a plain message when it cannot be made or written (read-only, no permission,
+        a file in the way).
+        """
+        try:
+            for folder in (self.root, self.library, self.inputs, self.logs):
+                folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.root):
+                pass
+        except OSError as exc:
+            raise ConfigError(
+                f"The data folder {self.root} cannot be written ({exc.strerror or exc}). Make it writable, or "
+                "choose another folder with REELDECK_HOME."
+            ) from None
         return self

@@ -15,6 +15,7 @@ from typing import Any
 from core import __version__
 from core.errors import InputError
 from core.jobs import Job, iso
+from core.redact import redact
 from core.submission import JobRequest, is_url
 
 SCHEMA = "reeldeck.provenance/1"
@@ -77,7 +78,8 @@ def write_sidecar(job: Job) -> Path | None:
         return None
     target = sidecar_path(Path(job.video_path))
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(build_sidecar(job), indent=2, ensure_ascii=False), encoding="utf-8")
+    text = redact(json.dumps(build_sidecar(job), indent=2, ensure_ascii=False))  # provider text never holds a key
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
     return target
 

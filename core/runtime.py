@@ -58,6 +58,7 @@ class Runtime:
         self.data.ensure()
         setup_logging(self.data.logs)
         settings = Settings.load(self.data.settings_file)
+        self.notices.extend(settings.problems)
         endpoints = await self._start_sandbox() if self.sandbox_mode and self.emulator else None
         if not self.sandbox_mode:  # sandbox mode uses no keys: don't touch the keyring at all
             for provider_id in PROVIDER_IDS:

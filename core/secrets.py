@@ -14,6 +14,7 @@ import keyring.errors
 
 from core.errors import ConfigError
 from core.logs import REDACTOR
+from core.redact import remember_key
 
 SERVICE = "Reeldeck"
 
@@ -55,6 +56,11 @@ class KeyStore:
 
     def get(self, provider_id: str) -> str | None:
         """The key for a provider, or None."""
+        key = self._lookup(provider_id)
+        remember_key(key)  # a key in use is redacted from every text that leaves Reeldeck
+        return key
+
+    def _lookup(self, provider_id: str) -> str | None:
         from_env = self._env.get(env_var(provider_id))
         if from_env:
             return from_env.strip()

@@ -51,23 +51,100 @@ def check_url(url: str, what: str) -> str:
     return url.strip().rstrip("/")
 
 
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _is_amount(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
+def _is_price_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+#: The settings a file may hold: name -> (check of a value, what it should be). For tables (``base_urls``,
+#: ``endpoints``, ``concurrency``) the check applies to each entry.
+SCALARS: dict[str, tuple[Any, str]] = {
+    "download_dir": (_is_text, "a folder path (text)"),
+    "ca_bundle": (_is_text, "a file path (text)"),
+    "budget_daily_usd": (_is_amount, "an amount in US dollars (a number)"),
+    "prices": (_is_price_list, "a list of price entries"),
+}
+TABLES: dict[str, tuple[Any, str]] = {
+    "base_urls": (_is_text, "a URL (text)"),
+    "endpoints": (_is_text, "a URL (text)"),
+    "concurrency": (_is_count, "a whole number of at least 1"),
+}
+
+
+def checked_settings(data: Any) -> tuple[dict[str, Any], list[str]]:
+    """The settings of a parsed file with every wrongly typed one left out, and a plain sentence per problem.
+
+    Unknown names are kept as they are (a newer version may have written them).
+    """
+    if not isinstance(data, dict):
+        return {}, ["settings.json does not hold a set of named settings; the defaults are used."]
+    kept: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, value in data.items():
+        if name in SCALARS:
+            check, want = SCALARS[name]
+            if not check(value):
+                problems.append(_problem(name, want, value))
+                continue
+        elif name in TABLES:
+            value = _checked_table(name, value, problems)
+        kept[name] = value
+    return kept, problems
+
+
+def _checked_table(name: str, value: Any, problems: list[str]) -> dict[str, Any]:
+    check, want = TABLES[name]
+    if not isinstance(value, dict):
+        problems.append(_problem(name, "a table of named values", value))
+        return {}
+    table = {}
+    for key, item in value.items():
+        if check(item):
+            table[key] = item
+        else:
+            problems.append(_problem(f"{name}.{key}", want, item))
+    return table
+
+
+def _problem(name: str, want: str, value: Any) -> str:
+    shown = json.dumps(value)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    return f"The setting {name!r} in settings.json should be {want}, not {shown}; its default is used instead."
+
+
 @dataclass
 class Settings:
-    """User settings from settings.json, overridden by the environment."""
+    """User settings from settings.json, overridden by the environment.
+
+    A setting of the wrong type is left out (its default applies) and described in ``problems``.
+    """
 
     path: Path | None = None
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     data: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path, environ: Mapping[str, str] | None = None) -> Settings:
-        data: dict[str, Any] = {}
+        parsed: Any = {}
         if path.exists():
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
+                parsed = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise ConfigError(f"The settings file {path} cannot be read ({exc}); fix or delete it.") from None
-        return cls(path, os.environ if environ is None else environ, data if isinstance(data, dict) else {})
+        data, problems = checked_settings(parsed)
+        return cls(path, os.environ if environ is None else environ, data, problems)
 
     def save(self) -> None:
         if self.path is None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from core.errors import StoreError
 from core.jobs import TERMINAL, Annotation, Job, JobState
+from core.redact import redact
 
 MIGRATIONS: list[str] = [
     # 1: jobs
@@ -82,6 +83,7 @@ MIGRATIONS: list[str] = [
 #: How long opening waits for another process that is creating or migrating the database.
 OPEN_BUSY_SECONDS = 10.0
 _JSON_FIELDS = ("params", "inputs", "prepared", "input_notes")
+_PROVIDER_TEXT = ("error", "remote_status")
 _IDS_PER_QUERY = 500  # SQLite takes up to 32,766 parameters; pages are smaller
 _COLUMNS = (
     "id", "provider", "model", "mode", "params", "inputs", "prepared", "input_notes", "state", "remote_id",
@@ -261,7 +263,11 @@ class JobStore:
             job.world = self.world
         row = _to_row(job)
         marks = ", ".join("?" for _ in _COLUMNS)
-        self._run(f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({marks})", [row[c] for c in _COLUMNS])
+        try:
+            self._run(f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({marks})", [row[c] for c in _COLUMNS])
+        except StoreBusyError:  # after busy_timeout: another process kept it locked
+            raise StoreBusyError(f"The job database {self.path} is busy (another program keeps it locked); the "
+                                 "job was not stored and nothing was sent. Try again in a moment.") from None
         return job
 
     def update(self, job_id: str, *, lease: tuple[str, int] | None = None, **changes: Any) -> Job:
@@ -271,6 +277,9 @@ class JobStore:
         job's and the job has not ended; otherwise nothing is written and LeaseLostError is raised.
         """
         changes["updated_at"] = self._clock()
+        for key in _PROVIDER_TEXT:  # last line of defence: provider text never stores a key
+            if isinstance(changes.get(key), str):
+                changes[key] = redact(changes[key])
         for key in _JSON_FIELDS:
             if key in changes:
                 changes[key] = json.dumps(changes[key])

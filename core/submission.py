@@ -8,6 +8,7 @@ the original files move. Synchronous and CPU-bound: call it from a thread.
 from __future__ import annotations
 
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ def build_job(request: JobRequest, inputs_dir: Path) -> Job:
     """Validate and prepare a request into a new pending Job (not yet stored). Raises InputError."""
     cls = provider_class(request.provider)
     model = cls.spec.model(request.model)
+    check_text(request.params)
     checked = validate(model, request.params, request.inputs)
     params = _with_defaults(model.params, checked.params)
     job_id = new_job_id()
@@ -66,6 +68,19 @@ def build_job(request: JobRequest, inputs_dir: Path) -> Job:
         input_notes=notes,
         group_id=request.group_id,
     )
+
+
+def check_text(params: dict[str, Any]) -> None:
+    """Refuse text that is not valid UTF-8 (on Linux, argv and file names may carry undecodable bytes, which
+    Python keeps as lone surrogates): it could be neither stored faithfully nor sent."""
+    for name, value in params.items():
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                what = "The prompt" if name == "prompt" else f"The value of {name}"
+                raise InputError(f"{what} is not valid UTF-8 text (it holds bytes that are no characters); "
+                                 "retype it or save it as UTF-8.") from None
 
 
 def _is_local(params: tuple[Any, ...], name: str) -> bool:
@@ -113,6 +128,9 @@ def _prepare_one(
             names = ", ".join(p.name for p in slot.presets)
             raise InputError(f"{slot.label}: {value!r} is not a file, an http(s) URL or a preset ({names}).")
         raise InputError(f"{slot.label}: no such file: {value}")
+    special = special_file_kind(path)
+    if special:  # reading a pipe could wait forever, a device never end: refuse them before opening anything
+        raise InputError(f"{slot.label}: {value} is not a file but {special}; give an image or video file.")
     if slot.kind == SlotKind.VIDEO:
         return _stage_video(path, slot.label, staging, index), "video file"
     rules: ImageRules = cls.image_rules(params, slot.name)
@@ -121,6 +139,17 @@ def _prepare_one(
     target.write_bytes(image.data)
     note = ", ".join(image.changes) if image.changes else "sent as is"
     return str(target), f"{image.width}×{image.height}: {note}"
+
+
+def special_file_kind(path: Path) -> str | None:
+    """What ``path`` is when it is not a regular file (a folder, a named pipe, a device, a socket), else None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None  # unreadable: the reader says why
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"),
+             (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), None if stat.S_ISREG(mode) else "not a regular file")
 
 
 def _stage_video(path: Path, label: str, staging: Path, index: int) -> str:

@@ -58,12 +58,25 @@ async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None)
         window.closed.connect(lambda: _resolve(closed))
         window.show()
         window.activateWindow()  # keyboard focus even without a window manager (Xvfb, kiosk sessions)
+        show_notices(window, runtime.notices)
         window.resume()
         _quit_on_sigint(window)
         await closed
     finally:
         await runtime.close()
     return 0
+
+
+def show_notices(window: QWidget, notices: list[str]) -> QMessageBox | None:
+    """Tell the person what start-up found (a settings value of the wrong type, a damaged database moved aside)
+    in a message over the window; not modal, so the window works meanwhile."""
+    if not notices:
+        return None
+    box = QMessageBox(QMessageBox.Icon.Warning, "Reeldeck started with some defaults", "\n\n".join(notices),
+                      QMessageBox.StandardButton.Ok, window)
+    box.setObjectName("StartupNotices")
+    box.open()
+    return box
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

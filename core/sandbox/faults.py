@@ -13,8 +13,16 @@ A :class:`Fault` matches requests by provider and/or request kind and/or origin,
   sets dotted fields of its JSON (``{"data.status": "thinking"}``), ``headers`` are added (``Content-Type``,
   ``Content-Disposition``, ``Location``, ...) and ``status`` replaces its status (file answers included);
 * ``truncate`` - a response carrying a file body (CDN download, Sora ``content``);
+* ``cut_chunked`` - a file body sent without ``Content-Length`` (chunked) that ends cleanly after ``fraction`` of
+  the file: nothing at the HTTP level says it is incomplete;
+* ``drip`` - a file body (with its true ``Content-Length``) sent 16 bytes every ``delay`` seconds: a host that
+  never stalls long enough for a read timeout yet never finishes;
 * ``expire_url`` - a CDN download, answered 403 as if the signed URL had expired;
-* ``fail_job`` - task creation: the new task ends in the provider's failed status.
+* ``fail_job`` - task creation: the new task ends in the provider's failed status;
+* ``echo_key`` - any request: an error answer in the provider's shape (``status``, default 401) whose message
+  quotes the key the request carried, like services that answer ``401 Invalid API key: <key>``. ``message`` is
+  a template: ``{key}`` is the whole key, ``{key_part}`` twelve characters from its middle
+  (default ``"Invalid API key: {key}"``).
 
 ``FaultSet.random(rate, seed, kinds)`` additionally fires random faults, for soak tests.
 """
@@ -27,11 +35,12 @@ from typing import Any
 
 from .records import REQUEST_KINDS
 
-FAULT_KINDS = ("status", "reset", "reset_after", "slow", "truncate", "fail_job", "expire_url", "body")
+FAULT_KINDS = ("status", "reset", "reset_after", "slow", "truncate", "fail_job", "expire_url", "body", "echo_key",
+               "cut_chunked", "drip")
 
 #: Fault kinds checked at each point of request handling.
-REQUEST_HOOK = frozenset({"status", "reset", "reset_after", "slow", "body"})
-BODY_HOOK = frozenset({"truncate"})
+REQUEST_HOOK = frozenset({"status", "reset", "reset_after", "slow", "body", "echo_key"})
+BODY_HOOK = frozenset({"truncate", "cut_chunked", "drip"})
 CDN_HOOK = frozenset({"expire_url"})
 CREATE_HOOK = frozenset({"fail_job"})
 

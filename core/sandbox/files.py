@@ -1,11 +1,13 @@
 """Serving stored files with single-range ``Range`` support (206, ``Content-Range``) and ``truncate`` faults.
 
+``cut_chunked`` and ``drip`` faults serve a file cut short without a length, or a few bytes at a time.
 ``sb.range_support = False`` makes every file origin ignore ``Range`` (always 200, whole file,
 ``Accept-Ranges: none``), like servers that cannot resume.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,7 @@ from .faults import BODY_HOOK
 from .pipeline import Call, drop_connection
 
 CHUNK = 64 * 1024
+DRIP_BYTES = 16
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -94,20 +97,45 @@ async def serve_file(engine: Engine, call: Call, path: Path, content_type: str) 
     start, length = (byte_range.start, byte_range.length) if byte_range else (0, size)
     if byte_range:
         response.headers["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{size}"
-    response.content_length = length
     fault = None
     if request.method != "HEAD":
         fault = engine.faults.take(BODY_HOOK, call.record.provider, call.record.kind, call.origin.name)
-    send = length if fault is None else int(length * fault.fraction)
+    kind = fault.kind if fault is not None else None
+    if kind == "cut_chunked":
+        response.enable_chunked_encoding()  # no Content-Length: the client cannot tell the end is early
+    else:
+        response.content_length = length
+    send = int(length * fault.fraction) if fault is not None and kind != "drip" else length
     if fault is not None:
         call.record.fault = fault.kind
+        call.record.status = response.status
     await response.prepare(request)
     if request.method != "HEAD":
-        await _send(response, path, start, send)
-    if fault is not None:
-        call.record.status = response.status
+        if kind == "drip" and fault is not None:
+            await _drip(response, path, start, send, fault.delay)
+        else:
+            await _send(response, path, start, send)
+    if kind == "truncate":
         drop_connection(request)
+    elif kind == "cut_chunked":
+        await response.write_eof()
     return response
+
+
+async def _drip(response: web.StreamResponse, path: Path, start: int, count: int, delay: float) -> None:
+    """Send the range a few bytes at a time, ``delay`` seconds apart, until done or the client hangs up."""
+    with path.open("rb") as handle:
+        handle.seek(start)
+        while count > 0:
+            chunk = handle.read(min(DRIP_BYTES, count))
+            if not chunk:
+                break
+            try:
+                await response.write(chunk)
+            except ConnectionError:
+                return
+            count -= len(chunk)
+            await asyncio.sleep(delay)
 
 
 async def _send(response: web.StreamResponse, path: Path, start: int, count: int) -> None:

@@ -173,6 +173,9 @@ async def _answer(engine: Engine, route: Route, call: Call, fault: Fault | None)
     try:
         if fault is not None and fault.kind == "status":
             raise status_error(fault)
+        if fault is not None and fault.kind == "echo_key":  # the record stays key-free: it never holds the text
+            call.record.error = "an answer quoting the request's key (echo_key fault)"
+            return error_response(call.origin, echo_key_error(fault, call), call.request)
         check_auth(engine, call.origin, call.request)
         return await route.handler(engine, call)
     except ApiError as err:
@@ -254,6 +257,16 @@ def status_error(fault: Fault) -> ApiError:
     status = fault.status if fault.status is not None else 503
     message, code = STATUS_MESSAGES.get(status, (f"injected HTTP {status}", "server_error"))
     return ApiError(status, fault.message or message, code=code, retry_after=fault.retry_after)
+
+
+def echo_key_error(fault: Fault, call: Call) -> ApiError:
+    """The error an ``echo_key`` fault answers with: its message quotes the key the request carried."""
+    key = (call.origin.auth.key(call.request) if call.origin.auth else None) or ""
+    middle = max(0, len(key) // 2 - 6)
+    template = fault.message or "Invalid API key: {key}"
+    message = template.format(key=key, key_part=key[middle:middle + 12])
+    status = fault.status if fault.status is not None else 401
+    return ApiError(status, message, code="invalid_api_key")
 
 
 def _encode_body(body: Any) -> tuple[bytes, str]:
