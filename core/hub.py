@@ -118,8 +118,12 @@ class ProviderHub:
             return KeyCheck(False, f"{name} refused this key (it did not accept the API key).")
         except NoCreditsError:
             return KeyCheck(True, f"{name} accepted the key, but the account has no credits left.")
-        except (NotFoundError, BadRequestError):
-            pass  # the made-up task is unknown: the key itself was accepted
+        except (NotFoundError, BadRequestError) as exc:
+            verdict = provider.key_check_accepted(exc)  # the made-up task is unknown: does that prove the key?
+            if verdict is None:
+                return KeyCheck(None, f"Could not tell whether {name} accepted the key: {exc.message}")
+            if verdict is False:
+                return KeyCheck(False, f"{name} refused this key: {exc.message}")
         except NetworkError as exc:
             return KeyCheck(None, f"Could not reach {name}: {exc.message}")
         except ProviderError as exc:

@@ -1,9 +1,10 @@
 """The emulator's state and task logic, shared by every provider module (no HTTP serving here).
 
 :class:`Engine` owns the SQLite store, the request log, faults, CDN URL signing, input storage and renders.
-Its plain attributes (``job_seconds``, ``url_ttl_seconds``, ``gateway_shape``, ``valid_keys``,
-``goapi_upload_plan_ok``, ``render_on_create``, ``range_support``) are read on every request, so tests may change
-them at run time. ``render_on_create = False`` defers rendering until a result is first downloaded.
+Its plain attributes (``job_seconds``, ``url_ttl_seconds``, ``gateway_shape``, ``gateway_dialect``,
+``valid_keys``, ``goapi_upload_plan_ok``, ``render_on_create``, ``range_support``, ``aihubmix_list_endpoint``) are
+read on every request, so tests may change them at run time. ``render_on_create = False`` defers rendering until a
+result is first downloaded.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class Engine:
         self.goapi_upload_plan_ok = True
         self.render_on_create = True
         self.range_support = True
+        #: False: AIHubMix's origin has no ``GET /v1/videos`` (404), as AIHubMix documents none (FIELD-NOTES).
+        self.aihubmix_list_endpoint = True
         self.faults = FaultSet()
         self.origins: dict[str, str] = {}
         self.lifecycles: dict[str, Callable[[], Lifecycle]] = {}
