@@ -24,7 +24,7 @@ from core.http import ApiClient, RetryPolicy, Sleep
 from core.providers import provider_class
 from core.providers.base import Provider
 from core.secrets import KeyStore, env_var
-from core.settings import EXTRA_ENDPOINTS, Settings
+from core.settings import EXTRA_ENDPOINTS, PROVIDER_OPTIONS, Settings
 
 SANDBOX_KEY = "sandbox-key"
 #: API requests in flight at once across all providers; below the pool's 64 connections (see ApiClient._gate).
@@ -178,6 +178,9 @@ class ProviderHub:
                 value = self.settings.endpoint(provider_id, name)
                 if value:
                     extra[name] = value
+        for pid, option in PROVIDER_OPTIONS:  # options hold in the sandbox too: it speaks both gateway dialects
+            if pid == provider_id:
+                extra[option] = self.settings.option(provider_id, option)
         return extra
 
     async def close(self) -> None:

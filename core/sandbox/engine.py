@@ -47,6 +47,7 @@ class Engine:
         clock: Callable[[], float] = time.time,
         valid_keys: dict[str, str] | None = None,
         gateway_shape: str = "a",
+        gateway_dialect: str = "page",
     ) -> None:
         self.state_dir = Path(state_dir)
         self.job_seconds = job_seconds
@@ -54,6 +55,8 @@ class Engine:
         self.clock = clock
         self.valid_keys = valid_keys
         self.gateway_shape = gateway_shape
+        #: The create fields the gateway origin reads: "page" or "new-api" (see :mod:`.gateway`).
+        self.gateway_dialect = gateway_dialect
         self.goapi_upload_plan_ok = True
         self.render_on_create = True
         self.range_support = True
