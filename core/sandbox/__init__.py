@@ -14,7 +14,8 @@ own port (``base_port`` .. ``base_port + 7`` in that order, or ephemeral ports w
 
 Run-time switches (plain attributes, read per request): ``job_seconds`` (stored per task at creation),
 ``url_ttl_seconds``, ``gateway_shape`` ("a" | "b" | "c" | "vidu"), ``gateway_dialect`` ("page" | "new-api"),
-``aihubmix_list_endpoint`` (False -> AIHubMix's ``GET /v1/videos`` answers 404), ``valid_keys`` (None = any non-empty key),
+``aihubmix_list_endpoint`` (False -> AIHubMix's ``GET /v1/videos`` answers 404), ``valid_keys`` (None = any
+non-empty key),
 ``goapi_upload_plan_ok`` (False -> 403 "Insufficient plan level"), ``render_on_create``, ``range_support``
 (False -> file origins ignore ``Range`` and always send the whole file).
 
