@@ -63,8 +63,9 @@ class EngineConfig:
     #: When set, replaces every provider's default poll interval (sandbox mode).
     poll_interval: float | None = None
     lease_ttl: float = 30.0
-    #: How long an unrecognised status is polled before the job says so (it is never given up for it).
-    unknown_status_limit: float = 1800.0
+    #: How long an unrecognised status is polled before the job says so (it is never given up for it); None =
+    #: the provider's declared window (hours for off-peak Vidu models at the gateway).
+    unknown_status_limit: float | None = None
     #: After a create with an unknown outcome: seconds after it was sent at which the provider's list is read
     #: (lists lag behind creates; several reads, spaced out).
     reconcile_reads: tuple[float, ...] = (5.0, 20.0, 60.0, 150.0, 300.0)
@@ -659,7 +660,8 @@ class Engine:
                 return
             if status.phase == Phase.UNKNOWN:
                 unknown_since = unknown_since or self._clock()
-                if self._clock() - unknown_since > self.config.unknown_status_limit:
+                limit = self.config.unknown_status_limit or provider.unknown_status_window
+                if self._clock() - unknown_since > limit:
                     self._update(job.id, waiting=f"waiting: {provider.spec.name} keeps saying {status.raw!r}, which "
                                  "Reeldeck does not know; still checking", waiting_on_you=False)
                     self._waiting.add(job.id)

@@ -24,7 +24,7 @@ from core.http import ApiClient, RetryPolicy, Sleep
 from core.providers import provider_class
 from core.providers.base import Provider
 from core.secrets import KeyStore, env_var
-from core.settings import EXTRA_ENDPOINTS, Settings
+from core.settings import EXTRA_ENDPOINTS, PROVIDER_OPTIONS, Settings
 
 SANDBOX_KEY = "sandbox-key"
 #: API requests in flight at once across all providers; below the pool's 64 connections (see ApiClient._gate).
@@ -121,8 +121,12 @@ class ProviderHub:
             return KeyCheck(False, f"{name} refused this key (it did not accept the API key).")
         except NoCreditsError:
             return KeyCheck(True, f"{name} accepted the key, but the account has no credits left.")
-        except (NotFoundError, BadRequestError):
-            pass  # the made-up task is unknown: the key itself was accepted
+        except (NotFoundError, BadRequestError) as exc:
+            verdict = provider.key_check_accepted(exc)  # the made-up task is unknown: does that prove the key?
+            if verdict is None:
+                return KeyCheck(None, f"Could not tell whether {name} accepted the key: {exc.message}")
+            if verdict is False:
+                return KeyCheck(False, f"{name} refused this key: {exc.message}")
         except NetworkError as exc:
             return KeyCheck(None, f"Could not reach {name}: {exc.message}")
         except ProviderError as exc:
@@ -177,6 +181,9 @@ class ProviderHub:
                 value = self.settings.endpoint(provider_id, name)
                 if value:
                     extra[name] = value
+        for pid, option in PROVIDER_OPTIONS:  # options hold in the sandbox too: it speaks both gateway dialects
+            if pid == provider_id:
+                extra[option] = self.settings.option(provider_id, option)
         return extra
 
     async def close(self) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.errors import ConfigError
+from core.providers.gateway import DEFAULT_DIALECT, DIALECTS
 from core.providers.goapi import DEFAULT_UPLOAD_URL
 from core.providers.novita import DEFAULT_ASSETS_URL
 
@@ -26,6 +27,12 @@ from core.providers.novita import DEFAULT_ASSETS_URL
 EXTRA_ENDPOINTS: dict[str, tuple[str, str, str]] = {
     "REELDECK_GOAPI_UPLOAD_URL": ("goapi", "upload_url", DEFAULT_UPLOAD_URL),
     "REELDECK_NOVITA_ASSETS_URL": ("novita", "assets_url", DEFAULT_ASSETS_URL),
+}
+
+#: Per-provider options besides URLs: (provider, option) -> (default, allowed values). Stored in settings.json under
+#: ``options.<provider>.<option>``; ``REELDECK_<ID>_<OPTION>`` overrides it.
+PROVIDER_OPTIONS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+    ("gateway", "dialect"): (DEFAULT_DIALECT, DIALECTS),
 }
 
 
@@ -164,6 +171,26 @@ class Settings:
                 value = self.environ.get(env_name) or self.data.get("endpoints", {}).get(env_name) or default
                 return check_url(value, env_name)
         return None
+
+    def option(self, provider_id: str, name: str) -> str:
+        """A per-provider option (``PROVIDER_OPTIONS``): environment, then settings file, then its default."""
+        default, allowed = PROVIDER_OPTIONS[(provider_id, name)]
+        env_name = f"REELDECK_{provider_id.upper()}_{name.upper()}"
+        value = self.environ.get(env_name) or self.data.get("options", {}).get(provider_id, {}).get(name) or default
+        if value not in allowed:
+            raise ConfigError(f"{env_name} must be one of {', '.join(allowed)} (got {value!r}).")
+        return str(value)
+
+    def set_option(self, provider_id: str, name: str, value: str | None) -> None:
+        """Store a per-provider option (None: back to its default)."""
+        default, allowed = PROVIDER_OPTIONS[(provider_id, name)]
+        options = self.data.setdefault("options", {}).setdefault(provider_id, {})
+        if value is None or value == default:
+            options.pop(name, None)
+        elif value in allowed:
+            options[name] = value
+        else:
+            raise ConfigError(f"The {provider_id} {name} must be one of {', '.join(allowed)} (got {value!r}).")
 
     def ca_bundle(self) -> Path | None:
         """The extra CA bundle (REELDECK_CA_BUNDLE), or None; ConfigError when it names no readable file."""

@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -32,11 +34,24 @@ from PySide6.QtWidgets import (
 from core.errors import ConfigError
 from core.providers import all_specs
 from core.runtime import Runtime
-from core.settings import EXTRA_ENDPOINTS, Settings, check_url
+from core.settings import EXTRA_ENDPOINTS, PROVIDER_OPTIONS, Settings, check_url
 from gui.cost import PricesEditor
 from gui.prefs import GuiPrefs
 
 MAX_CONCURRENCY = 16
+
+
+#: How each per-provider option value reads in the dialog, and its tooltip.
+OPTION_LABELS = {
+    ("gateway", "dialect", "page"): "The page's fields (image, last_image, reference_image_urls, aspect_ratio, "
+                                    "extra_body)",
+    ("gateway", "dialect", "new-api"): "new-api gateways (images[], size, duration, metadata)",
+}
+OPTION_HELP = {
+    ("gateway", "dialect"): "Which request fields this gateway reads. Gateways built on new-api drop the page's "
+                            "last_image, reference_image_urls, aspect_ratio and extra_body, so pick new-api for them. "
+                            "Each job's details show the dialect it was sent in.",
+}
 
 
 def _restyle(widget: QWidget, role: str) -> None:
@@ -102,6 +117,7 @@ class SettingsDialog(QDialog):
         self.urls: dict[str, UrlField] = {}
         self.endpoints: dict[str, UrlField] = {}
         self.concurrency: dict[str, QSpinBox] = {}
+        self.options: dict[tuple[str, str], QComboBox] = {}
 
         body = QWidget(self)
         body_layout = QVBoxLayout(body)
@@ -145,6 +161,18 @@ class SettingsDialog(QDialog):
                 field.edit.setText(str(self.settings.data.get("endpoints", {}).get(extra_env, "")))
                 self.endpoints[extra_env] = field
                 form.addRow(setting.replace("_", " ").capitalize(), field)
+            for (pid, option), (default, allowed) in PROVIDER_OPTIONS.items():
+                if pid != spec.id:
+                    continue
+                choice = QComboBox(group)
+                choice.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+                for value in allowed:
+                    choice.addItem(OPTION_LABELS.get((pid, option, value), value), value)
+                stored = self.settings.data.get("options", {}).get(pid, {}).get(option, default)
+                choice.setCurrentIndex(max(0, choice.findData(stored)))
+                choice.setToolTip(OPTION_HELP.get((pid, option), ""))
+                self.options[(pid, option)] = choice
+                form.addRow(option.replace("_", " ").capitalize(), choice)
             spin = QSpinBox(group)
             spin.setRange(1, MAX_CONCURRENCY)
             spin.setValue(self.settings.concurrency(spec.id))
@@ -222,6 +250,8 @@ class SettingsDialog(QDialog):
                 else:
                     endpoints.pop(env_name, None)
             self.settings.data["concurrency"] = {pid: spin.value() for pid, spin in self.concurrency.items()}
+            for (pid, option), choice in self.options.items():
+                self.settings.set_option(pid, option, choice.currentData())
             self.prices.apply(self.settings.data)
             folder = self.download_dir.text().strip()
             if folder:

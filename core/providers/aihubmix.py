@@ -1,4 +1,10 @@
-"""AIHubMix — the OpenAI Videos API (Sora): ``/v1/videos`` create, poll, content download, list, remix, delete."""
+"""AIHubMix — the OpenAI Videos API (Sora): ``/v1/videos`` create, poll, content download, remix, delete.
+
+Sources: the page ``aihubmix-openai-videos.txt``, openai-python ``src/openai/resources/videos.py`` and
+FIELD-NOTES.md "AIHubMix". AIHubMix documents no list endpoint; OpenAI's API has ``GET /v1/videos`` (REFERENCE.md
+§3). After a create with an unknown outcome the engine reads it over a window; where it answers 404/405 (AIHubMix)
+the job waits for the person's decision instead.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from core.errors import BadRequestError, NotFoundError, ProviderError
 from core.http import HttpRequest, error_message_from
 from core.imaging import ImageRules
 from core.params import ModelSpec, Param, ParamType, ProviderSpec, Slot, SlotKind
@@ -20,10 +27,21 @@ from core.providers.base import (
     task_id,
 )
 
-SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
+#: Sizes per model: sora-2 renders only the first two; sora-2-pro all four (AIHubMix Video-Gen guide,
+#: docs.aihubmix.com/en/api/Video-Gen; new-api relay/common/relay_utils.go answers ``invalid_size``).
+SORA_2_SIZES = ("720x1280", "1280x720")
+SIZES = (*SORA_2_SIZES, "1024x1792", "1792x1024")
+#: ``seconds`` is a string enum (page: "allowed values: 4, 8, 12").
+SECONDS = ("4", "8", "12")
+#: The model the page names, and the date openai-python marks every videos method deprecated for.
+SHUTDOWN = "OpenAI shut the Sora API down on 2026-09-24"
+#: Error codes/words of a model the service no longer serves (FIELD-NOTES: ``no_valid_channel_error``, HTTP 500,
+#: type ``Aihubmix_api_error``; or a model-not-found error).
+RETIRED_MARKERS = ("no_valid_channel", "model_not_found", "does not exist", "no available channel",
+                   "not supported model", "deprecated", "shut down")
 
 
-def _sora_model(model_id: str, label: str) -> ModelSpec:
+def _sora_model(model_id: str, label: str, sizes: tuple[str, ...]) -> ModelSpec:
     return ModelSpec(
         id=model_id,
         label=label,
@@ -32,9 +50,10 @@ def _sora_model(model_id: str, label: str) -> ModelSpec:
             Param("prompt", ParamType.TEXT, "Prompt", "What the video should show.", required=True,
                   min_length=1, max_length=32000),
             Param("seconds", ParamType.ENUM, "Length (s)", "Clip duration in seconds.", default="4",
-                  choices=("4", "8", "12")),
-            Param("size", ParamType.ENUM, "Size", "Output resolution, width × height.", default="720x1280",
-                  choices=SIZES),
+                  choices=SECONDS),
+            Param("size", ParamType.ENUM, "Size", "Output resolution, width × height"
+                  + (" (1024x1792 and 1792x1024 need sora-2-pro)." if sizes == SORA_2_SIZES else "."),
+                  default="720x1280", choices=sizes),
             Param("image_fit", ParamType.ENUM, "Fit image", "How the reference image is fitted to the exact "
                   "output size: crop to fill, pad with black bars, or stretch.", default="crop",
                   choices=("crop", "pad", "scale"), local=True),
@@ -52,12 +71,16 @@ SPEC = ProviderSpec(
     default_base_url="https://aihubmix.com",
     key_help="An AIHubMix API key (sk-...) from aihubmix.com → API keys.",
     docs="https://docs.aihubmix.com",
-    models=(_sora_model("sora-2", "Sora 2"), _sora_model("sora-2-pro", "Sora 2 Pro")),
+    models=(_sora_model("sora-2", "Sora 2", SORA_2_SIZES), _sora_model("sora-2-pro", "Sora 2 Pro", SIZES)),
 )
+
+#: A video id that cannot exist, for the key check.
+KEY_CHECK_ID = "video_reeldeck_key_check_0000"
 
 #: Key in a job's ``prepared`` naming the remote video a remix job starts from.
 REMIX_OF = "remix_of"
 
+#: Video object ``status`` (page: queued, in_progress, completed, failed), compared case-insensitively.
 PENDING = {"queued"}
 RUNNING = {"in_progress", "processing"}
 SUCCEEDED = {"completed"}
@@ -69,9 +92,24 @@ class AIHubMixProvider(Provider):
 
     spec = SPEC
     can_remix = True
-    default_poll_interval = 15.0
+    default_poll_interval = 15.0  # "poll about every 15 s" (AIHubMix Video-Gen guide)
+    #: Tried, never relied on: OpenAI documents GET /v1/videos, AIHubMix does not (FIELD-NOTES "Endpoints"); a
+    #: 404/405 there sends the job to the person's decision (engine ``_reconcile``).
     can_reconcile = True
-    can_cancel = True
+    can_cancel = True  # DELETE /v1/videos/{id} (AIHubMix docs)
+
+    def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
+        text = f"{self.error_code(body)} {self.error_text(body)}".lower()
+        if any(marker in text for marker in RETIRED_MARKERS) and response.status_code in (400, 404, 410, 500, 503):
+            model = _model_named(body, response)
+            return BadRequestError(
+                f"AIHubMix no longer serves {model} ({SHUTDOWN}; AIHubMix said: {self.error_text(body) or text}). "
+                "Nothing was made or charged. Pick another provider and model instead, e.g. the video gateway's "
+                "Vidu models.", status_code=response.status_code)
+        error = super().parse_error(response, body)
+        if isinstance(error, NotFoundError) and _openai_error_shape(body):
+            return VideoNotFoundError(error.message, status_code=error.status_code)
+        return error
 
     def error_text(self, body: Any) -> str:
         return error_message_from(body, "error.message", "message")
@@ -91,14 +129,16 @@ class AIHubMixProvider(Provider):
             return HttpRequest("POST", f"/v1/videos/{source}/remix", json={"prompt": str(job.params.get("prompt", ""))},
                                idempotent=False)
         fields = {"model": job.model, "prompt": str(job.params.get("prompt", ""))}
-        for name in ("seconds", "size"):
+        for name in ("seconds", "size"):  # strings, as the page's enums (FIELD-NOTES: "seconds is always a string")
             if name in job.params:
                 fields[name] = str(job.params[name])
-        files = None
+        # multipart/form-data for every create, a text-only one too, as openai-python videos.create sends it
+        # (src/openai/resources/videos.py sets Content-Type multipart/form-data; _base_client.py ForceMultipartDict).
+        files = _ForceMultipart()
         images = job.inputs.get("image") or []
         if images:
             path = Path(images[0])
-            files = [("input_reference", (path.name, path.read_bytes(), _mime(path)))]
+            files.append(("input_reference", (path.name, path.read_bytes(), _mime(path))))
         return HttpRequest("POST", "/v1/videos", data=fields, files=files, idempotent=False)
 
     def parse_create(self, body: Any) -> str:
@@ -121,7 +161,14 @@ class AIHubMixProvider(Provider):
         )
 
     def build_key_check(self) -> HttpRequest:
-        return HttpRequest("GET", "/v1/videos", params={"limit": "1"})
+        """Retrieve a video that cannot exist. AIHubMix checks the key before it looks the video up, so a 401
+        means the key is refused, and a 404 *carrying an OpenAI error object* means the request passed the key
+        check and reached the videos API (see ``key_check_accepted``). A bare 404 proves nothing."""
+        return self.build_poll(KEY_CHECK_ID)
+
+    def key_check_accepted(self, error: ProviderError) -> bool | None:
+        """True only for a 404 answered in the OpenAI error shape ``{"error": {"message", ...}}`` (page)."""
+        return True if isinstance(error, VideoNotFoundError) else None
 
     def build_cancel(self, remote_id: str) -> HttpRequest:
         return HttpRequest("DELETE", f"/v1/videos/{remote_id}")
@@ -134,8 +181,8 @@ class AIHubMixProvider(Provider):
                               with_auth=True)
 
     async def find_created(self, job: JobInput, exclude: set[str]) -> str | None:
-        """Look through recent videos for the one this job's unanswered create made."""
-        since = (job.submitted_at or job.created_at) - 300
+        """Look through recent videos (``GET /v1/videos``, newest first) for the one this job's create made."""
+        sent = job.submitted_at or job.created_at
         after: str | None = None
         for _ in range(20):
             params = {"limit": "100", "order": "desc"} | ({"after": after} if after else {})
@@ -144,30 +191,12 @@ class AIHubMixProvider(Provider):
             if not isinstance(items, list):
                 return None
             for video in items:
-                if _same_job(video, job) and video["id"] not in exclude:
+                if isinstance(video, dict) and _same_job(video, job, sent) and video.get("id") not in exclude:
                     return task_id(video["id"], "data.id", self.spec)
-            if not page.get("has_more") or not items or _older(items[-1], since):
+            if not page.get("has_more") or not items or _created(items[-1]) < sent - CLOCK_TOLERANCE:
                 return None
             after = str(items[-1].get("id"))
         return None
-
-
-def _same_job(video: Any, job: JobInput) -> bool:
-    if not isinstance(video, dict) or "id" not in video:
-        return False
-    since = (job.submitted_at or job.created_at) - 300
-    return (
-        video.get("prompt") == job.params.get("prompt")
-        and video.get("model") == job.model
-        and str(video.get("seconds", "4")) == str(job.params.get("seconds", "4"))
-        and str(video.get("size", "720x1280")) == str(job.params.get("size", "720x1280"))
-        and not _older(video, since)
-    )
-
-
-def _older(video: Any, since: float) -> bool:
-    created = video.get("created_at") if isinstance(video, dict) else None
-    return isinstance(created, int | float) and created < since
 
 
 def _percent(value: Any) -> float | None:
@@ -182,6 +211,51 @@ def _poll_after(headers: httpx.Headers) -> float | None:
         return float(raw) / 1000 if raw else None
     except ValueError:
         return None
+
+
+class VideoNotFoundError(NotFoundError):
+    """A 404 in the OpenAI error shape: the videos API itself (past the key check) does not know the id."""
+
+
+#: How far the provider's clock may be from ours when matching a video's ``created_at`` to our create.
+CLOCK_TOLERANCE = 1800.0
+
+
+def _same_job(video: dict[str, Any], job: JobInput, sent: float) -> bool:
+    """The video matches what the job sent (prompt, model, seconds, size) and was made around when it was sent."""
+    return (
+        video.get("prompt") == job.params.get("prompt")
+        and video.get("model") == job.model
+        and str(video.get("seconds", "4")) == str(job.params.get("seconds", "4"))
+        and str(video.get("size", "720x1280")) == str(job.params.get("size", "720x1280"))
+        and abs(_created(video) - sent) <= CLOCK_TOLERANCE
+    )
+
+
+def _created(video: Any) -> float:
+    created = video.get("created_at") if isinstance(video, dict) else None
+    return float(created) if isinstance(created, int | float) else float("inf")
+
+
+def _openai_error_shape(body: Any) -> bool:
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and isinstance(error.get("message"), str)
+
+
+class _ForceMultipart(list[tuple[str, tuple[str, bytes, str]]]):
+    """File parts that are truthy even when empty, so httpx encodes the form as multipart/form-data
+    (the trick openai-python ``_base_client.py`` ``ForceMultipartDict`` uses)."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def _model_named(body: Any, response: httpx.Response) -> str:
+    text = error_message_from(body, "error.message", "message")
+    for model in ("sora-2-pro", "sora-2"):
+        if model in text:
+            return model
+    return "this Sora model"
 
 
 def _mime(path: Path) -> str:

@@ -63,6 +63,8 @@ SPEC = ProviderSpec(
     ),
 )
 
+#: Statuses (page enum queued, generating, completed, error; aimlapi/api-sdk-python _polling.py also waits on
+#: waiting, active, processing), compared case-insensitively.
 PENDING = {"queued", "waiting", "pending"}
 RUNNING = {"generating", "active", "processing", "in_progress"}
 SUCCEEDED = {"completed", "success", "succeeded"}

@@ -26,7 +26,7 @@ from core.errors import (
     RateLimitedError,
     ServerError,
 )
-from core.http import ApiClient, HttpRequest
+from core.http import ApiClient, HttpRequest, retry_after_seconds
 from core.imaging import ImageRules
 from core.params import ProviderSpec
 
@@ -88,10 +88,20 @@ def classify_status(raw: str, pending: set[str], running: set[str], succeeded: s
 
 
 _MODERATION_WORDS = ("moderation", "safety", "content policy", "sensitive", "nsfw", "inappropriate")
+#: Words of a credits/balance answer: AI/ML API 403 "You've run out of credits" (api-docs
+#: errors-with-status-code-4xx.md), Novita ``BILLING_BALANCE_NOT_ENOUGH`` (FIELD-NOTES "Novita").
+_CREDIT_WORDS = ("credit", "balance", "quota", "insufficient_user_quota", "payment required", "top up", "billing")
+#: Words of a plan answer: GoAPI 403 "Insufficient plan level" (piapi.ai/docs/tools/file-upload).
+_PLAN_WORDS = ("plan level", "insufficient plan", "upgrade your plan", "plan does not")
 
 
-def http_error(provider: ProviderSpec, status: int, message: str, code: str = "") -> ProviderError:
-    """A typed error with a plain-language message for an HTTP error answer."""
+def http_error(provider: ProviderSpec, status: int, message: str, code: str = "", *, creating: bool = False,
+               retry_after: float | None = None) -> ProviderError:
+    """A typed error with a plain-language message for an HTTP error answer.
+
+    ``creating`` is True for an answer to a create (a 404 there means the endpoint or model is gone, not the
+    task); ``retry_after`` (seconds, from ``Retry-After``) is told the user on a 429.
+    """
     name = provider.name
     said = f" {name} said: {message}" if message else ""
     lowered = f"{message} {code}".lower()
@@ -103,23 +113,42 @@ def http_error(provider: ProviderSpec, status: int, message: str, code: str = ""
         return AuthError(
             f"{name} did not accept the API key. Set a valid key with `python main.py keys set {provider.id}` "
             f"or the REELDECK_{provider.id.upper()}_API_KEY environment variable.{said}", status_code=status)
-    if status in (402, 403) and any(w in lowered for w in ("credit", "balance", "quota", "plan", "insufficient")):
+    if status in (402, 403, 429) and any(w in lowered for w in _PLAN_WORDS):
         return NoCreditsError(
-            f"Your {name} account has no credits left or its plan does not allow this. Top up or upgrade on "
-            f"{name}'s website.{said}", status_code=status)
+            f"Your {name} plan does not include this. Upgrade the plan on {name}'s website, or use an input that "
+            f"does not need it.{said}", status_code=status)
+    if status == 402 or (status in (400, 403, 429) and any(w in lowered for w in _CREDIT_WORDS)):
+        return NoCreditsError(
+            f"Your {name} account has run out of credits (or its balance is too low for this job). Top up on "
+            f"{name}'s website, then try again; nothing was made.{said}", status_code=status)
     if status == 403:
         return AuthError(
-            f"{name} refused access with this key (HTTP 403). Check the key's permissions.{said}",
-            status_code=status)
+            f"{name} refused access with this key (HTTP 403): the key may lack permission for this model, or the "
+            f"account may need verification on {name}'s website.{said}", status_code=status)
+    if status == 404 and creating:
+        return NotFoundError(
+            f"{name} no longer offers this model or endpoint (HTTP 404 on create); nothing was made. Pick another "
+            f"model or provider.{said}", status_code=status)
     if status == 404:
         return NotFoundError(f"{name} does not know this task (HTTP 404).{said}", status_code=status)
     if status == 429:
-        return RateLimitedError(f"{name} is rate limiting requests.{said}", status_code=status)
+        wait = f" Reeldeck waits {retry_after:.0f} s, as {name} asked, and tries again." if retry_after else (
+            " Reeldeck waits a little and tries again.")
+        return RateLimitedError(f"{name} is rate limiting requests (too many at once).{wait}{said}",
+                                status_code=status)
     if status in (408, 409) or status >= 500:
         return ServerError(f"{name} had a problem on its side (HTTP {status}).{said}", status_code=status)
     if 400 <= status < 500:
         return BadRequestError(f"{name} rejected the request as invalid.{said}", status_code=status)
     return ProtocolError(f"{name} answered with an unexpected HTTP {status}.{said}", status_code=status)
+
+
+def is_create_answer(response: httpx.Response) -> bool:
+    """True when ``response`` answers a POST (every provider's create is a POST; polls are GETs)."""
+    try:
+        return response.request.method.upper() == "POST"
+    except RuntimeError:  # a response built without its request
+        return False
 
 
 class Provider(ABC):
@@ -134,6 +163,9 @@ class Provider(ABC):
     can_cancel: bool = False
     #: True when a finished video can be remixed with a new prompt (``prepared["remix_of"]`` on the new job).
     can_remix: bool = False
+    #: How long (seconds) a status the client does not know is polled before the job is given up: the provider's
+    #: documented delivery window. The engine reads it instead of a fixed 30 minutes.
+    unknown_status_window: float = 1800.0
 
     def __init__(self, api: ApiClient, settings: dict[str, str] | None = None) -> None:
         self.api = api
@@ -146,7 +178,8 @@ class Provider(ABC):
 
     def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
         """Turn an error answer into a typed error. Subclasses read their own error shape."""
-        return http_error(self.spec, response.status_code, self.error_text(body), self.error_code(body))
+        return http_error(self.spec, response.status_code, self.error_text(body), self.error_code(body),
+                          creating=is_create_answer(response), retry_after=retry_after_seconds(response.headers))
 
     def error_text(self, body: Any) -> str:
         return ""
@@ -176,8 +209,14 @@ class Provider(ABC):
 
     def build_key_check(self) -> HttpRequest:
         """A cheap authenticated request that creates nothing: by default, a status query for a task that does
-        not exist (401/403 = key refused; 404/400 = key accepted). Providers with a list endpoint override it."""
+        not exist (401/403 = key refused; 404/400 = key accepted, see ``key_check_accepted``)."""
         return self.build_poll("reeldeck-key-check-0000")
+
+    def key_check_accepted(self, error: ProviderError) -> bool | None:
+        """What a not-found or bad-request answer to ``build_key_check`` says about the key: True (accepted),
+        False (refused) or None (it proves nothing). By default the API looked for the made-up task, so the key
+        passed."""
+        return True
 
     def thumbnail_source(self, remote_id: str) -> DownloadSource | None:
         """Where the provider serves a still of the finished video, if it does."""

@@ -1,8 +1,21 @@
 """An OpenAI-compatible video gateway serving Vidu Q3 models: ``/v1/video/generations`` create and poll.
 
 There is no default host: the user enters the gateway's own URL. Four modes — text, image, first-and-last frame
-and reference images (the ``-mix`` model only). Local images go inline as base64 data URIs, prepared to Vidu's
-limits. Gateways differ in their poll answers, so all three documented shapes are read.
+and reference images (the ``-mix`` model only); the prompt is required in every one (the page; new-api
+``relay/common/relay_utils.go`` ``validatePrompt``). Local images go inline as base64 data URIs, prepared to Vidu's
+limits.
+
+Two request dialects, chosen per gateway in Settings (option ``dialect``) and kept in each job's ``prepared``:
+``page`` — the page's fields (``image``, ``last_image``, ``reference_image_urls``, ``aspect_ratio``, ``duration``,
+``extra_body``); ``new-api`` — what gateways built on QuantumNous/new-api read (``relay/common/relay_info.go``
+``TaskSubmitReq``; ``relay/channel/task/vidu/adaptor.go``): ``prompt``, ``images[]`` (1 = image to video, 2 = first
+and last frame, 3+ = reference images), ``size`` (Vidu's resolution, default 1080p there), ``duration`` and
+``metadata`` (merged into Vidu's request: ``seed``, ``bgm``). new-api has no aspect ratio or audio field, so a job
+asking for them is refused rather than silently changed.
+
+Gateways differ in their poll answers: new-api's envelope, OpenAI-like objects and Vidu's own task object
+(``state``, ``creations[].url``) are all read. A status outside the known sets is shown verbatim and polled less
+and less often, up to Vidu's 48-hour delivery window (``unknown_status_window``).
 """
 
 from __future__ import annotations
@@ -14,7 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from core.errors import NotFoundError, ProtocolError, ProviderError
+from core.errors import InputError, NotFoundError, ProtocolError, ProviderError
 from core.http import HttpRequest, error_message_from, origin_of
 from core.imaging import ImageRules, data_uri
 from core.params import Mode, ModelSpec, Param, ParamType, ProviderSpec, Slot, SlotKind
@@ -30,16 +43,28 @@ from core.providers.base import (
     task_id,
 )
 
-PATH = "/v1/video/generations"
-ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
-MAX_REFERENCES = 4
+PATH = "/v1/video/generations"  # page: POST {BASE_URL}/v1/video/generations
+ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")  # page example "16:9"; the rest are Vidu's (platform.vidu.com)
+MAX_REFERENCES = 4  # REFERENCE.md section 4: reference_image_urls "up to 4"
+#: Request dialects (Settings option ``dialect``): the page's fields, or new-api's (FIELD-NOTES "new-api dialect").
+DIALECT_PAGE = "page"
+DIALECT_NEW_API = "new-api"
+DIALECTS = (DIALECT_PAGE, DIALECT_NEW_API)
+DEFAULT_DIALECT = DIALECT_PAGE
+#: new-api reads 3+ images as reference mode (adaptor.go ``ValidateRequestAndSetAction``: 2 = first-tail).
+NEW_API_MIN_REFERENCES = 3
+#: Fields new-api's Vidu adaptor cannot carry (its ``requestPayload`` has no such field): refused, not dropped.
+NEW_API_UNSUPPORTED = ("aspect_ratio", "audio")
+#: Vidu's delivery promise for off-peak jobs (FIELD-NOTES "Off-peak": "Vidu promises delivery within 48 h").
+DELIVERY_WINDOW = 48 * 3600.0
 MIX_MODEL = "viduq3p-mix-720p"
 #: Vidu: PNG/JPEG/WebP, at least 128×128, aspect 1:4..4:1, at most 50 MB, base64 payload under 10 MB.
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
 MAX_BASE64_CHARS = 10_000_000
 
-_PROMPT = Param("prompt", ParamType.TEXT, "Prompt", "What the video should show. In reference mode, cite the "
-                "reference images as @Image1, @Image2, … in their order.")
+_PROMPT = Param("prompt", ParamType.TEXT, "Prompt", "What the video should show (required in every mode). In "
+                "reference mode, cite the reference images as @Image1, @Image2, … in their order.", required=True,
+                min_length=1)
 _COMMON = (
     Param("aspect_ratio", ParamType.ENUM, "Aspect ratio", "Frame shape of the result (text and reference "
           "modes; with an image the image decides). Leave unset for the gateway's default (16:9).",
@@ -62,8 +87,8 @@ _REFS = Slot("ref_image", SlotKind.IMAGE, "Reference images", "Up to 4 reference
              "refers to them as @Image1..@Image4.", field="reference_image_urls", max_count=MAX_REFERENCES)
 
 FRAME_MODES = (
-    Mode("first_last", "First and last frame", requires=("image", "last_image")),
-    Mode("image", "Image to video", requires=("image",), forbids=("last_image",)),
+    Mode("first_last", "First and last frame", requires=("image", "last_image", "prompt")),
+    Mode("image", "Image to video", requires=("image", "prompt"), forbids=("last_image",)),
     Mode("text", "Text to video", requires=("prompt",), forbids=("image", "last_image")),
 )
 REFERENCE_MODES = (Mode("reference", "Reference images to video", requires=("ref_image", "prompt")),)
@@ -109,11 +134,18 @@ SPEC = ProviderSpec(
     models=_models(),
 )
 
-PENDING = {"not_start", "submitted", "queued", "pending"}
+#: Statuses, compared case-insensitively (FIELD-NOTES "Poll shapes met in the field"): new-api NOT_START |
+#: SUBMITTED | QUEUED | IN_PROGRESS | SUCCESS | FAILURE; OpenAI-like queued | in_progress | completed | failed;
+#: Vidu's own ``state`` created | queueing | processing | success | failed (new-api vidu adaptor ParseTaskResult).
+PENDING = {"not_start", "submitted", "queued", "pending", "created", "queueing"}
 RUNNING = {"in_progress", "processing", "running", "generating"}
 SUCCEEDED = {"success", "completed", "succeeded"}
 FAILED = {"failure", "failed", "error"}
 CANCELED = frozenset({"canceled", "cancelled"})
+#: The first wait after an unknown status, doubled per unknown answer in a row, at most ``UNKNOWN_MAX_WAIT``.
+UNKNOWN_FIRST_WAIT = 15.0
+UNKNOWN_MAX_WAIT = 1800.0
+OFF_PEAK_NOTE = " (waiting for off-peak)"
 NOT_FOUND_CODES = ("task_not_exist", "task_not_found")
 
 
@@ -122,6 +154,24 @@ class GatewayProvider(Provider):
 
     spec = SPEC
     default_poll_interval = 10.0
+    unknown_status_window = DELIVERY_WINDOW
+
+    def __init__(self, api: Any, settings: dict[str, str] | None = None) -> None:
+        super().__init__(api, settings)
+        self._unknown_streak: dict[str, int] = {}  # task id -> unknown answers in a row
+        self._models: dict[str, str] = {}  # task id -> model, from answers that name it
+
+    def dialect(self) -> str:
+        """The request dialect set for this gateway (Settings option ``dialect``)."""
+        value = self.settings.get("dialect") or DEFAULT_DIALECT
+        return value if value in DIALECTS else DEFAULT_DIALECT
+
+    async def prepare_inputs(self, job: JobInput) -> dict[str, Any]:
+        """Fix the job's dialect (shown in its details) and refuse what that dialect cannot say; sends nothing."""
+        dialect = self.dialect()
+        if dialect == DIALECT_NEW_API:
+            _check_new_api(job)
+        return {"dialect": dialect}
 
     def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
         code = self.error_code(body)
@@ -148,6 +198,8 @@ class GatewayProvider(Provider):
         )
 
     def build_create(self, job: JobInput) -> HttpRequest:
+        if job.prepared.get("dialect", self.dialect()) == DIALECT_NEW_API:
+            return HttpRequest("POST", PATH, json=_new_api_body(job), idempotent=False)
         model = self.spec.model(job.model)
         body: dict[str, Any] = {"model": job.model}
         for param in model.params:
@@ -168,7 +220,10 @@ class GatewayProvider(Provider):
         value = (node.get("task_id") or node.get("id")) if isinstance(node, dict) else None
         if not value:
             require(body, "task_id", self.spec)
-        return task_id(value, "task_id", self.spec)
+        remote_id = task_id(value, "task_id", self.spec)
+        if isinstance(node, dict) and isinstance(node.get("model"), str):
+            self._models[remote_id] = node["model"]
+        return remote_id
 
     def build_poll(self, remote_id: str) -> HttpRequest:
         return HttpRequest("GET", f"{PATH}/{remote_id}")
@@ -176,13 +231,26 @@ class GatewayProvider(Provider):
     def parse_poll(self, body: Any, headers: httpx.Headers) -> RemoteStatus:
         _check_envelope(body, self.spec)
         task = _task_node(body)
-        raw = str(require(task, "status", self.spec) or "")
+        key = "status" if "status" in task or "state" not in task else "state"  # Vidu's own object: ``state``
+        raw = str(require(task, key, self.spec) or "")
         phase = classify_status(raw, PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED)
         error = None
         if phase in (Phase.FAILED, Phase.CANCELED):
-            error = error_message_from(task, "fail_reason", "error.message", "error", "message") or None
+            error = error_message_from(task, "fail_reason", "error.message", "err_code", "error", "message") or None
+        remote_id = _remote_id(body, task)
+        if isinstance(task.get("model"), str):
+            self._models[remote_id] = task["model"]
+        poll_after = None
+        if phase == Phase.UNKNOWN:  # shown verbatim; polled less and less often, up to the delivery window
+            streak = self._unknown_streak.get(remote_id, 0)
+            self._unknown_streak[remote_id] = streak + 1
+            poll_after = min(UNKNOWN_MAX_WAIT, UNKNOWN_FIRST_WAIT * 2 ** streak)
+        else:
+            self._unknown_streak.pop(remote_id, None)
+        if phase == Phase.PENDING and self._models.get(remote_id, "").endswith("-offpeak"):
+            raw += OFF_PEAK_NOTE
         return RemoteStatus(phase=phase, raw=raw, progress=_progress(task.get("progress")),
-                            video_url=_video_url(task), error=error)
+                            video_url=_video_url(task), error=error, poll_after=poll_after)
 
     def download_source(self, remote_id: str, status: RemoteStatus) -> DownloadSource:
         if not status.video_url:
@@ -190,6 +258,42 @@ class GatewayProvider(Provider):
                                 "download it from.")
         same_origin = origin_of(status.video_url) == origin_of(self.api.base_url)
         return DownloadSource(status.video_url, with_auth=same_origin)
+
+
+def _check_new_api(job: JobInput) -> None:
+    """Refuse what new-api's Vidu adaptor would silently drop or read as another mode."""
+    asked = [name for name in NEW_API_UNSUPPORTED if job.params.get(name) not in (None, "")]
+    if asked:
+        raise InputError(f"This gateway is set to the new-api request dialect, which has no {' or '.join(asked)} "
+                         "field (new-api would drop it). Remove it, or switch the gateway's dialect to the page's "
+                         "fields in Settings.")
+    refs = job.inputs.get("ref_image") or []
+    if refs and len(refs) < NEW_API_MIN_REFERENCES:
+        raise InputError("In the new-api request dialect one image means image to video and two mean first and "
+                         f"last frame, so reference mode needs 3 or 4 reference images (got {len(refs)}).")
+
+
+def _new_api_body(job: JobInput) -> dict[str, Any]:
+    """new-api's fields: prompt, images[], size (Vidu's resolution), duration, metadata (seed, bgm)."""
+    body: dict[str, Any] = {"model": job.model, "prompt": str(job.params.get("prompt", ""))}
+    images = [_image_value(v) for slot in ("image", "last_image", "ref_image") for v in job.inputs.get(slot) or []]
+    if images:
+        body["images"] = images
+    body["size"] = next(part for part in job.model.split("-") if part.endswith("p") and part[:-1].isdigit())
+    if job.params.get("duration") is not None:
+        body["duration"] = int(job.params["duration"])
+    metadata = {name: job.params[name] for name in ("seed", "bgm") if job.params.get(name) is not None}
+    if metadata:
+        body["metadata"] = metadata
+    return body
+
+
+def _remote_id(body: dict[str, Any], task: dict[str, Any]) -> str:
+    for node in (task, body):
+        for key in ("task_id", "id"):
+            if isinstance(node.get(key), str | int) and not isinstance(node.get(key), bool):
+                return str(node[key])
+    return ""
 
 
 def _put(body: dict[str, Any], path: str, value: Any) -> None:
@@ -228,9 +332,10 @@ def _check_envelope(body: Any, spec: ProviderSpec) -> None:
 
 
 def _task_node(body: dict[str, Any]) -> dict[str, Any]:
-    """The object holding ``status``: ``data`` in shape (a), the body itself in shapes (b) and (c)."""
+    """The object holding ``status``: ``data`` in new-api's envelope, else the body itself (OpenAI-like objects and
+    Vidu's own task object, whose status is ``state``)."""
     data = body.get("data")
-    if "status" not in body and isinstance(data, dict) and "status" in data:
+    if "status" not in body and "state" not in body and isinstance(data, dict) and "status" in data:
         return data
     return body
 
@@ -257,7 +362,7 @@ def _video_url(task: dict[str, Any]) -> str | None:
         if _is_url(value):
             return value
     data = task.get("data")
-    creations = data.get("creations") if isinstance(data, dict) else None
+    creations = data.get("creations") if isinstance(data, dict) else task.get("creations")  # Vidu: creations[].url
     if isinstance(creations, list):
         for creation in creations:
             url = creation.get("url") if isinstance(creation, dict) else None

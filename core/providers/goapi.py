@@ -64,6 +64,8 @@ SPEC = ProviderSpec(
     ),
 )
 
+#: Statuses: schema capitalises them, examples and clients use lower case (piapi.ai docs; apinetwork/piapi-mcp-server
+#: src/index.ts): compared case-insensitively.
 PENDING = {"pending", "staged"}
 RUNNING = {"processing", "running", "in_progress"}
 SUCCEEDED = {"completed", "success", "succeeded"}

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from core.errors import InputError, NetworkError, ProtocolError
+from core.errors import InputError, NetworkError, NotFoundError, ProtocolError, ProviderError
 from core.http import HttpRequest, error_message_from
 from core.imaging import ImageRules, image_mime, prepare_image
 from core.media import has_mp4_signature
@@ -29,6 +29,7 @@ from core.providers.base import (
     Provider,
     RemoteStatus,
     classify_status,
+    is_create_answer,
     require,
     task_id,
 )
@@ -82,6 +83,8 @@ SPEC = ProviderSpec(
     ),
 )
 
+#: Statuses (page: QUEUED, PROCESSING, SUCCEED, FAILED; novitalabs/javascript-sdk src/types.ts adds
+#: TASK_STATUS_UNKNOWN, left unknown here), compared case-insensitively.
 PENDING = {"TASK_STATUS_QUEUED", "TASK_STATUS_PENDING"}
 RUNNING = {"TASK_STATUS_PROCESSING", "TASK_STATUS_RUNNING"}
 SUCCEEDED = {"TASK_STATUS_SUCCEED", "TASK_STATUS_SUCCEEDED"}
@@ -94,6 +97,18 @@ class NovitaProvider(Provider):
 
     spec = SPEC
     default_poll_interval = 10.0
+
+    def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
+        """A 404 on the create means the endpoint is gone: img2video-motion was removed from both official SDKs as
+        deprecated (novitalabs python-sdk and javascript-sdk, Nov 2024; FIELD-NOTES "Novita"). Low balance
+        (``BILLING_BALANCE_NOT_ENOUGH``) and 403 (permission or account verification) are worded by ``http_error``."""
+        if response.status_code == 404 and is_create_answer(response):
+            said = self.error_text(body)
+            return NotFoundError(
+                f"Novita no longer offers {MODEL_ID} (HTTP 404 on create): Novita removed it from its SDKs as "
+                "deprecated and the endpoint is gone. Nothing was made or charged; use another provider for image "
+                f"animation.{' Novita said: ' + said if said else ''}", status_code=404)
+        return super().parse_error(response, body)
 
     def error_text(self, body: Any) -> str:
         return error_message_from(body, "message", "reason", "error.message", "task.reason")

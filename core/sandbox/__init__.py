@@ -13,7 +13,9 @@ Origins (``sb.origins``): goapi, aimlapi, aihubmix, gateway, novita, goapi_uploa
 own port (``base_port`` .. ``base_port + 7`` in that order, or ephemeral ports when ``base_port`` is 0).
 
 Run-time switches (plain attributes, read per request): ``job_seconds`` (stored per task at creation),
-``url_ttl_seconds``, ``gateway_shape`` ("a" | "b" | "c"), ``valid_keys`` (None = any non-empty key),
+``url_ttl_seconds``, ``gateway_shape`` ("a" | "b" | "c" | "vidu"), ``gateway_dialect`` ("page" | "new-api"),
+``aihubmix_list_endpoint`` (False -> AIHubMix's ``GET /v1/videos`` answers 404), ``valid_keys`` (None = any
+non-empty key),
 ``goapi_upload_plan_ok`` (False -> 403 "Insufficient plan level"), ``render_on_create``, ``range_support``
 (False -> file origins ignore ``Range`` and always send the whole file).
 

@@ -1,9 +1,10 @@
 """The emulator's state and task logic, shared by every provider module (no HTTP serving here).
 
 :class:`Engine` owns the SQLite store, the request log, faults, CDN URL signing, input storage and renders.
-Its plain attributes (``job_seconds``, ``url_ttl_seconds``, ``gateway_shape``, ``valid_keys``,
-``goapi_upload_plan_ok``, ``render_on_create``, ``range_support``) are read on every request, so tests may change
-them at run time. ``render_on_create = False`` defers rendering until a result is first downloaded.
+Its plain attributes (``job_seconds``, ``url_ttl_seconds``, ``gateway_shape``, ``gateway_dialect``,
+``valid_keys``, ``goapi_upload_plan_ok``, ``render_on_create``, ``range_support``, ``aihubmix_list_endpoint``) are
+read on every request, so tests may change them at run time. ``render_on_create = False`` defers rendering until a
+result is first downloaded.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Engine:
         clock: Callable[[], float] = time.time,
         valid_keys: dict[str, str] | None = None,
         gateway_shape: str = "a",
+        gateway_dialect: str = "page",
     ) -> None:
         self.state_dir = Path(state_dir)
         self.job_seconds = job_seconds
@@ -53,9 +55,13 @@ class Engine:
         self.clock = clock
         self.valid_keys = valid_keys
         self.gateway_shape = gateway_shape
+        #: The create fields the gateway origin reads: "page" or "new-api" (see :mod:`.gateway`).
+        self.gateway_dialect = gateway_dialect
         self.goapi_upload_plan_ok = True
         self.render_on_create = True
         self.range_support = True
+        #: False: AIHubMix's origin has no ``GET /v1/videos`` (404), as AIHubMix documents none (FIELD-NOTES).
+        self.aihubmix_list_endpoint = True
         self.faults = FaultSet()
         self.origins: dict[str, str] = {}
         self.lifecycles: dict[str, Callable[[], Lifecycle]] = {}

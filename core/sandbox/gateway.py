@@ -1,12 +1,21 @@
 """OpenAI-compatible video gateway, Vidu models (``gateway-video-generations-vidu.txt``, REFERENCE.md section 4).
 
 ``POST /v1/video/generations`` and ``GET /v1/video/generations/{task_id}``; auth Bearer; errors
-``{"code": "<str>", "message": ..., "data": null}``. The poll body takes one of three shapes chosen by
-``sb.gateway_shape`` ("a", "b", "c"; REFERENCE.md section 4).
+``{"code": "<str>", "message": ..., "data": null}``. The poll body takes one of four shapes chosen by
+``sb.gateway_shape``: "a" (new-api's envelope), "b" (OpenAI-video-like), "c" (``{task_id, status, url}``;
+REFERENCE.md section 4) or "vidu" (Vidu's own task object passed through: ``{id, state, err_code, credits,
+creations:[{url, cover_url}]}``, FIELD-NOTES; new-api ``relay/channel/task/vidu/adaptor.go`` ``taskResultResponse``).
+
+``sb.gateway_dialect`` picks the create fields the gateway reads, and any other field is refused:
+"page" (the page's ``image``, ``last_image``, ``reference_image_urls``, ``aspect_ratio``, ``duration``,
+``extra_body``) or "new-api" (``TaskSubmitReq`` in new-api ``relay/common/relay_info.go``: ``image``/``images[]``,
+``size``, ``duration``, ``metadata``; the Vidu adaptor reads 1 image as image to video, 2 as first and last frame,
+3+ as references, and merges ``metadata`` into Vidu's ``requestPayload``, which has no aspect ratio or audio).
+``prompt`` is required in every mode and dialect (page; new-api ``validatePrompt``).
 
 Choices where the page is silent: ``aspect_ratio`` is one of 16:9, 9:16, 1:1, 4:3, 3:4 (default 16:9, or the
 closest to the first image's shape); ``duration`` is an integer 1..16 or a numeric string (default 5);
-``prompt`` is required in text and reference modes; ``viduq3p-mix-720p`` requires ``reference_image_urls``.
+``viduq3p-mix-720p`` requires reference images.
 """
 
 from __future__ import annotations
@@ -38,7 +47,16 @@ LIFECYCLE_A = Lifecycle(
     ((0.0, "NOT_START"), (0.05, "SUBMITTED"), (0.1, "QUEUED"), (0.2, "IN_PROGRESS")), 0.2, "SUCCESS", "FAILURE"
 )
 LIFECYCLE_BC = Lifecycle(((0.0, "queued"), (0.15, "in_progress")), 0.15, "completed", "failed")
-SHAPES = ("a", "b", "c")
+#: Vidu's own ``state`` values (platform.vidu.com get-generation; new-api vidu adaptor ``ParseTaskResult``).
+LIFECYCLE_VIDU = Lifecycle(((0.0, "created"), (0.05, "queueing"), (0.2, "processing")), 0.2, "success", "failed")
+SHAPES = ("a", "b", "c", "vidu")
+DIALECTS = ("page", "new-api")
+PAGE_FIELDS = frozenset({"model", "prompt", "image", "last_image", "reference_image_urls", "aspect_ratio", "duration",
+                         "extra_body"})
+NEW_API_FIELDS = frozenset({"model", "prompt", "image", "images", "size", "duration", "metadata"})
+#: Keys of Vidu's ``requestPayload`` in new-api's adaptor that ``metadata`` may set.
+NEW_API_METADATA = frozenset({"seed", "bgm", "movement_amplitude", "payload", "callback_url", "resolution"})
+RESOLUTIONS = ("540p", "720p", "1080p")
 
 IMAGE = ImageLimits(
     formats=frozenset({"JPEG", "PNG", "WEBP"}),
@@ -92,6 +110,59 @@ def _has_prompt(body: dict[str, Any]) -> bool:
     return isinstance(prompt, str) and bool(prompt.strip())
 
 
+def _unknown_field(body: dict[str, Any], allowed: frozenset[str]) -> str | None:
+    return next((name for name in body if name not in allowed), None)
+
+
+PROMPT_RULE = s.rule(
+    "prompt",
+    lambda _v, b: _has_prompt(b),
+    "is required (in every mode)",
+    code="invalid_request",
+    when_missing=True,
+)
+
+
+def _image_count(value: Any, body: dict[str, Any]) -> str | None:
+    if not isinstance(value, list) or not value:
+        return "must be a non-empty array of images"
+    if len(value) > MAX_NEW_API_REFERENCES:
+        return f"must hold at most {MAX_NEW_API_REFERENCES} images"
+    for index, item in enumerate(value):
+        problem = _image_problem(item)
+        if problem is not None:
+            return f"item {index}: {problem}"
+    is_mix = body.get("model") == MIX_MODEL
+    if len(value) >= 3 and not is_mix:
+        return f"3 or more images mean reference mode, which only {MIX_MODEL} supports"
+    if is_mix and len(value) < 3:
+        return "1 image means image to video and 2 mean first and last frame; reference mode needs 3 or more"
+    return None
+
+
+MAX_NEW_API_REFERENCES = 4
+
+NEW_API_RULES = (
+    s.required("model"),
+    s.string("model"),
+    s.one_of("model", MODELS),
+    PROMPT_RULE,
+    s.string("prompt"),
+    s.string("image"),
+    s.image("image", IMAGE),
+    s.Rule("images", _image_count),
+    s.rule("images", lambda _v, b: b.get("image") is None, "send either image or images"),
+    s.rule("model", lambda v, b: v != MIX_MODEL or b.get("images") is not None, f"{MIX_MODEL} needs images"),
+    s.string("size"),
+    s.one_of("size", RESOLUTIONS),
+    s.integer("duration"),
+    s.int_range("duration", 1, 16),
+    s.obj("metadata"),
+    s.integer("metadata.seed"),
+    s.boolean("metadata.bgm"),
+)
+
+
 RULES = (
     s.required("model"),
     s.string("model"),
@@ -123,13 +194,7 @@ RULES = (
         lambda v, b: v != MIX_MODEL or b.get("reference_image_urls") is not None,
         f"{MIX_MODEL} needs reference_image_urls",
     ),
-    s.rule(
-        "prompt",
-        lambda _v, b: _has_prompt(b) or b.get("image") is not None,
-        "is required for text-to-video and reference-to-video",
-        code="missing_required_parameter",
-        when_missing=True,
-    ),
+    PROMPT_RULE,
 )
 
 
@@ -183,17 +248,56 @@ def _even(value: float) -> int:
     return max(2, round(value / 2) * 2)
 
 
+def check_dialect(engine: Engine, body: Any) -> dict[str, Any]:
+    """Check a create body against the configured dialect's fields and rules; returns it in the page's terms."""
+    if not isinstance(body, dict):
+        raise ApiError(400, "body: must be a JSON object", field="body", code="invalid_request")
+    new_api = engine.gateway_dialect == "new-api"
+    allowed = NEW_API_FIELDS if new_api else PAGE_FIELDS
+    unknown = next((name for name in body if name not in allowed), None)
+    if unknown is not None:
+        dialect = "new-api" if new_api else "page"
+        raise ApiError(400, f"{unknown}: this gateway ({dialect} dialect) has no such field", field=unknown,
+                       code="invalid_request")
+    if not new_api:
+        s.check(body, RULES)
+        return body
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict):
+        extra = next((key for key in metadata if key not in NEW_API_METADATA), None)
+        if extra is not None:
+            raise ApiError(400, f"metadata.{extra}: Vidu's request (new-api adaptor) has no such field",
+                           field=f"metadata.{extra}", code="invalid_request")
+    s.check(body, NEW_API_RULES)
+    return _as_page(body)
+
+
+def _as_page(body: dict[str, Any]) -> dict[str, Any]:
+    """A new-api body in the page's terms, for storing and rendering."""
+    images = body.get("images") or ([body["image"]] if body.get("image") is not None else [])
+    page: dict[str, Any] = {"model": body["model"], "prompt": body["prompt"]}
+    if len(images) >= 3:
+        page["reference_image_urls"] = images
+    elif images:
+        page["image"] = images[0]
+        if len(images) == 2:
+            page["last_image"] = images[1]
+    if body.get("duration") is not None:
+        page["duration"] = body["duration"]
+    return page
+
+
 async def create(engine: Engine, call: Call) -> web.StreamResponse:
     """Create a generation job."""
-    body = call.json_body()
-    s.check(body, RULES)
+    received = call.json_body()
+    body = check_dialect(engine, received)
     task_id = _new_id()
     inputs = _store_inputs(engine, task_id, body)
     width, height = output_size(body["model"], body.get("aspect_ratio"), inputs, engine)
     duration = duration_value(body.get("duration")) or DEFAULT_DURATION
     mode = "title" if not inputs else ("crossfade" if body.get("last_image") is not None else "pan")
     plan = RenderPlan(width, height, float(duration), body.get("prompt") or "", mode, body["model"])
-    params = summarize(body)
+    params = summarize(received)
     params["duration"] = duration
     task = engine.create_task(
         task_id=task_id,
@@ -228,7 +332,7 @@ async def poll(engine: Engine, call: Call) -> web.StreamResponse:
     snap = engine.status(task)
     url = engine.result_url(task) if snap.succeeded else None
     shape = engine.gateway_shape if engine.gateway_shape in SHAPES else "a"
-    builders = {"a": shape_a, "b": shape_b, "c": shape_c}
+    builders = {"a": shape_a, "b": shape_b, "c": shape_c, "vidu": shape_vidu}
     return json_response(builders[shape](engine, task, snap, url))
 
 
@@ -287,8 +391,25 @@ def shape_c(engine: Engine, task: TaskRecord, snap: Snapshot, url: str | None) -
     }
 
 
+def shape_vidu(engine: Engine, task: TaskRecord, snap: Snapshot, url: str | None) -> dict[str, Any]:
+    """Vidu's own task object: ``{id, state, err_code, credits, payload, creations:[{id, url, cover_url}]}``."""
+    creations = []
+    if url is not None:
+        creations = [{"id": task.id, "url": url, "cover_url": engine.result_url(task, "thumbnail")}]
+    return {
+        "id": task.id,
+        "state": snap.status,
+        "err_code": "AuditSubmitIllegal" if snap.failed else "",
+        "credits": 20,
+        "payload": "",
+        "creations": creations,
+    }
+
+
 def lifecycle(engine: Engine) -> Lifecycle:
     """The lifecycle matching the configured poll shape."""
+    if engine.gateway_shape == "vidu":
+        return LIFECYCLE_VIDU
     return LIFECYCLE_A if engine.gateway_shape not in ("b", "c") else LIFECYCLE_BC
 
 

@@ -1,7 +1,10 @@
 """AIHubMix = the OpenAI Videos API (Sora) (``aihubmix-openai-videos.txt``, REFERENCE.md section 3).
 
-``POST /v1/videos`` (multipart or JSON), ``GET /v1/videos/{id}`` (with ``openai-poll-after-ms``),
-``GET /v1/videos`` (list), ``DELETE /v1/videos/{id}``, ``POST /v1/videos/{id}/remix`` and
+``POST /v1/videos`` (multipart/form-data as the page and openai-python send it, or JSON as AIHubMix's guide shows;
+a form-urlencoded body is refused), sizes per model (sora-2: 720x1280 and 1280x720 only — AIHubMix Video-Gen guide,
+new-api ``relay/common/relay_utils.go`` ``invalid_size``), ``GET /v1/videos/{id}`` (with ``openai-poll-after-ms``),
+``GET /v1/videos`` (list; OpenAI has it, AIHubMix documents none: ``aihubmix_list_endpoint = False`` answers 404),
+``DELETE /v1/videos/{id}``, ``POST /v1/videos/{id}/remix`` and
 ``GET /v1/videos/{id}/content?variant=video|thumbnail|spritesheet`` (same origin, with auth, Range support;
 404 until completed, 410 after ``expires_at``). Errors ``{"error":{message,type,param,code}}``.
 
@@ -32,6 +35,10 @@ PROVIDER = "aihubmix"
 MODELS = ("sora-2", "sora-2-pro")
 SECONDS = ("4", "8", "12")
 SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
+#: Sizes per model (FIELD-NOTES "Sizes per model"; new-api relay/common/relay_utils.go).
+MODEL_SIZES = {"sora-2": SIZES[:2], "sora-2-pro": SIZES}
+#: Create bodies the service reads: multipart (page, openai-python) and JSON (AIHubMix guide).
+CREATE_CONTENT_TYPES = ("multipart/form-data", "application/json")
 LIFECYCLE = Lifecycle(((0.0, "queued"), (0.15, "in_progress")), 0.15, "completed", "failed")
 REFERENCE_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
 REFERENCE_FIELDS = ("input_reference", "input_reference.0", "input_reference[]")
@@ -48,6 +55,12 @@ RULES = (
     s.one_of("seconds", SECONDS),
     s.string("size"),
     s.one_of("size", SIZES),
+    s.rule(
+        "size",
+        lambda v, b: v in MODEL_SIZES.get(b.get("model") or MODELS[0], SIZES),
+        "sora-2 renders only 720x1280 and 1280x720; 1024x1792 and 1792x1024 need sora-2-pro",
+        code="invalid_size",
+    ),
 )
 REMIX_RULES = (s.required("prompt"), s.string("prompt"), s.length("prompt", 1, 32000))
 
@@ -62,6 +75,14 @@ def error_response(err: ApiError, request: web.Request) -> web.Response:
 
 
 def _form_or_json(call: Call) -> dict[str, Any]:
+    kind = call.request.content_type
+    if call.request.body_exists and kind not in CREATE_CONTENT_TYPES:
+        raise ApiError(
+            400,
+            f"Unsupported Content-Type {kind!r}: send the create as multipart/form-data (or application/json)",
+            field="body",
+            code="invalid_content_type",
+        )
     if isinstance(call.body, dict):
         return call.body
     return call.json_body()  # raises 400 for bad or missing JSON
@@ -253,7 +274,9 @@ async def content(engine: Engine, call: Call) -> web.StreamResponse:
 
 
 async def list_videos(engine: Engine, call: Call) -> web.StreamResponse:
-    """List videos with cursor pagination."""
+    """List videos with cursor pagination (404 when ``aihubmix_list_endpoint`` is off)."""
+    if not engine.aihubmix_list_endpoint:
+        raise ApiError(404, f"Invalid URL (GET {call.request.path})", code="not_found")
     query = call.request.query
     limit = _limit(query.get("limit", "20"))
     order = query.get("order", "desc")

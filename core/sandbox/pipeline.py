@@ -200,6 +200,7 @@ def _open_record(
         header_names=list(request.headers.keys()),
         auth_present=any_auth_present(request),
         auth_sha256=sha256_text(value) if value is not None else None,
+        content_type=request.content_type if request.body_exists else None,
     )
     engine.log_request(record)
     return record

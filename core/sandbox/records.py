@@ -46,6 +46,8 @@ class RecordedRequest:
     fault: str | None = None
     task_id: str | None = None
     error: str | None = None
+    #: The request body's media type without parameters (``multipart/form-data``), or None without a body.
+    content_type: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-compatible dict."""

@@ -60,9 +60,12 @@ class Sandbox(Engine):
         clock: Callable[[], float] = time.time,
         valid_keys: dict[str, str] | None = None,
         gateway_shape: str = "a",
+        gateway_dialect: str = "page",
     ) -> None:
         if gateway_shape not in gateway.SHAPES:
             raise ValueError(f"gateway_shape must be one of {gateway.SHAPES}")
+        if gateway_dialect not in gateway.DIALECTS:
+            raise ValueError(f"gateway_dialect must be one of {gateway.DIALECTS}")
         super().__init__(
             state_dir,
             job_seconds=job_seconds,
@@ -70,6 +73,7 @@ class Sandbox(Engine):
             clock=clock,
             valid_keys=valid_keys,
             gateway_shape=gateway_shape,
+            gateway_dialect=gateway_dialect,
         )
         self.host = host
         self.base_port = base_port

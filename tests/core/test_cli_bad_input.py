@@ -76,7 +76,15 @@ CASES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("vidu-image-on-mix", (*MIX, "--prompt", "fox", "--image", URL), ("viduq3p-mix-720p takes no --image",)),
     ("vidu-mix-without-refs", (*MIX, "--prompt", "fox"), ("--ref-image",)),
     ("vidu-mix-without-prompt", (*MIX, "--ref-image", URL), ("--ref-image + --prompt",)),
-    ("vidu-missing-file", (*VIDU, "--image", "{missing}"), ("no such file",)),
+    ("vidu-missing-file", (*VIDU, "--prompt", "fox", "--image", "{missing}"), ("no such file",)),
+    # issue 12: sizes per Sora model, and the gateway's prompt in every mode
+    ("sora-2-pro-only-size", (*SORA, "--prompt", "fox", "--param", "size=1792x1024"),
+     ("size must be one of 720x1280, 1280x720", "1792x1024")),
+    ("sora-2-pro-only-size-tall", (*SORA, "--prompt", "fox", "--param", "size=1024x1792"),
+     ("size must be one of 720x1280, 1280x720",)),
+    ("vidu-image-without-prompt", (*VIDU, "--image", URL), ("prompt is required",)),
+    ("vidu-first-last-without-prompt", (*VIDU, "--image", URL, "--last-image", URL), ("prompt is required",)),
+    ("vidu-blank-prompt", (*VIDU, "--prompt", "   ", "--image", URL), ("prompt is required",)),
     ("vidu-unknown-model", ("--provider", "gateway", "--model", "viduq9"), ("no model 'viduq9'", "viduq3p-720p")),
     # Novita
     ("novita-missing-motion", (*NOVITA, "--image", URL), ("--motion-video",)),

@@ -135,7 +135,7 @@ def _error(status: int, message: object) -> tuple[httpx.Response, dict[str, obje
     (400, "Body validation error!", BadRequestError, "Body validation error!"),
     (400, ["prompt must be shorter", "first_frame_image is required"], BadRequestError, "first_frame_image"),
     (401, "Unauthorized", AuthError, "keys set aimlapi"),
-    (403, "Insufficient credits", NoCreditsError, "no credits"),
+    (403, "Insufficient credits", NoCreditsError, "run out of credits"),
     (404, "Generation 1 not found", NotFoundError, "not found"),
 ])
 def test_error_shape(status: int, message: object, kind: type, needle: str) -> None:

@@ -335,3 +335,73 @@ async def test_upload_outage_is_retried(harness: Harness) -> None:
 
 def _job_input(model: str, inputs: dict[str, list[str]]) -> JobInput:
     return JobInput("direct", model, {}, inputs)
+
+
+# --- gateway dialects, Vidu's own poll object, AIHubMix without a list endpoint (issue 12) -------------------
+
+
+def use_new_api(h: Harness) -> None:
+    h.sandbox.gateway_dialect = "new-api"
+    h.hub.settings.data["options"] = {"gateway": {"dialect": "new-api"}}
+    h.hub.forget("gateway")
+
+
+async def test_gateway_new_api_dialect_first_last_frame(harness: Harness) -> None:
+    h = harness
+    use_new_api(h)
+    job = await h.run("gateway", "viduq3p-720p-offpeak", {"prompt": "turn around", "duration": "3", "seed": "9"},
+                      image=[h.image("a.png", (640, 360))], last_image=[h.image("b.png", (640, 360), color="red")])
+    assert_completed_mp4(job)
+    assert job.prepared == {"dialect": "new-api"}  # shown in the job's details (show --json)
+    create = h.only("gateway", "create")
+    assert (create.method, create.path, create.content_type) == ("POST", "/v1/video/generations",
+                                                                 "application/json")
+    body = create.body
+    assert set(body) == {"model", "prompt", "images", "size", "duration", "metadata"}
+    assert (body["model"], body["prompt"], body["size"], body["duration"], body["metadata"]) == (
+        "viduq3p-720p-offpeak", "turn around", "720p", 3, {"seed": 9})
+    assert [inline(image)[:2] for image in body["images"]] == [(640, 360), (640, 360)]
+
+
+async def test_gateway_new_api_dialect_references(harness: Harness) -> None:
+    h = harness
+    use_new_api(h)
+    refs = [h.image(f"r{i}.png", (300, 300)) for i in range(3)]
+    job = await h.run("gateway", "viduq3p-mix-720p", {"prompt": "@Image1 @Image2 @Image3"}, ref_image=refs)
+    assert_completed_mp4(job)
+    assert len(h.only("gateway", "create").body["images"]) == 3
+
+
+async def test_gateway_new_api_dialect_refuses_what_it_cannot_say_and_sends_nothing(harness: Harness) -> None:
+    h = harness
+    use_new_api(h)
+    job = await h.run("gateway", "viduq3p-720p", {"prompt": "p", "aspect_ratio": "9:16"})
+    assert job.state == JobState.FAILED and job.error and "aspect_ratio" in job.error
+    assert h.sandbox.count("gateway") == 0
+
+
+async def test_gateway_page_dialect_is_the_default_and_shown(harness: Harness) -> None:
+    job = await harness.run("gateway", "viduq3t-540p", {"prompt": "p"})
+    assert_completed_mp4(job)
+    assert job.prepared == {"dialect": "page"}
+    assert harness.only("gateway", "create").content_type == "application/json"
+
+
+async def test_gateway_vidus_own_task_object_to_the_end(harness: Harness) -> None:
+    h = harness
+    h.sandbox.gateway_shape = "vidu"
+    job = await h.run("gateway", "viduq3p-540p", {"prompt": "p", "duration": "2"})
+    assert_completed_mp4(job)
+    assert job.remote_status == "success"
+
+
+async def test_aihubmix_without_a_list_endpoint_text_only_multipart(harness: Harness) -> None:
+    h = harness
+    h.sandbox.aihubmix_list_endpoint = False
+    job = await h.run("aihubmix", "sora-2", {"prompt": "a heron", "seconds": "4", "size": "1280x720"})
+    width_height = assert_completed_mp4(job)
+    assert width_height == (1280, 720)
+    create = h.only("aihubmix", "create")
+    assert (create.method, create.path, create.content_type) == ("POST", "/v1/videos", "multipart/form-data")
+    assert create.body == {"model": "sora-2", "prompt": "a heron", "seconds": "4", "size": "1280x720"}
+    assert h.sandbox.count("aihubmix", "list") == 0

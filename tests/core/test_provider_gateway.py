@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import wire as wire_module
 from PIL import Image
 
 from core.errors import AuthError, BadRequestError, InputError, ModerationError, NotFoundError, ProtocolError
@@ -68,9 +69,8 @@ def test_params_and_slots() -> None:
 @pytest.mark.parametrize(("model_id", "params", "inputs", "mode"), [
     ("viduq3p-720p", {"prompt": "a fox"}, {}, "text"),
     ("viduq3t-540p", {"prompt": "move"}, {"image": ["https://x.test/a.png"]}, "image"),
-    ("viduq3t-540p", {}, {"image": ["https://x.test/a.png"]}, "image"),
-    ("viduq3p-1080p-offpeak", {}, {"image": ["https://x.test/a.png"], "last_image": ["https://x.test/b.png"]},
-     "first_last"),
+    ("viduq3p-1080p-offpeak", {"prompt": "turn"}, {"image": ["https://x.test/a.png"],
+                                                    "last_image": ["https://x.test/b.png"]}, "first_last"),
     ("viduq3p-mix-720p", {"prompt": "@Image1 on a beach"}, {"ref_image": ["https://x.test/1.png"] * 4}, "reference"),
 ])
 def test_modes_are_picked_from_the_inputs(model_id: str, params: dict[str, object], inputs: dict[str, list[str]],
@@ -169,10 +169,18 @@ def test_local_images_become_data_uris(tmp_path: Path) -> None:
         assert Image.open(io.BytesIO(base64.b64decode(payload))).size == (320, 240)
 
 
-def test_empty_prompt_is_left_out() -> None:
-    body = make().build_create(job("viduq3p-540p", {"prompt": "  ", "duration": 5},
-                                   {"image": ["https://x.test/a.png"]})).json
-    assert "prompt" not in body
+@pytest.mark.parametrize(("model_id", "inputs"), [
+    ("viduq3p-720p", {}),
+    ("viduq3t-540p", {"image": ["https://x.test/a.png"]}),
+    ("viduq3p-1080p", {"image": ["https://x.test/a.png"], "last_image": ["https://x.test/b.png"]}),
+    ("viduq3p-mix-720p", {"ref_image": ["https://x.test/1.png"]}),
+])
+@pytest.mark.parametrize("prompt", [None, "", "   "])
+def test_prompt_is_required_in_every_mode(model_id: str, inputs: dict[str, list[str]], prompt: str | None) -> None:
+    params = {} if prompt is None else {"prompt": prompt}  # page and new-api validatePrompt (FIELD-NOTES)
+    with pytest.raises(InputError) as caught:
+        validate(model(model_id), params, inputs)
+    assert "prompt" in caught.value.message
 
 
 # --- create / poll parsing -----------------------------------------------------------------------------------
@@ -294,3 +302,139 @@ def test_image_rules_follow_vidu_limits() -> None:
     assert set(rules.formats) == {"PNG", "JPEG", "WEBP"} and rules.fit == "crop"
     assert rules.byte_limit is not None and len(base64.b64encode(b"x" * rules.byte_limit)) < 10 * 1024 * 1024
     assert "16:9" in ASPECT_RATIOS
+
+
+# --- the request on the wire, per dialect and mode (issue 12) ------------------------------------------------
+
+REFS = [f"https://x.test/ref-{i}.png" for i in (1, 2, 3, 4)]
+MODES = {
+    "text": ("viduq3p-720p", {"prompt": "push in", "aspect_ratio": "16:9", "duration": 5, "seed": 42, "bgm": False},
+             {}),
+    "image": ("viduq3t-540p", {"prompt": "natural motion", "duration": 4, "seed": 7}, {"image": ["https://x.test/a.png"]}),
+    "first_last": ("viduq3p-1080p-offpeak", {"prompt": "keep identity", "duration": 6},
+                   {"image": ["https://x.test/a.png"], "last_image": ["https://x.test/b.png"]}),
+    "reference": ("viduq3p-mix-720p", {"prompt": "@Image1 with @Image2", "duration": 5, "audio": True},
+                  {"ref_image": REFS[:2]}),
+}
+PAGE_BODIES = {
+    "text": {"model": "viduq3p-720p", "prompt": "push in", "aspect_ratio": "16:9", "duration": 5,
+             "extra_body": {"seed": 42, "bgm": False}},
+    "image": {"model": "viduq3t-540p", "prompt": "natural motion", "image": "https://x.test/a.png", "duration": 4,
+              "extra_body": {"seed": 7}},
+    "first_last": {"model": "viduq3p-1080p-offpeak", "prompt": "keep identity", "image": "https://x.test/a.png",
+                   "last_image": "https://x.test/b.png", "duration": 6},
+    "reference": {"model": "viduq3p-mix-720p", "prompt": "@Image1 with @Image2", "reference_image_urls": REFS[:2],
+                  "duration": 5, "extra_body": {"audio": True}},
+}
+
+
+def wired(dialect: str | None) -> wire_module.Wire:
+    settings = {"options": {"gateway": {"dialect": dialect}}} if dialect else {}
+    return wire_module.wire("gateway", {"id": "task_1", "status": "queued"}, settings=settings)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+async def test_page_dialect_on_the_wire(mode: str) -> None:
+    model_id, params, inputs = MODES[mode]
+    w = wired(None)  # the page's fields are the default
+    validate(model(model_id), params, inputs)
+    job_input = job(model_id, params, inputs)
+    job_input.prepared = await w.provider.prepare_inputs(job_input)
+    assert job_input.prepared == {"dialect": "page"}
+    await w.provider.api.send(w.provider.build_create(job_input))
+    assert (w.last.method, w.last.url.path) == ("POST", "/v1/video/generations")
+    assert wire_module.json_body(w.last) == PAGE_BODIES[mode]
+
+
+NEW_API_BODIES = {
+    "text": {"model": "viduq3p-720p", "prompt": "push in", "size": "720p", "duration": 5,
+             "metadata": {"seed": 42, "bgm": False}},
+    "image": {"model": "viduq3t-540p", "prompt": "natural motion", "images": ["https://x.test/a.png"],
+              "size": "540p", "duration": 4, "metadata": {"seed": 7}},
+    "first_last": {"model": "viduq3p-1080p-offpeak", "prompt": "keep identity",
+                   "images": ["https://x.test/a.png", "https://x.test/b.png"], "size": "1080p", "duration": 6},
+    "reference": {"model": "viduq3p-mix-720p", "prompt": "@Image1 @Image2 @Image3", "images": REFS[:3],
+                  "size": "720p", "duration": 5},
+}
+
+
+@pytest.mark.parametrize("mode", list(NEW_API_BODIES))
+async def test_new_api_dialect_on_the_wire(mode: str) -> None:
+    model_id, params, inputs = MODES[mode]
+    params = {k: v for k, v in params.items() if k not in ("aspect_ratio", "audio")}
+    if mode == "reference":
+        params, inputs = {"prompt": "@Image1 @Image2 @Image3", "duration": 5}, {"ref_image": REFS[:3]}
+    w = wired("new-api")
+    job_input = job(model_id, params, inputs)
+    job_input.prepared = await w.provider.prepare_inputs(job_input)
+    assert job_input.prepared == {"dialect": "new-api"}
+    await w.provider.api.send(w.provider.build_create(job_input))
+    assert (w.last.method, w.last.url.path) == ("POST", "/v1/video/generations")
+    assert wire_module.json_body(w.last) == NEW_API_BODIES[mode]
+
+
+@pytest.mark.parametrize(("params", "inputs", "needle"), [
+    ({"prompt": "p", "aspect_ratio": "16:9"}, {}, "aspect_ratio"),
+    ({"prompt": "p", "audio": True}, {}, "audio"),
+    ({"prompt": "p"}, {"ref_image": REFS[:2]}, "3 or 4 reference images"),
+])
+async def test_new_api_dialect_refuses_what_it_cannot_say(params: dict[str, object], inputs: dict[str, list[str]],
+                                                          needle: str) -> None:
+    w = wired("new-api")
+    model_id = "viduq3p-mix-720p" if inputs else "viduq3p-720p"
+    with pytest.raises(InputError) as caught:
+        await w.provider.prepare_inputs(job(model_id, params, inputs))
+    assert needle in caught.value.message and "dialect" in caught.value.message
+    assert not w.sent
+
+
+def vidu(state: str, **extra: object) -> dict[str, object]:
+    body: dict[str, object] = {"id": "8091", "state": state, "err_code": "", "credits": 20, "payload": "",
+                               "creations": []}
+    body.update(extra)
+    return body
+
+
+@pytest.mark.parametrize(("state", "phase"), [("created", Phase.PENDING), ("queueing", Phase.PENDING),
+                                              ("processing", Phase.RUNNING), ("success", Phase.SUCCEEDED),
+                                              ("failed", Phase.FAILED), ("Queueing", Phase.PENDING)])
+def test_vidus_own_task_object_is_read(state: str, phase: Phase) -> None:
+    status = make().parse_poll(vidu(state), httpx.Headers())
+    assert (status.phase, status.raw) == (phase, state)
+
+
+def test_vidus_own_task_object_result_and_failure() -> None:
+    provider = make()
+    done = provider.parse_poll(vidu("success", creations=[{"id": "c", "url": "https://cdn.vidu.test/v.mp4",
+                                                           "cover_url": "https://cdn.vidu.test/c.jpg"}]),
+                               httpx.Headers())
+    assert done.video_url == "https://cdn.vidu.test/v.mp4"
+    failed = provider.parse_poll(vidu("failed", err_code="AuditSubmitIllegal"), httpx.Headers())
+    assert failed.phase == Phase.FAILED and failed.error == "AuditSubmitIllegal"
+
+
+def test_unknown_statuses_are_shown_verbatim_and_polled_less_and_less_often() -> None:
+    provider = make()
+    waits = []
+    for _ in range(5):
+        status = provider.parse_poll(shape_b("Waiting For Capacity"), httpx.Headers())
+        assert (status.phase, status.raw) == (Phase.UNKNOWN, "Waiting For Capacity")
+        waits.append(status.poll_after)
+    assert waits == sorted(waits) and waits[0] is not None and waits[-1] > waits[0]  # type: ignore[operator]
+    known = provider.parse_poll(shape_b("queued"), httpx.Headers())
+    assert known.poll_after is None
+    again = provider.parse_poll(shape_b("Waiting For Capacity"), httpx.Headers())
+    assert again.poll_after == waits[0]  # the streak starts over after a known status
+
+
+def test_the_unknown_status_window_is_vidus_delivery_promise() -> None:
+    assert GatewayProvider.unknown_status_window == 48 * 3600  # FIELD-NOTES: "Vidu promises delivery within 48 h"
+
+
+def test_an_off_peak_job_says_it_waits_for_off_peak() -> None:
+    provider = make()
+    provider.parse_create({"id": "task_x", "task_id": "task_x", "model": "viduq3p-1080p-offpeak", "status": "queued"})
+    waiting = provider.parse_poll(shape_a("QUEUED"), httpx.Headers())
+    assert waiting.phase == Phase.PENDING and waiting.raw == "QUEUED (waiting for off-peak)"
+    running = provider.parse_poll(shape_a("IN_PROGRESS"), httpx.Headers())
+    assert running.raw == "IN_PROGRESS"

@@ -11,8 +11,16 @@ import httpx
 import pytest
 from PIL import Image
 
-from core.errors import AuthError, BadRequestError, InputError, NoCreditsError, ProtocolError
-from core.http import RetryPolicy
+from core.errors import (
+    AuthError,
+    BadRequestError,
+    InputError,
+    NoCreditsError,
+    NotFoundError,
+    ProtocolError,
+    ProviderError,
+)
+from core.http import ApiClient, RetryPolicy
 from core.hub import ProviderHub
 from core.params import validate
 from core.providers.base import JobInput, Phase, RemoteStatus
@@ -256,3 +264,32 @@ def test_upload_request_is_pure() -> None:
     assert (request.method, request.url, request.with_auth, request.content) == ("PUT", f"{ASSETS}/video", False,
                                                                                   MP4)
     assert json.dumps(request.headers) == '{"Content-Type": "video/mp4"}'
+
+
+# --- plain answers (issue 12) --------------------------------------------------------------------------------
+
+
+def _novita_error(status: int, body: dict[str, object], method: str = "POST",
+                  path: str = "/v3/async/img2video-motion") -> ProviderError:
+    provider = NovitaProvider(ApiClient(name="Novita", base_url="https://api.novita.ai", auth_headers={},
+                                        error_parser=lambda r, b: ProtocolError("x"), client=httpx.AsyncClient()))
+    request = httpx.Request(method, f"https://api.novita.ai{path}")
+    return provider.parse_error(httpx.Response(status, json=body, request=request), body)
+
+
+def test_a_404_on_create_means_the_endpoint_is_gone() -> None:
+    error = _novita_error(404, {"code": 404, "reason": "NOT_FOUND", "message": "not found"})
+    assert isinstance(error, NotFoundError) and not error.retryable
+    assert "Novita no longer offers img2video-motion" in error.message
+    assert "does not know this task" not in error.message
+    poll = _novita_error(404, {"code": 404, "reason": "TASK_NOT_FOUND", "message": "task x not found"}, "GET",
+                         "/v3/async/task-result")
+    assert "does not know this task" in poll.message
+
+
+def test_low_balance_and_403_in_plain_words() -> None:
+    low = _novita_error(400, {"code": 400, "reason": "BILLING_BALANCE_NOT_ENOUGH", "message": "balance not enough"})
+    assert isinstance(low, NoCreditsError) and "balance" in low.message and "Top up" in low.message
+    forbidden = _novita_error(403, {"code": 403, "reason": "FORBIDDEN", "message": "forbidden"})
+    assert isinstance(forbidden, AuthError)
+    assert "permission" in forbidden.message and "verif" in forbidden.message

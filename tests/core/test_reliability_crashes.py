@@ -98,7 +98,7 @@ def emulator_state(home: Path) -> Iterator[Sandbox]:
         sandbox.store.close()
 
 
-def test_sigkill_during_a_submission_then_one_create_and_a_video(isolated_env: Path) -> None:
+def test_sigkill_during_a_submission_then_the_person_decides(isolated_env: Path) -> None:
     slow_create = json.dumps([{"kind": "slow", "request_kind": "create", "delay": 60}])
     process = start(isolated_env, "--sandbox", "submit", *SORA, "--prompt", "a heron", "--wait",
                     REELDECK_SANDBOX_FAULTS=slow_create)

@@ -197,3 +197,73 @@ async def test_failed_job_in_every_shape(sandbox: Sandbox, http: httpx.AsyncClie
             assert result["data"]["result_url"] == ""
         else:
             assert result["status"] == status and result["error"]["message"]
+
+
+# --- as strict as the gateways (issue 12) ---------------------------------------------------------------------
+
+URL = "https://images.example/a.png"
+
+
+@pytest.mark.parametrize("body", [
+    {"model": "viduq3t-540p", "image": URL},
+    {"model": "viduq3p-720p", "image": URL, "last_image": URL, "prompt": " "},
+    {"model": "viduq3p-mix-720p", "reference_image_urls": [URL]},
+])
+async def test_a_create_without_a_prompt_is_refused_in_every_mode(sandbox: Sandbox, http: httpx.AsyncClient,
+                                                                  body: dict[str, Any]) -> None:
+    response = await create(sandbox, http, body)
+    assert response.status_code == 400 and response.json()["message"].startswith("prompt:")
+
+
+@pytest.mark.parametrize(("field", "value"), [("images", [URL]), ("size", "720p"), ("metadata", {"seed": 1}),
+                                              ("resolution", "720p")])
+async def test_page_dialect_refuses_fields_it_does_not_have(sandbox: Sandbox, http: httpx.AsyncClient, field: str,
+                                                            value: Any) -> None:
+    response = await create(sandbox, http, {"model": "viduq3p-720p", "prompt": "p", field: value})
+    assert response.status_code == 400 and response.json()["message"].startswith(f"{field}:")
+
+
+@pytest.mark.parametrize(("field", "value"), [("last_image", URL), ("reference_image_urls", [URL]),
+                                              ("aspect_ratio", "16:9"), ("extra_body", {"seed": 1}),
+                                              ("metadata", {"aspect_ratio": "16:9"}), ("metadata", {"audio": True})])
+async def test_new_api_dialect_refuses_fields_it_does_not_have(sandbox: Sandbox, http: httpx.AsyncClient, field: str,
+                                                               value: Any) -> None:
+    sandbox.gateway_dialect = "new-api"
+    body = {"model": "viduq3p-720p", "prompt": "p", "images": [URL], field: value}
+    response = await create(sandbox, http, body)
+    assert response.status_code == 400, response.text
+    name = field if field != "metadata" else f"metadata.{next(iter(value))}"
+    assert response.json()["message"].startswith(f"{name}:")
+
+
+@pytest.mark.parametrize(("images", "model", "ok"), [
+    ([URL], "viduq3t-540p", True), ([URL, URL], "viduq3p-1080p-offpeak", True), ([URL] * 3, "viduq3p-mix-720p", True),
+    ([URL] * 3, "viduq3p-720p", False), ([URL], "viduq3p-mix-720p", False), ([], "viduq3p-720p", False),
+])
+async def test_new_api_dialect_reads_the_image_count_as_the_mode(sandbox: Sandbox, http: httpx.AsyncClient,
+                                                                 images: list[str], model: str, ok: bool) -> None:
+    sandbox.gateway_dialect = "new-api"
+    body = {"model": model, "prompt": "p", "images": images, "size": "720p", "duration": 4,
+            "metadata": {"seed": 3, "bgm": False}}
+    response = await create(sandbox, http, body)
+    assert (response.status_code == 200) is ok, response.text
+    if ok:
+        record = sandbox.requests[-1]
+        assert record.content_type == "application/json" and record.body["metadata"] == {"seed": 3, "bgm": False}
+
+
+async def test_new_api_dialect_still_needs_the_prompt(sandbox: Sandbox, http: httpx.AsyncClient) -> None:
+    sandbox.gateway_dialect = "new-api"
+    response = await create(sandbox, http, {"model": "viduq3p-720p", "images": [URL]})
+    assert response.status_code == 400 and response.json()["message"].startswith("prompt:")
+
+
+async def test_vidus_own_task_object_is_served(sandbox: Sandbox, http: httpx.AsyncClient,
+                                               advance_until: Any) -> None:
+    sandbox.gateway_shape = "vidu"
+    job = (await create(sandbox, http, {"model": "viduq3p-540p", "prompt": "p", "duration": 2})).json()
+    seen = await advance_until(lambda: poll(sandbox, http, job["id"]), lambda r: r["state"] in ("success", "failed"),
+                               step=sandbox.job_seconds / 20)
+    assert list(dict.fromkeys(r["state"] for r in seen)) == ["created", "queueing", "processing", "success"]
+    assert all("status" not in r and set(r) >= {"id", "state", "err_code", "credits", "creations"} for r in seen)
+    assert seen[-1]["creations"][0]["url"].startswith(sandbox.origins["cdn"])

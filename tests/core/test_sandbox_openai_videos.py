@@ -200,7 +200,7 @@ async def test_reference_object_as_json_and_form(sandbox: Sandbox, http: httpx.A
     as_form = await http.post(
         videos_url(sandbox),
         headers=KEY,
-        data={"prompt": "p", "input_reference[image_url]": "https://example.com/r.png"},
+        files={"prompt": (None, "p"), "input_reference[image_url]": (None, "https://example.com/r.png")},
     )
     assert as_form.status_code == 200, as_form.text
     assert sandbox.tasks.inputs(as_form.json()["id"])[0].source == "external"
@@ -258,3 +258,42 @@ async def test_official_sdk(sandbox: Sandbox, clock: ManualClock) -> None:
         assert caught.value.status_code == 400
         deleted = await client.videos.delete(video.id)
         assert deleted.deleted is True
+
+
+# --- as strict as the service (issue 12) ---------------------------------------------------------------------
+
+
+async def test_form_urlencoded_create_is_refused(sandbox: Sandbox, http: httpx.AsyncClient) -> None:
+    response = await http.post(videos_url(sandbox), headers=KEY, data={"prompt": "p", "model": "sora-2"})
+    assert response.request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error"
+    assert "multipart/form-data" in response.json()["error"]["message"]
+    assert sandbox.requests[-1].content_type == "application/x-www-form-urlencoded"
+
+
+async def test_text_only_multipart_create_is_accepted(sandbox: Sandbox, http: httpx.AsyncClient) -> None:
+    fields = {"prompt": (None, "p"), "model": (None, "sora-2"), "size": (None, "1280x720")}
+    response = await http.post(videos_url(sandbox), headers=KEY, files=fields)
+    assert response.status_code == 200, response.text
+    assert sandbox.requests[-1].content_type == "multipart/form-data"
+
+
+@pytest.mark.parametrize("size", ["1024x1792", "1792x1024"])
+async def test_sora_2_at_a_pro_only_size_is_refused(sandbox: Sandbox, http: httpx.AsyncClient, size: str) -> None:
+    for send in ({"json": {"prompt": "p", "model": "sora-2", "size": size}},
+                 {"files": {"prompt": (None, "p"), "model": (None, "sora-2"), "size": (None, size)}},
+                 {"json": {"prompt": "p", "size": size}}):  # sora-2 is the default model
+        response = await http.post(videos_url(sandbox), headers=KEY, **send)  # type: ignore[arg-type]
+        assert response.status_code == 400, send
+        assert response.json()["error"]["param"] == "size" and response.json()["error"]["code"] == "invalid_size"
+    pro = await http.post(videos_url(sandbox), headers=KEY, json={"prompt": "p", "model": "sora-2-pro", "size": size})
+    assert pro.status_code == 200, pro.text
+
+
+async def test_aihubmix_can_run_without_a_list_endpoint(sandbox: Sandbox, http: httpx.AsyncClient) -> None:
+    sandbox.aihubmix_list_endpoint = False
+    response = await http.get(videos_url(sandbox), headers=KEY, params={"limit": 1})
+    assert response.status_code == 404 and response.json()["error"]["message"]
+    video = await create(sandbox, http)
+    assert (await http.get(videos_url(sandbox, f"/{video['id']}"), headers=KEY)).status_code == 200

@@ -65,6 +65,20 @@ def test_urls_are_checked_live_and_saved(qtbot: QtBot, tmp_path: Path) -> None:
     assert settings.concurrency("aihubmix") == 2
 
 
+def test_gateway_request_dialect_is_a_choice_saved_per_gateway(qtbot: QtBot, tmp_path: Path) -> None:
+    dialog, data, _prefs = make_dialog(qtbot, tmp_path)
+    choice = dialog.options[("gateway", "dialect")]
+    assert choice.currentData() == "page"  # the page's fields by default
+    assert [choice.itemData(i) for i in range(choice.count())] == ["page", "new-api"]
+    choice.setCurrentIndex(choice.findData("new-api"))
+    dialog.save()
+    saved = json.loads(data.settings_file.read_text())
+    assert saved["options"] == {"gateway": {"dialect": "new-api"}}
+    assert Settings.load(data.settings_file, environ={}).option("gateway", "dialect") == "new-api"
+    again, _data, _prefs = make_dialog(qtbot, tmp_path)
+    assert again.options[("gateway", "dialect")].currentData() == "new-api"
+
+
 def test_download_folder_must_be_a_folder(qtbot: QtBot, tmp_path: Path) -> None:
     dialog, _data, _prefs = make_dialog(qtbot, tmp_path)
     afile = tmp_path / "file.txt"
