@@ -696,7 +696,8 @@ class Engine:
         return status
 
     async def _download(self, job: Job, provider: Provider) -> None:
-        status = self._last_status.get(job.id) or await self._poll_once(job, provider)
+        # The last poll's answer is used once: a later attempt asks again (a URL may have come since, or expired).
+        status = self._last_status.pop(job.id, None) or await self._poll_once(job, provider)
         dest = self.library_dir / video_file_name(job)
         for refreshed in (False, True):
             source = provider.download_source(job.remote_id or "", status)
@@ -707,14 +708,13 @@ class Engine:
                 break
             except ExpiredURLError as exc:
                 if refreshed:
-                    self._last_status.pop(job.id, None)
                     if exc.status_code == 410 and source.with_auth:  # the provider's own API says: deleted
                         raise TaskGoneError(f"{provider.spec.name} no longer keeps this video (HTTP 410: gone); it "
                                             "can no longer be downloaded.") from None
                     raise DownloadError("The result link expired and a fresh one did not work either.") from None
                 log.info("job %s: result link expired; asking for a fresh one", job.id)
                 status = await self._poll_once(job, provider)
-        self._last_status.pop(job.id, None)
+        self._last_status.pop(job.id, None)  # (set again by the refresh poll)
         done = self._finish(job.id, JobState.COMPLETED, error=None, video_path=str(result.path), progress=100.0)
         try:
             await asyncio.to_thread(write_sidecar, done)

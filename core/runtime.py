@@ -6,7 +6,8 @@ Test hooks for sandbox mode (environment): ``REELDECK_SANDBOX_JOB_SECONDS`` sets
 ``REELDECK_SANDBOX_FAULTS`` is a JSON list of faults for the in-process emulator, each object holding the fields
 of :class:`core.sandbox.Fault` (``[{"kind": "slow", "request_kind": "create", "delay": 60}]``), so tests can
 make a subprocess misbehave at a chosen moment (e.g. to kill it mid-request). Neither has any effect outside
-sandbox mode.
+sandbox mode. ``REELDECK_LEASE_SECONDS`` shortens how long a process's hold on a job lasts unrenewed (30 s), so
+two-process tests can pause one past it.
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ class Runtime:
             )
         self.hub = ProviderHub(settings, self.keys, sandbox_endpoints=endpoints)
         config = self.engine_config or EngineConfig()
+        lease = os.environ.get("REELDECK_LEASE_SECONDS")
+        if lease:
+            config.lease_ttl = float(lease)
         if self.sandbox_mode and config.poll_interval is None:
             config.poll_interval = SANDBOX_POLL_INTERVAL
             config.reconcile_reads = SANDBOX_RECONCILE_READS

@@ -62,6 +62,10 @@ class Engine:
         self.range_support = True
         #: False: AIHubMix's origin has no ``GET /v1/videos`` (404), as AIHubMix documents none (FIELD-NOTES).
         self.aihubmix_list_endpoint = True
+        #: Seconds a new task stays out of list answers (lists lag behind creates at real providers).
+        self.list_lag_seconds = 0.0
+        #: Seconds the provider's clock is off from ours: timestamps in answers are shifted by it.
+        self.provider_clock_offset = 0.0
         self.faults = FaultSet()
         self.origins: dict[str, str] = {}
         self.lifecycles: dict[str, Callable[[], Lifecycle]] = {}

@@ -12,6 +12,9 @@ A :class:`Fault` matches requests by provider and/or request kind and/or origin,
   the request is processed and its answer altered: ``patch``
   sets dotted fields of its JSON (``{"data.status": "thinking"}``), ``headers`` are added (``Content-Type``,
   ``Content-Disposition``, ``Location``, ...) and ``status`` replaces its status (file answers included);
+* ``after`` - any request: processed normally (a create makes its task), then answered with ``status`` (default
+  502; 429 is never used here, as a rate limit is checked before anything is made) and a proxy's HTML error page,
+  as proxies do when the vendor took the task but the answer is lost (FIELD-NOTES "Proxies and duplicate charges");
 * ``truncate`` - a response carrying a file body (CDN download, Sora ``content``);
 * ``cut_chunked`` - a file body sent without ``Content-Length`` (chunked) that ends cleanly after ``fraction`` of
   the file: nothing at the HTTP level says it is incomplete;
@@ -36,10 +39,10 @@ from typing import Any
 from .records import REQUEST_KINDS
 
 FAULT_KINDS = ("status", "reset", "reset_after", "slow", "truncate", "fail_job", "expire_url", "body", "echo_key",
-               "cut_chunked", "drip")
+               "cut_chunked", "drip", "after")
 
 #: Fault kinds checked at each point of request handling.
-REQUEST_HOOK = frozenset({"status", "reset", "reset_after", "slow", "body", "echo_key"})
+REQUEST_HOOK = frozenset({"status", "reset", "reset_after", "slow", "body", "echo_key", "after"})
 BODY_HOOK = frozenset({"truncate", "cut_chunked", "drip"})
 CDN_HOOK = frozenset({"expire_url"})
 CREATE_HOOK = frozenset({"fail_job"})

@@ -188,9 +188,9 @@ def video_object(engine: Engine, task: TaskRecord) -> dict[str, Any]:
         "model": task.model,
         "status": snap.status,
         "progress": snap.progress,
-        "created_at": int(task.created_at),
-        "completed_at": int(snap.ended_at) if snap.succeeded else None,
-        "expires_at": int(snap.ended_at + expires_after) if snap.succeeded else None,
+        "created_at": int(task.created_at + engine.provider_clock_offset),
+        "completed_at": int(snap.ended_at + engine.provider_clock_offset) if snap.succeeded else None,
+        "expires_at": int(snap.ended_at + expires_after + engine.provider_clock_offset) if snap.succeeded else None,
         "prompt": task.plan.caption,
         "size": params.get("size", SIZES[0]),
         "seconds": params.get("seconds", "4"),
@@ -282,7 +282,8 @@ async def list_videos(engine: Engine, call: Call) -> web.StreamResponse:
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
         raise ApiError(400, "order: must be 'asc' or 'desc'", field="order", code="invalid_value")
-    tasks = [t for t in engine.store.list_tasks(PROVIDER) if t.deleted_at is None]
+    listed_before = engine.clock() - engine.list_lag_seconds
+    tasks = [t for t in engine.store.list_tasks(PROVIDER) if t.deleted_at is None and t.created_at <= listed_before]
     if order == "desc":
         tasks.reverse()
     after = query.get("after")

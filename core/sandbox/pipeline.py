@@ -163,6 +163,10 @@ async def _process(
     if fault is not None and fault.kind == "body" and isinstance(response, web.Response) and not response.prepared:
         response = altered_answer(response, fault)
     record.status = response.status
+    if fault is not None and fault.kind == "after":
+        lost = await replacement_answer(request, after_answer(fault))
+        record.status = lost.status
+        return lost
     if fault is not None and fault.kind == "reset_after":
         return drop_connection(request)
     return response
@@ -293,6 +297,16 @@ async def replacement_answer(request: web.Request, fault: Fault) -> web.StreamRe
     except ConnectionError:  # the client stopped reading (e.g. it caps answer sizes)
         pass
     return response
+
+
+PROXY_PAGE = "<html><head><title>{status} Bad Gateway</title></head><body><center>{status}</center></body></html>"
+
+
+def after_answer(fault: Fault) -> Fault:
+    """The answer an ``after`` fault sends once the request was processed: a proxy's HTML error page."""
+    status = fault.status if fault.status is not None and fault.status >= 500 else 502
+    return Fault("body", status=status, body=PROXY_PAGE.format(status=status),
+                 headers={"Content-Type": "text/html"})
 
 
 def altered_answer(response: web.Response, fault: Fault) -> web.Response:

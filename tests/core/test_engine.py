@@ -20,14 +20,14 @@ HUG = JobRequest("goapi", "Qubico/hug-video", {}, {"image": ["https://images.exa
 
 
 async def test_lost_sora_create_answer_waits_for_the_user_without_a_list_endpoint(harness: Harness) -> None:
-    h = harness  # AIHubMix documents no GET /v1/videos (FIELD-NOTES), so nothing is looked up or re-sent
+    h = harness  # AIHubMix documents no GET /v1/videos (FIELD-NOTES): one read answers 404, nothing is re-sent
     h.sandbox.aihubmix_list_endpoint = False
     fault = h.sandbox.faults.add(Fault("reset_after", provider="aihubmix", request_kind="create"))
     job = await h.engine.submit(SORA)
     (waiting,) = await h.engine.wait([job.id], timeout=60)
     assert fault.fired == 1
     assert waiting.needs_decision and waiting.state == JobState.SUBMITTING and waiting.remote_id is None
-    assert h.sandbox.count("aihubmix", "create") == 1 and h.sandbox.count("aihubmix", "list") == 0
+    assert h.sandbox.count("aihubmix", "create") == 1 and h.sandbox.count("aihubmix", "list") == 1
 
 
 async def test_lost_create_without_a_list_endpoint_asks_the_user(harness: Harness) -> None:

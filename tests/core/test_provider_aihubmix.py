@@ -57,8 +57,10 @@ def test_sora_2_pro_takes_all_four_sizes(size: str) -> None:
     assert validate(AIHubMixProvider.spec.model("sora-2-pro"), {"prompt": "p", "size": size}, {}).params["size"] == size
 
 
-def test_no_list_endpoint_is_relied_on() -> None:
-    assert AIHubMixProvider.can_reconcile is False  # AIHubMix documents no GET /v1/videos (FIELD-NOTES)
+def test_the_list_endpoint_is_tried_not_relied_on() -> None:
+    # OpenAI documents GET /v1/videos, AIHubMix does not (FIELD-NOTES): the engine reads it over a window after a
+    # lost create and, on a 404/405, leaves the job to the person (tests/core/test_money.py).
+    assert AIHubMixProvider.can_reconcile is True
 
 
 async def test_key_check_asks_for_a_made_up_video() -> None:

@@ -1,7 +1,9 @@
-"""Soak: 100 jobs on all five providers while a fifth of all requests fail and a tenth of the jobs fail at the
-provider. Every job ends (completed, failed with a clear message, or — for a lost create at a provider with no
-list endpoint — waiting for the user's decision with the explanation); none is lost or stuck, no job made two
-remote tasks, requests per job stay bounded, nothing crashes. Simulated time: it runs in seconds."""
+"""Soak: 100 jobs on all five providers while a fifth of all requests fail — faults after the provider made the
+task included (a proxy's 5xx page once the work is done, a reset after processing) — and a tenth of the jobs fail
+at the provider. Every job ends completed, failed *by the provider* (with its reason), or — a create whose
+outcome is unknown at a provider that cannot be asked — waiting for the person's decision with the explanation.
+None is lost or stuck, none failed while its task lives, the provider holds exactly one task per job that was
+sent, requests per job stay bounded, nothing crashes. Simulated time: it runs in seconds."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 from harness import Harness
 
-from core.engine import unknown_outcome_message
+from core.engine import not_found_message, unknown_outcome_message
 from core.jobs import JobState
 from core.media import probe_video
 from core.providers import provider_spec
@@ -61,8 +63,8 @@ async def test_soak_under_faults(harness: Harness, quick_renders: None, caplog: 
     sb.url_ttl_seconds = 10**7  # every job advances the shared simulated clock: keep links valid meanwhile
     for provider in PROVIDERS:  # 10 % of the jobs fail at the provider
         sb.faults.add(Fault("fail_job", provider=provider, times=JOBS // 10 // len(PROVIDERS)))
-    sb.faults.random(rate=0.2, seed=20261105, kinds=["status", "reset", "reset_after", "slow", "truncate"],
-                     statuses=(429, 500, 502, 503), retry_after=1.0, delay=0.01, fraction=0.5)
+    sb.faults.random(rate=0.2, seed=20261105, kinds=["status", "reset", "reset_after", "after", "slow", "truncate"],
+                     statuses=(429, 500, 502, 503, 504), retry_after=1.0, delay=0.01, fraction=0.5)
     image = h.image("person.png", (320, 480))
     caplog.set_level(logging.INFO)
 
@@ -76,14 +78,16 @@ async def test_soak_under_faults(harness: Harness, quick_renders: None, caplog: 
     for job in final:
         if job.needs_decision:  # a lost create answer at a provider that cannot be asked: the user decides
             assert job.state == JobState.SUBMITTING
-            assert job.error == unknown_outcome_message(provider_spec(job.provider).name)
+            name = provider_spec(job.provider).name
+            looked = not_found_message(name, 5)  # AIHubMix's list was read for 5 minutes: nothing was made
+            assert job.error in (unknown_outcome_message(name), looked) and "charged twice" in job.error
         elif job.state == JobState.COMPLETED:
             assert job.video_path and job.video_path.endswith(".mp4")
             assert probe_video(Path(job.video_path)).frames_decoded == 1
-        else:
-            assert job.state == JobState.FAILED, (job.state, job.error)  # nothing pending, running or stuck
-            assert job.error and "Unexpected error" not in job.error
-    assert sum(1 for j in final if j.needs_decision) < JOBS // 5
+        else:  # nothing pending, running or stuck; failed only where the provider said so
+            assert job.state == JobState.FAILED, (job.state, job.error, job.waiting)
+            assert job.error and "could not make this video" in job.error
+    assert sum(1 for j in final if j.needs_decision) < JOBS // 4
     assert by_state[JobState.COMPLETED] >= JOBS * 0.7
 
     tasks_per_job: dict[int, list[str]] = defaultdict(list)
@@ -98,6 +102,8 @@ async def test_soak_under_faults(harness: Harness, quick_renders: None, caplog: 
     provider_failed = {i for i, j in enumerate(final) if j.error and "could not make this video" in j.error}
     assert provider_failed <= fated  # the provider's reason is shown, for exactly the jobs it failed
     assert all(final[i].needs_decision for i in fated - provider_failed)  # (or its create answer was lost)
+    assert sb.faults.fired_count("after") > 0 and sb.faults.fired_count("reset_after") > 0
+    assert all(not j.waiting for j in final)
 
     per_task = Counter(r.task_id for r in sb.requests if r.task_id)
     assert max(per_task.values()) <= MAX_REQUESTS_PER_TASK, per_task.most_common(3)
