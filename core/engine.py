@@ -603,8 +603,9 @@ class Engine:
                       job_id, job.remote_id, remote_id, provider.spec.name)
             await self._cancel_remote(replace(job, remote_id=remote_id))
             raise _JobEnded
-        if job.terminal:  # canceled while the create was in flight: carry the cancel out at the provider
+        if job.state == JobState.CANCELED:  # canceled while the create was in flight: carry it out there too
             await self._cancel_remote(job)
+        if job.terminal:  # (or another process finished it meanwhile)
             raise _JobEnded
 
     async def _reconcile(self, job: Job, provider: Provider) -> None:
