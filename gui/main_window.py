@@ -190,6 +190,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self._menu_action(file_menu, "&Open image…", self.open_image, QKeySequence.StandardKey.Open)
+        self._menu_action(file_menu, "&Track a task by id…", self.open_track, None, fallback="Ctrl+Shift+T")
         file_menu.addSeparator()
         self._menu_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = bar.addMenu("&Edit")
@@ -483,6 +484,21 @@ class MainWindow(QMainWindow):
         SettingsDialog(self.runtime, self.prefs, self).exec()
         self.library.spend.set_budget(self.engine.budget_cap)
         self.composer.update_estimate()
+
+    def open_track(self) -> None:
+        """Follow a task made elsewhere: the engine's ``track``, as `python main.py track` does."""
+        from gui.track_dialog import TrackDialog
+
+        dialog = TrackDialog(self)
+        if dialog.exec() != TrackDialog.DialogCode.Accepted or self.runtime.engine is None:
+            return
+        provider_id, model, task = dialog.choice()
+        spawn(self.runtime.engine.track(provider_id, model, task), self._track_failed)
+        self.show_message(f"Following task {task}; it appears in the queue.")
+
+    def _track_failed(self, error: BaseException) -> None:
+        text = error.message if isinstance(error, ReeldeckError) else f"{type(error).__name__}: {error}"
+        QMessageBox.warning(self, "Track a task", text)
 
     def open_keys(self) -> None:
         from gui.keys_dialog import KeysDialog

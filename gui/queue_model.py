@@ -492,8 +492,10 @@ class QueueModel(QAbstractTableModel):
 
 def progress_text(job: Job, now: float) -> str:
     """'42% · 0:31 left', 'Downloading…', 'Done' and so on."""
-    if job.needs_decision:
+    if job.needs_decision or (job.waiting_on_you and not job.terminal):
         return "Waiting for you"
+    if job.waiting and not job.terminal:
+        return "Retrying soon"
     if job.state == JobState.COMPLETED:
         return "Done"
     if job.state in (JobState.FAILED, JobState.CANCELED):

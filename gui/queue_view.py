@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMenu,
     QMessageBox,
     QPushButton,
@@ -157,6 +158,7 @@ class QueueView(QWidget):
         #: Asks for a prompt (title, label, initial text) -> text or None; replaceable in tests.
         self.ask_prompt: Callable[[str, str, str], str | None] = self._ask_prompt_dialog
         self._activated: tuple[str, str] | None = None
+        self._decision_for: str | None = None
         self.table = QTableView(self)
         self.table.setObjectName("QueueTable")
         self.table.setModel(model)
@@ -192,8 +194,12 @@ class QueueView(QWidget):
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.cancel_action = self._action("Cancel", "Stop this job (and at the provider where it can)",
                                           self.cancel_selected, QKeySequence("Ctrl+."))
-        self.retry_action = self._action("Retry", "Run a failed or canceled job again", self.retry_selected,
-                                         QKeySequence("Ctrl+R"))
+        self.retry_action = self._action("Retry", "Resume this job now (its video at the provider is not paid for "
+                                         "again); a job that never reached the provider is sent again",
+                                         self.retry_selected, QKeySequence("Ctrl+R"))
+        self.again_action = self._action("Generate again", "A new video with the same settings: a new job at the "
+                                         "provider, charged again", self.generate_again_selected,
+                                         toolbar=False)  # in the row's menu: a paid action is never one stray click
         self.duplicate_action = self._action("Duplicate", "Copy this job's settings into the form",
                                              self.duplicate_selected, QKeySequence("Ctrl+D"))
         self.reveal_action = self._action("Show file", "Open the folder that holds the video",
@@ -223,6 +229,15 @@ class QueueView(QWidget):
         self.decision.setObjectName("DecisionBox")
         self.decision_text = QLabel(self.decision)
         self.decision_text.setWordWrap(True)
+        self.task_id_edit = QLineEdit(self.decision)
+        self.task_id_edit.setPlaceholderText("Task id from the provider's dashboard")
+        self.task_id_edit.setClearButtonEnabled(True)
+        self.attach_button = QPushButton("Follow this task", self.decision)
+        self.attach_button.setToolTip("The job was created after all: follow the task you found at the provider "
+                                      "and download its video. Nothing is sent again.")
+        self.attach_button.setEnabled(False)
+        self.task_id_edit.textChanged.connect(lambda text: self.attach_button.setEnabled(bool(text.strip())))
+        self.attach_button.clicked.connect(self.attach_selected)
         self.resend_button = QPushButton("Send again", self.decision)
         self.resend_button.setToolTip("Submit the job once more. If the lost submission did create a job, you may "
                                       "be charged for both.")
@@ -233,6 +248,10 @@ class QueueView(QWidget):
         self.giveup_button.clicked.connect(lambda: self.resolve_selected(resend=False))
         decision_layout = QVBoxLayout(self.decision)
         decision_layout.addWidget(self.decision_text)
+        attach_row = QHBoxLayout()
+        attach_row.addWidget(self.task_id_edit, 1)
+        attach_row.addWidget(self.attach_button)
+        decision_layout.addLayout(attach_row)
         decision_buttons = QHBoxLayout()
         decision_buttons.addWidget(self.resend_button)
         decision_buttons.addWidget(self.giveup_button)
@@ -250,7 +269,7 @@ class QueueView(QWidget):
         self._show_group_column()
 
     def _action(self, text: str, tip: str, slot: Callable[[], object],
-                shortcut: QKeySequence | None = None) -> QAction:
+                shortcut: QKeySequence | None = None, *, toolbar: bool = True) -> QAction:
         action = QAction(text, self)
         action.setToolTip(tip + (f" ({shortcut.toString(QKeySequence.SequenceFormat.NativeText)})"
                                  if shortcut else ""))
@@ -259,7 +278,8 @@ class QueueView(QWidget):
             action.setShortcut(shortcut)
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.addAction(action)
-        self.toolbar.addAction(action)
+        if toolbar:
+            self.toolbar.addAction(action)
         return action
 
     # --- selection -------------------------------------------------------------------------------------------
@@ -301,7 +321,9 @@ class QueueView(QWidget):
         job = self.selected_job()
         state = job.state if job else None
         self.cancel_action.setEnabled(job is not None and not job.terminal)
-        self.retry_action.setEnabled(state in (JobState.FAILED, JobState.CANCELED))
+        self.retry_action.setEnabled(job is not None and (state in (JobState.FAILED, JobState.CANCELED)
+                                                          or bool(job.waiting and not job.terminal)))
+        self.again_action.setEnabled(job is not None and job.terminal and not job.prepared.get("remix_of"))
         self.duplicate_action.setEnabled(job is not None)
         has_file = job is not None and bool(job.video_path) and Path(job.video_path or "").exists()
         self.reveal_action.setEnabled(has_file)
@@ -322,13 +344,21 @@ class QueueView(QWidget):
         if job is not None and job.needs_decision:
             self.decision_text.setText(
                 "<b>This job needs your decision.</b><br>" + (job.error or "The submission's outcome is unknown.")
-                + "<br><br><b>Send again</b>: submit once more — if the lost submission did create a job you may "
-                "be charged twice.<br><b>Cancel the job</b>: nothing more is sent and the job ends here.")
+                + "<br><br><b>Follow this task</b>: the job was created after all (you found it at the provider): "
+                "nothing is sent again.<br><b>Send again</b>: submit once more — if the lost submission did create "
+                "a job you may be charged twice.<br><b>Cancel the job</b>: nothing more is sent and the job ends "
+                "here.")
+            if self._decision_for != job.id:
+                self._decision_for = job.id
+                self.task_id_edit.clear()
             self.decision.show()
         else:
             self.decision.hide()
         if job is not None and job.error and not job.needs_decision:
             self.detail.setText(f"{job.state.value.capitalize()}: {job.error}")
+            self.detail.show()
+        elif job is not None and job.waiting and not job.terminal:
+            self.detail.setText(job.waiting[0].upper() + job.waiting[1:])
             self.detail.show()
         else:
             self.detail.hide()
@@ -337,7 +367,8 @@ class QueueView(QWidget):
         if self.selected_job() is None:
             return
         menu = QMenu(self)
-        for action in (self.cancel_action, self.retry_action, self.duplicate_action, self.reveal_action,
+        for action in (self.cancel_action, self.retry_action, self.again_action, self.duplicate_action,
+                       self.reveal_action,
                        self.delete_action, self.compare_action, self.last_frame_action, self.remix_action):
             menu.addAction(action)
         menu.popup(self.table.viewport().mapToGlobal(position))
@@ -361,6 +392,23 @@ class QueueView(QWidget):
             return
         try:
             self.engine.retry(job.id)
+        except ReeldeckError as exc:
+            self._report(exc)
+
+    def generate_again_selected(self) -> None:
+        job = self.selected_job()
+        if job is None or self.engine is None:
+            return
+        spawn(self.engine.generate_again(job.id), self._report)
+        self.message.emit("A new job with the same settings was queued.")
+
+    def attach_selected(self) -> None:
+        job = self.selected_job()
+        task = self.task_id_edit.text().strip()
+        if job is None or self.engine is None or not job.needs_decision or not task:
+            return
+        try:
+            self.engine.decide(job.id, task_id_found=task)
         except ReeldeckError as exc:
             self._report(exc)
 

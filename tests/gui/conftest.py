@@ -22,6 +22,7 @@ from guikit import (  # noqa: F401  (fixtures and hooks are registered by being 
     _qt_application,
     image_file,
     pytest_asyncio_loop_factories,
+    real_runtime,
     runtime,
 )
 

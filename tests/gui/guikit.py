@@ -117,6 +117,26 @@ async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
         await rt.close()
 
 
+@pytest.fixture
+async def real_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Runtime]:
+    """A started runtime of the real world (spend and budgets count there), its providers' base URLs and key set
+    in the environment as a user would, pointing at an emulator on loopback."""
+    from core.sandbox import Sandbox
+
+    provider = Sandbox(tmp_path / "provider", job_seconds=1.0)
+    await provider.start()
+    for name, url in provider.endpoints().items():
+        monkeypatch.setenv(name, url)
+    keys = KeyStore(environ={"REELDECK_AIHUBMIX_API_KEY": "sk-gui-real-0123456789abcdef"}, backend=MemoryKeyring())
+    rt = Runtime(DataDir(tmp_path / "data"), keys=keys, engine_config=EngineConfig(poll_interval=0.2))
+    await rt.start()
+    try:
+        yield rt
+    finally:
+        await rt.close()
+        await provider.stop()
+
+
 def make_video(path: Path, *, seconds: float = 1.0, size: tuple[int, int] = (160, 96), fps: int = 12) -> Path:
     """A real, small H.264 MP4 made with PyAV."""
     import av

@@ -101,7 +101,8 @@ def test_estimate_beside_submit(qtbot: QtBot) -> None:
     assert "Settings → Prices" in composer.cost_label.toolTip()
 
 
-async def test_budget_cap_blocks_submission_inline(qtbot: QtBot, runtime: Runtime) -> None:
+async def test_budget_cap_blocks_submission_inline(qtbot: QtBot, real_runtime: Runtime) -> None:
+    runtime = real_runtime  # sandbox renders cost nothing: the budget is about real jobs
     assert runtime.hub is not None and runtime.store is not None
     runtime.hub.settings.data["budget_daily_usd"] = 0.30
     window = await make_window(qtbot, runtime)
@@ -150,7 +151,8 @@ def test_spend_panel_per_day_and_provider(qtbot: QtBot) -> None:
     assert "of your $5.00 daily budget ($3.40 left)" in panel.summary.text()
 
 
-async def test_library_shows_spend(qtbot: QtBot, runtime: Runtime) -> None:
+async def test_library_shows_spend(qtbot: QtBot, real_runtime: Runtime) -> None:
+    runtime = real_runtime  # spend counts real jobs only
     assert runtime.store is not None and runtime.hub is not None
     runtime.hub.settings.data["budget_daily_usd"] = 2.0
     runtime.store.add(make_job("spent1", JobState.COMPLETED, remote_id="r", cost_usd=0.8, submitted_at=time.time()))
