@@ -115,7 +115,7 @@ def video(path: Path, seconds: float = 3.0, size: tuple[int, int] = (640, 360), 
 def seed_jobs(data: DataDir) -> dict[str, Job]:
     """Jobs in every state, written straight into the store."""
     data.ensure()
-    store = JobStore(data.database)
+    store = JobStore(data.database, world="sandbox")  # shown by the sandbox-mode window
     now = time.time()
     fox = video(data.library / "20261121-090000_aihubmix_sora-2_sunset_fox.mp4")
     hills = video(data.library / "20261120-180000_gateway_viduq3p-720p_hills.mp4", size=(480, 480))

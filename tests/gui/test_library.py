@@ -36,7 +36,7 @@ EARLIER_PROCESS = textwrap.dedent("""
     from core.store import JobStore
 
     data = DataDir(Path(sys.argv[1])).ensure()
-    store = JobStore(data.database)
+    store = JobStore(data.database, world="sandbox")  # the sandbox window shows the sandbox's jobs
     now = time.time()
     fox = make_video(data.library / "fox.mp4")
     owl = make_video(data.library / "owl.mp4", size=(96, 160))
@@ -63,7 +63,7 @@ def earlier_data(tmp_path: Path) -> DataDir:
 
 
 def open_library(data: DataDir, qtbot: QtBot) -> tuple[LibraryPanel, LibraryModel, JobStore]:
-    store = JobStore(data.database)
+    store = JobStore(data.database, world="sandbox")  # the sandbox window shows the sandbox's jobs
     thumbs = ThumbnailCache(data.root / "thumbnails")
     model = LibraryModel(AnnotationStore(data.root), thumbs)
     panel = LibraryPanel(model)

@@ -91,6 +91,7 @@ def test_thumbnail_follows_parameters(qtbot: QtBot, image_file: Path) -> None:
 
 def test_drop_web_url_as_uri_list_and_as_text(qtbot: QtBot) -> None:
     composer = composer_for(qtbot, "gateway", "viduq3p-720p")
+    composer.set_prompt("from the first frame to the last")  # the gateway needs a prompt in every mode
     first = composer.slots.widgets["image"]  # type: ignore[union-attr]
     last = composer.slots.widgets["last_image"]  # type: ignore[union-attr]
     assert drag_and_drop(first, mime_for_url("https://images.example.com/first.jpg")) == (True, True)

@@ -25,7 +25,7 @@ DAY = 86400.0
 def fill_store(root: Path, count: int) -> list[str]:
     """``count`` jobs as earlier runs left them (most with a video on disk, a few failed or still running)."""
     data = DataDir(root).ensure()
-    store = JobStore(data.database)
+    store = JobStore(data.database, world="sandbox")  # the sandbox window shows the sandbox's jobs
     now = time.time()
     for n in range(count):
         created = now - n * 0.2 * DAY  # every fifth of a day: the newest 15 are within the queue's 3 days
