@@ -60,12 +60,16 @@ def details_html(job: Job) -> str:
         ("Model", job.model),
         ("Mode", job.mode),
         ("State", str(job.state) + (" — needs your decision" if job.needs_decision else "")),
+        ("World", "Sandbox — made by the built-in emulator, nothing charged" if job.world == "sandbox"
+         else "Real" + (f" — created at {job.origin}, and followed there" if job.origin else "")),
         ("Job id", job.id),
         ("Remote id", job.remote_id or "—"),
         ("Remote status", job.remote_status or "—"),
     ]
     if job.error:
         rows.append(("Error", job.error))
+    if job.waiting and not job.terminal:
+        rows.append(("Waiting", job.waiting))
     for name, value in job.params.items():
         rows.append((f"Param {name}", str(value)))
     for slot, values in job.inputs.items():

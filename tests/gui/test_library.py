@@ -147,6 +147,10 @@ def test_details_html_lists_everything(tmp_path: Path) -> None:
     job.input_notes = {"image": ["720×1280: cropped"]}
     html = details_html(job)
     assert "r-1" in html and "Param prompt" in html and "cropped" in html
+    job.origin = "https://gateway.example"  # a real job says where it is followed
+    assert "created at https://gateway.example, and followed there" in details_html(job)
+    job.world = "sandbox"  # sandbox renders are marked as such
+    assert "Sandbox — made by the built-in emulator, nothing charged" in details_html(job)
 
 
 def test_library_model_passes_modeltester(qtmodeltester: ModelTester, tmp_path: Path) -> None:
