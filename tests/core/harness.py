@@ -51,6 +51,21 @@ class Harness:
         return str(path)
 
 
+def request_for(h: Harness, provider: str) -> JobRequest:
+    """A small valid job for each provider (Novita's image is a local file: it is uploaded)."""
+    url = "https://images.example/two-people.jpg"
+    if provider == "goapi":
+        return JobRequest("goapi", "Qubico/hug-video", {}, {"image": [url]})
+    if provider == "aimlapi":
+        return JobRequest("aimlapi", "video-01-live2d", {"prompt": "wave"}, {"image": [url]})
+    if provider == "aihubmix":
+        return JobRequest("aihubmix", "sora-2", {"prompt": "a red fox"})
+    if provider == "gateway":
+        return JobRequest("gateway", "viduq3t-540p", {"prompt": "a red fox", "duration": "1"})
+    return JobRequest("novita", "img2video-motion", {}, {"image": [h.image("me.png", (300, 400))],
+                                                        "motion_video": ["demo1"]})
+
+
 async def wait_until(h: Harness, job_id: str, condition: Callable[[Job], bool], turns: int = 200_000) -> Job:
     """Let the engine work (simulated time runs with its sleeps) until ``condition(job)`` holds."""
     for _ in range(turns):

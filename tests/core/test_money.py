@@ -5,29 +5,14 @@ never end a job that has a task; the job keeps its world and its origin."""
 from __future__ import annotations
 
 import pytest
-from harness import REAL_KEYS, Harness, wait_until
+from harness import REAL_KEYS, Harness, request_for, wait_until
 
 import core.http
 from core.jobs import Job, JobState
 from core.sandbox import Fault
-from core.submission import JobRequest
 
-URL = "https://images.example/two-people.jpg"
 HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>"
 PROVIDERS = ["goapi", "aimlapi", "aihubmix", "gateway", "novita"]
-
-
-def request_for(h: Harness, provider: str) -> JobRequest:
-    if provider == "goapi":
-        return JobRequest("goapi", "Qubico/hug-video", {}, {"image": [URL]})
-    if provider == "aimlapi":
-        return JobRequest("aimlapi", "video-01-live2d", {"prompt": "wave"}, {"image": [URL]})
-    if provider == "aihubmix":
-        return JobRequest("aihubmix", "sora-2", {"prompt": "a red fox"})
-    if provider == "gateway":
-        return JobRequest("gateway", "viduq3t-540p", {"prompt": "a red fox", "duration": "1"})
-    return JobRequest("novita", "img2video-motion", {}, {"image": [h.image("me.png", (300, 400))],
-                                                        "motion_video": ["demo1"]})
 
 
 async def settle(h: Harness, job: Job) -> Job:

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from harness import Harness, wait_until
+from harness import Harness, request_for, wait_until
 
 from core.engine import unknown_outcome_message
 from core.errors import ProviderError
@@ -20,23 +20,7 @@ from core.media import probe_video
 from core.providers.base import http_error
 from core.providers.goapi import SPEC as GOAPI
 from core.sandbox import Fault
-from core.submission import JobRequest
 
-URL = "https://images.example/two-people.jpg"
-
-
-def request_for(h: Harness, provider: str) -> JobRequest:
-    """A small valid job for each provider (Novita's image is a local file: it is uploaded)."""
-    if provider == "goapi":
-        return JobRequest("goapi", "Qubico/hug-video", {}, {"image": [URL]})
-    if provider == "aimlapi":
-        return JobRequest("aimlapi", "video-01-live2d", {"prompt": "wave"}, {"image": [URL]})
-    if provider == "aihubmix":
-        return JobRequest("aihubmix", "sora-2", {"prompt": "a red fox"})
-    if provider == "gateway":
-        return JobRequest("gateway", "viduq3t-540p", {"prompt": "a red fox", "duration": "1"})
-    return JobRequest("novita", "img2video-motion", {}, {"image": [h.image("me.png", (300, 400))],
-                                                        "motion_video": ["demo1"]})
 
 
 async def run(h: Harness, provider: str) -> Job:
