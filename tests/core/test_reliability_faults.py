@@ -22,7 +22,6 @@ from core.providers.goapi import SPEC as GOAPI
 from core.sandbox import Fault
 
 
-
 async def run(h: Harness, provider: str) -> Job:
     job = await h.engine.submit(request_for(h, provider))
     (final,) = await h.engine.wait([job.id], timeout=120)
