@@ -35,6 +35,7 @@ from core.providers import all_specs, provider_spec
 from core.submission import JobRequest
 from gui.composer import friendly
 from gui.cost import estimate_request, format_usd
+from gui.wheel_guard import guard_wheel
 
 MAX_SEEDS = 16
 MAX_JOBS = 48
@@ -150,6 +151,7 @@ class BatchDialog(QDialog):
         self.tree.itemChanged.connect(lambda *_: self.refresh())
         self.seeds.textChanged.connect(lambda _t: self.refresh())
         self.resize(760, 620)
+        guard_wheel(self)
         self.refresh()
 
     # --- choices ---------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.params import ModelSpec, Param, ParamType
+from gui.wheel_guard import guard_wheel
 
 INT_LIMIT = 2**31 - 1
 UNSET_TEXT = "Provider default"
@@ -329,6 +330,7 @@ class ModelForm(QWidget):
             label.setToolTip(param.help)
             label.setBuddy(editor)
             layout.addRow(label, editor)
+        guard_wheel(self)  # scrolling the page never changes a value
 
     def values(self) -> dict[str, Any]:
         """The values that are set, by parameter name (raw: validate() coerces them)."""

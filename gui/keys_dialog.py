@@ -31,6 +31,7 @@ from core.secrets import KeyStore, env_var, mask
 from core.settings import Settings
 from gui.asyncs import spawn
 from gui.keycheck import KeyCheck, check_key
+from gui.wheel_guard import guard_wheel
 
 
 def _restyle(widget: QWidget, role: str) -> None:
@@ -228,6 +229,7 @@ class KeysDialog(QDialog):
         footer.addWidget(buttons)
         layout.addLayout(footer)
         self.resize(640, 720)
+        guard_wheel(self)
         self._show_backend()
 
     def _show_backend(self) -> None:

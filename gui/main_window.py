@@ -61,6 +61,7 @@ from gui.resources import app_icon
 from gui.safety import guarded
 from gui.slots import IMAGE_FILTER
 from gui.thumbs import ThumbnailCache
+from gui.wheel_guard import guard_wheel
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,7 @@ class MainWindow(QMainWindow):
             self.tray.show()
 
         self._build_menus()
+        guard_wheel(self)  # scrolling a page never changes a value (forms made later guard themselves)
         self.composer.submitRequested.connect(self.submit)
         self.queue_view.jobActivated.connect(self.play_job)
         self.queue_view.duplicateRequested.connect(self.duplicate)

@@ -37,6 +37,7 @@ from core.runtime import Runtime
 from core.settings import EXTRA_ENDPOINTS, PROVIDER_OPTIONS, Settings, check_url
 from gui.cost import PricesEditor
 from gui.prefs import GuiPrefs
+from gui.wheel_guard import guard_wheel
 
 MAX_CONCURRENCY = 16
 
@@ -204,6 +205,7 @@ class SettingsDialog(QDialog):
             field.edit.textChanged.connect(lambda _t: self.validate())
         self.download_dir.textChanged.connect(lambda _t: self.validate())
         self.resize(720, 760)
+        guard_wheel(self)
         self.validate()
 
     def _browse(self) -> None:
