@@ -253,8 +253,11 @@ class Engine:
                 return
             task = self._tasks.get(job_id)
             if task is not None and not task.done():
-                await asyncio.wait({task, asyncio.ensure_future(self._settled(job_id))},
-                                   return_when=asyncio.FIRST_COMPLETED)
+                settled = asyncio.ensure_future(self._settled(job_id))
+                try:
+                    await asyncio.wait({task, settled}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    settled.cancel()
                 continue
             if self.store.lease_owner(job_id) in (None, self.owner) and self.start(job_id) is not None:
                 await asyncio.sleep(0)
@@ -434,14 +437,14 @@ class Engine:
     # --- the job's life ------------------------------------------------------------------------------------
 
     async def _run(self, job_id: str) -> None:
-        generation = await self._claim(job_id)
-        if generation is None:
+        claimed = await self._claim(job_id)
+        if claimed is None:
             return
+        generation, provider_id = claimed
         self._leases[job_id] = generation
         keeper = asyncio.get_running_loop().create_task(self._keep_lease(job_id, generation))
         try:
-            job = self.store.get(job_id)
-            async with self._slot(job.provider):
+            async with self._slot(provider_id):
                 await self._work(job_id)
         finally:
             keeper.cancel()
@@ -450,12 +453,13 @@ class Engine:
             with contextlib.suppress(StoreError):
                 self.store.release(job_id, self.owner, generation)
 
-    async def _claim(self, job_id: str) -> int | None:
-        """Take the job's lease, waiting out a busy database."""
+    async def _claim(self, job_id: str) -> tuple[int, str] | None:
+        """Take the job's lease (its generation, and the job's provider), waiting out a busy database."""
         pause = 0.5
         while True:
             try:
-                return self.store.claim(job_id, self.owner, self.config.lease_ttl)
+                generation = self.store.claim(job_id, self.owner, self.config.lease_ttl)
+                return None if generation is None else (generation, self.store.get(job_id).provider)
             except StoreBusyError:
                 await self._sleep(pause)
                 pause = min(pause * 2, 10.0)

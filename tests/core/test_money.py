@@ -4,6 +4,9 @@ never end a job that has a task; the job keeps its world and its origin."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+
 import pytest
 from harness import REAL_KEYS, Harness, request_for, wait_until
 
@@ -159,3 +162,23 @@ async def test_the_two_worlds_never_touch_each_others_jobs(real_harness: Harness
     assert sandbox_engine.store.get(real.id).state == JobState.PENDING
     assert sandbox_engine.resume_all() == [] and sandbox_engine.start(real.id) is None  # ...and does not work it
     assert REAL_KEYS  # the real world had keys; the sandbox needed none
+
+
+async def test_a_busy_database_is_waited_out(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    h = harness
+    caplog.set_level(logging.INFO)
+    h.engine.store._db.execute("PRAGMA busy_timeout=20")  # each locked write gives up after 20 ms here
+    job = await h.engine.submit(request_for(h, "gateway"))
+    await wait_until(h, job.id, lambda j: j.remote_id is not None)
+    locker = sqlite3.connect(h.engine.store.path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    try:
+        start = h.sandbox.clock()
+        locked = await wait_until(h, job.id, lambda j: h.sandbox.clock() > start + 120)
+        assert not locked.terminal  # two minutes of a locked database did not end it
+        assert "busy" in caplog.text  # (the engine did run into the lock)
+    finally:
+        locker.execute("COMMIT")
+        locker.close()
+    done = await wait_until(h, job.id, lambda j: j.terminal)
+    assert done.state == JobState.COMPLETED and h.sandbox.count("gateway", "create") == 1
