@@ -14,6 +14,7 @@ from typing import Any
 
 from core.errors import InputError
 from core.jobs import Job, JobState
+from core.words import count, have
 
 
 @dataclass(frozen=True)
@@ -111,9 +112,9 @@ def total(estimates: Iterable[Estimate]) -> Estimate:
     known = [e.usd for e in items if e.usd is not None]
     unknown = len(items) - len(known)
     usd = round(sum(known), 4)
-    note = f"${usd:.2f} for {len(known)} job(s)"
+    note = f"${usd:.2f} for {count(len(known), 'job')}"
     if unknown:
-        note += f"; {unknown} job(s) have no known price"
+        note += f"; {count(unknown, 'job')} {have(unknown)} no known price"
     return Estimate(usd if known else None, note)
 
 

@@ -33,6 +33,7 @@ from core.errors import InputError
 from core.params import ProviderSpec, validate
 from core.providers import all_specs, provider_spec
 from core.submission import JobRequest
+from core.words import count
 from gui.composer import friendly
 from gui.cost import estimate_request, format_usd
 from gui.wheel_guard import guard_wheel
@@ -235,12 +236,13 @@ class BatchDialog(QDialog):
         self.planned, self.problems = planned, problems
         models = len(per_target)
         self.summary.setText(
-            f"<b>{len(planned)} job(s)</b> on {models} model(s) × {max(1, len(seeds))} seed(s) · estimated "
+            f"<b>{count(len(planned), 'job')}</b> on {count(models, 'model')} × {count(max(1, len(seeds)), 'seed')}"
+            " · estimated "
             f"<b>{format_usd(self.estimate.usd)}</b> — {self.estimate.explanation}" if planned else
             "Nothing to queue yet.")
         self.error.setText("\n".join(problems))
         self.error.setVisible(bool(problems))
-        self.queue_button.setText(f"Queue {len(planned)} job(s)" if planned else "Queue")
+        self.queue_button.setText(f"Queue {count(len(planned), 'job')}" if planned else "Queue")
         self.queue_button.setEnabled(bool(planned) and not problems)
         return problems
 

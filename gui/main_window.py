@@ -42,6 +42,7 @@ from core.jobs import Job, JobState
 from core.provenance import read_sidecar, request_from_sidecar, sidecar_path
 from core.runtime import Runtime
 from core.submission import JobRequest
+from core.words import count
 from gui.annotations import AnnotationStore
 from gui.asyncs import spawn
 from gui.background import background
@@ -94,7 +95,8 @@ class MainWindow(QMainWindow):
         self.confirm_close: Ask = self._confirm_close_dialog
         self._states: dict[str, JobState] = {}
         self._closing = False
-        self.setWindowTitle("Reeldeck" + (" — SANDBOX" if self.sandbox else ""))
+        # Qt adds the application's display name: "SANDBOX — Reeldeck" (not "Reeldeck — SANDBOX — Reeldeck").
+        self.setWindowTitle("SANDBOX" if self.sandbox else "")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
 
@@ -295,7 +297,7 @@ class MainWindow(QMainWindow):
         """Pick up every unfinished job from earlier runs (call once the loop runs)."""
         started = self.engine.resume_all()
         if started:
-            self.show_message(f"Resumed {len(started)} unfinished job(s) from last time.")
+            self.show_message(f"Picked up {count(len(started), 'unfinished job')} from last time.")
         return started
 
     # --- engine events ---------------------------------------------------------------------------------------
@@ -560,7 +562,8 @@ class MainWindow(QMainWindow):
         running = [j for j in self.running_jobs() if not j.needs_decision]
         if running and not self.confirm_close(
                 "Jobs are still running",
-                f"{len(running)} job(s) are still running. Reeldeck keeps them: they resume by themselves the next "
+                f"{count(len(running), 'job')} {'is' if len(running) == 1 else 'are'} still running. Reeldeck keeps "
+                "them: they resume by themselves the next "
                 "time you open it, and nothing is submitted twice.\n\nQuit now?"):
             event.ignore()
             return

@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import words
 from core.engine import Engine
 from core.errors import ReeldeckError
 from core.jobs import Job, JobState
@@ -502,7 +503,7 @@ class QueueView(QWidget):
 
     def clear_finished(self) -> None:
         count = self.model.remove_finished()
-        self.message.emit(f"{count} finished job(s) cleared from the queue; they stay in the library.")
+        self.message.emit(f"{words.count(count, 'finished job')} cleared from the queue; they stay in the library.")
 
     def _ask_user(self, title: str, text: str) -> bool:
         answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,

@@ -67,7 +67,7 @@ def test_sora_estimate_and_unknown_prices() -> None:
     unknown = table.estimate("novita", "img2video-motion", {})
     assert unknown.usd is None and "No price known" in unknown.explanation
     batch = total([table.estimate("aihubmix", "sora-2", {"seconds": "4"}), unknown])
-    assert batch.usd == pytest.approx(0.4) and "1 job(s) have no known price" in batch.explanation
+    assert batch.usd == pytest.approx(0.4) and "1 job has no known price" in batch.explanation
 
 
 def test_prices_can_be_overridden_in_settings() -> None:
@@ -161,3 +161,10 @@ async def test_export_copies_with_readable_names(harness: Harness, tmp_path: Pat
     assert second[0].video.name.endswith("(2).mp4")
     assert json.loads(first[0].sidecar.read_text())["video"]["file"] == first[0].video.name
     assert first[0].video.read_bytes() == Path(job.video_path or "").read_bytes()
+
+
+def test_counts_are_said_in_words() -> None:
+    from core.words import count, have
+
+    assert (count(1, "job"), count(2, "job"), count(0, "seed")) == ("1 job", "2 jobs", "0 seeds")
+    assert count(2, "batch", "batches") == "2 batches" and (have(1), have(3)) == ("has", "have")

@@ -51,8 +51,9 @@ def test_fan_out_counts_estimates_and_problems(qtbot: QtBot) -> None:
     assert "no seed parameter" in dialog.items[("aihubmix", "sora-2")].text(3)
     assert dialog.items[("aihubmix", "sora-2")].text(2) == "$0.40"  # 4 s (the default) × $0.10
     assert dialog.estimate.usd == pytest.approx(0.40)
-    assert "6 job(s) have no known price" in dialog.summary.text() and "7 job(s)" in dialog.summary.text()
-    assert dialog.queue_button.isEnabled() and dialog.queue_button.text() == "Queue 7 job(s)"
+    assert "6 jobs have no known price" in dialog.summary.text() and "7 jobs" in dialog.summary.text()
+    assert "job(s)" not in dialog.summary.text() and "model(s)" not in dialog.summary.text()
+    assert dialog.queue_button.isEnabled() and dialog.queue_button.text() == "Queue 7 jobs"
 
     dialog.set_targets([("gateway", "viduq3p-720p"), ("goapi", "Qubico/hug-video")])  # needs an image
     assert any(p.startswith("GoAPI") for p in dialog.problems)
@@ -117,7 +118,7 @@ async def test_batch_from_the_form_runs_grouped_and_opens_in_compare(qtbot: QtBo
     assert isinstance(dialog, BatchDialog) and dialog.isVisible()
     dialog.set_targets([("gateway", "viduq3p-720p"), ("aihubmix", "sora-2")])
     dialog.seeds.setText("7, 8")
-    assert dialog.queue_button.text() == "Queue 3 job(s)"
+    assert dialog.queue_button.text() == "Queue 3 jobs"
     dialog.queue_button.click()
 
     await until(lambda: window.queue_model.rowCount() == 3, what="three jobs in the queue")

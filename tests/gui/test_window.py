@@ -32,6 +32,7 @@ async def make_window(qtbot: QtBot, runtime: Runtime) -> MainWindow:
 async def test_submit_complete_and_play(qtbot: QtBot, runtime: Runtime) -> None:
     window = await make_window(qtbot, runtime)
     assert window.banner.isVisible() and "SANDBOX" in window.banner.text()
+    assert window.windowTitle() == "SANDBOX"  # Qt adds " — Reeldeck": never "Reeldeck — SANDBOX — Reeldeck"
     composer = window.composer
     assert composer.select("aihubmix", "sora-2")
     composer.set_prompt("A red fox trots through fresh snow at dawn")
@@ -116,7 +117,7 @@ async def test_close_with_running_jobs_and_resume_next_launch(qtbot: QtBot, tmp_
     window.resize(701, 555)
     await asyncio.sleep(0.1)
     window.close()
-    assert asked and "resume" in asked[0] and "1 job(s)" in asked[0]
+    assert asked and "resume" in asked[0] and "1 job is still running" in asked[0]
     await first.close()
     assert first.store is not None
     again = sandbox_runtime(root, job_seconds=2.0)
