@@ -25,6 +25,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
+from PySide6.QtGui import QColor, QFont
 
 from core.jobs import Job, JobState
 from core.params import SlotKind
@@ -85,6 +86,16 @@ STATE_TEXT = {
     JobState.FAILED: "Failed",
     JobState.CANCELED: "Canceled",
 }
+
+
+#: Failed rows' state text: a red that reads on light and dark backgrounds alike.
+FAILED_COLOR = QColor("#e5484d")
+
+
+def _bold() -> QFont:
+    font = QFont()
+    font.setBold(True)
+    return font
 
 
 def state_text(job: Job) -> str:
@@ -436,6 +447,11 @@ class QueueModel(QAbstractTableModel):
             return self.thumbs.icon(thumbnail_source(job))
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(job, column)
+        if job.state == JobState.FAILED and column in (Column.STATE, Column.PROGRESS):
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return FAILED_COLOR  # failures stand out at a glance
+            if role == Qt.ItemDataRole.FontRole:
+                return _bold()
         return self._custom(job, role, now)
 
     def _display(self, job: Job, column: Column, now: float) -> Any:
@@ -455,10 +471,14 @@ class QueueModel(QAbstractTableModel):
         return None
 
     def _tooltip(self, job: Job, column: Column) -> str | None:
+        if job.state == JobState.FAILED and job.error:  # the reason on hover, anywhere on the row
+            return f"Failed: {job.error}"
         if column == Column.PROMPT and job.prompt:
             return job.prompt
         if job.error and column in (Column.STATE, Column.PROGRESS):
             return job.error
+        if job.waiting and not job.terminal and column in (Column.STATE, Column.PROGRESS):
+            return job.waiting[0].upper() + job.waiting[1:]
         if column == Column.MODEL:
             return f"{job.provider} / {job.model} (job {job.id})"
         if column == Column.GROUP and (group := self.group(job.group_id)) is not None:

@@ -86,3 +86,23 @@ def test_the_track_dialog_asks_provider_model_and_id(qtbot: QtBot) -> None:
     dialog.model_box.setCurrentIndex(models.index("viduq3t-540p"))
     qtbot.keyClicks(dialog.task_edit, "  task_123  ")
     assert ok.isEnabled() and dialog.choice() == ("gateway", "viduq3t-540p", "task_123")
+
+
+def test_failures_stand_out_with_the_reason_on_hover(qtbot: QtBot) -> None:
+    from PySide6.QtCore import Qt
+
+    from gui.queue_model import FAILED_COLOR, Column
+
+    model = QueueModel()
+    model.on_job(make_job("bad01", JobState.FAILED, error="GoAPI could not make this video: NSFW"))
+    model.on_job(make_job("ok01", JobState.COMPLETED))
+    model.flush()
+    row = {model.job(r).id: r for r in range(model.rowCount())}  # type: ignore[union-attr]
+    failed = model.index(row["bad01"], Column.STATE)
+    done = model.index(row["ok01"], Column.STATE)
+    assert model.data(failed, Qt.ItemDataRole.ForegroundRole) == FAILED_COLOR
+    assert model.data(done, Qt.ItemDataRole.ForegroundRole) != FAILED_COLOR
+    assert model.data(failed, Qt.ItemDataRole.FontRole).bold()
+    for column in Column:  # the reason on hover anywhere on the row
+        assert model.data(model.index(row["bad01"], column), Qt.ItemDataRole.ToolTipRole) == (
+            "Failed: GoAPI could not make this video: NSFW")

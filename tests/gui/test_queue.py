@@ -54,7 +54,7 @@ def test_display_values(tmp_path: Path) -> None:
     assert model.index(model.row_of("decide01"), Column.STATE).data() == "Needs your decision"
     assert model.index(model.row_of("done01"), Column.ELAPSED).data() == "1:06"
     assert model.index(model.row_of("failed01"), Column.STATE).data(Qt.ItemDataRole.ToolTipRole) == (
-        "The provider refused the prompt.")
+        "Failed: The provider refused the prompt.")
     assert model.index(0, 0).data(JobRole.NEEDS_DECISION) is True
     assert format_duration(3725) == "1:02:05"
     assert progress_text(make_job("x", JobState.PENDING), 0) == "Queued"
