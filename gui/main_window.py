@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
+    QDesktopServices,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QSystemTrayIcon,
@@ -208,6 +210,12 @@ class MainWindow(QMainWindow):
         self._menu_action(view_menu, "&Full screen", self._toggle_full_screen, QKeySequence.StandardKey.FullScreen,
                           fallback="F11")
         help_menu = bar.addMenu("&Help")
+        self._menu_action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents,
+                          fallback="F1")
+        self._menu_action(help_menu, "Open the &data folder", lambda: self._open_path(self.runtime.data.root), None)
+        self._menu_action(help_menu, "Open the &log", lambda: self._open_path(self.runtime.data.logs / "reeldeck.log"),
+                          None)
+        help_menu.addSeparator()
         self._menu_action(help_menu, "&About Reeldeck", self.about, None)
 
     def _menu_action(self, menu: object, text: str, slot: Callable[[], object],
@@ -508,6 +516,27 @@ class MainWindow(QMainWindow):
         from gui.keys_dialog import KeysDialog
 
         KeysDialog(self.runtime, self).exec()
+
+    def shortcut_lines(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for every menu and queue action that has a shortcut."""
+        actions = [a for menu in self.menuBar().findChildren(QMenu) for a in menu.actions()]
+        actions += self.queue_view.actions()
+        lines = []
+        for action in actions:
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            if keys and action.text():
+                lines.append((keys, action.text().replace("&", "").rstrip("…")))
+        return sorted(set(lines), key=lambda line: line[1].lower())
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{keys}</b></td><td>&nbsp;&nbsp;{what}</td></tr>"
+                       for keys, what in self.shortcut_lines())
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
+
+    def _open_path(self, path: Path) -> None:
+        target = path if path.exists() else path.parent
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(target))):
+            self.show_message(f"Could not open {target}; it is at {target}.")
 
     def about(self) -> None:
         QMessageBox.about(self, "About Reeldeck",

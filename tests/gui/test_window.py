@@ -209,3 +209,22 @@ async def test_first_run_shows_sora_and_later_runs_the_last_model(qtbot: QtBot, 
     again = await make_window(qtbot, runtime)
     assert (again.composer.provider_id, again.composer.model.id) == ("gateway", "viduq3t-1080p")  # type: ignore[union-attr]
     again.close()
+
+
+async def test_help_lists_shortcuts_and_opens_the_data_folder_and_log(
+    qtbot: QtBot, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtGui import QDesktopServices
+
+    window = await make_window(qtbot, runtime)
+    lines = dict((what, keys) for keys, what in window.shortcut_lines())
+    assert {"Settings", "Track a task by id", "Keyboard shortcuts", "Retry"} <= set(lines)
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    for action in help_menu.actions():
+        if action.text() in ("Open the &data folder", "Open the &log"):
+            action.trigger()
+    assert opened[0] == str(runtime.data.root)
+    assert opened[1] in (str(runtime.data.logs / "reeldeck.log"), str(runtime.data.logs))
+    window.close()
