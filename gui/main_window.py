@@ -97,8 +97,9 @@ class MainWindow(QMainWindow):
         self.confirm_close: Ask = self._confirm_close_dialog
         self._states: dict[str, JobState] = {}
         self._closing = False
-        # Qt adds the application's display name: "SANDBOX — Reeldeck" (not "Reeldeck — SANDBOX — Reeldeck").
-        self.setWindowTitle("SANDBOX" if self.sandbox else "")
+        # Qt appends " — Reeldeck" (the display name) unless a title ends with it: "SANDBOX · Reeldeck", never
+        # "Reeldeck — SANDBOX — Reeldeck". Latin-1 only, so X's legacy WM_NAME (read by xdotool, pagers) holds it all.
+        self.setWindowTitle("SANDBOX · Reeldeck" if self.sandbox else "Reeldeck")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
 

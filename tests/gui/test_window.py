@@ -32,7 +32,7 @@ async def make_window(qtbot: QtBot, runtime: Runtime) -> MainWindow:
 async def test_submit_complete_and_play(qtbot: QtBot, runtime: Runtime) -> None:
     window = await make_window(qtbot, runtime)
     assert window.banner.isVisible() and "SANDBOX" in window.banner.text()
-    assert window.windowTitle() == "SANDBOX"  # Qt adds " — Reeldeck": never "Reeldeck — SANDBOX — Reeldeck"
+    assert window.windowTitle() == "SANDBOX · Reeldeck"  # never "Reeldeck — SANDBOX — Reeldeck"
     composer = window.composer
     assert composer.select("aihubmix", "sora-2")
     composer.set_prompt("A red fox trots through fresh snow at dawn")
