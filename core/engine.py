@@ -594,13 +594,20 @@ class Engine:
         while True:
             try:
                 adopted = self.store.adopt_remote_id(job_id, remote_id)
-                job = self.store.get(job_id)
+                found = self.store.find(job_id)
                 break
             except StoreError as exc:
                 log.warning("job %s: task %s made at %s is not recorded yet (%s)", job_id, remote_id,
                             provider.spec.name, exc.message)
                 await self._sleep(pause)
                 pause = min(pause * 2, 10.0)
+        if found is None:  # deleted while its create was in flight: nothing may keep running for it
+            log.error("job %s was deleted; its task %s at %s is canceled where it can be", job_id, remote_id,
+                      provider.spec.name)
+            await self._cancel_remote(Job(id=job_id, provider=provider.spec.id, model="", params={}, inputs={},
+                                          remote_id=remote_id, origin=self._origin_of(provider)))
+            raise _JobEnded
+        job = found
         self._emit(job)
         if not adopted and job.remote_id != remote_id:
             log.error("job %s already has task %s; task %s is an orphan and is canceled where %s can",

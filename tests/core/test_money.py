@@ -4,6 +4,7 @@ never end a job that has a task; the job keeps its world and its origin."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 
@@ -182,3 +183,19 @@ async def test_a_busy_database_is_waited_out(harness: Harness, caplog: pytest.Lo
         locker.close()
     done = await wait_until(h, job.id, lambda j: j.terminal)
     assert done.state == JobState.COMPLETED and h.sandbox.count("gateway", "create") == 1
+
+
+async def test_deleting_a_job_while_its_create_is_in_flight_cancels_the_task_made(harness: Harness) -> None:
+    h = harness
+    slow = h.sandbox.faults.add(Fault("slow", provider="aihubmix", request_kind="create", delay=0.3))
+    job = await h.engine.submit(request_for(h, "aihubmix"))
+    await wait_until(h, job.id, lambda j: slow.fired == 1)  # the create is at the provider
+    await h.engine.delete(job.id)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not h.received("aihubmix", "cancel"):  # the create's answer arrives after the delete
+        assert loop.time() < deadline, "the task made for the deleted job was never canceled"
+        await asyncio.sleep(0.02)
+    (task,) = h.sandbox.tasks.list("aihubmix")
+    assert [r.path for r in h.received("aihubmix", "cancel")] == [f"/v1/videos/{task.id}"]
+    assert h.engine.store.find(job.id) is None
