@@ -477,8 +477,8 @@ class Engine:
             try:
                 if self.store.renew(job_id, self.owner, generation, self.config.lease_ttl):
                     continue
-            except StoreBusyError:
-                log.info("job %s: could not renew its lease (database busy); trying again", job_id)
+            except StoreError as exc:  # busy (or briefly unusable): the fenced writes keep the job safe meanwhile
+                log.info("job %s: could not renew its lease (%s); trying again", job_id, exc.message)
                 continue
             log.warning("job %s: another process took it over; this one stops working it", job_id)
             self._leases[job_id] = -1  # every further write of this worker fails its fence
