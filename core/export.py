@@ -30,7 +30,8 @@ def readable_name(job: Job) -> str:
     """``provider model - first words of the prompt - date`` — safe on every file system."""
     words = " ".join(job.prompt.split()[:8]) or "video"
     stamp = time.strftime("%Y-%m-%d %H.%M", time.localtime(job.created_at)) if job.created_at else "undated"
-    name = f"{job.provider} {job.model} - {words} - {stamp}"
+    seed = f" seed {job.seed}" if job.seed else ""  # takes of one batch differ by seed, not by " (2)"
+    name = f"{job.provider} {job.model}{seed} - {words} - {stamp}"
     name = _UNSAFE.sub("-", name).strip(" .-")
     return name[:150]
 

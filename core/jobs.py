@@ -79,6 +79,12 @@ class Job:
     def terminal(self) -> bool:
         return self.state in TERMINAL
 
+    @property
+    def seed(self) -> str | None:
+        """The seed the job asked for, as text (None when the provider chose one: unset, empty or -1)."""
+        value = self.params.get("seed")
+        return None if value in (None, "", -1, "-1") else str(value)
+
     def to_json(self) -> dict[str, Any]:
         """The job object of the CLI's ``--json`` output."""
         data = asdict(self)

@@ -35,7 +35,7 @@ from PySide6.QtCore import (
 from core.jobs import Job, JobState
 from gui.annotations import Annotation, AnnotationStore
 from gui.background import background
-from gui.queue_model import JobRole, excerpt, model_label, provider_name
+from gui.queue_model import JobRole, excerpt, model_label, provider_name, take_label
 from gui.safety import guarded
 from gui.thumbs import ThumbnailCache
 
@@ -346,7 +346,7 @@ class LibraryModel(QAbstractListModel):
         job, note = item.job, item.annotation
         if role == Qt.ItemDataRole.DisplayRole:
             star = "★ " if note.favourite else ""
-            return f"{star}{excerpt(job.prompt, 48) or '(no prompt)'}\n{model_label(job)}"
+            return f"{star}{excerpt(job.prompt, 48) or '(no prompt)'}\n{take_label(job)}"
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbs.icon(job.video_path) if self.thumbs is not None and item.on_disk else None
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -124,6 +124,11 @@ def model_label(job: Job) -> str:
     return f"{provider_name(job.provider)} · {model}"
 
 
+def take_label(job: Job) -> str:
+    """'Provider · model · seed 7': what tells one take of a batch from another."""
+    return model_label(job) + (f" · seed {job.seed}" if job.seed else "")
+
+
 def excerpt(text: str, limit: int = PROMPT_EXCERPT) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
@@ -456,7 +461,7 @@ class QueueModel(QAbstractTableModel):
 
     def _display(self, job: Job, column: Column, now: float) -> Any:
         if column == Column.MODEL:
-            return model_label(job)
+            return take_label(job)
         if column == Column.PROMPT:
             return excerpt(job.prompt) or "(no prompt)"
         if column == Column.STATE:

@@ -168,3 +168,15 @@ def test_counts_are_said_in_words() -> None:
 
     assert (count(1, "job"), count(2, "job"), count(0, "seed")) == ("1 job", "2 jobs", "0 seeds")
     assert count(2, "batch", "batches") == "2 batches" and (have(1), have(3)) == ("has", "have")
+
+
+def test_takes_of_a_batch_export_under_names_that_tell_them_apart(tmp_path: Path) -> None:
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"\0" * 64)
+    takes = [Job(id=f"t{seed}", provider="gateway", model="viduq3t-540p", params={"prompt": "a kite", "seed": seed},
+                 inputs={}, state=JobState.COMPLETED, video_path=str(video), created_at=1_800_000_000.0)
+             for seed in (7, 8)]
+    names = [e.video.name for e in export_jobs(takes, tmp_path / "out")]
+    assert "seed 7" in names[0] and "seed 8" in names[1] and not any("(2)" in n for n in names)
+    unseeded = Job(id="u", provider="novita", model="img2video-motion", params={"seed": -1}, inputs={})
+    assert unseeded.seed is None and takes[0].seed == "7"

@@ -3,6 +3,8 @@ a waiting job says why, and File → "Track a task by id…" asks for provider, 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from guikit import make_job, until
 from pytestqt.qtbot import QtBot
 
@@ -106,3 +108,25 @@ def test_failures_stand_out_with_the_reason_on_hover(qtbot: QtBot) -> None:
     for column in Column:  # the reason on hover anywhere on the row
         assert model.data(model.index(row["bad01"], column), Qt.ItemDataRole.ToolTipRole) == (
             "Failed: GoAPI could not make this video: NSFW")
+
+
+def test_rows_and_tiles_tell_takes_apart_by_seed(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtCore import Qt
+
+    from gui.annotations import AnnotationStore
+    from gui.library_model import LibraryModel
+    from gui.queue_model import Column
+
+    takes = [make_job(f"take{seed}", JobState.COMPLETED, provider="gateway", model="viduq3t-540p") for seed in (7, 8)]
+    for seed, job in zip((7, 8), takes, strict=True):
+        job.params["seed"] = seed
+    model = QueueModel()
+    for job in takes:
+        model.on_job(job)
+    model.flush()
+    shown = {model.data(model.index(r, Column.MODEL), Qt.ItemDataRole.DisplayRole) for r in range(2)}
+    assert {s.rsplit(" · ", 1)[-1] for s in shown} == {"seed 7", "seed 8"}
+    library = LibraryModel(AnnotationStore(tmp_path))
+    library.load(takes, check_in_background=False)
+    tiles = {library.data(library.index(r, 0), Qt.ItemDataRole.DisplayRole) for r in range(2)}
+    assert all("seed" in t for t in tiles) and len(tiles) == 2
