@@ -172,6 +172,7 @@ class QueueView(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(THUMB_ROW_HEIGHT)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # the end (a take's seed) stays readable
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         header = self.table.horizontalHeader()
