@@ -112,7 +112,7 @@ async def serve_file(engine: Engine, call: Call, path: Path, content_type: str) 
     await response.prepare(request)
     if request.method != "HEAD":
         if kind == "drip" and fault is not None:
-            await _drip(response, path, start, send, fault.delay)
+            await _send(response, path, start, send, chunk=DRIP_BYTES, delay=fault.delay)
         else:
             await _send(response, path, start, send)
     if kind == "truncate":
@@ -122,28 +122,22 @@ async def serve_file(engine: Engine, call: Call, path: Path, content_type: str) 
     return response
 
 
-async def _drip(response: web.StreamResponse, path: Path, start: int, count: int, delay: float) -> None:
-    """Send the range a few bytes at a time, ``delay`` seconds apart, until done or the client hangs up."""
+async def _send(response: web.StreamResponse, path: Path, start: int, count: int, *, chunk: int = CHUNK,
+                delay: float = 0.0) -> None:
+    """Send ``count`` bytes of ``path`` from ``start``; with ``delay``, ``chunk`` bytes at a time that far apart
+    (a dripping host), stopping quietly when the client hangs up."""
     with path.open("rb") as handle:
         handle.seek(start)
         while count > 0:
-            chunk = handle.read(min(DRIP_BYTES, count))
-            if not chunk:
+            data = handle.read(min(chunk, count))
+            if not data:
                 break
             try:
-                await response.write(chunk)
+                await response.write(data)
             except ConnectionError:
-                return
-            count -= len(chunk)
-            await asyncio.sleep(delay)
-
-
-async def _send(response: web.StreamResponse, path: Path, start: int, count: int) -> None:
-    with path.open("rb") as handle:
-        handle.seek(start)
-        while count > 0:
-            chunk = handle.read(min(CHUNK, count))
-            if not chunk:
-                break
-            await response.write(chunk)
-            count -= len(chunk)
+                if delay:
+                    return
+                raise
+            count -= len(data)
+            if delay:
+                await asyncio.sleep(delay)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from core.cli import main
@@ -15,6 +18,17 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(list(argv), stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def cli_in_subprocess(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """Exit status, stdout and stderr of ``main.py`` run in its own process with ``env`` (two minutes at most)."""
+    process = await asyncio.create_subprocess_exec(sys.executable, "main.py", *args, cwd=ROOT, env=env,
+                                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    return int(process.returncode or 0), out.decode(), err.decode()
 
 
 def requests_received(home: Path) -> int:

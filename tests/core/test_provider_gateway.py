@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -336,14 +337,19 @@ def wired(dialect: str | None) -> wire_module.Wire:
 @pytest.mark.parametrize("mode", list(MODES))
 async def test_page_dialect_on_the_wire(mode: str) -> None:
     model_id, params, inputs = MODES[mode]
-    w = wired(None)  # the page's fields are the default
     validate(model(model_id), params, inputs)
+    assert await body_sent(None, model_id, params, inputs) == PAGE_BODIES[mode]  # the page's fields: the default
+
+
+async def body_sent(dialect: str | None, model_id: str, params: dict[str, Any], inputs: dict[str, list[str]]) -> Any:
+    """The JSON body of the create as it leaves for the wire, checking method, path and the recorded dialect."""
+    w = wired(dialect)
     job_input = job(model_id, params, inputs)
     job_input.prepared = await w.provider.prepare_inputs(job_input)
-    assert job_input.prepared == {"dialect": "page"}
+    assert job_input.prepared == {"dialect": dialect or "page"}
     await w.provider.api.send(w.provider.build_create(job_input))
     assert (w.last.method, w.last.url.path) == ("POST", "/v1/video/generations")
-    assert wire_module.json_body(w.last) == PAGE_BODIES[mode]
+    return wire_module.json_body(w.last)
 
 
 NEW_API_BODIES = {
@@ -364,13 +370,7 @@ async def test_new_api_dialect_on_the_wire(mode: str) -> None:
     params = {k: v for k, v in params.items() if k not in ("aspect_ratio", "audio")}
     if mode == "reference":
         params, inputs = {"prompt": "@Image1 @Image2 @Image3", "duration": 5}, {"ref_image": REFS[:3]}
-    w = wired("new-api")
-    job_input = job(model_id, params, inputs)
-    job_input.prepared = await w.provider.prepare_inputs(job_input)
-    assert job_input.prepared == {"dialect": "new-api"}
-    await w.provider.api.send(w.provider.build_create(job_input))
-    assert (w.last.method, w.last.url.path) == ("POST", "/v1/video/generations")
-    assert wire_module.json_body(w.last) == NEW_API_BODIES[mode]
+    assert await body_sent("new-api", model_id, params, inputs) == NEW_API_BODIES[mode]
 
 
 @pytest.mark.parametrize(("params", "inputs", "needle"), [

@@ -4,23 +4,20 @@ sidecar. The command line runs in a subprocess against the emulator with a real-
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
 import string
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from clikit import cli_in_subprocess as cli
 
 from core.errors import AuthError
 from core.redact import MIN_FRAGMENT, KeyRedactor, redact_error
 from core.sandbox import Fault, Sandbox
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -34,13 +31,6 @@ async def keyed(tmp_path: Path, quick_renders: None) -> AsyncIterator[tuple[Sand
         yield sandbox, key
     finally:
         await sandbox.stop()
-
-
-async def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(sys.executable, "main.py", *args, cwd=ROOT, env=env,
-                                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = await asyncio.wait_for(process.communicate(), 120)
-    return int(process.returncode or 0), out.decode(), err.decode()
 
 
 def leaks(key: str, text: bytes) -> list[str]:

@@ -9,8 +9,6 @@ import base64
 import hashlib
 import json
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 import httpx
 import keyring.backend
 import pytest
+from clikit import cli_in_subprocess as cli
 from harness import Harness
 from PIL import Image
 
@@ -34,7 +33,6 @@ from core.sandbox.testing import image_bytes
 from core.secrets import KeyStore
 from core.submission import JobRequest
 
-ROOT = Path(__file__).resolve().parents[2]
 PROVIDERS = ("goapi", "aimlapi", "aihubmix", "gateway", "novita")
 API_ORIGIN = {p: p for p in PROVIDERS} | {"goapi_upload": "goapi"}
 AUTH_HEADER = {"goapi": "X-API-Key", "goapi_upload": "x-api-key"}
@@ -52,13 +50,6 @@ async def keyed_sandbox(isolated_env: Path, quick_renders: None) -> AsyncIterato
         yield sandbox, keys
     finally:
         await sandbox.stop()
-
-
-async def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(sys.executable, "main.py", *args, cwd=ROOT, env=env,
-                                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = await asyncio.wait_for(process.communicate(), 120)
-    return int(process.returncode or 0), out.decode(), err.decode()
 
 
 def submissions(images: Path) -> dict[str, list[str]]:
