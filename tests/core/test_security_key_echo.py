@@ -19,7 +19,6 @@ from core.redact import MIN_FRAGMENT, KeyRedactor, redact_error
 from core.sandbox import Fault, Sandbox
 
 
-
 @pytest.fixture
 async def keyed(tmp_path: Path, quick_renders: None) -> AsyncIterator[tuple[Sandbox, str]]:
     """The emulator (the provider's side, outside the data dir) accepting one real-looking AI/ML API key."""
