@@ -198,10 +198,12 @@ class PlayerWidget(QWidget):
         self.status.setWordWrap(True)
 
         controls = QHBoxLayout()  # the track has a row of its own: full width, however narrow the player
-        for widget in (self.play_button, self.back_button, self.forward_button, self.time_label):
+        left: list[QWidget] = [self.play_button, self.back_button, self.forward_button, self.time_label]
+        right: list[QWidget] = [self.loop_button, self.speed, self.mute_button, self.volume]
+        for widget in left:
             controls.addWidget(widget)
         controls.addStretch(1)
-        for widget in (self.loop_button, self.speed, self.mute_button, self.volume):
+        for widget in right:
             controls.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
