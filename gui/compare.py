@@ -517,8 +517,8 @@ class CompareView(QWidget):
     def _summary(self) -> str:
         if not self.panes:
             return ""
-        return (f"{count(len(self.panes), 'video')} in sync · Space play/pause · ←/→ 1 s · , . one frame · 1–{len(self.panes)}"
-                " focus · Ctrl+←/→ move · Delete remove")
+        return (f"{count(len(self.panes), 'video')} in sync · Space play/pause · ←/→ 1 s · , . one frame · "
+                f"1–{len(self.panes)} focus · Ctrl+←/→ move · Delete remove")
 
     # --- the master clock ----------------------------------------------------------------------------------------
 
