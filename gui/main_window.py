@@ -56,6 +56,7 @@ from gui.export_action import Exporter
 from gui.job_pages import PAGE_SIZE, JobPages
 from gui.library import LibraryPanel
 from gui.library_model import LibraryModel
+from gui.library_trash import LibraryTrash
 from gui.player import PlayerWidget
 from gui.prefs import GuiPrefs
 from gui.queue_model import QueueModel, model_label
@@ -181,6 +182,12 @@ class MainWindow(QMainWindow):
         self.library.lastFrameRequested.connect(self.use_last_frame)
         self.library.reuseRequested.connect(self.reuse_settings)
         self.library.exportRequested.connect(self.exporter.export)
+        if runtime.store is not None:  # deleting in the library: to the trash, with undo
+            self.library.set_trash(LibraryTrash(runtime.store, inputs=self.engine.inputs_dir,
+                                                own_trash=runtime.data.root / "trash"))
+        self.library.jobsTrashed.connect(lambda ids: [self.queue_model.remove_job(i) for i in ids])
+        self.library.jobsRestored.connect(lambda jobs: [self.queue_model.on_job(j) for j in jobs])
+        self.library.message.connect(self.show_message)
         self.exporter.finished.connect(self._exported)
         self.chainer.message.connect(self.show_message)
         self.chainer.placed.connect(lambda _slot, _path: self.tabs.setCurrentIndex(0))

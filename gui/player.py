@@ -197,8 +197,8 @@ class PlayerWidget(QWidget):
         self.status.setProperty("role", "note")
         self.status.setWordWrap(True)
 
-        controls = QHBoxLayout()  # the track has a row of its own: full width, however narrow the player
-        left: list[QWidget] = [self.play_button, self.back_button, self.forward_button, self.time_label]
+        controls = QHBoxLayout()  # the track and the time code have a row of their own, above the buttons
+        left: list[QWidget] = [self.play_button, self.back_button, self.forward_button]
         right: list[QWidget] = [self.loop_button, self.speed, self.mute_button, self.volume]
         for widget in left:
             controls.addWidget(widget)
@@ -208,7 +208,10 @@ class PlayerWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.stack, 1)
-        layout.addWidget(self.seek)
+        track = QHBoxLayout()
+        track.addWidget(self.seek, 1)
+        track.addWidget(self.time_label)
+        layout.addLayout(track)
         layout.addLayout(controls)
         footer = QHBoxLayout()
         footer.addWidget(self.status, 1)
