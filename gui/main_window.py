@@ -54,6 +54,8 @@ from gui.composer import Composer
 from gui.dropdata import dropped_items, is_web_url, looks_like_video
 from gui.export_action import Exporter
 from gui.job_pages import PAGE_SIZE, JobPages
+from gui.last_folder import LastFolders, Purpose, last_folders
+from gui.last_folder import use as use_last_folders
 from gui.library import LibraryPanel
 from gui.library_model import LibraryModel
 from gui.library_trash import LibraryTrash
@@ -94,6 +96,7 @@ class MainWindow(QMainWindow):
         self.engine = runtime.engine
         self.sandbox = runtime.sandbox_mode
         self.prefs = prefs or GuiPrefs(runtime.data.root)
+        use_last_folders(LastFolders(self.prefs))  # file dialogs open where the person last was
         self.notifications: list[str] = []
         self.confirm_close: Ask = self._confirm_close_dialog
         self._states: dict[str, JobState] = {}
@@ -487,8 +490,9 @@ class MainWindow(QMainWindow):
         self.show_message(text)
 
     def open_image(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open images", "", IMAGE_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open images", last_folders().start(Purpose.INPUTS), IMAGE_FILTER)
         if paths:
+            last_folders().remember(Purpose.INPUTS, paths[0])
             self._place(paths)
 
     def _place(self, items: list[str]) -> int:
