@@ -188,8 +188,8 @@ class MainWindow(QMainWindow):
         if runtime.store is not None:  # deleting in the library: to the trash, with undo
             self.library.set_trash(LibraryTrash(runtime.store, inputs=self.engine.inputs_dir,
                                                 own_trash=runtime.data.root / "trash"))
-        self.library.jobsTrashed.connect(lambda ids: [self.queue_model.remove_job(i) for i in ids])
-        self.library.jobsRestored.connect(lambda jobs: [self.queue_model.on_job(j) for j in jobs])
+        self.library.jobsTrashed.connect(self._trashed_in_library)
+        self.library.jobsRestored.connect(self._restored_in_library)
         self.library.message.connect(self.show_message)
         self.exporter.finished.connect(self._exported)
         self.chainer.message.connect(self.show_message)
@@ -484,6 +484,14 @@ class MainWindow(QMainWindow):
                               "submit.")
         else:
             self.show_message(f"{request.provider} / {request.model} is not available in this version.")
+
+    def _trashed_in_library(self, job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            self.queue_model.remove_job(job_id)
+
+    def _restored_in_library(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            self.queue_model.on_job(job)
 
     def _exported(self, text: str, ok: bool) -> None:
         self.library.show_export_report(text, ok)
