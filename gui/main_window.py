@@ -54,8 +54,11 @@ from gui.composer import Composer
 from gui.dropdata import dropped_items, is_web_url, looks_like_video
 from gui.export_action import Exporter
 from gui.job_pages import PAGE_SIZE, JobPages
+from gui.last_folder import LastFolders, Purpose, last_folders
+from gui.last_folder import use as use_last_folders
 from gui.library import LibraryPanel
 from gui.library_model import LibraryModel
+from gui.library_trash import LibraryTrash
 from gui.player import PlayerWidget
 from gui.prefs import GuiPrefs
 from gui.queue_model import QueueModel, model_label
@@ -93,6 +96,7 @@ class MainWindow(QMainWindow):
         self.engine = runtime.engine
         self.sandbox = runtime.sandbox_mode
         self.prefs = prefs or GuiPrefs(runtime.data.root)
+        use_last_folders(LastFolders(self.prefs))  # file dialogs open where the person last was
         self.notifications: list[str] = []
         self.confirm_close: Ask = self._confirm_close_dialog
         self._states: dict[str, JobState] = {}
@@ -181,6 +185,12 @@ class MainWindow(QMainWindow):
         self.library.lastFrameRequested.connect(self.use_last_frame)
         self.library.reuseRequested.connect(self.reuse_settings)
         self.library.exportRequested.connect(self.exporter.export)
+        if runtime.store is not None:  # deleting in the library: to the trash, with undo
+            self.library.set_trash(LibraryTrash(runtime.store, inputs=self.engine.inputs_dir,
+                                                own_trash=runtime.data.root / "trash"))
+        self.library.jobsTrashed.connect(self._trashed_in_library)
+        self.library.jobsRestored.connect(self._restored_in_library)
+        self.library.message.connect(self.show_message)
         self.exporter.finished.connect(self._exported)
         self.chainer.message.connect(self.show_message)
         self.chainer.placed.connect(lambda _slot, _path: self.tabs.setCurrentIndex(0))
@@ -475,13 +485,22 @@ class MainWindow(QMainWindow):
         else:
             self.show_message(f"{request.provider} / {request.model} is not available in this version.")
 
+    def _trashed_in_library(self, job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            self.queue_model.remove_job(job_id)
+
+    def _restored_in_library(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            self.queue_model.on_job(job)
+
     def _exported(self, text: str, ok: bool) -> None:
         self.library.show_export_report(text, ok)
         self.show_message(text)
 
     def open_image(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open images", "", IMAGE_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open images", last_folders().start(Purpose.INPUTS), IMAGE_FILTER)
         if paths:
+            last_folders().remember(Purpose.INPUTS, paths[0])
             self._place(paths)
 
     def _place(self, items: list[str]) -> int:
