@@ -40,7 +40,7 @@ from core.errors import (
 )
 from core.http import HttpRequest, surely_not_processed
 from core.hub import ProviderHub
-from core.jobs import Job, JobState
+from core.jobs import Annotation, Job, JobState
 from core.polling import DurationHistory, PollPlanner, PollPolicy
 from core.provenance import write_sidecar
 from core.providers.base import JobInput, Phase, Provider, RemoteStatus, task_id
@@ -414,6 +414,27 @@ class Engine:
         self.download_progress.pop(job_id, None)
         await asyncio.to_thread(shutil.rmtree, self.inputs_dir / job_id, True)
 
+    def forget(self, job_id: str) -> ForgottenJob:
+        """Drop a finished job's record, keeping what brings it back (``remember``); its files are the caller's
+        (the library moves them to the trash). A job still working is refused: cancel it first."""
+        job = self.store.get(job_id)
+        if not job.terminal:
+            raise InputError("This job is still working; cancel it before removing it.")
+        forgotten = ForgottenJob(job, self.store.annotation(job_id))
+        self.store.delete(job_id)
+        self.download_progress.pop(job_id, None)
+        return forgotten
+
+    def remember(self, forgotten: ForgottenJob) -> Job:
+        """Undo ``forget``: the job and its favourite, rating and note are written back as they were."""
+        if self.store.find(forgotten.job.id) is None:
+            self.store.add(forgotten.job)
+        if forgotten.annotation != Annotation():
+            self.store.annotate(forgotten.job.id, forgotten.annotation)
+        job = self.store.get(forgotten.job.id)
+        self._emit(job)
+        return job
+
     def apply_settings(self) -> None:
         """Use changed settings (keys, base URLs, concurrency) from now on; waiting jobs try again at once."""
         self.hub.forget()
@@ -779,6 +800,14 @@ class Engine:
 ATTACHED = "attached"
 #: The largest provider thumbnail kept beside a video.
 THUMBNAIL_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ForgottenJob:
+    """A finished job removed from the store by ``Engine.forget``, with its annotation, for an undo."""
+
+    job: Job
+    annotation: Annotation
 
 
 class TaskGoneError(ProviderError):

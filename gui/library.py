@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import words
+from core.errors import ReeldeckError
 from core.jobs import Job, iso
 from gui.annotations import Annotation
 from gui.cost import SpendPanel
@@ -679,6 +680,9 @@ class LibraryPanel(QWidget):
                 done.append(self.trash.trash(job))
             except OSError as exc:
                 problem = f" {Path(job.video_path or job.id).name} could not be moved ({exc.strerror or exc})."
+                break
+            except ReeldeckError as exc:
+                problem = f" {Path(job.video_path or job.id).name} was not moved: {exc.message}"
                 break
         for entry in done:
             self.model.remove_job(entry.job.id)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QFile
 
-from core.jobs import Annotation, Job
+from core.engine import Engine, ForgottenJob
+from core.jobs import Job
 from core.provenance import sidecar_path
-from core.store import JobStore
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,8 @@ class MovedFile:
 class TrashedJob:
     """What it takes to undo one job's deletion."""
 
+    forgotten: ForgottenJob | None
     job: Job
-    annotation: Annotation
     files: list[MovedFile] = field(default_factory=list)
 
 
@@ -61,9 +61,9 @@ def _free(path: Path) -> Path:
 class LibraryTrash:
     """Moves jobs' files to the trash and forgets the jobs; ``restore`` undoes it."""
 
-    def __init__(self, store: JobStore, *, inputs: Path, own_trash: Path) -> None:
-        self.store = store
-        self.inputs = inputs
+    def __init__(self, engine: Engine, *, own_trash: Path) -> None:
+        self.engine = engine
+        self.inputs = engine.inputs_dir
         self.own_trash = own_trash
 
     def _move_away(self, path: Path, job_id: str) -> MovedFile:
@@ -79,7 +79,7 @@ class LibraryTrash:
     def trash(self, job: Job) -> TrashedJob:
         """Move the job's video, sidecar and prepared inputs to the trash and drop its record. Raises OSError when
         a file cannot be moved (what moved already is put back, and the record stays)."""
-        entry = TrashedJob(job, self.store.annotation(job.id))
+        entry = TrashedJob(None, job)
         paths = []
         if job.video_path:
             video = Path(job.video_path)
@@ -92,17 +92,18 @@ class LibraryTrash:
         except OSError:
             self._put_back(entry)
             raise
-        self.store.delete(job.id)
+        try:
+            entry.forgotten = self.engine.forget(job.id)
+        except Exception:
+            self._put_back(entry)
+            raise
         return entry
 
     def restore(self, entry: TrashedJob) -> Job:
         """Put the files back where they were and write the job and its annotation again."""
         self._put_back(entry)
-        if self.store.find(entry.job.id) is None:
-            self.store.add(entry.job)
-        if entry.annotation != Annotation():
-            self.store.annotate(entry.job.id, entry.annotation)
-        return self.store.get(entry.job.id)
+        assert entry.forgotten is not None, "only a finished trash() is undone"
+        return self.engine.remember(entry.forgotten)
 
     def _put_back(self, entry: TrashedJob) -> None:
         for moved in entry.files:

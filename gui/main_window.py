@@ -186,8 +186,7 @@ class MainWindow(QMainWindow):
         self.library.reuseRequested.connect(self.reuse_settings)
         self.library.exportRequested.connect(self.exporter.export)
         if runtime.store is not None:  # deleting in the library: to the trash, with undo
-            self.library.set_trash(LibraryTrash(runtime.store, inputs=self.engine.inputs_dir,
-                                                own_trash=runtime.data.root / "trash"))
+            self.library.set_trash(LibraryTrash(self.engine, own_trash=runtime.data.root / "trash"))
         self.library.jobsTrashed.connect(self._trashed_in_library)
         self.library.jobsRestored.connect(self._restored_in_library)
         self.library.message.connect(self.show_message)

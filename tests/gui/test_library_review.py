@@ -14,9 +14,13 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from core.engine import Engine
+from core.hub import ProviderHub
 from core.jobs import Job, JobState
 from core.paths import DataDir
 from core.provenance import sidecar_path
+from core.secrets import KeyStore
+from core.settings import Settings
 from core.store import JobStore
 from gui.annotations import Annotation, AnnotationStore
 from gui.library import LibraryPanel
@@ -57,7 +61,9 @@ class Library:
         (self.data.inputs / "fox0000001" / "image-0.png").write_bytes(b"png")
         self.model = LibraryModel(AnnotationStore(self.store))
         self.panel = LibraryPanel(self.model)
-        self.panel.set_trash(LibraryTrash(self.store, inputs=self.data.inputs, own_trash=self.data.root / "trash"))
+        hub = ProviderHub(Settings(environ={}), KeyStore(environ={}), sandbox_endpoints={})
+        self.engine = Engine(self.store, hub, library_dir=self.data.library, inputs_dir=self.data.inputs)
+        self.panel.set_trash(LibraryTrash(self.engine, own_trash=self.data.root / "trash"))
         qtbot.addWidget(self.panel)
         self.panel.resize(1000, 640)
         self.panel.show()
