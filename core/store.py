@@ -19,6 +19,7 @@ from typing import Any
 from core.errors import StoreError
 from core.jobs import TERMINAL, Annotation, Job, JobState
 from core.redact import redact
+from core.sequence import Sequence as ClipSequence
 
 MIGRATIONS: list[str] = [
     # 1: jobs
@@ -77,6 +78,18 @@ MIGRATIONS: list[str] = [
     ALTER TABLE jobs ADD COLUMN waiting TEXT;
     ALTER TABLE jobs ADD COLUMN waiting_on_you INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX jobs_world ON jobs(world, state);
+    """,
+    # 5: sequences (clips in order, trims, crossfade, quality, continuations awaited), one world each
+    """
+    CREATE TABLE sequences (
+        id TEXT PRIMARY KEY,
+        world TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX sequences_world ON sequences(world, created_at);
     """,
 ]
 
@@ -333,6 +346,31 @@ class JobStore:
             "note = excluded.note, updated_at = excluded.updated_at",
             (job_id, int(annotation.favourite), rating, annotation.note, self._clock()),
         )
+
+    # --- sequences -----------------------------------------------------------------------------------------
+
+    def save_sequence(self, sequence: ClipSequence) -> ClipSequence:
+        """Write a sequence (new or changed) in this store's world; returns it with its times."""
+        now = self._clock()
+        sequence.created_at = sequence.created_at or now
+        sequence.updated_at = now
+        self._run(
+            "INSERT INTO sequences (id, world, name, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET name = excluded.name, body = excluded.body, "
+            "updated_at = excluded.updated_at",
+            (sequence.id, self.world or "real", sequence.name, json.dumps(sequence.body()), sequence.created_at, now),
+        )
+        return sequence
+
+    def sequences(self) -> list[ClipSequence]:
+        """This world's sequences, oldest first."""
+        scope, args = self._scope()
+        rows = self._run(f"SELECT * FROM sequences WHERE {scope} ORDER BY created_at, rowid", args).fetchall()
+        return [ClipSequence.from_body(r["id"], r["name"], json.loads(r["body"]), r["created_at"], r["updated_at"])
+                for r in rows]
+
+    def delete_sequence(self, sequence_id: str) -> None:
+        self._run("DELETE FROM sequences WHERE id = ?", (sequence_id,))
 
     # --- leases --------------------------------------------------------------------------------------------
 

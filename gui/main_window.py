@@ -65,6 +65,7 @@ from gui.queue_model import QueueModel, model_label
 from gui.queue_view import QueueView
 from gui.resources import app_icon
 from gui.safety import guarded
+from gui.sequence_view import SequenceView
 from gui.slots import IMAGE_FILTER
 from gui.thumbs import ThumbnailCache
 from gui.wheel_guard import guard_wheel
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
         self.compare = CompareView(self)
         self.chainer = FrameChainer(self.composer, runtime.data.root / "frames", self)
         self.exporter = Exporter(self.prefs, self)
+        self.sequence_view = SequenceView(runtime.store, self.library_model, self.chainer, self.thumbs, self)
         self.batch_dialog: QDialog | None = None
 
         self.right_splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -145,6 +147,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(studio, "Studio")
         self.tabs.addTab(self.library, "Library")
         self.tabs.addTab(self.compare, "Compare")
+        self.tabs.addTab(self.sequence_view, "Sequence")
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -192,6 +195,7 @@ class MainWindow(QMainWindow):
         self.library.message.connect(self.show_message)
         self.exporter.finished.connect(self._exported)
         self.chainer.message.connect(self.show_message)
+        self.sequence_view.message.connect(self.show_message)
         self.chainer.placed.connect(lambda _slot, _path: self.tabs.setCurrentIndex(0))
         self.library.spend.set_budget(self.engine.budget_cap)
 
@@ -217,6 +221,8 @@ class MainWindow(QMainWindow):
         self._menu_action(view_menu, "&Studio", lambda: self.tabs.setCurrentIndex(0), None, fallback="Ctrl+1")
         self._menu_action(view_menu, "&Library", lambda: self.tabs.setCurrentIndex(1), None, fallback="Ctrl+2")
         self._menu_action(view_menu, "&Compare", lambda: self.tabs.setCurrentIndex(2), None, fallback="Ctrl+3")
+        self._menu_action(view_menu, "S&equence", lambda: self.tabs.setCurrentWidget(self.sequence_view), None,
+                          fallback="Ctrl+4")
         self._menu_action(view_menu, "&Full screen", self._toggle_full_screen, QKeySequence.StandardKey.FullScreen,
                           fallback="F11")
         help_menu = bar.addMenu("&Help")
@@ -308,6 +314,8 @@ class MainWindow(QMainWindow):
                 hidden.player.pause()
         if index != 2:
             self.compare.pause()
+        if self.tabs.widget(index) is not self.sequence_view:
+            self.sequence_view.preview.stop()
         elif self.compare.panes:
             self.compare.setFocus()  # keyboard driven
 
@@ -325,6 +333,7 @@ class MainWindow(QMainWindow):
             self._groups[job.id] = job.group_id
         self.queue_model.on_job(job)
         self.library_model.on_job(job)
+        self.sequence_view.on_job(job)
         previous = self._states.get(job.id)
         self._states[job.id] = job.state
         if job.terminal and previous is not None and not previous.terminal:
@@ -384,6 +393,7 @@ class MainWindow(QMainWindow):
         self.queue_model.flush()
         self.queue_view.select_job(job.id)
         self.show_message(f"Queued: {model_label(job)}")
+        self.sequence_view.job_submitted(request, job)
 
     def _submit_failed(self, error: BaseException) -> None:
         message = error.message if isinstance(error, ReeldeckError) else f"{type(error).__name__}: {error}"
@@ -623,6 +633,7 @@ class MainWindow(QMainWindow):
             self.player.stop()
             self.library.player.stop()
             self.compare.clear()
+            self.sequence_view.shutdown()
             self._unsubscribe()
             self.queue_model.flush()
             self.library_model.flush()
