@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QAbstractItemModel, QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -50,7 +51,6 @@ from core.sequence import (
     plan_export,
     probe,
 )
-from core.store import JobStore
 from core.submission import JobRequest
 from gui.background import background
 from gui.chain import FrameChainer
@@ -58,6 +58,9 @@ from gui.sequence_preview import SequencePreview
 from gui.sequence_strip import FinishedClips, StripModel
 from gui.thumbs import ThumbnailCache
 from gui.wheel_guard import guard_wheel
+
+if TYPE_CHECKING:
+    from core.store import JobStore
 
 FilePicker = Callable[[str], str | None]
 Confirm = Callable[[str, str], bool]
