@@ -50,7 +50,7 @@ def test_display_values(tmp_path: Path) -> None:
     assert model.job(0).id == "decide01"  # type: ignore[union-attr]  # newest first
     running = model.index(model.row_of("running01"), Column.PROGRESS)
     assert running.data() == "42% · 0:31 left" or "left" in running.data()
-    assert model.index(model.row_of("running01"), Column.STATE).data() == "Running (in_progress)"
+    assert model.index(model.row_of("running01"), Column.STATE).data() == "Generating"
     assert model.index(model.row_of("decide01"), Column.STATE).data() == "Needs your decision"
     assert model.index(model.row_of("done01"), Column.ELAPSED).data() == "1:06"
     assert model.index(model.row_of("failed01"), Column.STATE).data(Qt.ItemDataRole.ToolTipRole) == (
