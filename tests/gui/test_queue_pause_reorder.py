@@ -152,14 +152,13 @@ async def test_quit_counts_only_jobs_still_working_and_start_says_what_resumed(q
     try:
         done = await rt.engine.submit(sora("finishes"))
         waiting = await rt.engine.submit(sora("left waiting"), start=False)
-        await rt.engine.wait([done.id], timeout=60)
+        await until(lambda: rt.store.get(done.id).terminal, timeout=60, what="done")  # type: ignore[union-attr]
         window = await open_window(qtbot, rt)
         asked: list[str] = []
         window.confirm_close = lambda title, text: asked.append(text) or True
         assert window.resume() == [waiting.id]
         assert window.statusBar().currentMessage() == "1 job from last time has resumed."
         window.queue_view.set_paused(True)
-        await until(lambda: rt.store.get(done.id).state == JobState.COMPLETED, what="done")  # type: ignore[union-attr]
         window.close()
         assert len(asked) == 1 and "1 job is still running" in asked[0]
     finally:
