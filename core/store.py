@@ -91,6 +91,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX sequences_world ON sequences(world, created_at);
     """,
+    # 6: the queue's order (waiting jobs start lowest first; a person may reorder them)
+    """
+    ALTER TABLE jobs ADD COLUMN queue_pos REAL;
+    UPDATE jobs SET queue_pos = created_at;
+    """,
 ]
 
 #: How long opening waits for another process that is creating or migrating the database.
@@ -102,7 +107,7 @@ _COLUMNS = (
     "id", "provider", "model", "mode", "params", "inputs", "prepared", "input_notes", "state", "remote_id",
     "remote_status", "progress", "eta", "video_path", "error", "needs_decision", "created_at", "updated_at",
     "submitted_at", "finished_at", "polls", "attempts", "group_id", "cost_usd", "world", "origin", "waiting",
-    "waiting_on_you",
+    "waiting_on_you", "queue_pos",
 )
 _BOOL_FIELDS = ("needs_decision", "waiting_on_you")
 WORLDS = ("real", "sandbox")
@@ -272,6 +277,8 @@ class JobStore:
         now = self._clock()
         job.created_at = job.created_at or now
         job.updated_at = now
+        if job.queue_pos is None:
+            job.queue_pos = job.created_at  # the queue starts jobs in the order they came
         if self.world is not None:
             job.world = self.world
         row = _to_row(job)
@@ -442,8 +449,37 @@ class JobStore:
         return self._select("1 = 1")
 
     def unfinished(self) -> list[Job]:
+        """Unfinished jobs in queue order (the order waiting jobs start in)."""
         marks = ", ".join("?" for _ in TERMINAL)
-        return self._select(f"state NOT IN ({marks})", [str(s) for s in TERMINAL])
+        return self._select(f"state NOT IN ({marks})", [str(s) for s in TERMINAL],
+                            order="COALESCE(queue_pos, created_at), rowid")
+
+    # --- the queue's order -----------------------------------------------------------------------------------
+
+    def set_queue_order(self, job_ids: Sequence[str]) -> dict[str, float]:
+        """Put these jobs in this order (the first starts first) and return their new positions.
+
+        They share out the positions they held among themselves, so jobs not named keep their places. Only jobs
+        that have not been sent yet can move (a job at the provider has started already); others are ignored.
+        """
+        marks = ", ".join("?" for _ in job_ids)
+        scope, args = self._scope()
+        rows = self._run(f"SELECT id, COALESCE(queue_pos, created_at) AS pos FROM jobs WHERE id IN ({marks}) AND "
+                         f"state = ? AND {scope}", [*job_ids, str(JobState.PENDING), *args]).fetchall()
+        held = {str(r["id"]): float(r["pos"]) for r in rows}
+        ordered = [job_id for job_id in dict.fromkeys(job_ids) if job_id in held]
+        positions = dict(zip(ordered, sorted(held[i] for i in ordered), strict=True))
+        positions = _distinct(positions)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for job_id, position in positions.items():
+                self._db.execute("UPDATE jobs SET queue_pos = ?, updated_at = ? WHERE id = ?",
+                                 (position, self._clock(), job_id))
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._db.execute("ROLLBACK")
+            raise StoreError(f"The queue's order could not be saved: {exc}.") from exc
+        return positions
 
     def since(self, timestamp: float) -> list[Job]:
         """Jobs submitted (or, if never submitted, created) at or after ``timestamp``."""
@@ -483,6 +519,17 @@ class JobStore:
             for row in self._run(f"SELECT * FROM jobs WHERE id IN ({marks}) AND {scope}", [*chunk, *args]).fetchall():
                 found[row["id"]] = _from_row(row)
         return [found[i] for i in ids if i in found]
+
+
+def _distinct(positions: dict[str, float]) -> dict[str, float]:
+    """Positions made strictly increasing in their order (two jobs made in the same instant share a time)."""
+    result: dict[str, float] = {}
+    last: float | None = None
+    for job_id, position in positions.items():
+        if last is not None and position <= last:
+            position = last + 1e-6
+        result[job_id] = last = position
+    return result
 
 
 def _statements(script: str) -> list[str]:

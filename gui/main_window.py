@@ -44,7 +44,7 @@ from core.jobs import Job, JobState
 from core.provenance import read_sidecar, request_from_sidecar, sidecar_path
 from core.runtime import Runtime
 from core.submission import JobRequest
-from core.words import count
+from core.words import count, have
 from gui.annotations import AnnotationStore
 from gui.asyncs import spawn
 from gui.background import background
@@ -61,7 +61,7 @@ from gui.library_model import LibraryModel
 from gui.library_trash import LibraryTrash
 from gui.player import PlayerWidget
 from gui.prefs import GuiPrefs
-from gui.queue_model import QueueModel, model_label
+from gui.queue_model import GroupSummary, QueueModel, model_label
 from gui.queue_view import QueueView
 from gui.resources import app_icon
 from gui.safety import guarded
@@ -100,7 +100,6 @@ class MainWindow(QMainWindow):
         use_last_folders(LastFolders(self.prefs))  # file dialogs open where the person last was
         self.notifications: list[str] = []
         self.confirm_close: Ask = self._confirm_close_dialog
-        self._states: dict[str, JobState] = {}
         self._closing = False
         # Qt appends " — Reeldeck" (the display name) unless a title ends with it: "SANDBOX · Reeldeck", never
         # "Reeldeck — SANDBOX — Reeldeck". Latin-1 only, so X's legacy WM_NAME (read by xdotool, pagers) holds it all.
@@ -175,6 +174,8 @@ class MainWindow(QMainWindow):
         self.queue_view.duplicateRequested.connect(self.duplicate)
         self.queue_view.message.connect(self.show_message)
         self.queue_view.jobDeleted.connect(self.library_model.remove_job)
+        self.queue_model.jobEnded.connect(self._job_ended)
+        self.queue_model.groupFinished.connect(self._group_finished)
         self.library.duplicateRequested.connect(self.duplicate)
         self.tabs.currentChanged.connect(self._on_tab)
         self.composer.batchRequested.connect(self.open_batch)
@@ -256,8 +257,6 @@ class MainWindow(QMainWindow):
         assert store is not None
         unfinished = store.unfinished()
         self.queue_model.set_jobs(unfinished)
-        self._states = {j.id: j.state for j in unfinished}
-        self._groups: dict[str, str] = {j.id: j.group_id for j in unfinished if j.group_id}
         self._notes = self.annotations.all()
         self.job_pages = JobPages(store, page_size=self.page_size, parent=self)
         self.job_pages.page.connect(self._add_page)
@@ -268,10 +267,6 @@ class MainWindow(QMainWindow):
         cutoff = time.time() - RECENT_SECONDS
         self.queue_model.add_jobs(j for j in jobs if not j.terminal or j.created_at >= cutoff)
         self.library_model.add_jobs(jobs, on_disk, self._notes)
-        for job in jobs:  # an engine event may have told a newer state already
-            self._states.setdefault(job.id, job.state)
-            if job.group_id:
-                self._groups.setdefault(job.id, job.group_id)
 
     def _pages_done(self) -> None:
         self._notes = {}
@@ -323,35 +318,26 @@ class MainWindow(QMainWindow):
         """Pick up every unfinished job from earlier runs (call once the loop runs)."""
         started = self.engine.resume_all()
         if started:
-            self.show_message(f"Picked up {count(len(started), 'unfinished job')} from last time.")
+            self.show_message(f"{count(len(started), 'job')} from last time {have(len(started))} resumed.")
         return started
 
     # --- engine events ---------------------------------------------------------------------------------------
 
     def _on_job(self, job: Job) -> None:
-        if job.group_id:
-            self._groups[job.id] = job.group_id
+        """An engine event: the queue and the library show it; endings are told by the queue model's signals."""
+        shown = self.queue_model.find(job.id)
+        if job.needs_decision and shown is not None and not shown.needs_decision:
+            self.notify("A job needs your decision", f"{model_label(job)}: {job.prompt[:60]}")
         self.queue_model.on_job(job)
         self.library_model.on_job(job)
         self.sequence_view.on_job(job)
-        previous = self._states.get(job.id)
-        self._states[job.id] = job.state
-        if job.terminal and previous is not None and not previous.terminal:
-            self._job_ended(job)
-        if job.needs_decision and previous is not None:
-            self.notify("A job needs your decision", f"{model_label(job)}: {job.prompt[:60]}")
-        if job.group_id and job.terminal and previous is not None and not previous.terminal:
-            self._group_progress(job.group_id)
 
-    def _group_progress(self, group_id: str) -> None:
-        members = [s for j, s in self._states.items() if self._groups.get(j) == group_id]
-        if members and all(state.terminal for state in members):
-            done = sum(1 for state in members if state == JobState.COMPLETED)
-            text = f"{done} of {len(members)} videos made — select the batch in the queue and press Compare."
-            if self.in_background():
-                self.notify("Batch finished", text)
-            else:
-                self.show_message("Batch finished: " + text)
+    def _group_finished(self, group: GroupSummary) -> None:
+        text = f"{group.completed} of {group.total} videos made — select the batch in the queue and press Compare."
+        if self.in_background():
+            self.notify("Batch finished", text)
+        else:
+            self.show_message("Batch finished: " + text)
 
     def _job_ended(self, job: Job) -> None:
         titles = {JobState.COMPLETED: "Video ready", JobState.FAILED: "Job failed",
@@ -389,8 +375,7 @@ class MainWindow(QMainWindow):
             job = await self.engine.submit(request)
         finally:
             self.composer.set_busy(False)
-        self.queue_model.on_job(job)
-        self.queue_model.flush()
+        self.queue_model.flush()  # the engine's event for it is in: show it now, to select it
         self.queue_view.select_job(job.id)
         self.show_message(f"Queued: {model_label(job)}")
         self.sequence_view.job_submitted(request, job)
@@ -464,9 +449,7 @@ class MainWindow(QMainWindow):
                     raise
         finally:
             self.composer.set_busy(False)
-            for job in queued:
-                self.queue_model.on_job(job)
-            self.queue_model.flush()
+            self.queue_model.flush()  # the engine's events for them are in
         if queued:
             self.queue_view.select_job(queued[0].id)
             self.show_message(f"Queued a batch of {len(queued)} jobs.")
@@ -604,20 +587,16 @@ class MainWindow(QMainWindow):
     # --- closing ---------------------------------------------------------------------------------------------
 
     def running_jobs(self) -> list[Job]:
-        """Unfinished jobs in the store (none when it cannot be read: closing must never fail)."""
-        store = self.runtime.store
-        try:
-            return store.unfinished() if store is not None else []
-        except Exception:
-            log.exception("could not list unfinished jobs")
-            return []
+        """Jobs that are still working (not ended, not waiting for a decision), as the queue shows them now."""
+        self.queue_model.flush()  # the latest engine events first: a job that just ended is not running
+        return [j for j in self.queue_model.jobs() if not j.terminal and not j.needs_decision]
 
     @guarded()
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._closing:
             event.accept()
             return
-        running = [j for j in self.running_jobs() if not j.needs_decision]
+        running = self.running_jobs()
         if running and not self.confirm_close(
                 "Jobs are still running",
                 f"{count(len(running), 'job')} {'is' if len(running) == 1 else 'are'} still running. Reeldeck keeps "
