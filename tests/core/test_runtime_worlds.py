@@ -11,12 +11,13 @@ import asyncio
 from pathlib import Path
 
 import keyring.backend
+import keyring.errors
 
-from core.engine import EngineConfig
 from core.jobs import JobState
 from core.paths import DataDir
 from core.runtime import Runtime
 from core.secrets import KeyStore
+from core.store import JobStore
 from core.submission import JobRequest
 
 
@@ -50,7 +51,9 @@ async def test_switching_worlds_keeps_each_worlds_jobs_apart_and_safe(tmp_path: 
         assert real_engine is not engine and real_engine.config.poll_interval is None  # no sandbox pacing
         assert rt.store is not None and rt.store.all() == [] and rt.store.unfinished() == []
         assert real_engine.resume_all() == []
-        left = next(iter(rt.store.__class__(rt.data.database, world="sandbox").unfinished()))
+        sandbox_view = JobStore(rt.data.database, world="sandbox")
+        [left] = sandbox_view.unfinished()
+        sandbox_view.close()
         assert left.id == job.id and not left.terminal  # stopped, not failed: it waits for its world
 
         sandbox_engine = await rt.switch_world(True)
@@ -73,7 +76,6 @@ async def test_switching_to_the_same_world_changes_nothing(tmp_path: Path) -> No
 
 async def test_setup_need_names_a_missing_key_then_a_missing_base_url(tmp_path: Path) -> None:
     rt = runtime(tmp_path / "data", sandbox=False, environ={"REELDECK_GATEWAY_API_KEY": "sk-gateway-0123456789"})
-    rt.keys = KeyStore(environ={"REELDECK_GATEWAY_API_KEY": "sk-gateway-0123456789"}, backend=EmptyKeyring())
     await rt.start()
     try:
         need = rt.setup_need("aihubmix")
