@@ -1,4 +1,5 @@
-"""Light and dark themes that follow the system colour scheme (``QStyleHints.colorScheme``), on the Fusion style."""
+"""Light and dark themes on the Fusion style: the person's choice (View → Theme: system, light or dark), where
+"system" follows the desktop's colour scheme (``QStyleHints.colorScheme``) as it changes."""
 
 from __future__ import annotations
 
@@ -67,15 +68,30 @@ def style_sheet(dark: bool) -> str:
     return Template(path.read_text(encoding="utf-8")).safe_substitute(colors(dark))
 
 
+#: The choices of View → Theme, in menu order.
+THEME_MODES = ("system", "light", "dark")
+
+
 class ThemeManager(QObject):
-    """Applies the theme now and again whenever the system switches between light and dark."""
+    """Applies the chosen theme now, and again whenever the system switches between light and dark while the
+    choice is "system"."""
 
     def __init__(self, app: QApplication) -> None:
         super().__init__(app)
         self._app = app
+        self.mode = "system"
         app.setStyle("Fusion")
         self.apply()
-        app.styleHints().colorSchemeChanged.connect(lambda _scheme: self.apply())
+        app.styleHints().colorSchemeChanged.connect(lambda _scheme: self._system_changed())
+
+    def set_mode(self, mode: str) -> None:
+        """"system", "light" or "dark" (anything else means "system")."""
+        self.mode = mode if mode in THEME_MODES else "system"
+        self.apply({"light": False, "dark": True}.get(self.mode))
+
+    def _system_changed(self) -> None:
+        if self.mode == "system":
+            self.apply()
 
     def apply(self, dark: bool | None = None) -> None:
         """Apply the light or dark theme (default: what the system asks for)."""
@@ -83,3 +99,14 @@ class ThemeManager(QObject):
         self.dark = dark
         self._app.setPalette(palette(dark))
         self._app.setStyleSheet(style_sheet(dark))
+
+
+def theme_manager(app: QApplication | None = None) -> ThemeManager:
+    """The application's theme manager (made on first use; ``gui.app.make_application`` makes it at start)."""
+    app = app or QApplication.instance()  # type: ignore[assignment]
+    assert isinstance(app, QApplication)
+    manager = getattr(app, "_reeldeck_theme", None)
+    if not isinstance(manager, ThemeManager):
+        manager = ThemeManager(app)
+        app._reeldeck_theme = manager  # type: ignore[attr-defined]
+    return manager

@@ -1,0 +1,136 @@
+"""The window around the form as a creator expects it: a missing key said at provider choice with a button to set
+it; the draft kept across restarts; sandbox mode switched from the menu without a restart; the theme chosen and
+remembered."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from guikit import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, memory_keys, sandbox_runtime, until
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from core.jobs import JobState
+from core.paths import DataDir
+from core.runtime import Runtime
+from core.submission import JobRequest
+from gui.keys_dialog import KeysDialog
+from gui.main_window import MainWindow
+from gui.prefs import GuiPrefs
+from gui.theme import DARK, LIGHT, theme_manager
+
+pytestmark = pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
+
+
+async def open_window(qtbot: QtBot, runtime: Runtime) -> MainWindow:
+    window = MainWindow(runtime)
+    qtbot.addWidget(window)
+    window.confirm_close = lambda title, text: True
+    window.show()
+    await until(lambda: window.windowHandle() is not None and window.windowHandle().isExposed(), what="exposure")
+    return window
+
+
+async def test_missing_key_is_said_at_provider_choice_and_set_from_the_form(qtbot: QtBot, tmp_path: Path) -> None:
+    rt = Runtime(DataDir(tmp_path / "data"), sandbox_mode=False, keys=memory_keys())
+    await rt.start()
+    try:
+        window = await open_window(qtbot, rt)
+        composer = window.composer
+        composer.select("aihubmix", "sora-2")
+        assert not composer.setup_notice.isHidden()
+        assert composer.setup_label.text() == "AIHubMix needs an API key before it can make videos."
+        composer.set_prompt("A fox at dusk")
+        await until(lambda: "AIHubMix needs an API key" in composer.reason_label.text(), what="the reason")
+        assert not composer.submit_button.isEnabled()  # nothing to find out after Submit any more
+        composer.setup_button.click()
+        await until(lambda: window.findChild(KeysDialog) is not None, what="the keys dialog")
+        dialog = window.findChild(KeysDialog)
+        assert dialog is not None and dialog.isVisible()
+        row = dialog.rows["aihubmix"]
+        await until(lambda: dialog.focusWidget() is row.field, what="the AIHubMix key field focused")
+        row.field.setText("sk-aihubmix-test-0123456789")
+        row.save()
+        assert composer.setup_notice.isHidden()
+        await until(lambda: composer.submit_button.isEnabled(), what="Submit enabled")
+        composer.select("gateway")
+        assert composer.setup_button.text() == "Set key…"  # each provider its own key
+        dialog.close()
+        window.close()
+    finally:
+        await rt.close()
+
+
+async def test_draft_survives_a_restart_and_a_crash(qtbot: QtBot, runtime: Runtime, image_file: Path) -> None:
+    window = await open_window(qtbot, runtime)
+    composer = window.composer
+    composer.select("gateway", "viduq3p-1080p")
+    composer.set_prompt("Lanterns drifting over a river")
+    composer.form.editors["seed"].set_value("7")  # type: ignore[union-attr]
+    composer.slots.widgets["image"].set_values([str(image_file)])  # type: ignore[union-attr]
+    # Saved a moment after the edit, without closing: a crash now loses nothing.
+    await until(lambda: "Lanterns" in str(GuiPrefs(runtime.data.root).get("form/draft", "")), what="draft saved")
+    window.close()
+    again = await open_window(qtbot, runtime)
+    form = again.composer
+    assert (form.provider_id, form.model.id) == ("gateway", "viduq3p-1080p")  # type: ignore[union-attr]
+    assert form.form.values()["prompt"] == "Lanterns drifting over a river"  # type: ignore[union-attr]
+    assert form.form.values()["seed"] == "7"  # type: ignore[union-attr]
+    assert form.slots.inputs() == {"image": [str(image_file)]}  # type: ignore[union-attr]
+    again.close()
+
+
+async def test_sandbox_mode_switches_from_the_menu_and_the_worlds_stay_apart(qtbot: QtBot, tmp_path: Path) -> None:
+    rt = sandbox_runtime(tmp_path / "data", job_seconds=2.0)
+    await rt.start()
+    try:
+        window = await open_window(qtbot, rt)
+        assert window.sandbox_action.isChecked() and not window.banner.isHidden()
+        job = await rt.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "a sandbox fox"}, {}))  # type: ignore[union-attr]
+        await until(lambda: window.queue_model.row_of(job.id) >= 0, what="the job in the queue")
+
+        window.sandbox_action.trigger()  # off: the real providers
+        await until(lambda: rt.world == "real" and window.sandbox_action.isEnabled(), what="the real world")
+        assert window.banner.isHidden() and window.windowTitle() == "Reeldeck"
+        assert not window.sandbox_action.isChecked()
+        await until(lambda: window.library_model.loaded, what="the library listed")
+        assert window.queue_model.rowCount() == 0 and window.library_model.rowCount() == 0
+        assert not window.composer.setup_notice.isHidden()  # real providers need keys
+        assert not GuiPrefs(rt.data.root).sandbox_mode  # kept for the next start
+        assert rt.store.find(job.id) is None  # type: ignore[union-attr]
+
+        window.sandbox_action.trigger()  # on again: the sandbox job is there and finishes
+        await until(lambda: rt.world == "sandbox" and window.sandbox_action.isEnabled(), what="the sandbox")
+        assert not window.banner.isHidden() and window.composer.setup_notice.isHidden()
+        await until(lambda: window.queue_model.row_of(job.id) >= 0, what="the sandbox job listed again")
+        await until(lambda: rt.store.get(job.id).state == JobState.COMPLETED, timeout=60,  # type: ignore[union-attr]
+                    what="the sandbox job completed")
+        await until(lambda: window.queue_model.find(job.id).state == JobState.COMPLETED,  # type: ignore[union-attr]
+                    what="the queue told")
+        window.close()
+        await asyncio.sleep(0)
+    finally:
+        await rt.close()
+
+
+async def test_theme_is_chosen_from_the_menu_and_remembered(qtbot: QtBot, runtime: Runtime) -> None:
+    manager = theme_manager()
+    try:
+        window = await open_window(qtbot, runtime)
+        window.theme_actions["dark"].trigger()
+        assert manager.mode == "dark" and manager.dark
+        assert QApplication.palette().color(QPalette.ColorRole.Window).name() == DARK["window"]
+        window.close()
+        manager.set_mode("light")  # something else meanwhile; the next window puts the choice back
+        again = await open_window(qtbot, runtime)
+        assert manager.mode == "dark" and again.theme_actions["dark"].isChecked()
+        assert QApplication.palette().color(QPalette.ColorRole.Window).name() == DARK["window"]
+        again.theme_actions["light"].trigger()
+        assert QApplication.palette().color(QPalette.ColorRole.Window).name() == LIGHT["window"]
+        assert GuiPrefs(runtime.data.root).theme == "light"
+        again.close()
+    finally:
+        manager.set_mode("system")
