@@ -56,6 +56,7 @@ class Composer(QWidget):
     batchRequested = Signal(object)  # JobRequest: the base of a batch
     validityChanged = Signal(bool)
     setupRequested = Signal(str, str)  # what ("key" | "base_url"), provider id
+    historyRequested = Signal()  # the prompt history, to pick a prompt used before
     edited = Signal()  # the form's request changed (a draft worth keeping)
 
     def __init__(self, specs: list[ProviderSpec] | None = None, parent: QWidget | None = None) -> None:
@@ -98,6 +99,11 @@ class Composer(QWidget):
 
         self.form_box = QGroupBox("Parameters", self)
         self.form_layout = QVBoxLayout(self.form_box)
+        self.history_button = QPushButton("Prompt history…", self.form_box)
+        self.history_button.setObjectName("PromptHistoryButton")
+        self.history_button.setToolTip("Search the prompts you used before and put one in the form")
+        self.history_button.clicked.connect(self.historyRequested)
+        self.form_layout.addWidget(self.history_button, 0, Qt.AlignmentFlag.AlignRight)
         self.slots_box = QGroupBox("Inputs", self)
         self.slots_layout = QVBoxLayout(self.slots_box)
 
@@ -255,6 +261,7 @@ class Composer(QWidget):
         self.model_help.setVisible(bool(model.help))
         self.form = ModelForm(model, self.form_box)
         self.form_layout.addWidget(self.form)
+        self.history_button.setVisible(_is_text(model, "prompt"))
         same_provider = self._form_provider == self.provider_id
         carried = {k: v for k, v in previous_values.items()
                    if same_provider and not _is_text(model, k) and _fits(model, k, v)}

@@ -44,6 +44,7 @@ from core.costs import spend
 from core.engine import Engine
 from core.errors import ConfigError, InputError, ReeldeckError
 from core.jobs import Job, JobState
+from core.prompts import PromptHistory
 from core.provenance import read_sidecar, request_from_sidecar, sidecar_path
 from core.runtime import Runtime
 from core.submission import JobRequest
@@ -169,6 +170,8 @@ class MainWindow(QMainWindow):
         guard_wheel(self)  # scrolling a page never changes a value (forms made later guard themselves)
         self.composer.submitRequested.connect(self.submit)
         self.composer.setupRequested.connect(self.open_setup)
+        self.prompts = self._open_prompt_history()
+        self.composer.historyRequested.connect(self.open_prompt_history)
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(800)
@@ -485,6 +488,7 @@ class MainWindow(QMainWindow):
         self.queue_model.on_job(job)
         self.queue_model.flush()
         self.queue_view.select_job(job.id)
+        self.remember_prompt(request)
         self.show_message(f"Queued: {model_label(job)}")
 
     def _submit_failed(self, error: BaseException) -> None:
@@ -563,6 +567,7 @@ class MainWindow(QMainWindow):
             self.queue_model.flush()
         if queued:
             self.queue_view.select_job(queued[0].id)
+            self.remember_prompt(requests[0])
             self.show_message(f"Queued a batch of {len(queued)} jobs.")
 
     def reuse_settings(self, job: Job) -> None:
@@ -637,6 +642,36 @@ class MainWindow(QMainWindow):
         dialog.open()
         if provider_id:
             dialog.focus_provider(provider_id)
+        return dialog
+
+    def _open_prompt_history(self) -> PromptHistory | None:
+        try:
+            return PromptHistory.in_data_dir(self.runtime.data.root)
+        except ReeldeckError as exc:
+            log.error("%s", exc.message)
+            return None
+
+    def remember_prompt(self, request: JobRequest) -> None:
+        """A submitted prompt goes into the history (a history that cannot be written never stops a job)."""
+        prompt = request.params.get("prompt")
+        if self.prompts is None or not isinstance(prompt, str):
+            return
+        try:
+            self.prompts.record(prompt, request.provider, request.model)
+        except ReeldeckError as exc:
+            log.error("%s", exc.message)
+
+    def open_prompt_history(self) -> QDialog | None:
+        """The prompt history; the prompt picked goes into the form."""
+        from gui.prompt_history import PromptHistoryDialog
+
+        if self.prompts is None:
+            self.show_message("The prompt history cannot be read; see the log.")
+            return None
+        dialog = PromptHistoryDialog(self.prompts, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.chosen.connect(self.composer.set_prompt)
+        dialog.open()
         return dialog
 
     def open_setup(self, what: str, provider_id: str) -> None:
@@ -741,6 +776,8 @@ class MainWindow(QMainWindow):
             self.queue_model.flush()
             self.library_model.flush()
             self.annotations.close()
+            if self.prompts is not None:
+                self.prompts.close()
             if self.tray is not None:
                 self.tray.hide()
         except Exception:  # an exception escaping a Qt override would take the process down

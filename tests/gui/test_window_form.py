@@ -134,3 +134,37 @@ async def test_theme_is_chosen_from_the_menu_and_remembered(qtbot: QtBot, runtim
         again.close()
     finally:
         manager.set_mode("system")
+
+
+async def test_submitted_prompts_are_kept_and_found_again(qtbot: QtBot, runtime: Runtime) -> None:
+    from gui.prompt_history import PromptHistoryDialog
+
+    window = await open_window(qtbot, runtime)
+    composer = window.composer
+    composer.select("aihubmix", "sora-2")
+    for prompt in ("A paper boat in the rain", "A heron over the marsh"):
+        composer.set_prompt(prompt)
+        await until(lambda: composer.submit_button.isEnabled(), what="Submit enabled")
+        composer.submit()
+        await until(lambda p=prompt: any(j.prompt == p for j in window.queue_model.jobs()), what="queued")
+    composer.select("novita")  # no prompt here: the history button goes away with the prompt
+    assert composer.history_button.isHidden()
+    composer.select("gateway", "viduq3p-720p")
+    assert not composer.history_button.isHidden()
+    composer.history_button.click()
+    dialog = window.findChild(PromptHistoryDialog)
+    assert dialog is not None
+    assert [dialog.list.item(i).text() for i in range(dialog.list.count())] == [
+        "A heron over the marsh", "A paper boat in the rain"]
+    dialog.search.setText("BOAT rain")
+    assert dialog.list.count() == 1 and "1 prompt found" in dialog.summary.text()
+    with qtbot.waitSignal(dialog.chosen):
+        dialog.use_button.click()
+    assert composer.form.values()["prompt"] == "A paper boat in the rain"  # type: ignore[union-attr]
+    window.close()
+    # the history is in the data dir, for the next start and the prompt library to come
+    from core.prompts import PromptHistory
+
+    kept = PromptHistory.in_data_dir(runtime.data.root)
+    assert [e.text for e in kept.search("heron")] == ["A heron over the marsh"]
+    kept.close()
