@@ -39,7 +39,7 @@ from core.providers import all_specs
 from core.runtime import SetupNeed
 from core.submission import JobRequest
 from gui.cost import estimate_request, estimate_text
-from gui.form import ModelForm
+from gui.form import ModelForm, TextEditor
 from gui.preview_item import PRESET_PREFIX
 from gui.slots import SlotsPanel
 
@@ -99,11 +99,11 @@ class Composer(QWidget):
 
         self.form_box = QGroupBox("Parameters", self)
         self.form_layout = QVBoxLayout(self.form_box)
-        self.history_button = QPushButton("Prompt history…", self.form_box)
+        self.history_button = QPushButton("History…", self)
         self.history_button.setObjectName("PromptHistoryButton")
         self.history_button.setToolTip("Search the prompts you used before and put one in the form")
         self.history_button.clicked.connect(self.historyRequested)
-        self.form_layout.addWidget(self.history_button, 0, Qt.AlignmentFlag.AlignRight)
+        self.history_button.setVisible(False)
         self.slots_box = QGroupBox("Inputs", self)
         self.slots_layout = QVBoxLayout(self.slots_box)
 
@@ -246,6 +246,8 @@ class Composer(QWidget):
         previous_values = self.form.values() if self.form else {}
         previous_inputs = self.slots.inputs() if self.slots else {}
         self._remember_texts()
+        self.history_button.setParent(self)  # out of the old prompt editor before it goes
+        self.history_button.setVisible(False)
         for old in (self.form, self.slots):
             if old is not None:
                 old.setParent(None)
@@ -261,7 +263,10 @@ class Composer(QWidget):
         self.model_help.setVisible(bool(model.help))
         self.form = ModelForm(model, self.form_box)
         self.form_layout.addWidget(self.form)
-        self.history_button.setVisible(_is_text(model, "prompt"))
+        prompt = self.form.editor("prompt")
+        if isinstance(prompt, TextEditor):  # Prompt history… under the prompt, beside its character count
+            prompt.footer.addWidget(self.history_button)
+            self.history_button.setVisible(True)
         same_provider = self._form_provider == self.provider_id
         carried = {k: v for k, v in previous_values.items()
                    if same_provider and not _is_text(model, k) and _fits(model, k, v)}
@@ -336,8 +341,6 @@ class Composer(QWidget):
                 problems += plain_problems(model, request.params, request.inputs) or [friendly(exc.message, model)]
             if self.slots is not None:
                 problems += self.slots.problems()
-            if self.setup_need is not None:
-                problems.append(self.setup_need.message)
         if self._busy:
             problems.append("Submitting…")
         self.problems, self.mode = problems, mode
@@ -346,23 +349,28 @@ class Composer(QWidget):
         return problems
 
     def _show_state(self, model: ModelSpec | None) -> None:
-        valid = not self.problems
+        blocked = not self.problems and self.setup_need is not None  # the notice above says what to set
+        valid = not self.problems and not blocked
         label = next((m.label for m in model.modes if m.name == self.mode), "") if model else ""
-        self.mode_label.setText((f"Mode: {label}" if label else "Ready to submit") if valid else "")
-        self.mode_label.setVisible(valid)
-        self.reason_label.setText("" if valid else "\n".join(self.problems))
+        waiting = "Set the key above first." if self.setup_need and self.setup_need.what == "key" else (
+            "Set the address above first.")
+        self.mode_label.setText((f"Mode: {label}" if label else "Ready to submit") if valid else
+                                waiting if blocked else "")
+        self.mode_label.setVisible(valid or blocked)
+        self.reason_label.setText("\n".join(self.problems))
         self.reason_label.setProperty("role", "error" if self.acted and not self._busy else "note")
         _restyle(self.reason_label)
-        self.reason_label.setVisible(not valid)
+        self.reason_label.setVisible(bool(self.problems))
         self.update_estimate()
         self.batch_button.setEnabled(model is not None and not self._busy)
         self.submit_button.setEnabled(valid)
-        self.submit_button.setToolTip("Queue this job (Ctrl+Enter)" if valid else "\n".join(self.problems))
+        self.submit_button.setToolTip("Queue this job (Ctrl+Enter)" if valid else
+                                      "\n".join(self.problems) or self.mode_label.text())
         self.validityChanged.emit(valid)
 
     @property
     def valid(self) -> bool:
-        return not self.problems
+        return not self.problems and self.setup_need is None
 
     def update_estimate(self) -> Estimate | None:
         """Show what the job would cost beside Submit (the engine records the same estimate)."""
@@ -381,7 +389,7 @@ class Composer(QWidget):
         """Emit ``submitRequested`` when the form is valid (Submit button, Ctrl+Enter)."""
         self._revalidate_timer.stop()
         self._acted = True
-        if self.revalidate():
+        if self.revalidate() or self.setup_need is not None:
             return
         request = self.request()
         if request is not None:

@@ -18,6 +18,7 @@ LIGHT = {
     "banner_bg": "#ffd23f", "banner_fg": "#1d1600", "banner_edge": "#c79a00",
     "slot_bg": "#fbfbfd", "slot_edge": "#a9afbd", "slot_drag": "#fde7e2",
     "warn_bg": "#fff4d6", "warn_edge": "#d9a400",
+    "field_edge": "#b3b9c6", "notice_bg": "#eef3fd", "notice_edge": "#9fb7e6",
 }
 DARK = {
     "window": "#1f2230", "base": "#171a24", "alt": "#242838", "text": "#e6e8ef", "button": "#2c3042",
@@ -26,6 +27,7 @@ DARK = {
     "banner_bg": "#ffd23f", "banner_fg": "#1d1600", "banner_edge": "#c79a00",
     "slot_bg": "#1b1e2a", "slot_edge": "#5a6073", "slot_drag": "#3a2a2a",
     "warn_bg": "#3b3220", "warn_edge": "#b58900",
+    "field_edge": "#4c5368", "notice_bg": "#232c42", "notice_edge": "#4a6290",
 }
 
 

@@ -255,9 +255,11 @@ def test_a_provider_without_a_key_says_so_when_chosen_and_offers_to_set_it(qtbot
     assert composer.setup_label.text() == "aihubmix needs an API key."
     assert composer.setup_button.text() == "Set key…"
     composer.set_prompt("ready but no key")
-    qtbot.wait(10)
     composer.revalidate()
-    assert not composer.submit_button.isEnabled()
+    assert not composer.submit_button.isEnabled() and not composer.valid
+    assert composer.mode_label.text() == "Set the key above first." and composer.reason_label.isHidden()
+    with qtbot.assertNotEmitted(composer.submitRequested):
+        composer.submit()
     with qtbot.waitSignal(composer.setupRequested) as asked:
         composer.setup_button.click()
     assert asked.args == ["key", "aihubmix"]

@@ -44,8 +44,11 @@ async def test_missing_key_is_said_at_provider_choice_and_set_from_the_form(qtbo
         assert not composer.setup_notice.isHidden()
         assert composer.setup_label.text() == "AIHubMix needs an API key before it can make videos."
         composer.set_prompt("A fox at dusk")
-        await until(lambda: "AIHubMix needs an API key" in composer.reason_label.text(), what="the reason")
+        await until(lambda: composer.mode_label.text() == "Set the key above first.", what="the reason")
         assert not composer.submit_button.isEnabled()  # nothing to find out after Submit any more
+        assert composer.reason_label.isHidden()  # said once, in the notice
+        with qtbot.assertNotEmitted(composer.submitRequested):
+            composer.submit()
         composer.setup_button.click()
         await until(lambda: window.findChild(KeysDialog) is not None, what="the keys dialog")
         dialog = window.findChild(KeysDialog)
