@@ -86,6 +86,9 @@ class Composer(QWidget):
                                             Qt.ItemDataRole.ToolTipRole)
         self.model_combo = QComboBox(self)
         self.model_combo.setObjectName("ModelCombo")
+        for combo in (self.provider_combo, self.model_combo):  # long names elide rather than widen the form
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(14)
         self.model_help = QLabel(self)
         self.model_help.setWordWrap(True)
         self.model_help.setProperty("role", "note")
@@ -281,6 +284,15 @@ class Composer(QWidget):
         self.slots.set_params(self.form.values())
         self.slots.set_inputs({k: v for k, v in previous_inputs.items() if model.slot(k) is not None})
         self._settle_baseline()
+        QTimer.singleShot(0, self.fit_width)
+
+    def fit_width(self) -> int:
+        """Never narrower than the form needs (it wraps its rows first): nothing is cut off or scrolls sideways."""
+        body = self.scroll_area.widget()
+        body.layout().activate()
+        need = body.minimumSizeHint().width() + self.scroll_area.verticalScrollBar().sizeHint().width() + 2
+        self.scroll_area.setMinimumWidth(need)
+        return need
 
     def _remember_texts(self) -> None:
         """Keep what is typed into text parameters (the prompt) for the next model, whatever it takes."""

@@ -314,7 +314,8 @@ class MainWindow(QMainWindow):
             if saved is not None:
                 splitter.restoreState(saved)
         if self.prefs.bytes("splitters/StudioSplitter") is None:
-            self.studio_splitter.setSizes([520, 880])
+            # A third for the form (it wraps its rows), so the queue's toolbar fits beside it at 1024 px wide.
+            self.studio_splitter.setSizes([330, 670])
         self.tabs.setCurrentIndex(int(self.prefs.get("window/tab", 0) or 0))
         # The draft of last time (provider, model, parameters, prompt, inputs); else the last provider and model;
         # on first run Sora, which needs nothing but a prompt.

@@ -171,3 +171,26 @@ async def test_submitted_prompts_are_kept_and_found_again(qtbot: QtBot, runtime:
     kept = PromptHistory.in_data_dir(runtime.data.root)
     assert [e.text for e in kept.search("heron")] == ["A heron over the marsh"]
     kept.close()
+
+
+@pytest.mark.parametrize("provider_id", ["aihubmix", "gateway", "novita", "goapi", "aimlapi"])
+async def test_everything_fits_at_1024_by_700(qtbot: QtBot, runtime: Runtime, provider_id: str) -> None:
+    from PySide6.QtWidgets import QToolButton
+
+    window = MainWindow(runtime)
+    qtbot.addWidget(window)
+    window.confirm_close = lambda title, text: True
+    window.resize(1024, 700)
+    window.show()
+    await until(lambda: window.windowHandle() is not None and window.windowHandle().isExposed(), what="exposure")
+    composer = window.composer
+    for model in next(s for s in composer.specs if s.id == provider_id).models:
+        composer.select(provider_id, model.id)
+        await until(lambda: composer.scroll_area.minimumWidth() >= composer.fit_width(), what="the form fitted")
+        await asyncio.sleep(0.05)
+        body, viewport = composer.scroll_area.widget(), composer.scroll_area.viewport()
+        assert body.width() <= viewport.width(), model.id  # nothing cut off or sideways
+    overflow = window.queue_view.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    assert overflow is None or not overflow.isVisible()  # every queue action shown, no "»"
+    assert window.width() <= 1024
+    window.close()
