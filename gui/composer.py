@@ -289,7 +289,9 @@ class Composer(QWidget):
     def fit_width(self) -> int:
         """Never narrower than the form needs (it wraps its rows first): nothing is cut off or scrolls sideways."""
         body = self.scroll_area.widget()
-        body.layout().activate()
+        if body is None or (layout := body.layout()) is None:
+            return self.scroll_area.minimumWidth()
+        layout.activate()
         need = body.minimumSizeHint().width() + self.scroll_area.verticalScrollBar().sizeHint().width() + 2
         self.scroll_area.setMinimumWidth(need)
         return need
