@@ -9,6 +9,7 @@ review-and-iterate actions: compare, use a frame, batch, reuse settings, export.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QCloseEvent,
     QDesktopServices,
     QDragEnterEvent,
@@ -39,8 +41,10 @@ from PySide6.QtWidgets import (
 )
 
 from core.costs import spend
+from core.engine import Engine
 from core.errors import ConfigError, InputError, ReeldeckError
 from core.jobs import Job, JobState
+from core.prompts import PromptHistory
 from core.provenance import read_sidecar, request_from_sidecar, sidecar_path
 from core.runtime import Runtime
 from core.submission import JobRequest
@@ -67,6 +71,7 @@ from gui.resources import app_icon
 from gui.safety import guarded
 from gui.sequence_view import SequenceView
 from gui.slots import IMAGE_FILTER
+from gui.theme import THEME_MODES, theme_manager
 from gui.thumbs import ThumbnailCache
 from gui.wheel_guard import guard_wheel
 
@@ -101,9 +106,7 @@ class MainWindow(QMainWindow):
         self.notifications: list[str] = []
         self.confirm_close: Ask = self._confirm_close_dialog
         self._closing = False
-        # Qt appends " — Reeldeck" (the display name) unless a title ends with it: "SANDBOX · Reeldeck", never
-        # "Reeldeck — SANDBOX — Reeldeck". Latin-1 only, so X's legacy WM_NAME (read by xdotool, pagers) holds it all.
-        self.setWindowTitle("SANDBOX · Reeldeck" if self.sandbox else "Reeldeck")
+        self._switching = False
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
 
@@ -114,6 +117,7 @@ class MainWindow(QMainWindow):
 
         self.composer = Composer(parent=self)
         self.composer.prices = lambda: self.engine.prices  # Settings → Prices apply at once
+        self.composer.setup_check = self.runtime.setup_need  # a missing key or base URL, said at provider choice
         self.queue_view = QueueView(self.queue_model, self.engine, self)
         self.player = PlayerWidget(self)
         self.library = LibraryPanel(self.library_model, self)
@@ -156,7 +160,6 @@ class MainWindow(QMainWindow):
         self.banner.setObjectName("SandboxBanner")
         self.banner.setWordWrap(True)
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.banner.setVisible(self.sandbox)
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
@@ -168,8 +171,17 @@ class MainWindow(QMainWindow):
             self.tray.show()
 
         self._build_menus()
+        self._show_world()
+        theme_manager().set_mode(self.prefs.theme)
         guard_wheel(self)  # scrolling a page never changes a value (forms made later guard themselves)
         self.composer.submitRequested.connect(self.submit)
+        self.composer.setupRequested.connect(self.open_setup)
+        self.prompts = self._open_prompt_history()
+        self.composer.historyRequested.connect(self.open_prompt_history)
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(800)
+        self._draft_timer.timeout.connect(self.save_draft)
         self.queue_view.jobActivated.connect(self.play_job)
         self.queue_view.duplicateRequested.connect(self.duplicate)
         self.queue_view.message.connect(self.show_message)
@@ -203,6 +215,7 @@ class MainWindow(QMainWindow):
         self._load_jobs()
         self._unsubscribe = self.engine.subscribe(self._on_job)
         self._restore_layout()
+        self.composer.edited.connect(self._draft_timer.start)  # after the draft is back: keep every later edit
         self.statusBar().showMessage("Sandbox mode: no keys needed." if self.sandbox else "Ready.")
 
     # --- setup -----------------------------------------------------------------------------------------------
@@ -226,6 +239,13 @@ class MainWindow(QMainWindow):
                           fallback="Ctrl+4")
         self._menu_action(view_menu, "&Full screen", self._toggle_full_screen, QKeySequence.StandardKey.FullScreen,
                           fallback="F11")
+        view_menu.addSeparator()
+        self.theme_actions = self._theme_menu(view_menu.addMenu("&Theme"))
+        self.sandbox_action = self._menu_action(view_menu, "Sa&ndbox mode", lambda: self.set_sandbox_mode(
+            self.sandbox_action.isChecked()), None)
+        self.sandbox_action.setCheckable(True)
+        self.sandbox_action.setToolTip("Jobs go to the built-in emulator: no keys, nothing charged. Real and "
+                                       "sandbox jobs are kept apart.")
         help_menu = bar.addMenu("&Help")
         self._menu_action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents,
                           fallback="F1")
@@ -234,6 +254,26 @@ class MainWindow(QMainWindow):
                           None)
         help_menu.addSeparator()
         self._menu_action(help_menu, "&About Reeldeck", self.about, None)
+
+    def _theme_menu(self, menu: QMenu) -> dict[str, QAction]:
+        group = QActionGroup(self)
+        actions = {}
+        for mode in THEME_MODES:
+            action = QAction({"system": "Like the &system", "light": "&Light", "dark": "&Dark"}[mode], self)
+            action.setCheckable(True)
+            action.setChecked(mode == self.prefs.theme)
+            action.triggered.connect(lambda _=False, chosen=mode: self.set_theme(chosen))
+            group.addAction(action)
+            menu.addAction(action)
+            actions[mode] = action
+        return actions
+
+    def set_theme(self, mode: str) -> None:
+        """View → Theme: system, light or dark; applied at once and remembered."""
+        theme_manager().set_mode(mode)
+        self.prefs.theme = mode
+        self.prefs.sync()
+        self.theme_actions[mode].setChecked(True)
 
     def _menu_action(self, menu: object, text: str, slot: Callable[[], object],
                      standard: QKeySequence.StandardKey | None, fallback: str = "") -> QAction:
@@ -284,12 +324,28 @@ class MainWindow(QMainWindow):
             if saved is not None:
                 splitter.restoreState(saved)
         if self.prefs.bytes("splitters/StudioSplitter") is None:
-            self.studio_splitter.setSizes([520, 880])
+            # A third for the form (it wraps its rows), so the queue's toolbar fits beside it at 1024 px wide.
+            self.studio_splitter.setSizes([330, 670])
         self.tabs.setCurrentIndex(int(self.prefs.get("window/tab", 0) or 0))
-        # The last provider and model used; on first run Sora, which needs nothing but a prompt.
+        # The draft of last time (provider, model, parameters, prompt, inputs); else the last provider and model;
+        # on first run Sora, which needs nothing but a prompt.
+        if self.composer.restore_draft(self._saved_draft()):
+            return
         provider, model = self.prefs.get("form/provider", DEFAULT_PROVIDER), self.prefs.get("form/model")
         if not self.composer.select(str(provider), str(model) if model else None):
             self.composer.select(DEFAULT_PROVIDER)
+
+    def _saved_draft(self) -> dict[str, object]:
+        try:
+            draft = json.loads(str(self.prefs.get("form/draft", "") or "{}"))
+        except ValueError:
+            return {}
+        return draft if isinstance(draft, dict) else {}
+
+    def save_draft(self) -> None:
+        """Keep the form as it is now (restored at the next start; written a moment after each edit)."""
+        self.prefs.set("form/draft", json.dumps(self.composer.draft()))
+        self.prefs.sync()
 
     def save_layout(self) -> None:
         self.prefs.set("window/geometry", self.saveGeometry())
@@ -300,7 +356,7 @@ class MainWindow(QMainWindow):
         self.prefs.set("form/provider", self.composer.provider_id)
         if self.composer.model is not None:
             self.prefs.set("form/model", self.composer.model.id)
-        self.prefs.sync()
+        self.save_draft()
 
     def _on_tab(self, index: int) -> None:
         """Only the visible tab's player keeps playing."""
@@ -320,6 +376,65 @@ class MainWindow(QMainWindow):
         if started:
             self.show_message(f"{count(len(started), 'job')} from last time {have(len(started))} resumed.")
         return started
+
+    # --- sandbox mode or the real providers ------------------------------------------------------------------
+
+    def _show_world(self) -> None:
+        """The banner, title and menu tick of the world the window shows."""
+        # Qt appends " — Reeldeck" (the display name) unless a title ends with it: "SANDBOX · Reeldeck", never
+        # "Reeldeck — SANDBOX — Reeldeck". Latin-1 only, so X's legacy WM_NAME (read by xdotool, pagers) holds it all.
+        self.setWindowTitle("SANDBOX · Reeldeck" if self.sandbox else "Reeldeck")
+        self.banner.setVisible(self.sandbox)
+        self.sandbox_action.setChecked(self.sandbox)
+
+    def set_sandbox_mode(self, on: bool) -> None:
+        """View → Sandbox mode: switch worlds now, without a restart; the choice is kept for the next start.
+
+        Jobs of the world left stay as they are (running ones are not canceled): they resume when it is opened again.
+        """
+        if on == self.sandbox or self._switching:
+            self.sandbox_action.setChecked(self.sandbox)
+            return
+        self._switching = True
+        self.sandbox_action.setEnabled(False)
+        self.show_message("Switching to sandbox mode…" if on else "Switching to the real providers…")
+        spawn(self._switch_world(on), self._switch_failed)
+
+    async def _switch_world(self, on: bool) -> None:
+        self.job_pages.stop()
+        self._unsubscribe()
+        for player in (self.player, self.library.player):
+            player.stop()
+        self.compare.clear()
+        try:
+            engine = await self.runtime.switch_world(on)
+        finally:
+            self._switching = False
+            self.sandbox_action.setEnabled(True)
+        self._bind_engine(engine)
+        self.prefs.sandbox_mode = self.sandbox
+        self.prefs.sync()
+        self.show_message("Sandbox mode: jobs go to the built-in emulator; nothing is charged." if self.sandbox else
+                          "Sandbox mode is off: jobs go to the real providers and use your keys.")
+
+    def _bind_engine(self, engine: Engine) -> None:
+        """Show the (new) world's engine and jobs, and pick up its unfinished jobs."""
+        self.engine = engine
+        self.sandbox = self.runtime.sandbox_mode
+        self.queue_view.engine = engine
+        self.queue_model.set_jobs([])
+        self.library_model.load([], check_in_background=False)
+        self._load_jobs()
+        self._unsubscribe = engine.subscribe(self._on_job)
+        self._show_world()
+        self.library.spend.set_budget(engine.budget_cap)
+        self.composer.refresh_setup()
+        self.resume()
+
+    def _switch_failed(self, error: BaseException) -> None:
+        text = error.message if isinstance(error, ReeldeckError) else f"{type(error).__name__}: {error}"
+        log.error("switching worlds failed: %s", text)
+        QMessageBox.warning(self, "Sandbox mode", f"Reeldeck could not switch: {text}")
 
     # --- engine events ---------------------------------------------------------------------------------------
 
@@ -377,13 +492,16 @@ class MainWindow(QMainWindow):
             self.composer.set_busy(False)
         self.queue_model.flush()  # the engine's event for it is in: show it now, to select it
         self.queue_view.select_job(job.id)
+        self.remember_prompt(request)
         self.show_message(f"Queued: {model_label(job)}")
         self.sequence_view.job_submitted(request, job)
 
     def _submit_failed(self, error: BaseException) -> None:
         message = error.message if isinstance(error, ReeldeckError) else f"{type(error).__name__}: {error}"
         if isinstance(error, ConfigError):
-            message += " In Reeldeck: Edit → API keys… for keys, Edit → Settings… for addresses."
+            need = self.composer.refresh_setup()  # the notice with its button says it in the window's words
+            message = need.message if need is not None else (
+                message + " In Reeldeck: Edit → API keys… for keys, Edit → Settings… for addresses.")
         self.composer.show_error(message)
         self.show_message("The job was not queued: " + message)
 
@@ -452,6 +570,7 @@ class MainWindow(QMainWindow):
             self.queue_model.flush()  # the engine's events for them are in
         if queued:
             self.queue_view.select_job(queued[0].id)
+            self.remember_prompt(requests[0])
             self.show_message(f"Queued a batch of {len(queued)} jobs.")
 
     def reuse_settings(self, job: Job) -> None:
@@ -508,6 +627,7 @@ class MainWindow(QMainWindow):
         SettingsDialog(self.runtime, self.prefs, self).exec()
         self.library.spend.set_budget(self.engine.budget_cap)
         self.composer.update_estimate()
+        self._setup_changed()
 
     def open_track(self) -> None:
         """Follow a task made elsewhere: the engine's ``track``, as `python main.py track` does."""
@@ -524,10 +644,58 @@ class MainWindow(QMainWindow):
         text = error.message if isinstance(error, ReeldeckError) else f"{type(error).__name__}: {error}"
         QMessageBox.warning(self, "Track a task", text)
 
-    def open_keys(self) -> None:
+    def open_keys(self, provider_id: str | None = None) -> QDialog:
+        """The API keys dialog (at one provider when given); the form and waiting jobs follow each change."""
         from gui.keys_dialog import KeysDialog
 
-        KeysDialog(self.runtime, self).exec()
+        dialog = KeysDialog(self.runtime, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.keyChanged.connect(lambda _provider_id: self._setup_changed())
+        dialog.open()
+        if provider_id:
+            dialog.focus_provider(provider_id)
+        return dialog
+
+    def _open_prompt_history(self) -> PromptHistory | None:
+        try:
+            return PromptHistory.in_data_dir(self.runtime.data.root)
+        except ReeldeckError as exc:
+            log.error("%s", exc.message)
+            return None
+
+    def remember_prompt(self, request: JobRequest) -> None:
+        """A submitted prompt goes into the history (a history that cannot be written never stops a job)."""
+        prompt = request.params.get("prompt")
+        if self.prompts is None or not isinstance(prompt, str):
+            return
+        try:
+            self.prompts.record(prompt, request.provider, request.model)
+        except ReeldeckError as exc:
+            log.error("%s", exc.message)
+
+    def open_prompt_history(self) -> QDialog | None:
+        """The prompt history; the prompt picked goes into the form."""
+        from gui.prompt_history import PromptHistoryDialog
+
+        if self.prompts is None:
+            self.show_message("The prompt history cannot be read; see the log.")
+            return None
+        dialog = PromptHistoryDialog(self.prompts, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.chosen.connect(self.composer.set_prompt)
+        dialog.open()
+        return dialog
+
+    def open_setup(self, what: str, provider_id: str) -> None:
+        """The form's "Set key…" / "Settings…" button for a provider that lacks a key or a base URL."""
+        if what == "key":
+            self.open_keys(provider_id)
+        else:
+            self.open_settings()
+
+    def _setup_changed(self) -> None:
+        self.composer.refresh_setup()
+        self.engine.wake()  # jobs waiting for a key try again now
 
     def shortcut_lines(self) -> list[tuple[str, str]]:
         """(keys, what they do) for every menu and queue action that has a shortcut."""
@@ -617,6 +785,8 @@ class MainWindow(QMainWindow):
             self.queue_model.flush()
             self.library_model.flush()
             self.annotations.close()
+            if self.prompts is not None:
+                self.prompts.close()
             if self.tray is not None:
                 self.tray.hide()
         except Exception:  # an exception escaping a Qt override would take the process down
