@@ -213,7 +213,7 @@ class QueueView(QWidget):
         self.duplicate_action = self._action("Duplicate", "Copy this job's settings into the form",
                                              self.duplicate_selected, QKeySequence("Ctrl+D"))
         self.reveal_action = self._action("Show file", "Open the folder that holds the video",
-                                          self.reveal_selected)
+                                          self.reveal_selected, toolbar=False)  # in the row's menu
         self.delete_action = self._action("Delete…", "Delete the job and move its video to the trash",
                                           self.delete_selected, QKeySequence(QKeySequence.StandardKey.Delete))
         self.toolbar.addSeparator()
@@ -223,7 +223,8 @@ class QueueView(QWidget):
         self.last_frame_action = self._action("Use last frame", "Put this video's last frame into the form, to "
                                               "continue the clip", self.last_frame_selected)
         self.remix_action = self._action("Remix…", "A new video from this finished one with a new prompt (where the "
-                                         "provider offers remixing, e.g. Sora)", self.remix_selected)
+                                         "provider offers remixing, e.g. Sora)", self.remix_selected,
+                                         toolbar=False)  # in the row's menu: only some providers remix
         self.toolbar.addSeparator()
         self.pause_action = self._action("Pause queue", "Send no new job until you resume; jobs already at the "
                                          "provider go on and are downloaded", self.toggle_pause)
