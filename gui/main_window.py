@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 from core.costs import spend
 from core.errors import ConfigError, InputError, ReeldeckError
 from core.jobs import Job, JobState
-from core.provenance import read_sidecar, request_from_sidecar, sidecar_path
+from core.provenance import carries_provenance, read_sidecar, request_from_sidecar, sidecar_path
 from core.runtime import Runtime
 from core.submission import JobRequest
 from core.words import count
@@ -51,7 +51,7 @@ from gui.background import background
 from gui.chain import FrameChainer
 from gui.compare import CompareView
 from gui.composer import Composer
-from gui.dropdata import dropped_items, is_web_url, looks_like_video
+from gui.dropdata import dropped_items, is_web_url
 from gui.export_action import Exporter
 from gui.job_pages import PAGE_SIZE, JobPages
 from gui.library import LibraryPanel
@@ -626,10 +626,5 @@ class MainWindow(QMainWindow):
 
 
 def carries_settings(item: str) -> bool:
-    """A dropped Reeldeck sidecar, or a video with its sidecar beside it."""
-    if is_web_url(item):
-        return False
-    path = Path(item)
-    if path.suffix.lower() == ".json":
-        return path.is_file()
-    return looks_like_video(item) and sidecar_path(path).is_file()
+    """A dropped Reeldeck sidecar, or a video with its sidecar beside it or its settings inside (a header read)."""
+    return not is_web_url(item) and carries_provenance(Path(item))
