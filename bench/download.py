@@ -28,6 +28,7 @@ from bench import gui_loop, whatif
 from bench.common import ROOT, StallProbe, emit, header, rounded, rss_mb, verdict
 from bench.emulator import tiny_renders
 from core.download import download_video
+from core.http import Transport
 from core.hub import make_http_client
 
 GIB = 1 << 30
@@ -69,7 +70,7 @@ async def reeldeck(client: Any, url: str, dest: Path) -> tuple[float, float]:
     def progress(done: int, total: int | None) -> None:
         last[0] = time.perf_counter()
 
-    result = await download_video(client, url, dest, progress=progress)
+    result = await download_video(Transport(client), url, dest, progress=progress)
     assert result.size == GIB
     return time.perf_counter() - started, last[0] - started
 

@@ -92,7 +92,7 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
         nonlocal sent
         sent += 1
 
-    runtime.hub.client.event_hooks["request"].append(count)
+    runtime.hub.transport.on_request(count)
     sampler = StackSampler() if args.why else None
     probe = StallProbe(sampler=sampler).start()
     await asyncio.sleep(args.idle)

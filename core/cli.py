@@ -1,5 +1,5 @@
-"""The command line: a contract scripts depend on (see DESIGN.md). Exit 0 all good, 1 a job failed or was
-canceled, 2 bad input — a clear message on stderr and no request sent. With ``--json`` stdout holds only JSON."""
+"""The command line: a contract scripts depend on (README.md, "Command line"). Exit 0 all good, 1 a job failed or
+was canceled, 2 bad input — a clear message on stderr and no request sent. With ``--json`` stdout holds only JSON."""
 
 from __future__ import annotations
 

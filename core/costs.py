@@ -125,7 +125,7 @@ def day_of(timestamp: float) -> str:
 def spend(jobs: Iterable[Job], by: str = "day") -> dict[str, float]:
     """Estimated spend of real jobs that reached the provider, grouped by local day or by provider.
 
-    Sandbox renders cost nothing and never count (DESIGN.md, "Two worlds")."""
+    Sandbox renders cost nothing and never count (docs/ARCHITECTURE.md, "Two worlds")."""
     totals: dict[str, float] = defaultdict(float)
     for job in jobs:
         if job.cost_usd is None or job.remote_id is None or job.state == JobState.PENDING or job.world != "real":

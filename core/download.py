@@ -7,20 +7,18 @@ auth header at all. Disk writes are batched and done in a thread so the event lo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import logging
 import os
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
-from core.errors import DiskFullError, DownloadError, ExpiredURLError, NetworkError
-from core.http import MAX_REDIRECTS, Sleep, certificate_error, origin_of
+from core.errors import DiskFullError, DownloadError, ExpiredURLError, NetworkError, ProtocolError
+from core.http import PaceRule, PaceWatch, Transport, paced
 from core.media import has_mp4_signature, verify_complete
 
 log = logging.getLogger(__name__)
@@ -47,21 +45,21 @@ def check_result_url(url: str) -> None:
 
 
 async def download_video(
-    client: httpx.AsyncClient,
+    transport: Transport,
     url: str,
     dest: Path,
     *,
     headers: dict[str, str] | None = None,
     progress: Progress | None = None,
     max_attempts: int = 4,
-    sleep: Sleep = asyncio.sleep,
-    limits: DownloadLimits | None = None,
+    limits: PaceRule | None = None,
 ) -> DownloadResult:
     """Download ``url`` to ``dest`` through ``dest.part``, resuming on interruptions; verify; rename.
 
-    Interrupted, stalled or cut-short downloads are resumed (``Range``) or restarted after a short backoff, at
-    most ``max_attempts`` times in all. Only a whole video is renamed into place: its size must match the announced
-    length, and its stream must decode to the end its index states.
+    ``headers`` are the provider's auth headers, given only when the result lives on its own API origin (they go to
+    no other host, even after a redirect). Interrupted, stalled or cut-short downloads are resumed (``Range``) or
+    restarted after the transport's backoff, at most ``max_attempts`` times in all. Only a whole video is renamed
+    into place: its size must match the announced length, and its stream must decode to the end its index states.
     """
     check_result_url(url)
     part = dest.with_name(dest.name + ".part")
@@ -69,9 +67,9 @@ async def download_video(
     last_error: Exception | None = None
     for attempt in range(max_attempts):
         if attempt:
-            await sleep(min(2.0 ** (attempt - 1), 8.0))
+            await transport.sleep(transport.retry.backoff(attempt, transport.rng))
         try:
-            total = await _fetch_into(client, url, part, headers or {}, progress, limits or DEFAULT_LIMITS)
+            total = await _fetch_into(transport, url, part, headers or {}, progress, limits or DEFAULT_LIMITS)
             size = await asyncio.to_thread(_verify, part, total)
             break
         except DiskFullError:
@@ -89,21 +87,9 @@ async def download_video(
     return DownloadResult(dest, size)
 
 
-@dataclass(frozen=True)
-class DownloadLimits:
-    """How slow a download may be before it is abandoned (and resumed): a deadline that follows size and progress.
-
-    Every ``window`` seconds at least ``min_rate * window`` bytes must arrive, and a download of known size must
-    end within ``grace + size / min_rate`` seconds. A host that drips bytes forever therefore cannot hang a job,
-    however short each wait between two bytes is (the per-read timeout never fires on such a host).
-    """
-
-    window: float = 60.0
-    min_rate: float = 8 * 1024
-    grace: float = 120.0
-
-
-DEFAULT_LIMITS = DownloadLimits()
+#: How slow a download may be before it is abandoned (and resumed): the transport's one pace rule.
+DownloadLimits = PaceRule
+DEFAULT_LIMITS = PaceRule()
 
 
 class CutShortError(DownloadError):
@@ -112,92 +98,35 @@ class CutShortError(DownloadError):
     retryable = True
 
 
-class _Watchdog:
-    """Tracks a download's progress against its :class:`DownloadLimits` (a monotonic clock, real time)."""
-
-    def __init__(self, limits: DownloadLimits, remaining: int | None, clock: Callable[[], float]) -> None:
-        self.limits, self._clock = limits, clock
-        now = clock()
-        self.deadline = now + limits.grace + remaining / limits.min_rate if remaining is not None else None
-        self.window_start, self.window_bytes = now, 0
-
-    def time_left(self) -> float:
-        """Seconds the next read may take before the download counts as stalled."""
-        now = self._clock()
-        left = [self.deadline - now] if self.deadline is not None else []
-        if self.window_bytes < self.limits.min_rate * self.limits.window:
-            left.append(self.window_start + self.limits.window - now)
-        return max(0.0, min(left)) if left else self.limits.window
-
-    def saw(self, count: int) -> None:
-        """Count bytes received; raise NetworkError when the download is too slow to go on."""
-        now = self._clock()
-        self.window_bytes += count
-        if self.deadline is not None and now > self.deadline:
-            raise _stalled("it is taking far longer than its size allows")
-        if now - self.window_start >= self.limits.window:
-            if self.window_bytes < self.limits.min_rate * self.limits.window:
-                raise _stalled(f"{self.window_bytes} bytes in {now - self.window_start:.0f} s")
-            self.window_start, self.window_bytes = now, 0
-
-
-def _stalled(detail: str) -> NetworkError:
-    return NetworkError("The result host stopped sending the video at a useful pace; the download was abandoned.",
-                        detail=f"stalled: {detail}")
-
-
 async def _fetch_into(
-    client: httpx.AsyncClient, url: str, part: Path, headers: dict[str, str], progress: Progress | None,
-    limits: DownloadLimits,
+    transport: Transport, url: str, part: Path, auth: dict[str, str], progress: Progress | None,
+    limits: PaceRule,
 ) -> int | None:
     have = part.stat().st_size if part.exists() else 0
-    request_headers = dict(headers)
-    if have:
-        request_headers["Range"] = f"bytes={have}-"
+    headers = {"Range": f"bytes={have}-"} if have else {}
     try:
-        async with _open_following(client, url, request_headers) as response:
-            total = _expected_total(response, have)
-            if response.status_code in (401, 403, 404, 410):
-                raise ExpiredURLError(f"The result link answered HTTP {response.status_code} (expired or gone).",
-                                      status_code=response.status_code)
-            if response.status_code == 416 and have:
-                return have  # we already have everything
-            if response.status_code not in (200, 206):
-                raise NetworkError(f"The result host answered HTTP {response.status_code}.")
-            resume = response.status_code == 206 and have > 0
-            watchdog = _Watchdog(limits, None if total is None else total - (have if resume else 0), time.monotonic)
-            await _write_stream(response, part, append=resume, progress=progress, total=total, watchdog=watchdog)
-            return total
-    except httpx.TransportError as exc:
-        raise certificate_error(exc, url) or NetworkError("The download was interrupted.", detail=repr(exc)) from exc
+        async with transport.stream(url, name="The result host", headers=headers, auth=auth, auth_origin=url) \
+                as response:
+            return await _receive(response, part, have, progress, limits)
+    except ProtocolError as exc:  # a redirect to a file:// address, too many redirects
+        raise DownloadError(f"The result link could not be followed: {exc.message}") from None
 
 
-@contextlib.asynccontextmanager
-async def _open_following(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str]
-) -> AsyncIterator[httpx.Response]:
-    """GET with redirects followed by hand: auth headers are dropped as soon as the origin changes."""
-    first = origin_of(url)
-    for _ in range(MAX_REDIRECTS + 1):
-        send_headers = headers if origin_of(url) == first else _without_auth(headers)
-        request = client.build_request("GET", url, headers=send_headers)
-        response = await client.send(request, stream=True, follow_redirects=False)
-        location = response.headers.get("location")
-        if response.status_code in (301, 302, 303, 307, 308) and location:
-            await response.aclose()
-            url = urljoin(url, location)
-            check_result_url(url)
-            continue
-        try:
-            yield response
-        finally:
-            await response.aclose()
-        return
-    raise DownloadError("The result link redirected too many times.")
-
-
-def _without_auth(headers: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in headers.items() if k.lower() in ("range",)}
+async def _receive(response: httpx.Response, part: Path, have: int, progress: Progress | None,
+                   limits: PaceRule) -> int | None:
+    """Write one answer's body into ``part``; the total size when announced."""
+    total = _expected_total(response, have)
+    if response.status_code in (401, 403, 404, 410):
+        raise ExpiredURLError(f"The result link answered HTTP {response.status_code} (expired or gone).",
+                              status_code=response.status_code)
+    if response.status_code == 416 and have:
+        return have  # we already have everything
+    if response.status_code not in (200, 206):
+        raise NetworkError(f"The result host answered HTTP {response.status_code}.")
+    resume = response.status_code == 206 and have > 0
+    watch = PaceWatch(limits, None if total is None else total - (have if resume else 0))
+    await _write_stream(response, part, append=resume, progress=progress, total=total, watch=watch)
+    return total
 
 
 def _expected_total(response: httpx.Response, have: int) -> int | None:
@@ -210,12 +139,12 @@ def _expected_total(response: httpx.Response, have: int) -> int | None:
 
 
 async def _write_stream(response: httpx.Response, part: Path, *, append: bool, progress: Progress | None,
-                        total: int | None, watchdog: _Watchdog) -> None:
+                        total: int | None, watch: PaceWatch) -> None:
     handle = await asyncio.to_thread(open, part, "ab" if append else "wb")
     try:
         writer = _PipelinedWriter(handle, handle.tell() if append else 0)
         try:
-            async for chunk in _paced(response.aiter_raw(), watchdog):
+            async for chunk in paced(response.aiter_raw(), watch):
                 if await writer.add(chunk) and progress:
                     progress(writer.written, total)
                 if writer.written + writer.buffered > MAX_VIDEO_BYTES:
@@ -226,20 +155,6 @@ async def _write_stream(response: httpx.Response, part: Path, *, append: bool, p
             progress(writer.written, total)
     finally:
         await asyncio.to_thread(handle.close)
-
-
-async def _paced(chunks: AsyncIterator[bytes], watchdog: _Watchdog) -> AsyncIterator[bytes]:
-    """The chunks, as long as they keep coming at the pace the watchdog asks for."""
-    iterator = aiter(chunks)
-    while True:
-        try:
-            chunk = await asyncio.wait_for(anext(iterator), watchdog.time_left())
-        except StopAsyncIteration:
-            return
-        except TimeoutError:
-            raise _stalled("no data before the deadline") from None
-        watchdog.saw(len(chunk))
-        yield chunk
 
 
 class _PipelinedWriter:

@@ -23,8 +23,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from core.costs import PriceTable, check_budget, day_of
 from core.download import download_video
 from core.errors import (
@@ -40,7 +38,7 @@ from core.errors import (
     ReeldeckError,
     StoreError,
 )
-from core.http import HttpRequest, read_capped, surely_not_processed
+from core.http import HttpRequest, surely_not_processed
 from core.hub import ProviderHub
 from core.jobs import Job, JobState
 from core.ledger import reported_charge
@@ -719,8 +717,8 @@ class Engine:
             source = provider.download_source(job.remote_id or "", status)
             headers = provider.api.auth_for(source.url) if source.with_auth else {}
             try:
-                result = await download_video(self.hub.client, source.url, dest, headers=headers,
-                                              progress=self._download_progress(job.id), sleep=self._sleep)
+                result = await download_video(self.hub.transport, source.url, dest, headers=headers,
+                                              progress=self._download_progress(job.id))
                 break
             except ExpiredURLError as exc:
                 if refreshed:
@@ -744,13 +742,13 @@ class Engine:
         if source is None or not job.video_path:
             return
         try:
-            headers = provider.api.auth_for(source.url) if source.with_auth else {}
-            async with self.hub.client.stream("GET", source.url, headers=headers) as response:
-                data = await read_capped(response, 10 * 1024 * 1024) if response.status_code == 200 else b""
-            if data:
+            auth = provider.api.auth_for(source.url) if source.with_auth else {}
+            status, data = await self.hub.transport.fetch(source.url, name=provider.spec.name, limit=THUMBNAIL_BYTES,
+                                                          auth=auth, auth_origin=source.url)
+            if status == 200 and data:
                 target = Path(job.video_path).with_suffix(".thumbnail.webp")
                 await asyncio.to_thread(target.write_bytes, data)
-        except (OSError, httpx.HTTPError, ReeldeckError) as exc:
+        except (OSError, ReeldeckError) as exc:
             log.info("job %s: no provider thumbnail (%s)", job.id, exc)
 
     def _download_progress(self, job_id: str) -> Callable[[int, int | None], None]:
@@ -783,6 +781,8 @@ class Engine:
 
 #: ``remote_status`` of a task the person gave (track, decide --task-id) before its first poll answer.
 ATTACHED = "attached"
+#: The largest provider thumbnail kept beside a video.
+THUMBNAIL_BYTES = 10 * 1024 * 1024
 
 
 class TaskGoneError(ProviderError):

@@ -1,4 +1,8 @@
-"""The one HTTP layer every provider uses: an httpx.AsyncClient with typed errors, retries and safe redirects.
+"""The one HTTP layer: every request Reeldeck makes goes through a ``Transport`` (the only user of httpx's client).
+
+``Transport.exchange`` carries API requests (``ApiClient.send`` adds a provider's base URL, auth and error
+classification); ``Transport.stream`` and ``Transport.fetch`` carry downloads, thumbnails and user-given URLs.
+All of them share one retry policy, one redirect rule, one deadline rule and one error tree:
 
 - Idempotent requests (polls, downloads, lists) are retried on 408/409/429/5xx and connection failures with
   exponential backoff and full jitter, honouring ``retry-after-ms`` and ``Retry-After`` (capped). Other 4xx are
@@ -8,28 +12,31 @@
   502/503/504 after the vendor took the task —, 408, 409, a reset, a timeout) is raised for the engine, which
   treats the outcome as unknown (see docs/ARCHITECTURE.md, "A create is sent once").
 - Every request has an overall deadline (an answer dripping a byte at a time cannot hold a job forever).
-- Redirects are followed by hand: auth headers go only to the origin they were meant for.
+- Redirects are followed by hand (only to http/https): auth headers go only to the API's own origin, on every hop.
+- Streams have a pace deadline instead (``PaceRule``): a host must keep sending at a useful rate.
 - Response bodies are capped, and non-JSON answers become a plain-language ``ProtocolError``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import logging
 import random
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from core.errors import (
     CertificateError,
+    InputError,
     NetworkError,
     ProtocolError,
     ProviderError,
@@ -48,6 +55,7 @@ MAX_REDIRECTS = 5
 RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
 Sleep = Callable[[float], Awaitable[None]]
 ErrorParser = Callable[[httpx.Response, Any], ProviderError]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -127,8 +135,255 @@ def retry_after_seconds(headers: httpx.Headers, now: float | None = None) -> flo
         return max(0.0, parsed.timestamp() - (time.time() if now is None else now))
 
 
+@dataclass(frozen=True)
+class PaceRule:
+    """The deadline of a stream: it must keep a useful pace, however short each wait between two bytes is.
+
+    Every ``window`` seconds at least ``min_rate * window`` bytes must arrive, and a stream of known size must end
+    within ``grace + size / min_rate`` seconds. A host that drips bytes forever therefore cannot hang a job (the
+    per-read timeout never fires on such a host).
+    """
+
+    window: float = 60.0
+    min_rate: float = 8 * 1024
+    grace: float = 120.0
+
+
+class PaceWatch:
+    """Tracks one stream's progress against its :class:`PaceRule` (a monotonic clock, real time)."""
+
+    def __init__(self, rule: PaceRule, remaining: int | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rule, self._clock = rule, clock
+        now = clock()
+        self.deadline = now + rule.grace + remaining / rule.min_rate if remaining is not None else None
+        self.window_start, self.window_bytes = now, 0
+
+    def time_left(self) -> float:
+        """Seconds the next read may take before the stream counts as stalled."""
+        now = self._clock()
+        left = [self.deadline - now] if self.deadline is not None else []
+        if self.window_bytes < self.rule.min_rate * self.rule.window:
+            left.append(self.window_start + self.rule.window - now)
+        return max(0.0, min(left)) if left else self.rule.window
+
+    def saw(self, count: int) -> None:
+        """Count bytes received; raise NetworkError when the stream is too slow to go on."""
+        now = self._clock()
+        self.window_bytes += count
+        if self.deadline is not None and now > self.deadline:
+            raise stalled("it is taking far longer than its size allows")
+        if now - self.window_start >= self.rule.window:
+            if self.window_bytes < self.rule.min_rate * self.rule.window:
+                raise stalled(f"{self.window_bytes} bytes in {now - self.window_start:.0f} s")
+            self.window_start, self.window_bytes = now, 0
+
+
+def stalled(detail: str) -> NetworkError:
+    """The error of a stream that stopped keeping its pace."""
+    return NetworkError("The host stopped sending at a useful pace; the transfer was abandoned.",
+                        detail=f"stalled: {detail}")
+
+
+async def paced(chunks: AsyncIterator[bytes], watch: PaceWatch) -> AsyncIterator[bytes]:
+    """The chunks, as long as they keep coming at the pace the watch asks for."""
+    iterator = aiter(chunks)
+    while True:
+        try:
+            chunk = await asyncio.wait_for(anext(iterator), watch.time_left())
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise stalled("no data before the deadline") from None
+        watch.saw(len(chunk))
+        yield chunk
+
+
+def check_web_url(url: str) -> None:
+    """Refuse anything but http(s) addresses (file://, data:, ftp:, ...) before anything is opened."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ProtocolError(f"An address with an unsupported scheme ({scheme or 'none'}:) was not opened.")
+
+
+def short_url(url: str, limit: int = 60) -> str:
+    """A URL short enough for a message (its query, which may hold a signature, dropped)."""
+    parts = urlsplit(url)
+    text = f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.scheme else url
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Transport:
+    """The one door to the network: owns the httpx client and applies the shared rules to every exchange.
+
+    ``auth`` given to a call goes only to ``auth_origin``'s origin (where the caller meant it to go), on every
+    redirect hop; a redirect elsewhere gets no auth.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        gate: asyncio.Semaphore | None = None,
+    ) -> None:
+        self._client = client
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        #: At most this many API requests in flight, below the connection pool's size, so httpcore never queues
+        #: hundreds of waiters (its queue scan is quadratic). Streams are not gated: they are few and long.
+        self._gate = gate
+        self.requests_sent = 0
+
+    def on_request(self, hook: Callable[[httpx.Request], Awaitable[None]]) -> None:
+        """Call ``hook`` for every request sent (benchmarks count requests with it)."""
+        self._client.event_hooks["request"].append(hook)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def retrying(self, attempt_once: Callable[[], Awaitable[T]], *, name: str, idempotent: bool = True,
+                       max_attempts: int | None = None) -> T:
+        """Run ``attempt_once`` under the retry policy: retryable errors are tried again after a backoff (a create
+        only when it surely did no work), honouring the server's Retry-After up to a cap."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await attempt_once()
+            except ProviderError as exc:
+                if not self._should_retry(exc, idempotent, attempt, max_attempts or self.retry.max_attempts):
+                    raise
+                delay = self._delay_for(exc, attempt)
+                log.info("%s: %s; retrying in %.1fs (attempt %d)", name, exc.message, delay, attempt)
+                await self.sleep(delay)
+
+    def _should_retry(self, exc: ProviderError, idempotent: bool, attempt: int, max_attempts: int) -> bool:
+        if attempt >= max_attempts or not exc.retryable:
+            return False
+        if not idempotent and not surely_not_processed(exc):
+            return False
+        return not (isinstance(exc, RateLimitedError | ServerError) and exc.retry_after is not None
+                    and exc.retry_after > self.retry.max_retry_after)
+
+    def _delay_for(self, exc: ProviderError, attempt: int) -> float:
+        if exc.retry_after is not None:
+            return min(exc.retry_after, self.retry.max_retry_after) + self.rng.uniform(0, 0.25)
+        return self.retry.backoff(attempt, self.rng)
+
+    async def exchange(self, request: HttpRequest, url: str, *, name: str, auth: Mapping[str, str],
+                       auth_origin: str) -> tuple[httpx.Response, bytes]:
+        """One API exchange within its deadline: the (closed) response and its capped body."""
+        deadline = ANSWER_DEADLINE_SECONDS + request.body_size() / UPLOAD_BYTES_PER_SECOND
+        try:
+            async with asyncio.timeout(deadline):
+                if self._gate is None:
+                    return await self._exchange(request, url, name, auth, auth_origin)
+                async with self._gate:
+                    return await self._exchange(request, url, name, auth, auth_origin)
+        except TimeoutError:
+            raise NetworkError(f"{name} did not answer in time.", maybe_sent=True,
+                               detail=f"no complete answer within {deadline:.0f} s") from None
+
+    async def _exchange(self, request: HttpRequest, url: str, name: str, auth: Mapping[str, str],
+                        auth_origin: str) -> tuple[httpx.Response, bytes]:
+        response = await self._follow(request, url, name, auth, auth_origin)
+        try:
+            return response, await read_capped(response)
+        finally:
+            await response.aclose()
+
+    @contextlib.asynccontextmanager
+    async def stream(self, url: str, *, name: str, headers: Mapping[str, str] | None = None,
+                     auth: Mapping[str, str] | None = None, auth_origin: str = "") -> AsyncIterator[httpx.Response]:
+        """GET ``url`` as a stream (any status): the caller reads the body at the pace it checks with a PaceRule."""
+        check_web_url(url)
+        request = HttpRequest("GET", "", headers=dict(headers or {}), url=url)
+        response = await self._follow(request, url, name, auth or {}, auth_origin)
+        try:
+            yield response
+        except httpx.TransportError as exc:
+            raise certificate_error(exc, url) or NetworkError(
+                f"The connection to {name} was interrupted.", detail=repr(exc), maybe_sent=True) from exc
+        finally:
+            await response.aclose()
+
+    async def fetch(self, url: str, *, name: str, limit: int, auth: Mapping[str, str] | None = None,
+                    auth_origin: str = "", pace: PaceRule | None = None) -> tuple[int, bytes]:
+        """A small GET (a thumbnail, a user's image): status and body, retried under the policy, capped at
+        ``limit`` bytes and kept to the pace rule. 5xx and 429 are retried like any idempotent request."""
+        async def once() -> tuple[int, bytes]:
+            async with self.stream(url, name=name, auth=auth, auth_origin=auth_origin) as response:
+                status = response.status_code
+                if status == 429 or status >= 500:
+                    raise (RateLimitedError if status == 429 else ServerError)(
+                        f"{name} answered HTTP {status}.", status_code=status,
+                        retry_after=retry_after_seconds(response.headers))
+                if status >= 300:
+                    return status, b""
+                return status, await read_capped(response, limit, pace=pace or PaceRule())
+        return await self.retrying(once, name=name)
+
+    async def _follow(self, request: HttpRequest, url: str, name: str, auth: Mapping[str, str],
+                      auth_origin: str) -> httpx.Response:
+        """Send, following redirects by hand: auth only to its own origin, the query only on the first hop, the
+        body only while the method stays what it was (303, and 301/302 after a POST, turn it into a GET)."""
+        method = request.method
+        first_hop = True
+        for _ in range(MAX_REDIRECTS + 1):
+            headers = dict(request.headers)
+            if auth and auth_origin and origin_of(url) == origin_of(auth_origin):
+                headers.update(auth)
+            with_body = method == request.method
+            response = await self._send(method, url, request, headers, name, params=first_hop, body=with_body)
+            location = response.headers.get("location")
+            if response.status_code not in (301, 302, 303, 307, 308) or not location:
+                return response
+            await response.aclose()
+            url = urljoin(url, location)
+            check_web_url(url)
+            first_hop = False
+            if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
+                method = "GET"
+        raise ProtocolError(f"{name} redirected too many times.")
+
+    async def _send(
+        self, method: str, url: str, request: HttpRequest, headers: dict[str, str], name: str, *,
+        params: bool = True, body: bool = True,
+    ) -> httpx.Response:
+        built = self._client.build_request(
+            method,
+            url,
+            params=request.params if params else None,
+            json=request.json if body else None,
+            data=request.data if body else None,
+            files=request.files if body else None,
+            content=request.content if body else None,
+            headers=headers,
+        )
+        self.requests_sent += 1
+        try:
+            return await self._client.send(built, stream=True, follow_redirects=False)
+        except httpx.ConnectError as exc:
+            raise certificate_error(exc, url) or NetworkError(
+                f"Could not reach {name}. Check your internet connection.", detail=repr(exc)
+            ) from exc
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise NetworkError(
+                f"Could not reach {name}. Check your internet connection.", detail=repr(exc)
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise NetworkError(f"{name} did not answer in time.", detail=repr(exc), maybe_sent=True) from exc
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise NetworkError(
+                f"The connection to {name} was interrupted.", detail=repr(exc), maybe_sent=True
+            ) from exc
+
+
 class ApiClient:
-    """Sends ``HttpRequest``s to one provider's API origin with its auth headers."""
+    """One provider's API: its base URL, auth headers and error classification, over the shared Transport."""
 
     def __init__(
         self,
@@ -137,29 +392,30 @@ class ApiClient:
         base_url: str,
         auth_headers: dict[str, str],
         error_parser: ErrorParser,
-        client: httpx.AsyncClient,
+        transport: Transport | None = None,
+        client: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         gate: asyncio.Semaphore | None = None,
     ) -> None:
+        if transport is None:
+            if client is None:
+                raise TypeError("ApiClient needs a transport (or an httpx client to make one)")
+            transport = Transport(client, retry=retry, sleep=sleep, rng=rng, gate=gate)
         self.name = name
         self.base_url = base_url.rstrip("/")
         self._auth = dict(auth_headers)
         self._parse_error = error_parser
-        self._client = client
-        self.retry = retry or RetryPolicy()
-        self._sleep = sleep
-        self._rng = rng or random.Random()
-        #: Shared by every provider of a hub: at most this many API requests in flight, below the connection
-        #: pool's size, so httpcore never queues hundreds of waiters (its queue scan is quadratic).
-        self._gate = gate
-        self.requests_sent = 0
+        self.transport = transport
 
     @property
-    def http_client(self) -> httpx.AsyncClient:
-        """The shared httpx client, for fetching user-given URLs (callers send no auth with it)."""
-        return self._client
+    def retry(self) -> RetryPolicy:
+        return self.transport.retry
+
+    @property
+    def requests_sent(self) -> int:
+        return self.transport.requests_sent
 
     @property
     def secrets(self) -> list[str]:
@@ -175,46 +431,31 @@ class ApiClient:
 
     async def send(self, request: HttpRequest) -> ApiResponse:
         """Send with retries; return the decoded JSON answer or raise a typed ProviderError."""
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return await self._send_once(request)
-            except ProviderError as exc:
-                if not self._should_retry(exc, request, attempt):
-                    raise
-                delay = self._delay_for(exc, attempt)
-                log.info("%s: %s; retrying in %.1fs (attempt %d)", self.name, exc.message, delay, attempt)
-                await self._sleep(delay)
+        return await self.transport.retrying(lambda: self._send_once(request), name=self.name,
+                                             idempotent=request.idempotent)
 
-    def _should_retry(self, exc: ProviderError, request: HttpRequest, attempt: int) -> bool:
-        if attempt >= self.retry.max_attempts or not exc.retryable:
-            return False
-        if not request.idempotent and not surely_not_processed(exc):
-            return False
-        return not (isinstance(exc, RateLimitedError | ServerError) and exc.retry_after is not None
-                    and exc.retry_after > self.retry.max_retry_after)
-
-    def _delay_for(self, exc: ProviderError, attempt: int) -> float:
-        if exc.retry_after is not None:
-            return min(exc.retry_after, self.retry.max_retry_after) + self._rng.uniform(0, 0.25)
-        return self.retry.backoff(attempt, self._rng)
-
-    def deadline_for(self, request: HttpRequest) -> float:
-        """Seconds the whole exchange may take: the answer deadline plus time to send the body."""
-        return ANSWER_DEADLINE_SECONDS + request.body_size() / UPLOAD_BYTES_PER_SECOND
+    async def fetch_public(self, url: str, *, limit: int, what: str) -> bytes:
+        """Fetch a user-given URL (never with the key): the body, or a plain InputError saying what went wrong."""
+        try:
+            status, data = await self.transport.fetch(url, name=f"the host of the {what}", limit=limit)
+        except TooLargeError:
+            raise InputError(f"The {what} at {short_url(url)} is over {limit // (1024 * 1024)} MB.") from None
+        except ProtocolError as exc:
+            raise InputError(f"The {what} at {short_url(url)} could not be used: {exc.message}") from None
+        except ProviderError as exc:
+            raise NetworkError(f"Could not download the {what} from {short_url(url)}; check the link and your "
+                               "connection.", detail=exc.detail or exc.message) from None
+        if status >= 300:
+            raise InputError(f"The {what} at {short_url(url)} could not be downloaded (HTTP {status}). Check the "
+                             "link, or use a local file.")
+        if not data:
+            raise InputError(f"The {what} at {short_url(url)} is empty.")
+        return data
 
     async def _send_once(self, request: HttpRequest) -> ApiResponse:
-        try:
-            async with asyncio.timeout(self.deadline_for(request)):
-                if self._gate is None:
-                    response, body = await self._exchange(request)
-                else:
-                    async with self._gate:
-                        response, body = await self._exchange(request)
-        except TimeoutError:
-            raise NetworkError(f"{self.name} did not answer in time.", maybe_sent=True,
-                               detail=f"no complete answer within {self.deadline_for(request):.0f} s") from None
+        url = self.url_for(request)
+        auth = self._auth if request.with_auth else {}  # to the origin the request was meant for (an upload host)
+        response, body = await self.transport.exchange(request, url, name=self.name, auth=auth, auth_origin=url)
         decoded = _decode_json(body, response)
         if response.status_code >= 400:
             error = redact_error(self._parse_error(response, None if decoded is _NOT_JSON else decoded))
@@ -227,70 +468,6 @@ class ApiClient:
                 detail=redact(body[:300].decode("utf-8", "replace")),
             )
         return ApiResponse(response.status_code, response.headers, decoded)
-
-    async def _exchange(self, request: HttpRequest) -> tuple[httpx.Response, bytes]:
-        response = await self._request_following_redirects(request)
-        try:
-            return response, await read_capped(response)
-        finally:
-            await response.aclose()
-
-    async def _request_following_redirects(self, request: HttpRequest) -> httpx.Response:
-        url = self.url_for(request)
-        first_origin = origin_of(url)
-        method = request.method
-        first_hop = True
-        for _ in range(MAX_REDIRECTS + 1):
-            same_origin = origin_of(url) == first_origin
-            headers = dict(request.headers)
-            if request.with_auth and same_origin:
-                headers.update(self._auth)
-            # A Location is a complete URL: our query goes only to the first hop; the body only while the method
-            # stays what it was (303, and 301/302 after a POST, turn it into a GET, as browsers and httpx do).
-            with_body = method == request.method
-            response = await self._stream(method, url, request, headers, params=first_hop, body=with_body)
-            if response.status_code not in (301, 302, 303, 307, 308) or "location" not in response.headers:
-                return response
-            await response.aclose()
-            url = urljoin(url, response.headers["location"])
-            first_hop = False
-            if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
-                method = "GET"
-        raise ProtocolError(f"{self.name} redirected too many times.")
-
-    async def _stream(
-        self, method: str, url: str, request: HttpRequest, headers: dict[str, str], *, params: bool = True,
-        body: bool = True,
-    ) -> httpx.Response:
-        built = self._client.build_request(
-            method,
-            url,
-            params=request.params if params else None,
-            json=request.json if body else None,
-            data=request.data if body else None,
-            files=request.files if body else None,
-            content=request.content if body else None,
-            headers=headers,
-        )
-        self.requests_sent += 1
-        try:
-            return await self._client.send(built, stream=True)
-        except httpx.ConnectError as exc:
-            raise certificate_error(exc, url) or NetworkError(
-                f"Could not reach {self.name}. Check your internet connection.", detail=repr(exc)
-            ) from exc
-        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise NetworkError(
-                f"Could not reach {self.name}. Check your internet connection.", detail=repr(exc)
-            ) from exc
-        except httpx.TimeoutException as exc:
-            raise NetworkError(
-                f"{self.name} did not answer in time.", detail=repr(exc), maybe_sent=True
-            ) from exc
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise NetworkError(
-                f"The connection to {self.name} was interrupted.", detail=repr(exc), maybe_sent=True
-            ) from exc
 
 
 def surely_not_processed(exc: ProviderError) -> bool:
@@ -322,6 +499,14 @@ def certificate_error(exc: BaseException, url: str) -> CertificateError | None:
     )
 
 
+class TooLargeError(ProtocolError):
+    """A body over its byte limit; it was not read further."""
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
 _NOT_JSON = object()
 
 
@@ -334,18 +519,20 @@ def _decode_json(body: bytes, response: httpx.Response) -> Any:
         return _NOT_JSON
 
 
-async def read_capped(response: httpx.Response, limit: int = MAX_BODY_BYTES) -> bytes:
-    """Read a streamed response body, refusing more than ``limit`` bytes."""
+async def read_capped(response: httpx.Response, limit: int = MAX_BODY_BYTES, *, pace: PaceRule | None = None) -> bytes:
+    """Read a streamed response body, refusing more than ``limit`` bytes (and, with ``pace``, a dripping host)."""
     chunks: list[bytes] = []
     size = 0
+    source = response.aiter_bytes()
+    if pace is not None:
+        source = paced(source, PaceWatch(pace, None))
     try:
-        async for chunk in response.aiter_bytes():
+        async for chunk in source:
             size += len(chunk)
             if size > limit:
-                raise ProtocolError(
+                raise TooLargeError(
                     f"The answer was larger than {limit // (1024 * 1024)} MB, which no API answer should be; "
-                    "it was not read."
-                )
+                    "it was not read.", limit=limit)
             chunks.append(chunk)
     except httpx.TransportError as exc:
         raise NetworkError(

@@ -20,14 +20,14 @@ from core.errors import (
     NotFoundError,
     ProviderError,
 )
-from core.http import ApiClient, RetryPolicy, Sleep
+from core.http import ApiClient, RetryPolicy, Sleep, Transport
 from core.providers import provider_class
 from core.providers.base import Provider
 from core.secrets import KeyStore, env_var
 from core.settings import EXTRA_ENDPOINTS, PROVIDER_OPTIONS, Settings
 
 SANDBOX_KEY = "sandbox-key"
-#: API requests in flight at once across all providers; below the pool's 64 connections (see ApiClient._gate).
+#: API requests in flight at once across all providers; below the pool's 64 connections (see Transport._gate).
 MAX_IN_FLIGHT = 48
 USER_AGENT = "Reeldeck/0.1 (+https://github.com/reeldeck)"
 
@@ -82,11 +82,10 @@ class ProviderHub:
         self.settings = settings
         self.keys = keys
         self.sandbox_endpoints = dict(sandbox_endpoints) if sandbox_endpoints is not None else None
-        self.client = client or make_http_client(ca_bundle=settings.ca_bundle())
-        self._sleep = sleep
-        self._retry = retry
+        #: The one transport every request of this hub goes through (API calls, downloads, thumbnails, user URLs).
+        self.transport = Transport(client or make_http_client(ca_bundle=settings.ca_bundle()), retry=retry,
+                                   sleep=sleep, gate=asyncio.Semaphore(MAX_IN_FLIGHT))
         self._providers: dict[tuple[str, str | None], Provider] = {}
-        self._gate = asyncio.Semaphore(MAX_IN_FLIGHT)
 
     @property
     def sandbox(self) -> bool:
@@ -149,10 +148,7 @@ class ProviderHub:
             base_url=base_url,
             auth_headers=headers,
             error_parser=lambda response, body: holder["p"].parse_error(response, body),
-            client=self.client,
-            retry=self._retry,
-            sleep=self._sleep,
-            gate=self._gate,
+            transport=self.transport,
         )
         provider = cls(api, self._extra_settings(provider_id))
         holder["p"] = provider
@@ -187,7 +183,7 @@ class ProviderHub:
         return extra
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.transport.aclose()
 
 
 def auth_headers(provider_id: str, key: str) -> dict[str, str]:

@@ -123,6 +123,11 @@ class Runtime:
             self.store.close()
 
 
+def open_store(data_root: Path) -> JobStore:
+    """The job store of a data dir, for tools and views that only read and annotate (no engine, no world scope)."""
+    return JobStore(DataDir(data_root).database)
+
+
 def sandbox_task_ids(state_dir: Path) -> set[str]:
     """Ids of every task the emulator of this data dir ever made (to sort jobs made before worlds existed)."""
     database = state_dir / "sandbox.sqlite"

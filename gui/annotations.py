@@ -6,10 +6,13 @@ A thin adapter so the library can be given either the running app's store or, in
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.jobs import Annotation
-from core.paths import DataDir
-from core.store import JobStore
+from core.runtime import open_store
+
+if TYPE_CHECKING:
+    from core.store import JobStore
 
 __all__ = ["Annotation", "AnnotationStore"]
 
@@ -18,8 +21,8 @@ class AnnotationStore:
     """Read and write annotations through a JobStore; every write is committed at once."""
 
     def __init__(self, source: JobStore | Path) -> None:
-        self._owns = not isinstance(source, JobStore)
-        self._store = source if isinstance(source, JobStore) else JobStore(DataDir(source).database)
+        self._owns = isinstance(source, Path)
+        self._store = open_store(source) if isinstance(source, Path) else source
         self.closed = False
 
     def close(self) -> None:

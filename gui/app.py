@@ -1,7 +1,7 @@
 """Start-up: the QApplication, theme and icon, a qasync event loop, the core ``Runtime``, the window, resume.
 
 ``python main.py`` calls :func:`run_gui`. The loop is started with ``asyncio.Runner(loop_factory=...)`` because
-Python 3.11's ``asyncio.run`` has no ``loop_factory`` (DESIGN.md, "Known pitfalls").
+Python 3.11's ``asyncio.run`` has no ``loop_factory`` (docs/ARCHITECTURE.md, "Known pitfalls").
 """
 
 from __future__ import annotations

@@ -239,7 +239,9 @@ class PricesEditor(QGroupBox):
 
     def set_price(self, row: int, usd: float) -> None:
         """Edit a row's price (what typing in the cell does)."""
-        self.table.item(row, self.USD_COLUMN).setData(Qt.ItemDataRole.EditRole, usd)
+        item = self.table.item(row, self.USD_COLUMN)
+        if item is not None:
+            item.setData(Qt.ItemDataRole.EditRole, usd)
 
     def add(self, provider: str, model: str, unit: str, usd: float, condition: str = "") -> None:
         self.user.insert(0, Price(provider, model, unit, usd, USER_SOURCE, self.today, condition))

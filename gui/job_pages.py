@@ -10,13 +10,16 @@ page. Jobs created meanwhile reach the window through engine events; a job delet
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.jobs import Job
-from core.store import JobStore
 from gui.background import background
 from gui.library_model import videos_on_disk
+
+if TYPE_CHECKING:
+    from core.store import JobStore
 
 log = logging.getLogger(__name__)
 

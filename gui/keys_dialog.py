@@ -24,13 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import ReeldeckError
+from core.keycheck import KeyCheck, check_key
 from core.params import ProviderSpec
 from core.providers import all_specs
 from core.runtime import Runtime
 from core.secrets import KeyStore, env_var, mask
 from core.settings import Settings
 from gui.asyncs import spawn
-from gui.keycheck import KeyCheck, check_key
 from gui.wheel_guard import guard_wheel
 
 

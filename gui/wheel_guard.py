@@ -1,4 +1,4 @@
-"""Value widgets take the mouse wheel only once focused (DESIGN.md pitfall; issue "what a first afternoon runs into").
+"""Value widgets take the mouse wheel only once focused (docs/ARCHITECTURE.md, "Known pitfalls").
 
 Without this, scrolling a form or the settings with the wheel silently changes whatever combo box, spin box or
 slider passes under the pointer ("Fit image" pad → scale, "Jobs at once" 4 → 1). ``guard_wheel(page)`` puts one

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from core.errors import InputError, NetworkError, NotFoundError, ProtocolError, ProviderError
+from core.errors import InputError, NotFoundError, ProtocolError, ProviderError
 from core.http import HttpRequest, error_message_from
 from core.imaging import ImageRules, image_mime, prepare_image
 from core.media import has_mp4_signature
@@ -173,24 +173,8 @@ class NovitaProvider(Provider):
         return data
 
     async def _fetch(self, url: str, limit: int, what: str) -> bytes:
-        """Download a user-given URL (never with the key), refusing more than ``limit`` bytes."""
-        try:
-            async with self.api.http_client.stream("GET", url, follow_redirects=True) as response:
-                if response.status_code >= 400:
-                    raise InputError(f"The {what} at {_short(url)} could not be downloaded (HTTP "
-                                     f"{response.status_code}). Check the link, or use a local file.")
-                chunks, size = [], 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise InputError(f"The {what} at {_short(url)} is over {limit // (1024 * 1024)} MB.")
-                    chunks.append(chunk)
-        except httpx.HTTPError as exc:
-            raise NetworkError(f"Could not download the {what} from {_short(url)}; check the link and your "
-                               "connection.", detail=repr(exc)) from exc
-        if not chunks:
-            raise InputError(f"The {what} at {_short(url)} is empty.")
-        return b"".join(chunks)
+        """Download a user-given URL through the transport (never with the key), refusing more than ``limit``."""
+        return await self.api.fetch_public(url, limit=limit, what=what)
 
     # --- task ------------------------------------------------------------------------------------------------
 

@@ -110,7 +110,7 @@ def simulated_sleep(clock: ManualClock) -> Callable[[float], Awaitable[None]]:
 async def _harness(tmp_path: Path, sandbox: Sandbox, clock: ManualClock, hub: ProviderHub) -> AsyncIterator[Harness]:
     store = JobStore(tmp_path / "jobs.sqlite", clock=clock)
     engine = Engine(store, hub, library_dir=tmp_path / "library", inputs_dir=tmp_path / "inputs",
-                    config=EngineConfig(poll_interval=0.5), clock=clock, sleep=hub._sleep)
+                    config=EngineConfig(poll_interval=0.5), clock=clock, sleep=hub.transport.sleep)
     try:
         yield Harness(engine, hub, sandbox, tmp_path)
     finally:

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from core.errors import AuthError, NetworkError, ProtocolError, ProviderError, RateLimitedError, ServerError
-from core.http import ApiClient, HttpRequest, RetryPolicy, retry_after_seconds
+from core.errors import (
+    AuthError,
+    InputError,
+    NetworkError,
+    ProtocolError,
+    ProviderError,
+    RateLimitedError,
+    ServerError,
+)
+from core.http import ApiClient, HttpRequest, RetryPolicy, Transport, retry_after_seconds
 
 
 class Sleeps:
@@ -158,3 +167,74 @@ async def test_huge_bodies_are_capped() -> None:
 def test_retry_after_http_date() -> None:
     headers = httpx.Headers({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
     assert retry_after_seconds(headers, now=1445412470.0) == pytest.approx(10.0)
+
+
+# --- one transport: thumbnails, user URLs and downloads follow the same rules as API calls -----------------------
+
+def _transport(handler: Callable[[httpx.Request], httpx.Response], sleeps: Sleeps) -> Transport:
+    return Transport(httpx.AsyncClient(transport=httpx.MockTransport(handler)), sleep=sleeps, rng=random.Random(1))
+
+
+async def test_a_fetch_follows_a_redirect_but_its_auth_stays_on_its_own_origin() -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.host, request.headers.get("x-api-key")))
+        if request.url.host == "api.test":
+            return httpx.Response(302, headers={"location": "https://cdn.test/thumb.webp"})
+        return httpx.Response(200, content=b"RIFF....WEBP")
+
+    status, data = await _transport(handler, Sleeps()).fetch(
+        "https://api.test/v1/thumb", name="Test API", limit=1024, auth={"X-API-Key": "secret-key"},
+        auth_origin="https://api.test/v1/thumb")
+    assert (status, data) == (200, b"RIFF....WEBP")
+    assert seen == [("api.test", "secret-key"), ("cdn.test", None)]
+
+
+async def test_a_fetch_is_retried_under_the_shared_policy() -> None:
+    answers = iter([httpx.Response(503), httpx.Response(429, headers={"Retry-After": "2"}),
+                    httpx.Response(200, content=b"ok")])
+    sleeps = Sleeps()
+    status, data = await _transport(lambda request: next(answers), sleeps).fetch("https://cdn.test/a.png",
+                                                                                name="CDN", limit=10)
+    assert (status, data) == (200, b"ok")
+    assert len(sleeps.delays) == 2 and 2 <= sleeps.delays[1] <= 2.25
+
+
+async def test_a_user_url_that_redirects_to_a_local_file_is_refused_in_words() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"location": "file:///etc/passwd"})
+
+    api = ApiClient(name="Novita", base_url="https://api.test", auth_headers={"Authorization": "Bearer sk-1"},
+                    error_parser=_parser, transport=_transport(handler, Sleeps()))
+    with pytest.raises(InputError, match="could not be used"):
+        await api.fetch_public("https://images.test/cat.png", limit=1024, what="image")
+
+
+async def test_a_user_url_gets_no_key_and_a_too_large_one_is_refused() -> None:
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("authorization"))
+        return httpx.Response(200, content=b"x" * 2048)
+
+    api = ApiClient(name="Novita", base_url="https://api.test", auth_headers={"Authorization": "Bearer sk-1"},
+                    error_parser=_parser, transport=_transport(handler, Sleeps()))
+    with pytest.raises(InputError, match="is over"):
+        await api.fetch_public("https://api.test/elsewhere.png", limit=1024, what="image")
+    assert seen == [None]  # even on the API's own origin: a user-given URL never carries the key
+
+
+def test_nothing_but_the_transport_sends_through_httpx() -> None:
+    """The raw client is made in core/hub.py and used only in core/http.py: no other module sends or streams."""
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for path in sorted([*root.joinpath("core").rglob("*.py"), *root.joinpath("gui").rglob("*.py")]):
+        if path.parts[-2] == "sandbox" or path.name == "http.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for needle in (".stream(\"GET\"", "follow_redirects=True", "client.send(", "client.get(", "httpx.get(",
+                       ".http_client"):
+            if needle in text:
+                offenders.append(f"{path.relative_to(root)}: {needle}")
+    assert offenders == []

@@ -10,6 +10,7 @@ import pytest
 from harness import Harness, wait_until
 
 import core.download
+import core.http
 from core.jobs import Job, JobState
 from core.media import content_digest, verify_complete
 from core.sandbox import Fault
@@ -89,7 +90,7 @@ async def test_a_host_that_drips_bytes_is_abandoned_and_the_download_resumed(har
 def test_the_pace_rule_follows_size_and_progress() -> None:
     now = [0.0]
     limits = core.download.DownloadLimits(window=10, min_rate=100, grace=5)
-    watch = core.download._Watchdog(limits, 1000, lambda: now[0])
+    watch = core.http.PaceWatch(limits, 1000, lambda: now[0])
     assert watch.time_left() == 10  # the first window: 1,000 bytes are due within 10 s
     now[0] = 9.0
     watch.saw(1000)
@@ -97,9 +98,9 @@ def test_the_pace_rule_follows_size_and_progress() -> None:
     now[0] = 10.0
     watch.saw(10)  # a new window starts
     now[0] = 16.0
-    with pytest.raises(core.download.NetworkError, match="useful pace"):
+    with pytest.raises(core.http.NetworkError, match="useful pace"):
         watch.saw(10)  # past 5 + 1000/100 seconds for 1,000 bytes
-    slow = core.download._Watchdog(limits, None, lambda: now[0])
+    slow = core.http.PaceWatch(limits, None, lambda: now[0])
     now[0] = 26.5
-    with pytest.raises(core.download.NetworkError):
+    with pytest.raises(core.http.NetworkError):
         slow.saw(999)  # fewer than 100 B/s over a whole window

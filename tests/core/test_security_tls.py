@@ -64,7 +64,7 @@ async def test_a_self_signed_server_is_refused_with_a_plain_message(https_server
         with pytest.raises(CertificateError) as caught:
             await api.send(POLL)
     finally:
-        await api.http_client.aclose()
+        await api.transport.aclose()
     message = caught.value.message
     assert "certificate of 127.0.0.1 is not trusted" in message and "REELDECK_CA_BUNDLE" in message
     assert not caught.value.retryable
@@ -79,7 +79,7 @@ async def test_the_server_is_accepted_once_its_ca_is_trusted(https_server: str, 
     try:
         answer = await api.send(POLL)
     finally:
-        await api.http_client.aclose()
+        await api.transport.aclose()
     assert answer.body == {"id": "g1", "status": "queued", "video": None}
 
 

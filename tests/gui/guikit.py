@@ -2,9 +2,10 @@
 
 Imported by tests as ``from guikit import ...`` (a unique module name; ``conftest`` is ambiguous across folders).
 
-Async GUI tests run on a qasync loop through pytest-asyncio's ``pytest_asyncio_loop_factories`` hook (DESIGN.md,
-"Known pitfalls"). ``MULTIMEDIA_NOISE`` lists Qt Multimedia warnings this headless machine cannot avoid; tests that
-create the player ignore exactly those with ``qt_log_ignore`` (the global WARNING failure level stays on).
+Async GUI tests run on a qasync loop through pytest-asyncio's ``pytest_asyncio_loop_factories`` hook
+(docs/ARCHITECTURE.md, "Known pitfalls"). ``MULTIMEDIA_NOISE`` lists Qt Multimedia warnings this headless machine
+cannot avoid; tests that create the player ignore exactly those with ``qt_log_ignore`` (the global WARNING failure
+level stays on).
 """
 
 from __future__ import annotations

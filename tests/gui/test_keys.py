@@ -11,11 +11,11 @@ from guikit import MemoryKeyring, until
 from PySide6.QtWidgets import QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
+from core.keycheck import check_key
 from core.paths import DataDir
 from core.runtime import Runtime
 from core.secrets import SERVICE, KeyStore
 from core.settings import Settings
-from gui.keycheck import check_key
 from gui.keys_dialog import KeysDialog
 
 SECRET = "sk-test-0123456789abcdef"
@@ -117,7 +117,7 @@ async def test_key_check_against_the_emulator(tmp_path: Path) -> None:
 
 
 async def test_test_button_reports_the_check(qtbot: QtBot, tmp_path: Path) -> None:
-    from gui.keycheck import KeyCheck
+    from core.keycheck import KeyCheck
 
     calls: list[tuple[str, str]] = []
 

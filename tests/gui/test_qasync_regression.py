@@ -1,5 +1,6 @@
-"""Regression for DESIGN.md's pitfall: PySide6 6.12 on Python 3.11 drops a reference to None on every Python
-override of a Qt virtual (qasync's ``timerEvent``), aborting with ``none_dealloc`` after ~5,000-15,000 callbacks.
+"""Regression for a known pitfall (docs/ARCHITECTURE.md): PySide6 6.12 on Python 3.11 drops a reference to None on
+every Python override of a Qt virtual (qasync's ``timerEvent``), aborting with ``none_dealloc`` after ~5,000-15,000
+callbacks.
 
 Run ~20,000 callbacks on the qasync loop (plus the direct ``timerEvent`` reproduction) in a fresh process: it must
 exit normally and ``sys.getrefcount(None)`` must not have fallen.

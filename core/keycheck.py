@@ -1,7 +1,8 @@
 """Testing an API key with one cheap authenticated request, before or after storing it.
 
 The check itself is the core's (``ProviderHub.check_key``: a request that creates nothing and costs nothing);
-this runs it with a key that is not stored yet, through a throw-away hub that tries once.
+this runs it with a key that is not stored yet, through a throw-away hub that tries once (the keys dialog and
+its tests use it).
 """
 
 from __future__ import annotations
