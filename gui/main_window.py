@@ -54,6 +54,7 @@ from gui.composer import Composer
 from gui.dropdata import dropped_items, is_web_url
 from gui.export_action import Exporter
 from gui.job_pages import PAGE_SIZE, JobPages
+from gui.ledger_view import LedgerView
 from gui.library import LibraryPanel
 from gui.library_model import LibraryModel
 from gui.player import PlayerWidget
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         self.confirm_close: Ask = self._confirm_close_dialog
         self._states: dict[str, JobState] = {}
         self._closing = False
+        self.ledger: LedgerView | None = None  # the charge ledger window, made when first opened
         # Qt appends " — Reeldeck" (the display name) unless a title ends with it: "SANDBOX · Reeldeck", never
         # "Reeldeck — SANDBOX — Reeldeck". Latin-1 only, so X's legacy WM_NAME (read by xdotool, pagers) holds it all.
         self.setWindowTitle("SANDBOX · Reeldeck" if self.sandbox else "Reeldeck")
@@ -208,6 +210,7 @@ class MainWindow(QMainWindow):
         self._menu_action(view_menu, "&Studio", lambda: self.tabs.setCurrentIndex(0), None, fallback="Ctrl+1")
         self._menu_action(view_menu, "&Library", lambda: self.tabs.setCurrentIndex(1), None, fallback="Ctrl+2")
         self._menu_action(view_menu, "&Compare", lambda: self.tabs.setCurrentIndex(2), None, fallback="Ctrl+3")
+        self._menu_action(view_menu, "Charge &ledger…", self.open_ledger, None, fallback="Ctrl+Shift+L")
         self._menu_action(view_menu, "&Full screen", self._toggle_full_screen, QKeySequence.StandardKey.FullScreen,
                           fallback="F11")
         help_menu = bar.addMenu("&Help")
@@ -451,6 +454,21 @@ class MainWindow(QMainWindow):
         if queued:
             self.queue_view.select_job(queued[0].id)
             self.show_message(f"Queued a batch of {len(queued)} jobs.")
+
+    def open_ledger(self) -> LedgerView | None:
+        """The charge ledger in its own window (one at a time; opening it again brings it up, refreshed)."""
+        if self.runtime.store is None:
+            return None
+        if self.ledger is None:
+            self.ledger = LedgerView(self.runtime.store, self)
+            self.ledger.setWindowFlag(Qt.WindowType.Window)
+            self.ledger.resize(1100, 560)
+            self.ledger.message.connect(self.show_message)
+        else:
+            self.ledger.refresh()
+        self.ledger.show()
+        self.ledger.raise_()
+        return self.ledger
 
     def reuse_settings(self, job: Job) -> None:
         """Fill the form from the sidecar next to a job's video (the job record when there is none)."""
