@@ -329,7 +329,8 @@ async def _ledger(runtime: Runtime, args: argparse.Namespace, out: TextIO, err: 
     for entry in rows:
         print(_ledger_line(entry), file=out)
     summary = ledger.totals(rows)
-    reported = ", ".join(f"{amount:g} {unit}" for unit, amount in summary.reported.items()) or "nothing"
+    reported = ", ".join(ledger.ReportedCharge(amount, unit, "").describe()
+                         for unit, amount in summary.reported.items()) or "nothing"
     print(f"{month}: {summary.jobs} jobs, estimated ${summary.estimated_usd:.2f}, providers reported {reported}; "
           f"{summary.flagged} failed after the provider accepted them", file=err)
     return EXIT_OK

@@ -46,7 +46,10 @@ class ReportedCharge:
     field: str  # the answer's field it came from, e.g. "credits" or "data.meta.usage.consume"
 
     def describe(self) -> str:
-        return f"{self.amount:g} {self.unit}" if self.unit != USD else f"${self.amount:.2f}"
+        if self.unit == USD:
+            return f"${self.amount:.2f}"
+        amount = f"{self.amount:,.0f}" if self.amount == int(self.amount) else f"{self.amount:,g}"
+        return f"{amount} {self.unit}"
 
 
 def _at(body: Any, path: str) -> Any:

@@ -80,7 +80,7 @@ def cell_text(entry: ledger.LedgerEntry, column: LedgerColumn) -> str:
     if column == LedgerColumn.OUTCOME:
         return entry.outcome
     if column == LedgerColumn.ESTIMATE:
-        return "no price known" if job.cost_usd is None else f"${job.cost_usd:.2f}"
+        return "unknown" if job.cost_usd is None else f"${job.cost_usd:.2f}"
     if column == LedgerColumn.REPORTED:
         return entry.reported.describe() if entry.reported is not None else "not reported"
     words = job.error or ""
@@ -175,9 +175,9 @@ class LedgerView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in ((LedgerColumn.SENT, 130), (LedgerColumn.MODEL, 200), (LedgerColumn.TASK, 150),
-                              (LedgerColumn.OUTCOME, 250), (LedgerColumn.ESTIMATE, 90),
-                              (LedgerColumn.REPORTED, 140)):
+        for column, width in ((LedgerColumn.SENT, 118), (LedgerColumn.MODEL, 170), (LedgerColumn.TASK, 110),
+                              (LedgerColumn.OUTCOME, 215), (LedgerColumn.ESTIMATE, 72),
+                              (LedgerColumn.REPORTED, 125)):
             header.resizeSection(column, width)
         top = QHBoxLayout()
         top.addWidget(QLabel("Month:", self))
@@ -230,7 +230,8 @@ class LedgerView(QWidget):
 
 
 def summary_text(month: str, totals: ledger.Totals) -> str:
-    reported = ", ".join(f"{amount:g} {unit}" for unit, amount in sorted(totals.reported.items()))
+    reported = ", ".join(ledger.ReportedCharge(amount, unit, "").describe()
+                         for unit, amount in sorted(totals.reported.items()))
     text = (f"<b>{month}</b>: {totals.jobs} jobs · estimated ${totals.estimated_usd:.2f} for the jobs the providers "
             f"accepted · providers reported {reported or 'no figures'}")
     if totals.flagged:
