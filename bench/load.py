@@ -188,7 +188,7 @@ def main() -> int:
           f"RSS {f['idle']['rss_mb']} MB")
     ok = f["states"].get("completed", 0) == f["jobs"]
     ok &= verdict("every job completed", ok, f"{f['states']}")
-    ok &= verdict("stall p99 <= 20 ms", f["stall_p99_ms"] <= 20, f"{f['stall_p99_ms']} ms")
+    ok &= verdict("stall p99 <= 16 ms", f["stall_p99_ms"] <= 16, f"{f['stall_p99_ms']} ms")
     ok &= verdict("stall max <= 50 ms", f["stall_max_ms"] <= 50, f"{f['stall_max_ms']} ms")
     ok &= verdict("peak RSS <= 400 MB", f["peak_rss_mb"] <= 400, f"{f['peak_rss_mb']} MB")
     emit("load", {"ok": ok, "what_if": applied, **figures})

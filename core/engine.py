@@ -40,11 +40,12 @@ from core.errors import (
 )
 from core.http import HttpRequest, surely_not_processed
 from core.hub import ProviderHub
-from core.jobs import Job, JobState
+from core.jobs import Annotation, Job, JobState
 from core.ledger import reported_charge
 from core.polling import DurationHistory, PollPlanner, PollPolicy
 from core.provenance import write_sidecar
 from core.providers.base import JobInput, Phase, Provider, RemoteStatus, task_id
+from core.queue_gate import QueueGate
 from core.store import JobStore, LeaseLostError, StoreBusyError, make_owner, new_job_id
 from core.submission import JobRequest, build_job
 
@@ -105,7 +106,8 @@ class Engine:
         self.world = store.world or ("sandbox" if hub.sandbox else "real")
         self._listeners: list[Listener] = []
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._slots: dict[str, asyncio.Semaphore] = {}
+        #: Each provider's slots, handed out in queue order; paused, it holds back jobs not sent yet.
+        self.queue = QueueGate(lambda provider_id: self.hub.settings.concurrency(provider_id))
         self._last_status: dict[str, RemoteStatus] = {}
         #: Lease generation of every job this engine works now: its writes are fenced with it.
         self._leases: dict[str, int] = {}
@@ -415,11 +417,57 @@ class Engine:
         self.download_progress.pop(job_id, None)
         await asyncio.to_thread(shutil.rmtree, self.inputs_dir / job_id, True)
 
+    def forget(self, job_id: str) -> ForgottenJob:
+        """Drop a finished job's record, keeping what brings it back (``remember``); its files are the caller's
+        (the library moves them to the trash). A job still working is refused: cancel it first."""
+        job = self.store.get(job_id)
+        if not job.terminal:
+            raise InputError("This job is still working; cancel it before removing it.")
+        forgotten = ForgottenJob(job, self.store.annotation(job_id))
+        self.store.delete(job_id)
+        self.download_progress.pop(job_id, None)
+        return forgotten
+
+    def remember(self, forgotten: ForgottenJob) -> Job:
+        """Undo ``forget``: the job and its favourite, rating and note are written back as they were."""
+        if self.store.find(forgotten.job.id) is None:
+            self.store.add(forgotten.job)
+        if forgotten.annotation != Annotation():
+            self.store.annotate(forgotten.job.id, forgotten.annotation)
+        job = self.store.get(forgotten.job.id)
+        self._emit(job)
+        return job
+
     def apply_settings(self) -> None:
         """Use changed settings (keys, base URLs, concurrency) from now on; waiting jobs try again at once."""
         self.hub.forget()
-        self._slots.clear()
+        self.queue.capacity_changed()
         self.wake()
+
+    # --- the queue -----------------------------------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return self.queue.paused
+
+    def pause(self) -> None:
+        """Start no new job (no create is sent); jobs at the provider keep being polled and downloaded."""
+        self.queue.pause()
+
+    def unpause(self) -> None:
+        """Start waiting jobs again, in queue order."""
+        self.queue.resume()
+
+    def reorder(self, job_ids: Iterable[str]) -> list[Job]:
+        """Waiting jobs start in this order (the first first), here, after a restart and in the CLI alike.
+
+        Jobs already sent cannot move and are left out; returns the jobs that moved, as stored."""
+        positions = self.store.set_queue_order(list(job_ids))
+        self.queue.reorder(positions)
+        moved = self.store.some(list(positions))
+        for job in moved:
+            self._emit(job)
+        return moved
 
     def wake(self) -> None:
         """Jobs waiting on a problem try again now (a key was added, the network came back)."""
@@ -439,12 +487,20 @@ class Engine:
         claimed = await self._claim(job_id)
         if claimed is None:
             return
-        generation, provider_id = claimed
+        generation, job = claimed
         self._leases[job_id] = generation
         keeper = asyncio.get_running_loop().create_task(self._keep_lease(job_id, generation))
         try:
-            async with self._slot(provider_id):
-                await self._work(job_id)
+            while True:
+                sent = job.state != JobState.PENDING
+                await self.queue.acquire(job_id, job.provider, job.queue_pos or job.created_at, sent=sent)
+                try:
+                    await self._work(job_id)
+                    return
+                except _Requeued:  # the queue was paused before its create: wait for a slot again
+                    job = self.store.get(job_id)
+                finally:
+                    self.queue.release(job.provider)
         finally:
             keeper.cancel()
             self._leases.pop(job_id, None)
@@ -452,21 +508,16 @@ class Engine:
             with contextlib.suppress(StoreError):
                 self.store.release(job_id, self.owner, generation)
 
-    async def _claim(self, job_id: str) -> tuple[int, str] | None:
-        """Take the job's lease (its generation, and the job's provider), waiting out a busy database."""
+    async def _claim(self, job_id: str) -> tuple[int, Job] | None:
+        """Take the job's lease (its generation, and the job as stored), waiting out a busy database."""
         pause = 0.5
         while True:
             try:
                 generation = self.store.claim(job_id, self.owner, self.config.lease_ttl)
-                return None if generation is None else (generation, self.store.get(job_id).provider)
+                return None if generation is None else (generation, self.store.get(job_id))
             except StoreBusyError:
                 await self._sleep(pause)
                 pause = min(pause * 2, 10.0)
-
-    def _slot(self, provider_id: str) -> asyncio.Semaphore:
-        if provider_id not in self._slots:
-            self._slots[provider_id] = asyncio.Semaphore(self.hub.settings.concurrency(provider_id))
-        return self._slots[provider_id]
 
     async def _keep_lease(self, job_id: str, generation: int) -> None:
         """Renew the lease; once another process holds it, stop the worker (never in the middle of a create: its
@@ -496,6 +547,8 @@ class Engine:
                 return
             except (_JobEnded, LeaseLostError):
                 return
+            except _Requeued:
+                raise
             except Exception as exc:  # every problem is either waited out or ends the job plainly
                 problem = exc if isinstance(exc, ReeldeckError) else _unexpected(exc)
                 if not self._outlasts(job_id, problem):
@@ -559,6 +612,8 @@ class Engine:
         return JobInput(job.id, job.model, job.params, job.inputs, job.prepared, job.created_at, job.submitted_at)
 
     async def _submit(self, job: Job, provider: Provider) -> None:
+        if self.queue.paused:
+            raise _Requeued  # no new create while the queue is paused
         if not job.prepared:
             prepared = await provider.prepare_inputs(self._job_input(job))
             job = self._update(job.id, prepared=prepared)
@@ -785,6 +840,14 @@ ATTACHED = "attached"
 THUMBNAIL_BYTES = 10 * 1024 * 1024
 
 
+@dataclass(frozen=True)
+class ForgottenJob:
+    """A finished job removed from the store by ``Engine.forget``, with its annotation, for an undo."""
+
+    job: Job
+    annotation: Annotation
+
+
 class TaskGoneError(ProviderError):
     """The provider provably no longer has the job's task (or never had the id the person gave)."""
 
@@ -821,6 +884,10 @@ def _unexpected(exc: Exception) -> ReeldeckError:
 
 class _JobEnded(Exception):
     """The job reached a terminal state elsewhere; stop working it."""
+
+
+class _Requeued(Exception):
+    """The queue was paused before the job's create: it gives its slot back and waits in the queue again."""
 
 
 def failure_message(provider_name: str, status: RemoteStatus) -> str:

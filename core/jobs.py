@@ -70,6 +70,8 @@ class Job:
     waiting: str | None = None
     #: True when only the person can remove the cause (a key, a base URL): the job resumes once they have.
     waiting_on_you: bool = False
+    #: Where the job stands in the queue: waiting jobs start lowest first (the creation time unless reordered).
+    queue_pos: float | None = None
 
     @property
     def prompt(self) -> str:

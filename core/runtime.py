@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from core.errors import ConfigError
 from core.hub import ProviderHub
 from core.logs import REDACTOR, setup_logging
 from core.paths import DataDir
-from core.providers import PROVIDER_IDS
+from core.providers import PROVIDER_IDS, provider_class
 from core.secrets import KeyStore
 from core.settings import Settings
 from core.store import JobStore, open_or_recover
@@ -32,6 +32,16 @@ from core.store import JobStore, open_or_recover
 SANDBOX_POLL_INTERVAL = 1.0
 #: The emulator's list shows a task at once (unless a test makes it lag): look for a lost create's task briefly.
 SANDBOX_RECONCILE_READS = (0.5, 1.5, 3.0)
+
+
+@dataclass(frozen=True)
+class SetupNeed:
+    """Something a provider lacks before it can be used: ``what`` is ``"key"`` or ``"base_url"``; ``message`` says
+    it in plain words (front ends add where to set it: the CLI a command, the window a button)."""
+
+    provider_id: str
+    what: str
+    message: str
 
 
 @dataclass
@@ -60,10 +70,6 @@ class Runtime:
         setup_logging(self.data.logs)
         settings = Settings.load(self.data.settings_file)
         self.notices.extend(settings.problems)
-        endpoints = await self._start_sandbox() if self.sandbox_mode and self.emulator else None
-        if not self.sandbox_mode:  # sandbox mode uses no keys: don't touch the keyring at all
-            for provider_id in PROVIDER_IDS:
-                self.remember_secret(provider_id)
         self.store, aside = open_or_recover(self.data.database, world=self.world)
         self.store.sort_legacy(sandbox_task_ids(self.data.sandbox))
         if aside is not None:
@@ -71,8 +77,17 @@ class Runtime:
                 f"The job database was damaged and has been moved aside to {aside}; Reeldeck started with an empty "
                 "one. Finished videos are still in the library folder."
             )
+        return await self._start_world(settings)
+
+    async def _start_world(self, settings: Settings) -> Engine:
+        """The world's providers (the emulator in sandbox mode, keys otherwise) and an engine over the store."""
+        assert self.store is not None
+        endpoints = await self._start_sandbox() if self.sandbox_mode and self.emulator else None
+        if not self.sandbox_mode:  # sandbox mode uses no keys: don't touch the keyring at all
+            for provider_id in PROVIDER_IDS:
+                self.remember_secret(provider_id)
         self.hub = ProviderHub(settings, self.keys, sandbox_endpoints=endpoints)
-        config = self.engine_config or EngineConfig()
+        config = replace(self.engine_config) if self.engine_config is not None else EngineConfig()
         lease = os.environ.get("REELDECK_LEASE_SECONDS")
         if lease:
             config.lease_ttl = float(lease)
@@ -82,6 +97,40 @@ class Runtime:
         self.engine = Engine(self.store, self.hub, library_dir=self._library(settings),
                              inputs_dir=self.data.inputs, config=config)
         return self.engine
+
+    async def switch_world(self, sandbox: bool) -> Engine:
+        """Switch between sandbox mode and the real providers while running; returns the new world's engine.
+
+        The old world's engine stops working (its unfinished jobs stay as stored, leases released, and resume when
+        that world is opened again); the store is narrowed to the new world, so its jobs only are seen and worked.
+        Nothing of one world ever runs in the other.
+        """
+        if self.store is None or self.engine is None:
+            raise RuntimeError("start the runtime before switching worlds")
+        if sandbox == self.sandbox_mode:
+            return self.engine
+        await self._stop_world()
+        self.sandbox_mode = sandbox
+        self.store.world = self.world
+        return await self._start_world(Settings.load(self.data.settings_file))
+
+    def setup_need(self, provider_id: str) -> SetupNeed | None:
+        """What ``provider_id`` lacks before it can make a video in this world (a key, a base URL), or None."""
+        if self.sandbox_mode:
+            return None
+        spec = provider_class(provider_id).spec
+        if not self.keys.get(provider_id):
+            return SetupNeed(provider_id, "key", f"{spec.name} needs an API key before it can make videos.")
+        settings = self.hub.settings if self.hub is not None else Settings.load(self.data.settings_file)
+        try:
+            url = settings.base_url(provider_id, spec.default_base_url)
+        except ConfigError as exc:
+            return SetupNeed(provider_id, "base_url", f"The address set for {spec.name} cannot be used: "
+                                                      f"{exc.message}")
+        if not url:
+            return SetupNeed(provider_id, "base_url", f"{spec.name} needs the address of your gateway (its base "
+                                                      "URL) before it can make videos.")
+        return None
 
     @property
     def world(self) -> str:
@@ -113,15 +162,19 @@ class Runtime:
 
     async def close(self) -> None:
         """Stop work (unfinished jobs resume next time), close HTTP, the store and the sandbox."""
+        await self._stop_world()
+        if self.store is not None:
+            self.store.close()
+
+    async def _stop_world(self) -> None:
+        """Stop the engine (jobs stay as stored), close HTTP and the emulator; the store stays open."""
         if self.engine is not None:
             await self.engine.close()
         if self.hub is not None:
             await self.hub.close()
         if self.sandbox is not None:
             await self.sandbox.stop()
-        if self.store is not None:
-            self.store.close()
-
+            self.sandbox = None
 
 def open_store(data_root: Path) -> JobStore:
     """The job store of a data dir, for tools and views that only read and annotate (no engine, no world scope)."""

@@ -20,6 +20,7 @@ from core.errors import StoreError
 from core.jobs import TERMINAL, Annotation, Job, JobState
 from core.ledger import ReportedCharge
 from core.redact import redact
+from core.sequence import Sequence as ClipSequence
 
 MIGRATIONS: list[str] = [
     # 1: jobs
@@ -79,7 +80,24 @@ MIGRATIONS: list[str] = [
     ALTER TABLE jobs ADD COLUMN waiting_on_you INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX jobs_world ON jobs(world, state);
     """,
-    # 5: what the provider reported a job's task cost (the charge ledger, core/ledger.py)
+    # 5: sequences (clips in order, trims, crossfade, quality, continuations awaited), one world each
+    """
+    CREATE TABLE sequences (
+        id TEXT PRIMARY KEY,
+        world TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX sequences_world ON sequences(world, created_at);
+    """,
+    # 6: the queue's order (waiting jobs start lowest first; a person may reorder them)
+    """
+    ALTER TABLE jobs ADD COLUMN queue_pos REAL;
+    UPDATE jobs SET queue_pos = created_at;
+    """,
+    # 7: what the provider reported a job's task cost (the charge ledger, core/ledger.py)
     """
     CREATE TABLE charges (
         job_id TEXT PRIMARY KEY,
@@ -100,7 +118,7 @@ _COLUMNS = (
     "id", "provider", "model", "mode", "params", "inputs", "prepared", "input_notes", "state", "remote_id",
     "remote_status", "progress", "eta", "video_path", "error", "needs_decision", "created_at", "updated_at",
     "submitted_at", "finished_at", "polls", "attempts", "group_id", "cost_usd", "world", "origin", "waiting",
-    "waiting_on_you",
+    "waiting_on_you", "queue_pos",
 )
 _BOOL_FIELDS = ("needs_decision", "waiting_on_you")
 WORLDS = ("real", "sandbox")
@@ -270,6 +288,8 @@ class JobStore:
         now = self._clock()
         job.created_at = job.created_at or now
         job.updated_at = now
+        if job.queue_pos is None:
+            job.queue_pos = job.created_at  # the queue starts jobs in the order they came
         if self.world is not None:
             job.world = self.world
         row = _to_row(job)
@@ -362,6 +382,31 @@ class JobStore:
         rows = self._run("SELECT job_id, amount, unit, field FROM charges").fetchall()
         return {str(r[0]): ReportedCharge(float(r[1]), str(r[2]), str(r[3])) for r in rows}
 
+    # --- sequences -----------------------------------------------------------------------------------------
+
+    def save_sequence(self, sequence: ClipSequence) -> ClipSequence:
+        """Write a sequence (new or changed) in this store's world; returns it with its times."""
+        now = self._clock()
+        sequence.created_at = sequence.created_at or now
+        sequence.updated_at = now
+        self._run(
+            "INSERT INTO sequences (id, world, name, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET name = excluded.name, body = excluded.body, "
+            "updated_at = excluded.updated_at",
+            (sequence.id, self.world or "real", sequence.name, json.dumps(sequence.body()), sequence.created_at, now),
+        )
+        return sequence
+
+    def sequences(self) -> list[ClipSequence]:
+        """This world's sequences, oldest first."""
+        scope, args = self._scope()
+        rows = self._run(f"SELECT * FROM sequences WHERE {scope} ORDER BY created_at, rowid", args).fetchall()
+        return [ClipSequence.from_body(r["id"], r["name"], json.loads(r["body"]), r["created_at"], r["updated_at"])
+                for r in rows]
+
+    def delete_sequence(self, sequence_id: str) -> None:
+        self._run("DELETE FROM sequences WHERE id = ?", (sequence_id,))
+
     # --- leases --------------------------------------------------------------------------------------------
 
     def claim(self, job_id: str, owner: str, ttl: float) -> int | None:
@@ -432,8 +477,37 @@ class JobStore:
         return self._select("1 = 1")
 
     def unfinished(self) -> list[Job]:
+        """Unfinished jobs in queue order (the order waiting jobs start in)."""
         marks = ", ".join("?" for _ in TERMINAL)
-        return self._select(f"state NOT IN ({marks})", [str(s) for s in TERMINAL])
+        return self._select(f"state NOT IN ({marks})", [str(s) for s in TERMINAL],
+                            order="COALESCE(queue_pos, created_at), rowid")
+
+    # --- the queue's order -----------------------------------------------------------------------------------
+
+    def set_queue_order(self, job_ids: Sequence[str]) -> dict[str, float]:
+        """Put these jobs in this order (the first starts first) and return their new positions.
+
+        They share out the positions they held among themselves, so jobs not named keep their places. Only jobs
+        that have not been sent yet can move (a job at the provider has started already); others are ignored.
+        """
+        marks = ", ".join("?" for _ in job_ids)
+        scope, args = self._scope()
+        rows = self._run(f"SELECT id, COALESCE(queue_pos, created_at) AS pos FROM jobs WHERE id IN ({marks}) AND "
+                         f"state = ? AND {scope}", [*job_ids, str(JobState.PENDING), *args]).fetchall()
+        held = {str(r["id"]): float(r["pos"]) for r in rows}
+        ordered = [job_id for job_id in dict.fromkeys(job_ids) if job_id in held]
+        positions = dict(zip(ordered, sorted(held[i] for i in ordered), strict=True))
+        positions = _distinct(positions)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for job_id, position in positions.items():
+                self._db.execute("UPDATE jobs SET queue_pos = ?, updated_at = ? WHERE id = ?",
+                                 (position, self._clock(), job_id))
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._db.execute("ROLLBACK")
+            raise StoreError(f"The queue's order could not be saved: {exc}.") from exc
+        return positions
 
     def since(self, timestamp: float) -> list[Job]:
         """Jobs submitted (or, if never submitted, created) at or after ``timestamp``."""
@@ -473,6 +547,17 @@ class JobStore:
             for row in self._run(f"SELECT * FROM jobs WHERE id IN ({marks}) AND {scope}", [*chunk, *args]).fetchall():
                 found[row["id"]] = _from_row(row)
         return [found[i] for i in ids if i in found]
+
+
+def _distinct(positions: dict[str, float]) -> dict[str, float]:
+    """Positions made strictly increasing in their order (two jobs made in the same instant share a time)."""
+    result: dict[str, float] = {}
+    last: float | None = None
+    for job_id, position in positions.items():
+        if last is not None and position <= last:
+            position = last + 1e-6
+        result[job_id] = last = position
+    return result
 
 
 def _statements(script: str) -> list[str]:

@@ -12,7 +12,7 @@ import random
 import re
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -36,11 +38,34 @@ from core.submission import JobRequest
 from core.words import count
 from gui.composer import friendly
 from gui.cost import estimate_request, format_usd
+from gui.safety import guarded
 from gui.wheel_guard import guard_wheel
 
 MAX_SEEDS = 16
 MAX_JOBS = 48
 SEED_TOKEN = re.compile(r"^(-?\d+)(?:(?:\.\.|-)(-?\d+))?$")
+
+
+NOTES_COLUMN = 3
+
+
+class WrappedNotes(QStyledItemDelegate):
+    """Rows as tall as their notes need at the Notes column's width (a tree measures rows without it)."""
+
+    def __init__(self, tree: QTreeWidget) -> None:
+        super().__init__(tree)
+        self.tree = tree
+
+    @guarded(QSize())
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        hint = super().sizeHint(option, index)
+        text = str(index.data() or "")
+        if index.column() != NOTES_COLUMN or not text:
+            return hint
+        width = max(40, self.tree.header().sectionSize(NOTES_COLUMN) - 12)
+        bounds = self.tree.fontMetrics().boundingRect(QRect(0, 0, width, 100_000),
+                                                      int(Qt.TextFlag.TextWordWrap), text)
+        return QSize(hint.width(), max(hint.height(), bounds.height() + 6))
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -87,7 +112,7 @@ class BatchDialog(QDialog):
         inputs = sum(len(v) for v in base.inputs.values())
         self.intro = QLabel(
             f"<b>Prompt:</b> {html.escape(_short(prompt)) or '<i>(none)</i>'}<br>"
-            f"<b>Inputs:</b> {inputs} file(s) from the form. "
+            f"<b>Inputs:</b> {count(inputs, 'file')} from the form. "
             "Each checked model gets one job per seed (models without a seed parameter get one job).", self)
         self.intro.setWordWrap(True)
 
@@ -95,12 +120,17 @@ class BatchDialog(QDialog):
         self.tree.setObjectName("BatchTargets")
         self.tree.setHeaderLabels(["Provider / model", "Jobs", "Estimate", "Notes"])
         self.tree.setRootIsDecorated(True)
-        self.tree.setUniformRowHeights(True)
+        self.tree.setWordWrap(True)  # a long note wraps in a taller row instead of being cut off
+        self.tree.setUniformRowHeights(False)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideNone)
         header = self.tree.header()
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(NOTES_COLUMN, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(1, 50)
         header.resizeSection(2, 80)
+        self.tree.setItemDelegate(WrappedNotes(self.tree))
+        header.sectionResized.connect(lambda *_: self.tree.doItemsLayout())  # wrapped rows fit their new width
         self.items: dict[tuple[str, str], QTreeWidgetItem] = {}
         for spec in self.specs:
             top = QTreeWidgetItem(self.tree, [spec.name])
@@ -215,7 +245,7 @@ class BatchDialog(QDialog):
             item.setText(1, str(len(jobs)))
             item.setText(2, format_usd(sum(known)) if len(known) == len(jobs) else "unknown")
             item.setToolTip(2, job_estimates[0].explanation)
-            item.setText(3, "; ".join(dict.fromkeys(notes)))
+            item.setText(3, "; ".join(dict.fromkeys(note.rstrip(".") for note in notes)))
             item.setToolTip(3, "\n".join(dict.fromkeys(notes)))
         self.tree.blockSignals(False)
         if not targets:

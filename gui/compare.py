@@ -1,5 +1,8 @@
 """The compare view: two to four finished videos side by side, played in sync under one transport.
 
+Panes are arranged in the grid shape (1 × 3, 2 × 2, 3 × 1, …) that shows the pictures largest in the room there is,
+for their aspect ratio: three landscape clips in a 1024 × 700 window go 2 × 2, not into three tall, narrow columns.
+
 One master clock — the longest clip's player — drives everything. Every ``SYNC_MS`` a follower's position is
 compared with the master's (both estimated between the players' frame-by-frame position reports); when they drift
 apart by more than ``DRIFT_MS`` the follower is moved to the master's time. A clip shorter than the master holds
@@ -11,12 +14,13 @@ L loop, 1–4 focus a pane (its sound is the one you hear), Ctrl+←/→ move th
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QKeySequence, QMouseEvent, QShortcut
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QKeySequence, QMouseEvent, QPalette, QShortcut
 from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
@@ -27,7 +31,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSizePolicy,
-    QSlider,
     QStyle,
     QToolButton,
     QVBoxLayout,
@@ -35,8 +38,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.jobs import Job
-from gui.player import DEFAULT_FPS, SPEEDS, shown_frame_seconds
-from gui.queue_model import excerpt, format_duration, model_label
+from core.words import count
+from gui.player import DEFAULT_FPS, SPEEDS, SeekSlider, control_icon, frame_number, shown_frame_seconds, timecode
+from gui.queue_model import excerpt, model_label
 from gui.safety import guarded
 
 MAX_PANES = 4
@@ -46,6 +50,8 @@ DRIFT_CHECKS = 3  # …when it is that far off in this many checks in a row
 SETTLE_MS = 350  # after moving a follower, give its seek this long before judging it again
 SEEK_MS = 1000  # ← / →
 ESTIMATE_CAP_MS = 250  # never extrapolate a player's position further than this past its last report
+PANE_CHROME_PX = 48  # a pane's label row, prompt line and border: height that is not picture
+DEFAULT_ASPECT = 16 / 9  # until a clip's resolution is known
 
 PLAYING = QMediaPlayer.PlaybackState.PlayingState
 PAUSED = QMediaPlayer.PlaybackState.PausedState
@@ -54,6 +60,28 @@ STOPPED = QMediaPlayer.PlaybackState.StoppedState
 
 def _now_ms() -> float:
     return time.monotonic() * 1000.0
+
+
+def best_grid(panes: int, room: QSize, aspect: float) -> tuple[int, int]:
+    """(rows, columns) that show ``panes`` pictures of ``aspect`` (width / height) largest in ``room``.
+
+    Each cell loses ``PANE_CHROME_PX`` of height to its label; among equal sizes the wider grid wins.
+    """
+    if panes <= 1:
+        return (1, 1)
+    best: tuple[float, int, int] | None = None
+    for columns in range(1, panes + 1):
+        rows = math.ceil(panes / columns)
+        if (rows - 1) * columns >= panes:
+            continue  # a whole row would stay empty
+        cell_width = room.width() / columns
+        cell_height = max(1.0, room.height() / rows - PANE_CHROME_PX)
+        width = min(cell_width, cell_height * aspect)
+        area = width * (width / aspect)
+        if best is None or area > best[0] + 1e-6:
+            best = (area, rows, columns)
+    assert best is not None
+    return best[1], best[2]
 
 
 def pane_label(job: Job) -> str:
@@ -150,6 +178,13 @@ class ComparePane(QFrame):
     def duration(self) -> int:
         return max(0, self.player.duration())
 
+    def aspect(self) -> float | None:
+        """The clip's width / height once its resolution is known."""
+        size = self.player.metaData().value(QMediaMetaData.Key.Resolution)
+        if isinstance(size, QSize) and size.width() > 0 and size.height() > 0:
+            return size.width() / size.height()
+        return None
+
     @property
     def state(self) -> QMediaPlayer.PlaybackState:
         return self.player.playbackState()
@@ -235,6 +270,8 @@ class CompareView(QWidget):
         self.placeholder.setWordWrap(True)
         self.placeholder.setProperty("role", "note")
         self.grid_host = QWidget(self)
+        self.grid_host.installEventFilter(self)  # a new size may call for another grid shape
+        self.shape: tuple[int, int] = (0, 0)
         self.grid = QGridLayout(self.grid_host)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(6)
@@ -242,18 +279,19 @@ class CompareView(QWidget):
         style = self.style()
         self.play_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay),
                                         "Play / pause all (Space)", self.toggle_play)
-        self.back_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekBackward),
-                                        "Previous frame (,)", lambda: self.step_frames(-1))
-        self.forward_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward),
-                                           "Next frame (.)", lambda: self.step_frames(1))
-        self.seek_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.back_button = self._button(None, "One frame back, all videos (,)", lambda: self.step_frames(-1))
+        self.forward_button = self._button(None, "One frame forward, all videos (.)", lambda: self.step_frames(1))
+        self._tint_step_icons()
+        self.seek_slider = SeekSlider(self)
         self.seek_slider.setObjectName("CompareSeek")
         self.seek_slider.setRange(0, 0)
-        self.seek_slider.setToolTip("Seek all videos (← / →: 1 s)")
+        self.seek_slider.setToolTip("Seek all videos: click or drag (← / →: 1 s)")
         self.seek_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.seek_slider.sliderMoved.connect(self.seek)
-        self.seek_slider.sliderPressed.connect(lambda: self.seek(self.seek_slider.value()))
-        self.time_label = QLabel("0:00 / 0:00", self)
+        self.seek_slider.seekRequested.connect(self.seek)
+        self.time_label = QLabel(self)
+        self.time_label.setObjectName("TimeCode")
+        self.time_label.setToolTip("Time of the longest clip (minutes:seconds.milliseconds) and its frame number")
         self.loop_button = self._button(None, "Loop all (L)", self.toggle_loop, text="⟲ Loop")
         self.loop_button.setCheckable(True)
         self.speed = QComboBox(self)
@@ -269,15 +307,18 @@ class CompareView(QWidget):
         self.status.setProperty("role", "note")
 
         transport = QHBoxLayout()
-        for widget in (self.play_button, self.back_button, self.forward_button):
+        left: list[QWidget] = [self.play_button, self.back_button, self.forward_button, self.time_label]
+        right: list[QWidget] = [self.loop_button, self.speed, self.use_frame_button]
+        for widget in left:
             transport.addWidget(widget)
-        transport.addWidget(self.seek_slider, 1)
-        for widget in (self.time_label, self.loop_button, self.speed, self.use_frame_button):
+        transport.addStretch(1)
+        for widget in right:
             transport.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.placeholder, 1)
         layout.addWidget(self.grid_host, 1)
+        layout.addWidget(self.seek_slider)
         layout.addLayout(transport)
         layout.addWidget(self.status)
 
@@ -286,6 +327,23 @@ class CompareView(QWidget):
         self.sync_timer.timeout.connect(self.sync)
         self._shortcuts()
         self._relayout()
+
+    def _tint_step_icons(self) -> None:
+        color = self.palette().color(QPalette.ColorRole.ButtonText)
+        self.back_button.setIcon(control_icon("frame-back", color))
+        self.forward_button.setIcon(control_icon("frame-forward", color))
+
+    @guarded()
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._tint_step_icons()  # light ↔ dark
+
+    @guarded(False)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.grid_host and event.type() == QEvent.Type.Resize:
+            self._arrange()
+        return False
 
     def _button(self, icon: object, tip: str, slot: Callable[[], object], text: str = "") -> QToolButton:
         button = QToolButton(self)
@@ -345,6 +403,7 @@ class CompareView(QWidget):
         pane.moveRequested.connect(lambda p, offset: self.move_pane(self.panes.index(p), offset))
         pane.removeRequested.connect(lambda p: self.remove_pane(self.panes.index(p)))
         pane.player.durationChanged.connect(lambda _d: self._on_durations())
+        pane.player.metaDataChanged.connect(self._arrange)  # its resolution: the best grid shape may change
         pane.player.mediaStatusChanged.connect(lambda status, p=pane: self._on_status(p, status))
         pane.player.positionChanged.connect(lambda _pos, p=pane: self._on_position(p))
         pane.player.setPlaybackRate(self.rate)
@@ -417,19 +476,35 @@ class CompareView(QWidget):
         for pane in self.panes:
             pane.set_focused(pane is self.focused)
 
-    def _relayout(self) -> None:
+    def aspect(self) -> float:
+        """The panes' typical picture shape (width / height): the mean of the known ones."""
+        known = [a for p in self.panes if (a := p.aspect()) is not None]
+        return sum(known) / len(known) if known else DEFAULT_ASPECT
+
+    def _arrange(self, *, force: bool = False) -> None:
+        """Put the panes in the grid shape that shows them largest (again only when that shape changes)."""
+        shape = best_grid(len(self.panes), self.grid_host.size(), self.aspect()) if self.panes else (0, 0)
+        if shape == self.shape and not force:
+            return
+        self.shape = shape
         while self.grid.count():
             self.grid.takeAt(0)
-        count = len(self.panes)
-        columns = count if count <= 3 else 2
+        rows, columns = shape
         for index, pane in enumerate(self.panes):
             self.grid.addWidget(pane, index // max(1, columns), index % max(1, columns))
+        for column in range(MAX_PANES):
+            self.grid.setColumnStretch(column, 1 if column < columns else 0)
+        for row in range(MAX_PANES):
+            self.grid.setRowStretch(row, 1 if row < rows else 0)
+
+    def _relayout(self) -> None:
+        count = len(self.panes)
+        self._arrange(force=True)
+        for index, pane in enumerate(self.panes):
             pane.set_number(index + 1)
             pane.left_button.setEnabled(index > 0)
             pane.right_button.setEnabled(index < count - 1)
             pane.show()
-        for column in range(MAX_PANES):
-            self.grid.setColumnStretch(column, 1 if column < columns else 0)
         self.placeholder.setVisible(not self.panes)
         self.grid_host.setVisible(bool(self.panes))
         for widget in (self.play_button, self.back_button, self.forward_button, self.seek_slider, self.speed,
@@ -442,8 +517,8 @@ class CompareView(QWidget):
     def _summary(self) -> str:
         if not self.panes:
             return ""
-        return (f"{len(self.panes)} video(s) in sync · Space play/pause · ←/→ 1 s · , . one frame · 1–{len(self.panes)}"
-                " focus · Ctrl+←/→ move · Delete remove")
+        return (f"{count(len(self.panes), 'video')} in sync · Space play/pause · ←/→ 1 s · , . one frame · "
+                f"1–{len(self.panes)} focus · Ctrl+←/→ move · Delete remove")
 
     # --- the master clock ----------------------------------------------------------------------------------------
 
@@ -480,8 +555,15 @@ class CompareView(QWidget):
             self._show_time()
 
     def _show_time(self) -> None:
-        self.time_label.setText(f"{format_duration(self.position() / 1000)} / "
-                                f"{format_duration(self.duration() / 1000)}")
+        """'0:01.000 / 0:05.000 · frame 13 / 60' of the master (the longest clip)."""
+        position, duration = self.position(), self.duration()
+        text = f"{timecode(position)} / {timecode(duration)}"
+        master = self.master
+        if master is not None and duration > 0:
+            frame_ms = master.frame_ms()
+            frames = max(1, round(duration / frame_ms))
+            text += f" · frame {min(frames, frame_number(master.shown_frame_seconds(), frame_ms))} / {frames}"
+        self.time_label.setText(text)
 
     def _on_status(self, pane: ComparePane, status: QMediaPlayer.MediaStatus) -> None:
         if status != QMediaPlayer.MediaStatus.EndOfMedia:

@@ -1,7 +1,13 @@
 """The composer: provider and model pickers, the generated parameter form, the input slots and Submit.
 
 Validation is live: every edit runs ``core.params.validate`` to compute the mode and the problems. While the form
-is invalid, Submit (Ctrl+Enter) is disabled and the reason is shown beside it.
+is invalid, Submit (Ctrl+Enter) is disabled and the reason is shown beside it: as a quiet hint until the person
+acts (edits the form or presses Submit), in red after. What is missing is said from the declaration's data (the
+labels people see), not from the command line's words.
+
+A provider that lacks a key or a base URL says so as soon as it is chosen, with a button to set it
+(``setup_check``, ``setupRequested``). Text typed into a prompt is kept across models and providers, even through
+one without a prompt; ``draft()`` and ``restore_draft()`` keep the whole form across restarts.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -27,11 +34,12 @@ from PySide6.QtWidgets import (
 from core.costs import Estimate, PriceTable
 from core.errors import InputError
 from core.jobs import Job
-from core.params import ModelSpec, ParamType, ProviderSpec, validate
+from core.params import Mode, ModelSpec, ParamType, ProviderSpec, validate
 from core.providers import all_specs
+from core.runtime import SetupNeed
 from core.submission import JobRequest
 from gui.cost import estimate_request, estimate_text
-from gui.form import ModelForm
+from gui.form import ModelForm, TextEditor
 from gui.preview_item import PRESET_PREFIX
 from gui.slots import SlotsPanel
 
@@ -47,6 +55,9 @@ class Composer(QWidget):
     submitRequested = Signal(object)  # JobRequest
     batchRequested = Signal(object)  # JobRequest: the base of a batch
     validityChanged = Signal(bool)
+    setupRequested = Signal(str, str)  # what ("key" | "base_url"), provider id
+    historyRequested = Signal()  # the prompt history, to pick a prompt used before
+    edited = Signal()  # the form's request changed (a draft worth keeping)
 
     def __init__(self, specs: list[ProviderSpec] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +70,13 @@ class Composer(QWidget):
         self._form_provider = ""
         #: The prices estimates use (the window passes the engine's, which follow Settings).
         self.prices: Callable[[], PriceTable] = PriceTable
+        #: What a provider lacks before it can be used (the window passes the runtime's ``setup_need``).
+        self.setup_check: Callable[[str], SetupNeed | None] = lambda _provider_id: None
+        self.setup_need: SetupNeed | None = None
+        #: Text typed into text parameters (the prompt), kept across models and providers.
+        self.texts: dict[str, str] = {}
+        self._acted = False
+        self._baseline: tuple[str, str, str] | None = None
 
         self.provider_combo = QComboBox(self)
         self.provider_combo.setObjectName("ProviderCombo")
@@ -68,17 +86,27 @@ class Composer(QWidget):
                                             Qt.ItemDataRole.ToolTipRole)
         self.model_combo = QComboBox(self)
         self.model_combo.setObjectName("ModelCombo")
+        for combo in (self.provider_combo, self.model_combo):  # long names elide rather than widen the form
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(14)
         self.model_help = QLabel(self)
         self.model_help.setWordWrap(True)
         self.model_help.setProperty("role", "note")
 
         pickers = QFormLayout()
+        pickers.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         pickers.addRow("&Provider", self.provider_combo)
         pickers.addRow("&Model", self.model_combo)
         pickers.addRow("", self.model_help)
+        self.setup_notice = self._make_setup_notice()
 
         self.form_box = QGroupBox("Parameters", self)
         self.form_layout = QVBoxLayout(self.form_box)
+        self.history_button = QPushButton("History…", self)
+        self.history_button.setObjectName("PromptHistoryButton")
+        self.history_button.setToolTip("Search the prompts you used before and put one in the form")
+        self.history_button.clicked.connect(self.historyRequested)
+        self.history_button.setVisible(False)
         self.slots_box = QGroupBox("Inputs", self)
         self.slots_layout = QVBoxLayout(self.slots_box)
 
@@ -86,6 +114,7 @@ class Composer(QWidget):
         body_layout = QVBoxLayout(body)
         body_layout.setContentsMargins(0, 0, 0, 0)
         body_layout.addLayout(pickers)
+        body_layout.addWidget(self.setup_notice)
         body_layout.addWidget(self.form_box)
         body_layout.addWidget(self.slots_box)
         body_layout.addStretch(1)
@@ -93,6 +122,7 @@ class Composer(QWidget):
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setWidget(body)
         self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # never sideways
 
         self.mode_label = QLabel(self)
         self.mode_label.setObjectName("ModeLabel")
@@ -100,7 +130,7 @@ class Composer(QWidget):
         self.reason_label = QLabel(self)
         self.reason_label.setObjectName("ReasonLabel")
         self.reason_label.setWordWrap(True)
-        self.reason_label.setProperty("role", "error")
+        self.reason_label.setProperty("role", "note")
         self.reason_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.submit_button = QPushButton("Submit", self)
         self.submit_button.setObjectName("SubmitButton")
@@ -142,6 +172,39 @@ class Composer(QWidget):
         else:
             self.revalidate()
 
+    def _make_setup_notice(self) -> QFrame:
+        notice = QFrame(self)
+        notice.setObjectName("SetupNotice")
+        self.setup_label = QLabel(notice)
+        self.setup_label.setObjectName("SetupText")
+        self.setup_label.setWordWrap(True)
+        self.setup_button = QPushButton(notice)
+        self.setup_button.setObjectName("SetupButton")
+        self.setup_button.clicked.connect(self._ask_setup)
+        row = QHBoxLayout(notice)
+        row.setContentsMargins(8, 6, 8, 6)
+        row.addWidget(self.setup_label, 1)
+        row.addWidget(self.setup_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        notice.setVisible(False)
+        return notice
+
+    def refresh_setup(self) -> SetupNeed | None:
+        """Ask again what the chosen provider lacks (after keys or settings changed, or the world switched)."""
+        provider_id = self.provider_id
+        need = self.setup_check(provider_id) if provider_id else None
+        self.setup_need = need
+        if need is not None:
+            self.setup_label.setText(need.message)
+            self.setup_button.setText("Set key…" if need.what == "key" else "Settings…")
+            self.setup_button.setToolTip("Edit → API keys…" if need.what == "key" else "Edit → Settings…")
+        self.setup_notice.setVisible(need is not None)
+        self.revalidate()
+        return need
+
+    def _ask_setup(self) -> None:
+        if self.setup_need is not None:
+            self.setupRequested.emit(self.setup_need.what, self.setup_need.provider_id)
+
     # --- selection -------------------------------------------------------------------------------------------
 
     @property
@@ -180,15 +243,20 @@ class Composer(QWidget):
             self.model_combo.setItemData(self.model_combo.count() - 1, model.help, Qt.ItemDataRole.ToolTipRole)
         self.model_combo.blockSignals(False)
         self._on_model()
+        self.refresh_setup()
 
     def _on_model(self) -> None:
         previous_values = self.form.values() if self.form else {}
         previous_inputs = self.slots.inputs() if self.slots else {}
+        self._remember_texts()
+        self.history_button.setParent(self)  # out of the old prompt editor before it goes
+        self.history_button.setVisible(False)
         for old in (self.form, self.slots):
             if old is not None:
                 old.setParent(None)
                 old.deleteLater()
         self.form, self.slots = None, None
+        self._acted = False
         model = self.model
         if model is None:
             self.model_help.setText("")
@@ -198,9 +266,14 @@ class Composer(QWidget):
         self.model_help.setVisible(bool(model.help))
         self.form = ModelForm(model, self.form_box)
         self.form_layout.addWidget(self.form)
+        prompt = self.form.editor("prompt")
+        if isinstance(prompt, TextEditor):  # Prompt history… under the prompt, beside its character count
+            prompt.footer.addWidget(self.history_button)
+            self.history_button.setVisible(True)
         same_provider = self._form_provider == self.provider_id
         carried = {k: v for k, v in previous_values.items()
-                   if (same_provider or _is_text(model, k)) and _fits(model, k, v)}
+                   if same_provider and not _is_text(model, k) and _fits(model, k, v)}
+        carried |= {k: v for k, v in self.texts.items() if _is_text(model, k) and _fits(model, k, v)}
         self._form_provider = self.provider_id
         self.form.set_values(carried, reset_others=True)
         self.slots = SlotsPanel(self.provider_id, model.slots, self.slots_box)
@@ -210,11 +283,49 @@ class Composer(QWidget):
         self.slots.changed.connect(self._schedule_revalidate)
         self.slots.set_params(self.form.values())
         self.slots.set_inputs({k: v for k, v in previous_inputs.items() if model.slot(k) is not None})
+        self._settle_baseline()
+        QTimer.singleShot(0, self.fit_width)
+
+    def fit_width(self) -> int:
+        """Never narrower than the form needs (it wraps its rows first): nothing is cut off or scrolls sideways."""
+        body = self.scroll_area.widget()
+        if body is None or (layout := body.layout()) is None:
+            return self.scroll_area.minimumWidth()
+        layout.activate()
+        need = body.minimumSizeHint().width() + self.scroll_area.verticalScrollBar().sizeHint().width() + 2
+        self.scroll_area.setMinimumWidth(need)
+        return need
+
+    def _remember_texts(self) -> None:
+        """Keep what is typed into text parameters (the prompt) for the next model, whatever it takes."""
+        if self.form is None:
+            return
+        for name, editor in self.form.editors.items():
+            if editor.param.type == ParamType.TEXT:
+                value = editor.value()
+                self.texts[name] = "" if value is None else str(value)
+
+    def _snapshot(self) -> tuple[str, str, str]:
+        request = self.request()
+        if request is None:
+            return (self.provider_id, "", "")
+        return (request.provider, request.model, repr((sorted(request.params.items()),
+                                                       sorted(request.inputs.items()))))
+
+    def _settle_baseline(self) -> None:
+        """The form as filled by the program: problems stay quiet hints until the person changes it."""
+        self._baseline = self._snapshot()
         self.revalidate()
+
+    @property
+    def acted(self) -> bool:
+        """True once the person changed this form or pressed Submit (problems are then shown as errors)."""
+        return self._acted or (self._baseline is not None and self._snapshot() != self._baseline)
 
     def _on_form_changed(self) -> None:
         if self.form is not None and self.slots is not None:
             self.slots.set_params(self.form.values())
+        self._remember_texts()
         self._schedule_revalidate()
 
     def _schedule_revalidate(self) -> None:
@@ -241,34 +352,39 @@ class Composer(QWidget):
             try:
                 mode = validate(model, request.params, request.inputs).mode
             except InputError as exc:
-                problems.append(friendly(exc.message, model))
+                problems += plain_problems(model, request.params, request.inputs) or [friendly(exc.message, model)]
             if self.slots is not None:
                 problems += self.slots.problems()
         if self._busy:
             problems.append("Submitting…")
         self.problems, self.mode = problems, mode
         self._show_state(model)
+        self.edited.emit()
         return problems
 
     def _show_state(self, model: ModelSpec | None) -> None:
-        valid = not self.problems
+        blocked = not self.problems and self.setup_need is not None  # the notice above says what to set
+        valid = not self.problems and not blocked
         label = next((m.label for m in model.modes if m.name == self.mode), "") if model else ""
-        if valid:
-            self.mode_label.setText(f"Mode: {label}" if label else "Ready to submit")
-            self.reason_label.setText("")
-        else:
-            self.mode_label.setText("Cannot submit yet")
-            self.reason_label.setText("\n".join(self.problems))
-        self.reason_label.setVisible(not valid)
+        waiting = "Set the key above first." if self.setup_need and self.setup_need.what == "key" else (
+            "Set the address above first.")
+        self.mode_label.setText((f"Mode: {label}" if label else "Ready to submit") if valid else
+                                waiting if blocked else "")
+        self.mode_label.setVisible(valid or blocked)
+        self.reason_label.setText("\n".join(self.problems))
+        self.reason_label.setProperty("role", "error" if self.acted and not self._busy else "note")
+        _restyle(self.reason_label)
+        self.reason_label.setVisible(bool(self.problems))
         self.update_estimate()
         self.batch_button.setEnabled(model is not None and not self._busy)
         self.submit_button.setEnabled(valid)
-        self.submit_button.setToolTip("Queue this job (Ctrl+Enter)" if valid else "\n".join(self.problems))
+        self.submit_button.setToolTip("Queue this job (Ctrl+Enter)" if valid else
+                                      "\n".join(self.problems) or self.mode_label.text())
         self.validityChanged.emit(valid)
 
     @property
     def valid(self) -> bool:
-        return not self.problems
+        return not self.problems and self.setup_need is None
 
     def update_estimate(self) -> Estimate | None:
         """Show what the job would cost beside Submit (the engine records the same estimate)."""
@@ -286,7 +402,8 @@ class Composer(QWidget):
     def submit(self) -> None:
         """Emit ``submitRequested`` when the form is valid (Submit button, Ctrl+Enter)."""
         self._revalidate_timer.stop()
-        if self.revalidate():
+        self._acted = True
+        if self.revalidate() or self.setup_need is not None:
             return
         request = self.request()
         if request is not None:
@@ -306,22 +423,50 @@ class Composer(QWidget):
     def show_error(self, message: str) -> None:
         """Show a submission error (from the engine) where the reason goes."""
         self.reason_label.setText(message)
+        self.reason_label.setProperty("role", "error")
+        _restyle(self.reason_label)
         self.reason_label.setVisible(True)
 
     def load_job(self, job: Job) -> bool:
         """Fill the form from a job (Duplicate): provider, model, parameters and inputs."""
         return self.load_request(JobRequest(job.provider, job.model, dict(job.params), dict(job.inputs)))
 
-    def load_request(self, request: JobRequest) -> bool:
-        """Fill the form from a request (Duplicate, Reuse settings from a sidecar); False for an unknown model."""
+    def load_request(self, request: JobRequest, *, acted: bool = True) -> bool:
+        """Fill the form from a request (Duplicate, Reuse settings from a sidecar); False for an unknown model.
+
+        ``acted`` False (a draft restored at start) keeps the form's problems quiet hints until the person acts.
+        """
         if not self.select(request.provider, request.model) or self.form is None or self.slots is None:
             return False
         self.form.set_values(dict(request.params), reset_others=True)
         inputs = {slot: [_from_stored(v) for v in values] for slot, values in request.inputs.items()}
         self.slots.set_params(self.form.values())
         self.slots.set_inputs(inputs)
+        self._remember_texts()
+        self._settle_baseline()
+        self._acted = acted
         self.revalidate()
         return True
+
+    def draft(self) -> dict[str, Any]:
+        """The form as plain data (provider, model, params, inputs, typed texts) to keep across restarts."""
+        request = self.request()
+        self._remember_texts()
+        if request is None:
+            return {}
+        return {"provider": request.provider, "model": request.model, "params": dict(request.params),
+                "inputs": {k: list(v) for k, v in request.inputs.items()}, "texts": dict(self.texts)}
+
+    def restore_draft(self, draft: dict[str, Any]) -> bool:
+        """Put a ``draft()`` back; False when its model is not available (the form is left as it is)."""
+        try:
+            inputs = {str(k): [str(v) for v in values] for k, values in (draft.get("inputs") or {}).items()}
+            request = JobRequest(str(draft["provider"]), str(draft["model"]), dict(draft.get("params") or {}), inputs)
+            texts = {str(k): str(v) for k, v in (draft.get("texts") or {}).items()}
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return False
+        self.texts |= texts
+        return self.load_request(request, acted=False)
 
     def fill_first_empty(self, items: list[str]) -> int:
         """A drop anywhere on the window: fill the first empty slots."""
@@ -339,6 +484,53 @@ def friendly(message: str, model: ModelSpec) -> str:
     for name in sorted(names, key=len, reverse=True):
         message = re.sub(rf"--{re.escape(name.replace('_', '-'))}\b", f"“{names[name]}”", message)
     return message
+
+
+def plain_problems(model: ModelSpec, params: dict[str, Any], inputs: dict[str, list[str]]) -> list[str]:
+    """What stops this request, in the form's words, worked out from the declaration's data: values a field does
+    not take ("“Seed” must be at least 0") and what is missing ("To submit, fill in “Prompt” and add “Image”").
+
+    Empty when the trouble is something else (two inputs that cannot go together): the core's message says it then.
+    """
+    problems = []
+    for name, value in params.items():
+        param = model.param(name)
+        if param is None:
+            continue
+        try:
+            param.coerce(value)
+        except InputError as exc:
+            problems.append(f"“{param.label}” {exc.message.removeprefix(param.name).strip()}")
+    missing = _missing(model, params, inputs)
+    if missing is not None and (missing[0] or missing[1]):
+        fill, add = missing
+        parts = ([f"fill in {_and(fill)}"] if fill else []) + ([f"add {_and(add)}"] if add else [])
+        problems.append("To submit, " + " and ".join(parts) + ".")
+    return problems
+
+
+def _missing(model: ModelSpec, params: dict[str, Any],
+             inputs: dict[str, list[str]]) -> tuple[list[str], list[str]] | None:
+    """(labels of fields to fill in, labels of inputs to add) for the nearest way to use the model; None when the
+    inputs given conflict with every way (the core explains that)."""
+    filled = {k for k, v in params.items() if v is not None and str(v).strip()} | {k for k, v in inputs.items() if v}
+    needed = [p.name for p in model.params if p.required and p.name not in filled]
+    if model.modes and not any(mode.matches(filled) for mode in model.modes):
+        nearest = min(model.modes, key=lambda mode: _distance(mode, filled))
+        if any(name in filled for name in nearest.forbids):
+            return None
+        needed += [name for name in nearest.requires if name not in filled and name not in needed]
+    fill = [f"“{p.label}”" for name in needed if (p := model.param(name)) is not None]
+    add = [f"“{s.label}”" for name in needed if (s := model.slot(name)) is not None]
+    return fill, add
+
+
+def _distance(mode: Mode, filled: set[str]) -> tuple[int, int]:
+    return sum(name in filled for name in mode.forbids), sum(name not in filled for name in mode.requires)
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _from_stored(value: str) -> str:

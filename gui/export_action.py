@@ -15,7 +15,9 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from core.errors import ReeldeckError
 from core.export import Exported, export_jobs
 from core.jobs import Job, JobState
+from core.words import count
 from gui.background import background
+from gui.last_folder import LastFolders, Purpose
 from gui.prefs import GuiPrefs
 
 FolderPicker = Callable[[str], str | None]
@@ -29,7 +31,7 @@ def exportable(jobs: list[Job]) -> list[Job]:
 def report(done: list[Exported], folder: Path) -> str:
     """'Copied 2 videos and their sidecars to /x: a.mp4, b.mp4'."""
     names = ", ".join(e.video.name for e in done)
-    return f"Copied {len(done)} video(s) and their sidecars to {folder}: {names}"
+    return f"Copied {count(len(done), 'video')} and their sidecars to {folder}: {names}"
 
 
 class Exporter(QObject):
@@ -40,6 +42,7 @@ class Exporter(QObject):
     def __init__(self, prefs: GuiPrefs | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.prefs = prefs
+        self.folders = LastFolders(prefs)
         self.busy = False
         self.last: list[Exported] = []
         #: Asks for the target folder; replaceable (tests answer without a dialog).
@@ -54,13 +57,11 @@ class Exporter(QObject):
         if not chosen:
             self.finished.emit("Select finished videos to export.", False)
             return False
-        start = str(self.prefs.get("export/folder", "") or "") if self.prefs is not None else ""
-        folder = self.pick_folder(start)
+        folder = self.pick_folder(self.folders.start(Purpose.EXPORTS))
         if not folder:
             return False
         target = Path(folder)
-        if self.prefs is not None:
-            self.prefs.set("export/folder", str(target))
+        self.folders.remember(Purpose.EXPORTS, target, is_folder=True)
         self.busy = True
         background().run(export_jobs, chosen, target,
                          callback=lambda result, error: self._done(target, result, error), owner=self)

@@ -72,11 +72,15 @@ class TextEditor(ParamEditor):
         self.edit.setMaximumHeight(160)
         self.count = QLabel(self)
         self.count.setProperty("role", "note")
+        #: The row under the text: the character count, then room for buttons (the composer's Prompt history…).
+        self.footer = QHBoxLayout()
+        self.footer.setContentsMargins(0, 0, 0, 0)
+        self.footer.addWidget(self.count, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.edit)
-        layout.addWidget(self.count)
+        layout.addLayout(self.footer)
         self.edit.textChanged.connect(self._on_text)
         self.reset()
         self._on_text()
@@ -319,6 +323,7 @@ class ModelForm(QWidget):
         layout = QFormLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        layout.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow: field under label, not sideways
         for param in model.params:
             editor = editor_for(param, self)
             editor.changed.connect(self.changed)

@@ -188,6 +188,7 @@ class KeysDialog(QDialog):
     """Keys for every provider."""
 
     tested = Signal(str, object)  # provider id, KeyCheck
+    keyChanged = Signal(str)  # provider id: a key was set or removed
 
     def __init__(self, runtime: Runtime, parent: QWidget | None = None,
                  checker: Callable[[str, str], Awaitable[KeyCheck]] | None = None) -> None:
@@ -217,6 +218,7 @@ class KeysDialog(QDialog):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
+        self.scroll_area = scroll
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         buttons.accepted.connect(self.accept)
@@ -252,3 +254,12 @@ class KeysDialog(QDialog):
         """A key was set or removed: the engine must use it from now on, and logs must never show it."""
         forget_provider(self.runtime, provider_id)
         self.runtime.remember_secret(provider_id)
+        self.keyChanged.emit(provider_id)
+
+    def focus_provider(self, provider_id: str) -> KeyRow | None:
+        """Open at one provider (the form's "Set key…"): its row in view, the cursor in its key field."""
+        row = self.rows.get(provider_id)
+        if row is not None:
+            self.scroll_area.ensureWidgetVisible(row)
+            row.field.setFocus()
+        return row

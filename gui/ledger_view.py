@@ -2,7 +2,8 @@
 
 The figures and the rules are ``core.ledger``'s; this window shows a month (the month picker), marks the jobs that
 failed after the provider accepted them, sums the month up, and exports it as CSV (written in a worker thread, whole
-or not at all). It reads the store when opened, when the month changes and on *Refresh*.
+or not at all). It reads the store of the world shown (sandbox or real) when opened, when the month changes and on
+*Refresh*.
 """
 
 from __future__ import annotations
@@ -145,12 +146,13 @@ class LedgerView(QWidget):
 
     message = Signal(str)
 
-    def __init__(self, store: JobStore, parent: QWidget | None = None, *,
+    def __init__(self, store: Callable[[], JobStore | None], parent: QWidget | None = None, *,
                  clock: Callable[[], float] = time.time) -> None:
+        """``store`` gives the store of the world the window shows now (it changes when sandbox mode is switched)."""
         super().__init__(parent)
         self.setObjectName("LedgerView")
         self.setWindowTitle("Charge ledger — Reeldeck")
-        self.store = store
+        self.store_of = store
         self.month = QComboBox(self)
         self.month.addItems(recent_months(clock()))
         self.month.setToolTip("The month whose jobs are shown (by when they were sent)")
@@ -195,9 +197,12 @@ class LedgerView(QWidget):
         return self.month.currentText()
 
     def month_entries(self) -> list[ledger.LedgerEntry]:
+        store = self.store_of()
+        if store is None:
+            return []
         start, end = ledger.month_bounds(self.selected_month())
-        jobs = [j for j in self.store.since(start) if (j.submitted_at or j.created_at) < end]
-        return ledger.entries(jobs, self.store.charges())
+        jobs = [j for j in store.since(start) if (j.submitted_at or j.created_at) < end]
+        return ledger.entries(jobs, store.charges())
 
     def refresh(self) -> None:
         try:

@@ -1,25 +1,34 @@
 """The library: every downloaded video (this run and earlier ones) for offline review.
 
 A grid of first-frame thumbnails with search and filters, and a details panel with a player, every parameter, the
-remote id and timings, plus a favourite flag, a rating and a free-text note (kept in the GUI's own file).
+remote id and timings, plus a favourite flag, a rating and a free-text note (kept in the job store).
 Nothing here needs the network.
+
+Reviewing: keys 1–5 rate the selected videos (0 clears), a minimum-rating filter narrows the grid, a right-click
+menu on tiles offers every action, Delete moves the selected videos to the trash (Ctrl+Z or *Undo* brings them
+back), and tiles can be dragged out into other apps (file URLs).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QItemSelectionModel, QMimeData, QModelIndex, QPoint, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListView,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -29,12 +38,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import words
+from core.errors import ReeldeckError
 from core.jobs import Job, iso
 from gui.annotations import Annotation
 from gui.cost import SpendPanel
-from gui.library_model import STATE_FILTER_TEXT, LibraryFilter, LibraryModel, StateFilter
+from gui.flow_layout import FlowLayout
+from gui.library_model import STATE_FILTER_TEXT, Index, LibraryFilter, LibraryModel, StateFilter
+from gui.library_trash import LibraryTrash, TrashedJob
 from gui.player import PlayerWidget
 from gui.queue_model import format_duration, model_label, provider_name
+from gui.safety import guarded
 
 DATE_RANGES = {
     "Any time": None,
@@ -45,6 +59,65 @@ DATE_RANGES = {
 }
 NOTE_SAVE_MS = 400
 SPEND_REFRESH_MS = 300
+MAX_RATING = 5
+UNDO_STEPS = 10
+
+
+def stars(rating: int) -> str:
+    """'★★★☆☆' for 3."""
+    return "★" * rating + "☆" * (MAX_RATING - rating)
+
+
+class ReviewFilter(LibraryFilter):
+    """The library's filter plus what reviewing adds: a minimum rating, and dragging videos out as file URLs."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.min_rating = 0
+
+    def set_min_rating(self, rating: int) -> None:
+        """Show only videos rated at least ``rating`` stars (0: every video)."""
+        self.min_rating = max(0, min(MAX_RATING, rating))
+        self.set_filters()  # re-filter once, every other filter as it is
+
+    def _rating(self, source_row: int) -> int:
+        model = self.sourceModel()
+        item = model.item(source_row) if isinstance(model, LibraryModel) else None
+        return item.annotation.rating if item is not None else 0
+
+    @guarded(False)
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        if self.min_rating and self._rating(source_row) < self.min_rating:
+            return False
+        return bool(super().filterAcceptsRow(source_row, source_parent))
+
+    def _video(self, index: Index) -> str | None:
+        """The video file of a row, when it is on disk."""
+        model = self.sourceModel()
+        source = self.mapToSource(self.index(index.row(), index.column()))
+        item = model.item(source.row()) if isinstance(model, LibraryModel) and source.isValid() else None
+        return item.job.video_path if item is not None and item.on_disk else None
+
+    @guarded(Qt.ItemFlag.NoItemFlags)
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        return flags | Qt.ItemFlag.ItemIsDragEnabled if self._video(index) else flags
+
+    @guarded([])
+    def mimeTypes(self) -> list[str]:
+        return ["text/uri-list"]
+
+    @guarded(None)
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        """The videos' files as URLs: what file managers, editors and chat apps take from a drop."""
+        paths = list(dict.fromkeys(p for index in indexes if (p := self._video(index))))
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(path) for path in paths])
+        return mime
+
+    @guarded(Qt.DropAction.CopyAction)
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
 
 
 def _when(timestamp: float | None) -> str:
@@ -106,13 +179,18 @@ class LibraryPanel(QWidget):
     lastFrameRequested = Signal(object)  # Job: its last frame into the form
     compareRequested = Signal(list)  # [Job]
     exportRequested = Signal(list)  # [Job]
+    jobsTrashed = Signal(list)  # [job id]: moved to the trash and forgotten (the queue drops them too)
+    jobsRestored = Signal(list)  # [Job]: an undo brought them back
+    message = Signal(str)
 
     def __init__(self, model: LibraryModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self.proxy = LibraryFilter(self)
+        self.proxy = ReviewFilter(self)
         self.proxy.setSourceModel(model)
         self.current: Job | None = None
+        self.trash: LibraryTrash | None = None
+        self.undo_stack: list[list[TrashedJob]] = []
 
         self.search = QLineEdit(self)
         self.search.setObjectName("LibrarySearch")
@@ -126,14 +204,25 @@ class LibraryPanel(QWidget):
         self.date_combo = QComboBox(self)
         for text, days in DATE_RANGES.items():
             self.date_combo.addItem(text, days)
-        self.favourites = QCheckBox("★ only", self)
+        self.min_rating = QComboBox(self)
+        self.min_rating.setObjectName("LibraryMinRating")
+        self.min_rating.setToolTip("Show only videos rated at least this many stars (rate with keys 1–5, 0 clears)")
+        self.min_rating.addItem("Any rating", 0)
+        for rating in range(1, MAX_RATING + 1):
+            self.min_rating.addItem(stars(rating) + (" only" if rating == MAX_RATING else " or more"), rating)
+        self.favourites = QCheckBox("Favourites", self)
+        self.favourites.setToolTip("Show only videos marked as favourite")
         self.count_label = QLabel(self)
         self.count_label.setProperty("role", "note")
+        choices = QWidget(self)
+        choice_flow = FlowLayout(choices)  # a narrow window wraps the filters onto a second line
+        for widget in (self.provider_combo, self.model_combo, self.state_combo, self.date_combo, self.min_rating,
+                       self.favourites, self.count_label):
+            choice_flow.addWidget(widget)
+        self.search.setMinimumWidth(160)
         filters = QHBoxLayout()
-        filters.addWidget(self.search, 2)
-        for widget in (self.provider_combo, self.model_combo, self.state_combo, self.date_combo, self.favourites,
-                       self.count_label):
-            filters.addWidget(widget)
+        filters.addWidget(self.search, 1)
+        filters.addWidget(choices, 3)
 
         self.grid = QListView(self)
         self.grid.setObjectName("LibraryGrid")
@@ -147,6 +236,11 @@ class LibraryPanel(QWidget):
         self.grid.setWordWrap(True)
         self.grid.setSpacing(6)
         self.grid.setSelectionMode(QListView.SelectionMode.ExtendedSelection)  # several: Compare, Export
+        self.grid.setDragEnabled(True)  # videos drag out into other apps as files
+        self.grid.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.grid.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.grid.customContextMenuRequested.connect(self._show_context_menu)
         self.grid.selectionModel().currentChanged.connect(lambda current, _prev: self._show(current))
         self.grid.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
 
@@ -166,10 +260,27 @@ class LibraryPanel(QWidget):
         self.export_report.setProperty("role", "note")
         self.export_report.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.export_report.hide()
+        self.trash_button = QPushButton("Move to trash", self)
+        self.trash_button.setObjectName("LibraryTrash")
+        self.trash_button.setToolTip("Move the selected videos to the trash (Delete); Undo (Ctrl+Z) brings them back")
+        self.trash_button.clicked.connect(lambda: self.trash_jobs(self.selected_jobs()))
         selection_row = QHBoxLayout()
         selection_row.addWidget(self.compare_button)
         selection_row.addWidget(self.export_button)
+        selection_row.addWidget(self.trash_button)
         selection_row.addWidget(self.selection_label, 1)
+        self.undo_bar = QFrame(self)
+        self.undo_bar.setObjectName("UndoBar")
+        self.undo_label = QLabel(self.undo_bar)
+        self.undo_label.setWordWrap(True)
+        self.undo_button = QPushButton("Undo", self.undo_bar)
+        self.undo_button.setToolTip("Bring the videos back from the trash (Ctrl+Z)")
+        self.undo_button.clicked.connect(self.undo)
+        undo_row = QHBoxLayout(self.undo_bar)
+        undo_row.setContentsMargins(0, 0, 0, 0)
+        undo_row.addWidget(self.undo_label, 1)
+        undo_row.addWidget(self.undo_button)
+        self.undo_bar.hide()
         self.spend = SpendPanel(self)
         self._spend_timer = QTimer(self)
         self._spend_timer.setSingleShot(True)
@@ -184,11 +295,12 @@ class LibraryPanel(QWidget):
         self.favourite_button.setCheckable(True)
         self.favourite_button.toggled.connect(self._save_annotation)
         self.rating = QComboBox(self)
+        self.rating.setToolTip("Your rating (keys 1–5 in the grid; 0 clears)")
         self.rating.addItem("No rating", 0)
-        for stars in range(1, 6):
-            self.rating.addItem("★" * stars + "☆" * (5 - stars), stars)
+        for rating in range(1, MAX_RATING + 1):
+            self.rating.addItem(stars(rating), rating)
         self.rating.currentIndexChanged.connect(lambda _i: self._save_annotation())
-        self.reveal_button = QPushButton("Show file", self)
+        self.reveal_button = QPushButton("Show in folder", self)
         self.reveal_button.clicked.connect(self.reveal)
         self.duplicate_button = QPushButton("Duplicate", self)
         self.duplicate_button.setToolTip("Copy this job's settings into the form")
@@ -199,11 +311,11 @@ class LibraryPanel(QWidget):
         self.last_frame_button = QPushButton("Use last frame", self)
         self.last_frame_button.setToolTip("Put this video's last frame into the form, to continue the clip")
         self.last_frame_button.clicked.connect(lambda: self.current and self.lastFrameRequested.emit(self.current))
-        actions = QHBoxLayout()
+        actions_host = QWidget(self)
+        actions = FlowLayout(actions_host)  # wraps under a narrow player instead of cutting buttons off
         for button in (self.favourite_button, self.rating, self.reveal_button, self.duplicate_button,
                        self.reuse_button, self.last_frame_button):
             actions.addWidget(button)
-        actions.addStretch(1)
         self.note = QPlainTextEdit(self)
         self.note.setObjectName("LibraryNote")
         self.note.setPlaceholderText("Your notes on this video (saved as you type)")
@@ -222,18 +334,20 @@ class LibraryPanel(QWidget):
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.player, 3)
         side_layout.addWidget(self.title)
-        side_layout.addLayout(actions)
+        side_layout.addWidget(actions_host)
         side_layout.addWidget(self.note)
         side_layout.addWidget(self.details, 2)
         side_scroll = QScrollArea(self)
         side_scroll.setWidgetResizable(True)
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # rows wrap instead
         side_scroll.setWidget(side)
-        side_scroll.setMinimumWidth(360)
+        side_scroll.setMinimumWidth(340)
 
         browse = QWidget(self)
         browse_layout = QVBoxLayout(browse)
         browse_layout.setContentsMargins(0, 0, 0, 0)
         browse_layout.addLayout(selection_row)
+        browse_layout.addWidget(self.undo_bar)
         browse_layout.addWidget(self.export_report)
         browse_layout.addWidget(self.grid, 1)
         browse_layout.addWidget(self.spend)
@@ -255,6 +369,8 @@ class LibraryPanel(QWidget):
             lambda _i: self._apply(state=StateFilter(int(self.state_combo.currentData()))))
         self.date_combo.currentIndexChanged.connect(lambda _i: self._on_date())
         self.favourites.toggled.connect(lambda on: self._apply(favourites_only=on))
+        self.min_rating.currentIndexChanged.connect(lambda _i: self.set_min_rating(int(self.min_rating.currentData())))
+        self._review_shortcuts()
         for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved):
             signal.connect(self._refresh_choices)
         for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved):
@@ -437,3 +553,170 @@ class LibraryPanel(QWidget):
     def reveal(self) -> None:
         if self.current is not None and self.current.video_path:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(self.current.video_path).parent)))
+
+    # --- reviewing: rating keys, the context menu, trash and undo -------------------------------------------
+
+    def _review_shortcuts(self) -> None:
+        bindings: dict[str, Callable[[], object]] = {
+            str(rating): partial(self.rate_selected, rating) for rating in range(MAX_RATING + 1)}
+        bindings["Delete"] = lambda: self.trash_jobs(self.selected_jobs())
+        self.shortcuts: dict[str, QShortcut] = {}
+        for keys, slot in bindings.items():
+            shortcut = QShortcut(QKeySequence(keys), self.grid)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)  # typing in the search box rates nothing
+            shortcut.activated.connect(slot)
+            self.shortcuts[keys] = shortcut
+        undo = QShortcut(QKeySequence(QKeySequence.StandardKey.Undo), self)
+        undo.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        undo.activated.connect(self._undo_unless_typing)
+        self.shortcuts["Undo"] = undo
+
+    def _undo_unless_typing(self) -> None:
+        if self.note.hasFocus() or self.search.hasFocus():
+            return  # their own undo
+        self.undo()
+
+    def set_min_rating(self, rating: int) -> None:
+        """Show only videos rated at least ``rating`` stars (0: all)."""
+        index = self.min_rating.findData(rating)
+        if index >= 0 and index != self.min_rating.currentIndex():
+            self.min_rating.setCurrentIndex(index)  # comes back here through the signal
+            return
+        self.proxy.set_min_rating(rating)
+        self._update_count()
+
+    def rate_selected(self, rating: int) -> None:
+        """Give every selected video ``rating`` stars (0 clears); favourites and notes stay."""
+        jobs = self.selected_jobs()
+        if self.current is not None and not jobs:
+            jobs = [self.current]
+        for job in jobs:
+            item = self.model.item_for(job.id)
+            old = item.annotation if item is not None else Annotation()
+            self.model.annotate(job.id, Annotation(old.favourite, rating, old.note))
+        if self.current is not None and any(j.id == self.current.id for j in jobs):
+            item = self.model.item_for(self.current.id)
+            self._set_annotation(item.annotation if item is not None else Annotation())
+        if jobs:
+            what = words.count(len(jobs), "video")
+            self.message.emit(f"Rated {what} {stars(rating)}." if rating else f"Rating cleared on {what}.")
+
+    def _show_context_menu(self, pos: QPoint) -> None:
+        index = self.grid.indexAt(pos)
+        if not index.isValid():
+            return
+        if not self.grid.selectionModel().isSelected(index):
+            self.grid.setCurrentIndex(index)  # a right-click on an unselected tile acts on that tile
+        self.context_menu().exec(self.grid.viewport().mapToGlobal(pos))
+
+    def context_menu(self) -> QMenu:
+        """The actions for the selected tiles (the tile under the pointer when it was not selected)."""
+        jobs = self.selected_jobs()
+        videos = self.selected_videos()
+        first = videos[0] if len(videos) == 1 else None
+        menu = QMenu(self)
+
+        def add(text: str, slot: Callable[[], object], enabled: bool = True, shortcut: str = "") -> None:
+            action = menu.addAction(text)
+            action.triggered.connect(lambda _=False: slot())
+            action.setEnabled(enabled)
+            if shortcut:
+                action.setShortcut(QKeySequence(shortcut))
+
+        one = first is not None
+        add("Play", lambda: self._play(first), one)
+        add("Compare", lambda: self.compareRequested.emit(videos), 2 <= len(videos) <= 4)
+        add("Use last frame (continue the clip)", lambda: self.lastFrameRequested.emit(first), one)
+        add("Reuse settings", lambda: self.reuseRequested.emit(first), one)
+        add("Duplicate into the form", lambda: self.duplicateRequested.emit(jobs[0]), len(jobs) == 1)
+        menu.addSeparator()
+        add("Show in folder", lambda: self._reveal(first), one)
+        add(f"Export {words.count(len(videos), 'video')}…" if len(videos) > 1 else "Export…",
+            lambda: self.exportRequested.emit(videos), bool(videos))
+        rate = menu.addMenu("Rate")
+        rate.setEnabled(bool(jobs))
+        for rating in range(MAX_RATING, -1, -1):
+            action = rate.addAction(stars(rating) if rating else "No rating")
+            action.setShortcut(QKeySequence(str(rating)))
+            action.triggered.connect(lambda _=False, r=rating: self.rate_selected(r))
+        menu.addSeparator()
+        add("Move to trash", lambda: self.trash_jobs(jobs), bool(jobs), "Delete")
+        return menu
+
+    def _play(self, job: Job | None) -> None:
+        if job is None:
+            return
+        self.select_job(job.id)
+        self.player.load(job.video_path, autoplay=True)
+
+    def _reveal(self, job: Job | None) -> None:
+        if job is not None and job.video_path:
+            folder = Path(job.video_path).parent
+            if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+                self.message.emit(f"The video is in {folder}")
+
+    def set_trash(self, trash: LibraryTrash) -> None:
+        """Where deletions go (the window gives the running store); without one the library deletes nothing."""
+        self.trash = trash
+
+    def trash_jobs(self, jobs: list[Job]) -> int:
+        """Move these jobs' videos (with sidecars and inputs) to the trash and forget the jobs; returns how many."""
+        if not jobs:
+            return 0
+        if self.trash is None:
+            self.message.emit("Deleting is not available here.")
+            return 0
+        busy = [j for j in jobs if not j.terminal]
+        if busy:
+            self.message.emit(f"{words.count(len(busy), 'job')} {'is' if len(busy) == 1 else 'are'} still running: "
+                              "cancel in the queue first. Nothing was moved.")
+            return 0
+        if self.current is not None and any(j.id == self.current.id for j in jobs):
+            self.player.load(None)  # let go of the file before it moves
+        done: list[TrashedJob] = []
+        problem = ""
+        for job in jobs:
+            try:
+                done.append(self.trash.trash(job))
+            except OSError as exc:
+                problem = f" {Path(job.video_path or job.id).name} could not be moved ({exc.strerror or exc})."
+                break
+            except ReeldeckError as exc:
+                problem = f" {Path(job.video_path or job.id).name} was not moved: {exc.message}"
+                break
+        for entry in done:
+            self.model.remove_job(entry.job.id)
+        if done:
+            self.undo_stack = [*self.undo_stack, done][-UNDO_STEPS:]
+            self.jobsTrashed.emit([entry.job.id for entry in done])
+        text = f"Moved {words.count(len(done), 'video')} to the trash.{problem}"
+        self._show_undo(text if done else problem.strip())
+        self.message.emit(text if done else problem.strip())
+        return len(done)
+
+    def _show_undo(self, text: str) -> None:
+        self.undo_label.setText(text)
+        self.undo_button.setVisible(bool(self.undo_stack))
+        self.undo_bar.setVisible(bool(text))
+
+    def undo(self) -> list[Job]:
+        """Bring the last trashed videos back: files where they were, the jobs and their notes in the store."""
+        if not self.undo_stack or self.trash is None:
+            return []
+        entries = self.undo_stack.pop()
+        restored: list[Job] = []
+        for entry in entries:
+            try:
+                restored.append(self.trash.restore(entry))
+            except OSError as exc:
+                self.message.emit(f"{entry.job.id} could not be brought back ({exc.strerror or exc}).")
+        for job in restored:
+            self.model.on_job(job)
+        self.model.flush()
+        if restored:
+            self.jobsRestored.emit(restored)
+        self.undo_bar.setVisible(bool(self.undo_stack))
+        if self.undo_stack:
+            self.undo_label.setText(f"{words.count(len(self.undo_stack), 'deletion')} can still be undone.")
+        self.message.emit(f"Brought back {words.count(len(restored), 'video')} from the trash.")
+        return restored

@@ -9,6 +9,7 @@ review-and-iterate actions: compare, use a frame, batch, reuse settings, export.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QCloseEvent,
     QDesktopServices,
     QDragEnterEvent,
@@ -39,12 +41,14 @@ from PySide6.QtWidgets import (
 )
 
 from core.costs import spend
+from core.engine import Engine
 from core.errors import ConfigError, InputError, ReeldeckError
 from core.jobs import Job, JobState
+from core.prompts import PromptHistory
 from core.provenance import carries_provenance, read_sidecar, request_from_sidecar, sidecar_path
 from core.runtime import Runtime
 from core.submission import JobRequest
-from core.words import count
+from core.words import count, have
 from gui.annotations import AnnotationStore
 from gui.asyncs import spawn
 from gui.background import background
@@ -54,16 +58,21 @@ from gui.composer import Composer
 from gui.dropdata import dropped_items, is_web_url
 from gui.export_action import Exporter
 from gui.job_pages import PAGE_SIZE, JobPages
+from gui.last_folder import LastFolders, Purpose, last_folders
+from gui.last_folder import use as use_last_folders
 from gui.ledger_view import LedgerView
 from gui.library import LibraryPanel
 from gui.library_model import LibraryModel
+from gui.library_trash import LibraryTrash
 from gui.player import PlayerWidget
 from gui.prefs import GuiPrefs
-from gui.queue_model import QueueModel, model_label
+from gui.queue_model import GroupSummary, QueueModel, model_label
 from gui.queue_view import QueueView
 from gui.resources import app_icon
 from gui.safety import guarded
+from gui.sequence_view import SequenceView
 from gui.slots import IMAGE_FILTER
+from gui.theme import THEME_MODES, theme_manager
 from gui.thumbs import ThumbnailCache
 from gui.wheel_guard import guard_wheel
 
@@ -94,14 +103,12 @@ class MainWindow(QMainWindow):
         self.engine = runtime.engine
         self.sandbox = runtime.sandbox_mode
         self.prefs = prefs or GuiPrefs(runtime.data.root)
+        use_last_folders(LastFolders(self.prefs))  # file dialogs open where the person last was
         self.notifications: list[str] = []
         self.confirm_close: Ask = self._confirm_close_dialog
-        self._states: dict[str, JobState] = {}
         self._closing = False
+        self._switching = False
         self.ledger: LedgerView | None = None  # the charge ledger window, made when first opened
-        # Qt appends " — Reeldeck" (the display name) unless a title ends with it: "SANDBOX · Reeldeck", never
-        # "Reeldeck — SANDBOX — Reeldeck". Latin-1 only, so X's legacy WM_NAME (read by xdotool, pagers) holds it all.
-        self.setWindowTitle("SANDBOX · Reeldeck" if self.sandbox else "Reeldeck")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
 
@@ -112,12 +119,14 @@ class MainWindow(QMainWindow):
 
         self.composer = Composer(parent=self)
         self.composer.prices = lambda: self.engine.prices  # Settings → Prices apply at once
+        self.composer.setup_check = self.runtime.setup_need  # a missing key or base URL, said at provider choice
         self.queue_view = QueueView(self.queue_model, self.engine, self)
         self.player = PlayerWidget(self)
         self.library = LibraryPanel(self.library_model, self)
         self.compare = CompareView(self)
         self.chainer = FrameChainer(self.composer, runtime.data.root / "frames", self)
         self.exporter = Exporter(self.prefs, self)
+        self.sequence_view = SequenceView(runtime.store, self.library_model, self.chainer, self.thumbs, self)
         self.batch_dialog: QDialog | None = None
 
         self.right_splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -143,6 +152,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(studio, "Studio")
         self.tabs.addTab(self.library, "Library")
         self.tabs.addTab(self.compare, "Compare")
+        self.tabs.addTab(self.sequence_view, "Sequence")
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -152,7 +162,6 @@ class MainWindow(QMainWindow):
         self.banner.setObjectName("SandboxBanner")
         self.banner.setWordWrap(True)
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.banner.setVisible(self.sandbox)
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
@@ -164,12 +173,23 @@ class MainWindow(QMainWindow):
             self.tray.show()
 
         self._build_menus()
+        self._show_world()
+        theme_manager().set_mode(self.prefs.theme)
         guard_wheel(self)  # scrolling a page never changes a value (forms made later guard themselves)
         self.composer.submitRequested.connect(self.submit)
+        self.composer.setupRequested.connect(self.open_setup)
+        self.prompts = self._open_prompt_history()
+        self.composer.historyRequested.connect(self.open_prompt_history)
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(800)
+        self._draft_timer.timeout.connect(self.save_draft)
         self.queue_view.jobActivated.connect(self.play_job)
         self.queue_view.duplicateRequested.connect(self.duplicate)
         self.queue_view.message.connect(self.show_message)
         self.queue_view.jobDeleted.connect(self.library_model.remove_job)
+        self.queue_model.jobEnded.connect(self._job_ended)
+        self.queue_model.groupFinished.connect(self._group_finished)
         self.library.duplicateRequested.connect(self.duplicate)
         self.tabs.currentChanged.connect(self._on_tab)
         self.composer.batchRequested.connect(self.open_batch)
@@ -183,14 +203,21 @@ class MainWindow(QMainWindow):
         self.library.lastFrameRequested.connect(self.use_last_frame)
         self.library.reuseRequested.connect(self.reuse_settings)
         self.library.exportRequested.connect(self.exporter.export)
+        if runtime.store is not None:  # deleting in the library: to the trash, with undo
+            self.library.set_trash(LibraryTrash(self.engine, own_trash=runtime.data.root / "trash"))
+        self.library.jobsTrashed.connect(self._trashed_in_library)
+        self.library.jobsRestored.connect(self._restored_in_library)
+        self.library.message.connect(self.show_message)
         self.exporter.finished.connect(self._exported)
         self.chainer.message.connect(self.show_message)
+        self.sequence_view.message.connect(self.show_message)
         self.chainer.placed.connect(lambda _slot, _path: self.tabs.setCurrentIndex(0))
         self.library.spend.set_budget(self.engine.budget_cap)
 
         self._load_jobs()
         self._unsubscribe = self.engine.subscribe(self._on_job)
         self._restore_layout()
+        self.composer.edited.connect(self._draft_timer.start)  # after the draft is back: keep every later edit
         self.statusBar().showMessage("Sandbox mode: no keys needed." if self.sandbox else "Ready.")
 
     # --- setup -----------------------------------------------------------------------------------------------
@@ -211,8 +238,17 @@ class MainWindow(QMainWindow):
         self._menu_action(view_menu, "&Library", lambda: self.tabs.setCurrentIndex(1), None, fallback="Ctrl+2")
         self._menu_action(view_menu, "&Compare", lambda: self.tabs.setCurrentIndex(2), None, fallback="Ctrl+3")
         self._menu_action(view_menu, "Charge &ledger…", self.open_ledger, None, fallback="Ctrl+Shift+L")
+        self._menu_action(view_menu, "S&equence", lambda: self.tabs.setCurrentWidget(self.sequence_view), None,
+                          fallback="Ctrl+4")
         self._menu_action(view_menu, "&Full screen", self._toggle_full_screen, QKeySequence.StandardKey.FullScreen,
                           fallback="F11")
+        view_menu.addSeparator()
+        self.theme_actions = self._theme_menu(view_menu.addMenu("&Theme"))
+        self.sandbox_action = self._menu_action(view_menu, "Sa&ndbox mode", lambda: self.set_sandbox_mode(
+            self.sandbox_action.isChecked()), None)
+        self.sandbox_action.setCheckable(True)
+        self.sandbox_action.setToolTip("Jobs go to the built-in emulator: no keys, nothing charged. Real and "
+                                       "sandbox jobs are kept apart.")
         help_menu = bar.addMenu("&Help")
         self._menu_action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents,
                           fallback="F1")
@@ -221,6 +257,26 @@ class MainWindow(QMainWindow):
                           None)
         help_menu.addSeparator()
         self._menu_action(help_menu, "&About Reeldeck", self.about, None)
+
+    def _theme_menu(self, menu: QMenu) -> dict[str, QAction]:
+        group = QActionGroup(self)
+        actions = {}
+        for mode in THEME_MODES:
+            action = QAction({"system": "Like the &system", "light": "&Light", "dark": "&Dark"}[mode], self)
+            action.setCheckable(True)
+            action.setChecked(mode == self.prefs.theme)
+            action.triggered.connect(lambda _=False, chosen=mode: self.set_theme(chosen))
+            group.addAction(action)
+            menu.addAction(action)
+            actions[mode] = action
+        return actions
+
+    def set_theme(self, mode: str) -> None:
+        """View → Theme: system, light or dark; applied at once and remembered."""
+        theme_manager().set_mode(mode)
+        self.prefs.theme = mode
+        self.prefs.sync()
+        self.theme_actions[mode].setChecked(True)
 
     def _menu_action(self, menu: object, text: str, slot: Callable[[], object],
                      standard: QKeySequence.StandardKey | None, fallback: str = "") -> QAction:
@@ -244,8 +300,6 @@ class MainWindow(QMainWindow):
         assert store is not None
         unfinished = store.unfinished()
         self.queue_model.set_jobs(unfinished)
-        self._states = {j.id: j.state for j in unfinished}
-        self._groups: dict[str, str] = {j.id: j.group_id for j in unfinished if j.group_id}
         self._notes = self.annotations.all()
         self.job_pages = JobPages(store, page_size=self.page_size, parent=self)
         self.job_pages.page.connect(self._add_page)
@@ -256,10 +310,6 @@ class MainWindow(QMainWindow):
         cutoff = time.time() - RECENT_SECONDS
         self.queue_model.add_jobs(j for j in jobs if not j.terminal or j.created_at >= cutoff)
         self.library_model.add_jobs(jobs, on_disk, self._notes)
-        for job in jobs:  # an engine event may have told a newer state already
-            self._states.setdefault(job.id, job.state)
-            if job.group_id:
-                self._groups.setdefault(job.id, job.group_id)
 
     def _pages_done(self) -> None:
         self._notes = {}
@@ -277,12 +327,28 @@ class MainWindow(QMainWindow):
             if saved is not None:
                 splitter.restoreState(saved)
         if self.prefs.bytes("splitters/StudioSplitter") is None:
-            self.studio_splitter.setSizes([520, 880])
+            # A third for the form (it wraps its rows), so the queue's toolbar fits beside it at 1024 px wide.
+            self.studio_splitter.setSizes([330, 670])
         self.tabs.setCurrentIndex(int(self.prefs.get("window/tab", 0) or 0))
-        # The last provider and model used; on first run Sora, which needs nothing but a prompt.
+        # The draft of last time (provider, model, parameters, prompt, inputs); else the last provider and model;
+        # on first run Sora, which needs nothing but a prompt.
+        if self.composer.restore_draft(self._saved_draft()):
+            return
         provider, model = self.prefs.get("form/provider", DEFAULT_PROVIDER), self.prefs.get("form/model")
         if not self.composer.select(str(provider), str(model) if model else None):
             self.composer.select(DEFAULT_PROVIDER)
+
+    def _saved_draft(self) -> dict[str, object]:
+        try:
+            draft = json.loads(str(self.prefs.get("form/draft", "") or "{}"))
+        except ValueError:
+            return {}
+        return draft if isinstance(draft, dict) else {}
+
+    def save_draft(self) -> None:
+        """Keep the form as it is now (restored at the next start; written a moment after each edit)."""
+        self.prefs.set("form/draft", json.dumps(self.composer.draft()))
+        self.prefs.sync()
 
     def save_layout(self) -> None:
         self.prefs.set("window/geometry", self.saveGeometry())
@@ -293,7 +359,7 @@ class MainWindow(QMainWindow):
         self.prefs.set("form/provider", self.composer.provider_id)
         if self.composer.model is not None:
             self.prefs.set("form/model", self.composer.model.id)
-        self.prefs.sync()
+        self.save_draft()
 
     def _on_tab(self, index: int) -> None:
         """Only the visible tab's player keeps playing."""
@@ -302,6 +368,8 @@ class MainWindow(QMainWindow):
                 hidden.player.pause()
         if index != 2:
             self.compare.pause()
+        if self.tabs.widget(index) is not self.sequence_view:
+            self.sequence_view.preview.stop()
         elif self.compare.panes:
             self.compare.setFocus()  # keyboard driven
 
@@ -309,34 +377,85 @@ class MainWindow(QMainWindow):
         """Pick up every unfinished job from earlier runs (call once the loop runs)."""
         started = self.engine.resume_all()
         if started:
-            self.show_message(f"Picked up {count(len(started), 'unfinished job')} from last time.")
+            self.show_message(f"{count(len(started), 'job')} from last time {have(len(started))} resumed.")
         return started
+
+    # --- sandbox mode or the real providers ------------------------------------------------------------------
+
+    def _show_world(self) -> None:
+        """The banner, title and menu tick of the world the window shows."""
+        # Qt appends " — Reeldeck" (the display name) unless a title ends with it: "SANDBOX · Reeldeck", never
+        # "Reeldeck — SANDBOX — Reeldeck". Latin-1 only, so X's legacy WM_NAME (read by xdotool, pagers) holds it all.
+        self.setWindowTitle("SANDBOX · Reeldeck" if self.sandbox else "Reeldeck")
+        self.banner.setVisible(self.sandbox)
+        self.sandbox_action.setChecked(self.sandbox)
+
+    def set_sandbox_mode(self, on: bool) -> None:
+        """View → Sandbox mode: switch worlds now, without a restart; the choice is kept for the next start.
+
+        Jobs of the world left stay as they are (running ones are not canceled): they resume when it is opened again.
+        """
+        if on == self.sandbox or self._switching:
+            self.sandbox_action.setChecked(self.sandbox)
+            return
+        self._switching = True
+        self.sandbox_action.setEnabled(False)
+        self.show_message("Switching to sandbox mode…" if on else "Switching to the real providers…")
+        spawn(self._switch_world(on), self._switch_failed)
+
+    async def _switch_world(self, on: bool) -> None:
+        self.job_pages.stop()
+        self._unsubscribe()
+        for player in (self.player, self.library.player):
+            player.stop()
+        self.compare.clear()
+        try:
+            engine = await self.runtime.switch_world(on)
+        finally:
+            self._switching = False
+            self.sandbox_action.setEnabled(True)
+        self._bind_engine(engine)
+        self.prefs.sandbox_mode = self.sandbox
+        self.prefs.sync()
+        self.show_message("Sandbox mode: jobs go to the built-in emulator; nothing is charged." if self.sandbox else
+                          "Sandbox mode is off: jobs go to the real providers and use your keys.")
+
+    def _bind_engine(self, engine: Engine) -> None:
+        """Show the (new) world's engine and jobs, and pick up its unfinished jobs."""
+        self.engine = engine
+        self.sandbox = self.runtime.sandbox_mode
+        self.queue_view.engine = engine
+        self.queue_model.set_jobs([])
+        self.library_model.load([], check_in_background=False)
+        self._load_jobs()
+        self._unsubscribe = engine.subscribe(self._on_job)
+        self._show_world()
+        self.library.spend.set_budget(engine.budget_cap)
+        self.composer.refresh_setup()
+        self.resume()
+
+    def _switch_failed(self, error: BaseException) -> None:
+        text = error.message if isinstance(error, ReeldeckError) else f"{type(error).__name__}: {error}"
+        log.error("switching worlds failed: %s", text)
+        QMessageBox.warning(self, "Sandbox mode", f"Reeldeck could not switch: {text}")
 
     # --- engine events ---------------------------------------------------------------------------------------
 
     def _on_job(self, job: Job) -> None:
-        if job.group_id:
-            self._groups[job.id] = job.group_id
+        """An engine event: the queue and the library show it; endings are told by the queue model's signals."""
+        shown = self.queue_model.find(job.id)
+        if job.needs_decision and shown is not None and not shown.needs_decision:
+            self.notify("A job needs your decision", f"{model_label(job)}: {job.prompt[:60]}")
         self.queue_model.on_job(job)
         self.library_model.on_job(job)
-        previous = self._states.get(job.id)
-        self._states[job.id] = job.state
-        if job.terminal and previous is not None and not previous.terminal:
-            self._job_ended(job)
-        if job.needs_decision and previous is not None:
-            self.notify("A job needs your decision", f"{model_label(job)}: {job.prompt[:60]}")
-        if job.group_id and job.terminal and previous is not None and not previous.terminal:
-            self._group_progress(job.group_id)
+        self.sequence_view.on_job(job)
 
-    def _group_progress(self, group_id: str) -> None:
-        members = [s for j, s in self._states.items() if self._groups.get(j) == group_id]
-        if members and all(state.terminal for state in members):
-            done = sum(1 for state in members if state == JobState.COMPLETED)
-            text = f"{done} of {len(members)} videos made — select the batch in the queue and press Compare."
-            if self.in_background():
-                self.notify("Batch finished", text)
-            else:
-                self.show_message("Batch finished: " + text)
+    def _group_finished(self, group: GroupSummary) -> None:
+        text = f"{group.completed} of {group.total} videos made — select the batch in the queue and press Compare."
+        if self.in_background():
+            self.notify("Batch finished", text)
+        else:
+            self.show_message("Batch finished: " + text)
 
     def _job_ended(self, job: Job) -> None:
         titles = {JobState.COMPLETED: "Video ready", JobState.FAILED: "Job failed",
@@ -374,15 +493,18 @@ class MainWindow(QMainWindow):
             job = await self.engine.submit(request)
         finally:
             self.composer.set_busy(False)
-        self.queue_model.on_job(job)
-        self.queue_model.flush()
+        self.queue_model.flush()  # the engine's event for it is in: show it now, to select it
         self.queue_view.select_job(job.id)
+        self.remember_prompt(request)
         self.show_message(f"Queued: {model_label(job)}")
+        self.sequence_view.job_submitted(request, job)
 
     def _submit_failed(self, error: BaseException) -> None:
         message = error.message if isinstance(error, ReeldeckError) else f"{type(error).__name__}: {error}"
         if isinstance(error, ConfigError):
-            message += " In Reeldeck: Edit → API keys… for keys, Edit → Settings… for addresses."
+            need = self.composer.refresh_setup()  # the notice with its button says it in the window's words
+            message = need.message if need is not None else (
+                message + " In Reeldeck: Edit → API keys… for keys, Edit → Settings… for addresses.")
         self.composer.show_error(message)
         self.show_message("The job was not queued: " + message)
 
@@ -448,19 +570,16 @@ class MainWindow(QMainWindow):
                     raise
         finally:
             self.composer.set_busy(False)
-            for job in queued:
-                self.queue_model.on_job(job)
-            self.queue_model.flush()
+            self.queue_model.flush()  # the engine's events for them are in
         if queued:
             self.queue_view.select_job(queued[0].id)
+            self.remember_prompt(requests[0])
             self.show_message(f"Queued a batch of {len(queued)} jobs.")
 
-    def open_ledger(self) -> LedgerView | None:
+    def open_ledger(self) -> LedgerView:
         """The charge ledger in its own window (one at a time; opening it again brings it up, refreshed)."""
-        if self.runtime.store is None:
-            return None
         if self.ledger is None:
-            self.ledger = LedgerView(self.runtime.store, self)
+            self.ledger = LedgerView(lambda: self.runtime.store, self)
             self.ledger.setWindowFlag(Qt.WindowType.Window)
             self.ledger.resize(1100, 560)
             self.ledger.message.connect(self.show_message)
@@ -493,13 +612,22 @@ class MainWindow(QMainWindow):
         else:
             self.show_message(f"{request.provider} / {request.model} is not available in this version.")
 
+    def _trashed_in_library(self, job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            self.queue_model.remove_job(job_id)
+
+    def _restored_in_library(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            self.queue_model.on_job(job)
+
     def _exported(self, text: str, ok: bool) -> None:
         self.library.show_export_report(text, ok)
         self.show_message(text)
 
     def open_image(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open images", "", IMAGE_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open images", last_folders().start(Purpose.INPUTS), IMAGE_FILTER)
         if paths:
+            last_folders().remember(Purpose.INPUTS, paths[0])
             self._place(paths)
 
     def _place(self, items: list[str]) -> int:
@@ -515,6 +643,7 @@ class MainWindow(QMainWindow):
         SettingsDialog(self.runtime, self.prefs, self).exec()
         self.library.spend.set_budget(self.engine.budget_cap)
         self.composer.update_estimate()
+        self._setup_changed()
 
     def open_track(self) -> None:
         """Follow a task made elsewhere: the engine's ``track``, as `python main.py track` does."""
@@ -531,10 +660,58 @@ class MainWindow(QMainWindow):
         text = error.message if isinstance(error, ReeldeckError) else f"{type(error).__name__}: {error}"
         QMessageBox.warning(self, "Track a task", text)
 
-    def open_keys(self) -> None:
+    def open_keys(self, provider_id: str | None = None) -> QDialog:
+        """The API keys dialog (at one provider when given); the form and waiting jobs follow each change."""
         from gui.keys_dialog import KeysDialog
 
-        KeysDialog(self.runtime, self).exec()
+        dialog = KeysDialog(self.runtime, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.keyChanged.connect(lambda _provider_id: self._setup_changed())
+        dialog.open()
+        if provider_id:
+            dialog.focus_provider(provider_id)
+        return dialog
+
+    def _open_prompt_history(self) -> PromptHistory | None:
+        try:
+            return PromptHistory.in_data_dir(self.runtime.data.root)
+        except ReeldeckError as exc:
+            log.error("%s", exc.message)
+            return None
+
+    def remember_prompt(self, request: JobRequest) -> None:
+        """A submitted prompt goes into the history (a history that cannot be written never stops a job)."""
+        prompt = request.params.get("prompt")
+        if self.prompts is None or not isinstance(prompt, str):
+            return
+        try:
+            self.prompts.record(prompt, request.provider, request.model)
+        except ReeldeckError as exc:
+            log.error("%s", exc.message)
+
+    def open_prompt_history(self) -> QDialog | None:
+        """The prompt history; the prompt picked goes into the form."""
+        from gui.prompt_history import PromptHistoryDialog
+
+        if self.prompts is None:
+            self.show_message("The prompt history cannot be read; see the log.")
+            return None
+        dialog = PromptHistoryDialog(self.prompts, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.chosen.connect(self.composer.set_prompt)
+        dialog.open()
+        return dialog
+
+    def open_setup(self, what: str, provider_id: str) -> None:
+        """The form's "Set key…" / "Settings…" button for a provider that lacks a key or a base URL."""
+        if what == "key":
+            self.open_keys(provider_id)
+        else:
+            self.open_settings()
+
+    def _setup_changed(self) -> None:
+        self.composer.refresh_setup()
+        self.engine.wake()  # jobs waiting for a key try again now
 
     def shortcut_lines(self) -> list[tuple[str, str]]:
         """(keys, what they do) for every menu and queue action that has a shortcut."""
@@ -594,20 +771,16 @@ class MainWindow(QMainWindow):
     # --- closing ---------------------------------------------------------------------------------------------
 
     def running_jobs(self) -> list[Job]:
-        """Unfinished jobs in the store (none when it cannot be read: closing must never fail)."""
-        store = self.runtime.store
-        try:
-            return store.unfinished() if store is not None else []
-        except Exception:
-            log.exception("could not list unfinished jobs")
-            return []
+        """Jobs that are still working (not ended, not waiting for a decision), as the queue shows them now."""
+        self.queue_model.flush()  # the latest engine events first: a job that just ended is not running
+        return [j for j in self.queue_model.jobs() if not j.terminal and not j.needs_decision]
 
     @guarded()
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._closing:
             event.accept()
             return
-        running = [j for j in self.running_jobs() if not j.needs_decision]
+        running = self.running_jobs()
         if running and not self.confirm_close(
                 "Jobs are still running",
                 f"{count(len(running), 'job')} {'is' if len(running) == 1 else 'are'} still running. Reeldeck keeps "
@@ -623,10 +796,13 @@ class MainWindow(QMainWindow):
             self.player.stop()
             self.library.player.stop()
             self.compare.clear()
+            self.sequence_view.shutdown()
             self._unsubscribe()
             self.queue_model.flush()
             self.library_model.flush()
             self.annotations.close()
+            if self.prompts is not None:
+                self.prompts.close()
             if self.tray is not None:
                 self.tray.hide()
         except Exception:  # an exception escaping a Qt override would take the process down

@@ -1,5 +1,8 @@
 """An embedded video player: QMediaPlayer + QVideoWidget with play/pause, seek, frame step, loop, speed and volume.
 
+The end of a clip holds its last frame (so "Use this frame" takes what is on screen), a click on the track seeks
+where it was clicked, and the time code shows milliseconds and the frame number.
+
 Keyboard (while the player has focus): Space play/pause, ←/→ seek 5 s, ,/. step one frame, ↑/↓ volume, M mute,
 L loop, Home back to the start.
 """
@@ -8,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QKeySequence, QMouseEvent, QPainter, QPalette, QPixmap, QShortcut
 from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer, QVideoSink
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
@@ -20,16 +23,90 @@ from PySide6.QtWidgets import (
     QSlider,
     QStackedLayout,
     QStyle,
+    QStyleOptionSlider,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from gui.queue_model import format_duration
+from gui.resources import ICONS
+from gui.safety import guarded
 
 SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0)
 SEEK_MS = 5000
 DEFAULT_FPS = 24.0
+CONTROL_ICON_SIZES = (16, 24, 32, 48, 64)
+#: A reported position this close past a frame's start still names that frame (Qt truncates to whole ms).
+FRAME_TOLERANCE_MS = 1.0
+
+
+def timecode(ms: float) -> str:
+    """'1:01.250' (minutes, seconds, milliseconds), with hours in front from an hour on: '1:02:03.004'."""
+    total = max(0, round(ms))
+    hours, rest = divmod(total, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    if hours:
+        return f"{hours}:{minutes:02d}:{seconds:02d}.{millis:03d}"
+    return f"{minutes}:{seconds:02d}.{millis:03d}"
+
+
+def frame_number(seconds: float, frame_ms: float) -> int:
+    """The 1-based number of the frame that starts at (or is on screen at) ``seconds``."""
+    return int((seconds * 1000 + FRAME_TOLERANCE_MS) // frame_ms) + 1
+
+
+def control_icon(name: str, color: QColor) -> QIcon:
+    """A control icon from resources/icons (``<name>-<size>.png``, black shapes) tinted with ``color``."""
+    icon = QIcon()
+    for size in CONTROL_ICON_SIZES:
+        image = QImage(str(ICONS / f"{name}-{size}.png"))
+        if image.isNull():
+            continue
+        image = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+        painter = QPainter(image)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+        painter.fillRect(image.rect(), color)
+        painter.end()
+        icon.addPixmap(QPixmap.fromImage(image))
+    return icon
+
+
+class SeekSlider(QSlider):
+    """A horizontal seek bar where a click on the track jumps to the time under the pointer (and drags on)."""
+
+    seekRequested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+
+    def _option(self) -> QStyleOptionSlider:
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        return option
+
+    def groove_rect(self) -> QRect:
+        """Where the track is drawn, in the slider's coordinates."""
+        return self.style().subControlRect(QStyle.ComplexControl.CC_Slider, self._option(),
+                                           QStyle.SubControl.SC_SliderGroove, self)
+
+    def value_at(self, x: float) -> int:
+        """The value under the pointer at ``x`` (the handle's centre goes there)."""
+        option = self._option()
+        groove = self.groove_rect()
+        handle = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
+                                             QStyle.SubControl.SC_SliderHandle, self)
+        span = max(1, groove.width() - handle.width())
+        offset = round(x - groove.x() - handle.width() / 2)
+        return QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), offset, span, option.upsideDown)
+
+    @guarded()
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.isEnabled() and self.maximum() > self.minimum():
+            value = self.value_at(event.position().x())
+            self.setValue(value)
+            self.seekRequested.emit(value)
+        super().mousePressEvent(event)  # the handle is under the pointer now: a drag goes on from there
 
 
 def shown_frame_seconds(sink: QVideoSink, position_ms: int) -> float:
@@ -79,23 +156,25 @@ class PlayerWidget(QWidget):
         style = self.style()
         self.play_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play / pause (Space)",
                                         self.toggle_play)
-        self.back_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekBackward),
-                                        "Previous frame (,)", lambda: self.step_frames(-1))
-        self.forward_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward),
-                                           "Next frame (.)", lambda: self.step_frames(1))
+        self.back_button = self._button(None, "One frame back (,)", lambda: self.step_frames(-1))
+        self.forward_button = self._button(None, "One frame forward (.)", lambda: self.step_frames(1))
+        self._tint_step_icons()
         self.loop_button = self._button(None, "Loop (L)", self.toggle_loop, text="⟲ Loop")
         self.loop_button.setCheckable(True)
         self.mute_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaVolume), "Mute (M)",
                                         self.toggle_mute)
         self.mute_button.setCheckable(True)
-        self.seek = QSlider(Qt.Orientation.Horizontal, self)
+        self.seek = SeekSlider(self)
         self.seek.setObjectName("SeekSlider")
         self.seek.setRange(0, 0)
-        self.seek.setToolTip("Seek (← / →: 5 s)")
+        self.seek.setToolTip("Seek: click or drag (← / →: 5 s)")
         self.seek.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.seek.sliderMoved.connect(self.player.setPosition)
-        self.seek.sliderPressed.connect(lambda: self.player.setPosition(self.seek.value()))
-        self.time_label = QLabel("0:00 / 0:00", self)
+        self.seek.sliderMoved.connect(self.set_position)
+        self.seek.seekRequested.connect(self.set_position)
+        self.time_label = QLabel(self)
+        self.time_label.setObjectName("TimeCode")
+        self.time_label.setToolTip("Time (minutes:seconds.milliseconds) and frame number of the picture on screen")
+        self.held_at_end = False  # standing on the last frame after the clip ended
         self.speed = QComboBox(self)
         self.speed.setToolTip("Playback speed")
         self.speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -118,17 +197,21 @@ class PlayerWidget(QWidget):
         self.status.setProperty("role", "note")
         self.status.setWordWrap(True)
 
-        controls = QHBoxLayout()
-        widgets: list[QWidget] = [self.play_button, self.back_button, self.forward_button]
-        for widget in widgets:
+        controls = QHBoxLayout()  # the track and the time code have a row of their own, above the buttons
+        left: list[QWidget] = [self.play_button, self.back_button, self.forward_button]
+        right: list[QWidget] = [self.loop_button, self.speed, self.mute_button, self.volume]
+        for widget in left:
             controls.addWidget(widget)
-        controls.addWidget(self.seek, 1)
-        controls.addWidget(self.time_label)
-        for widget in (self.loop_button, self.speed, self.mute_button, self.volume):
+        controls.addStretch(1)
+        for widget in right:
             controls.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.stack, 1)
+        track = QHBoxLayout()
+        track.addWidget(self.seek, 1)
+        track.addWidget(self.time_label)
+        layout.addLayout(track)
         layout.addLayout(controls)
         footer = QHBoxLayout()
         footer.addWidget(self.status, 1)
@@ -138,9 +221,24 @@ class PlayerWidget(QWidget):
         self.player.positionChanged.connect(self._on_position)
         self.player.durationChanged.connect(self._on_duration)
         self.player.playbackStateChanged.connect(self._on_state)
+        self.player.mediaStatusChanged.connect(self._on_media_status)
         self.player.errorOccurred.connect(self._on_error)
         self._shortcuts()
         self._set_enabled(False)
+        self._show_time(0)
+
+    def _tint_step_icons(self) -> None:
+        color = self.palette().color(QPalette.ColorRole.ButtonText)
+        self.back_button.setIcon(control_icon("frame-back", color))
+        self.forward_button.setIcon(control_icon("frame-forward", color))
+        for button in (self.back_button, self.forward_button):
+            button.setIconSize(QSize(16, 16))
+
+    @guarded()
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._tint_step_icons()  # light ↔ dark
 
     def _button(self, icon: object, tip: str, slot: object, text: str = "") -> QToolButton:
         button = QToolButton(self)
@@ -164,7 +262,7 @@ class PlayerWidget(QWidget):
             "Down": lambda: self.volume.setValue(max(0, self.volume.value() - 10)),
             "M": self.toggle_mute,
             "L": self.toggle_loop,
-            "Home": lambda: self.player.setPosition(0),
+            "Home": lambda: self.set_position(0),
         }
         self.shortcuts: dict[str, QShortcut] = {}
         for keys, slot in bindings.items():
@@ -178,6 +276,7 @@ class PlayerWidget(QWidget):
     def load(self, path: str | None, *, autoplay: bool = True) -> bool:
         """Play a local file (or show the placeholder for None); False when the file is missing."""
         self.player.stop()
+        self.held_at_end = False
         if not path:
             self.path = None
             self.player.setSource(QUrl())
@@ -219,15 +318,36 @@ class PlayerWidget(QWidget):
             return
         if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
             self.player.pause()
-        else:
-            self.player.play()
+            return
+        if self.held_at_end or self.at_end():
+            self.set_position(0)  # at the end: play from the start
+        self.player.play()
+
+    def at_end(self) -> bool:
+        duration = self.player.duration()
+        return duration > 0 and self.player.position() >= duration - self.frame_ms()
+
+    def set_position(self, position: int) -> None:
+        """Seek to ``position`` ms (the picture follows; the end is held, not left black)."""
+        self.held_at_end = False
+        self.player.setPosition(max(0, position))
 
     def seek_by(self, delta_ms: int) -> None:
         if self.path is None:
             return
         duration = self.player.duration()
         target = max(0, self.player.position() + delta_ms)
-        self.player.setPosition(min(target, duration) if duration > 0 else target)
+        if duration > 0 and target >= duration:
+            self.hold_last_frame()
+            return
+        self.set_position(target)
+
+    def hold_last_frame(self) -> None:
+        """Stand paused on the clip's last frame (a player stopped at its end shows nothing)."""
+        duration = self.player.duration()
+        self.player.setPosition(max(0, duration - 1))
+        self.player.pause()
+        self.held_at_end = True
 
     def frame_ms(self) -> float:
         """One frame's duration from the file's frame rate (24 fps when unknown)."""
@@ -275,12 +395,26 @@ class PlayerWidget(QWidget):
     def _on_position(self, position: int) -> None:
         if not self.seek.isSliderDown():
             self.seek.setValue(position)
-        total = format_duration(self.player.duration() / 1000)
-        self.time_label.setText(f"{format_duration(position / 1000)} / {total}")
+        self._show_time(position)
+
+    def _show_time(self, position: int) -> None:
+        """'0:01.000 / 0:03.000 · frame 13 / 36' for the frame on screen."""
+        duration = max(0, self.player.duration())
+        frame_ms = self.frame_ms()
+        text = f"{timecode(position)} / {timecode(duration)}"
+        if self.path is not None and duration > 0:
+            shown = shown_frame_seconds(self.video_sink(), position)
+            frames = max(1, round(duration / frame_ms))
+            text += f" · frame {min(frames, frame_number(shown, frame_ms))} / {frames}"
+        self.time_label.setText(text)
 
     def _on_duration(self, duration: int) -> None:
         self.seek.setRange(0, max(0, duration))
         self._on_position(self.player.position())
+
+    def _on_media_status(self, status: QMediaPlayer.MediaStatus) -> None:
+        if status == QMediaPlayer.MediaStatus.EndOfMedia and self.player.loops() != QMediaPlayer.Loops.Infinite:
+            self.hold_last_frame()
 
     def _on_state(self, state: QMediaPlayer.PlaybackState) -> None:
         playing = state == QMediaPlayer.PlaybackState.PlayingState

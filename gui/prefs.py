@@ -1,4 +1,5 @@
-"""The window's own preferences (geometry, splitters, sandbox mode at next start) in ``gui.ini`` in the data dir.
+"""The window's own preferences (geometry, splitters, the form's draft, sandbox mode, the theme) in ``gui.ini`` in
+the data dir.
 
 Kept next to the jobs so that every data dir (and every test's temp dir) has its own, and nothing leaks between.
 """
@@ -32,8 +33,18 @@ class GuiPrefs:
         return self.qsettings.value(key, default)
 
     @property
+    def theme(self) -> str:
+        """View → Theme: "system", "light" or "dark"."""
+        value = str(self.qsettings.value("view/theme", "system"))
+        return value if value in ("system", "light", "dark") else "system"
+
+    @theme.setter
+    def theme(self, value: str) -> None:
+        self.qsettings.setValue("view/theme", value)
+
+    @property
     def sandbox_mode(self) -> bool:
-        """Start in sandbox mode (the menu toggle; it takes effect at the next start)."""
+        """Start in sandbox mode (View → Sandbox mode switches it at once and keeps it for the next start)."""
         return str(self.qsettings.value("sandbox_mode", "false")).lower() == "true"
 
     @sandbox_mode.setter

@@ -5,6 +5,10 @@ stores the latest copy. Events are coalesced (at most one flush per ``FLUSH_MS``
 ``dataChanged`` for the changed rows only, so a busy engine never stalls the window. Nothing scans every row per
 event: thumbnails find their rows through a source path -> job ids map, the once-a-second tick is one
 ``dataChanged`` over the rows of live jobs, and new jobs go in as blocks.
+
+Rows are in queue order, the last to start on top (a job's queue position is its creation time unless a person
+moved it): waiting jobs can be dragged to another place, which the model asks for with ``reorderRequested`` (the
+ids of the waiting jobs in the order they should start); the engine stores it and its events move the rows.
 """
 
 from __future__ import annotations
@@ -19,23 +23,28 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QByteArray,
+    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     Qt,
     QTimer,
+    Signal,
 )
 from PySide6.QtGui import QColor, QFont
 
 from core.jobs import Job, JobState
 from core.params import SlotKind
 from core.providers import provider_class
+from core.providers.status import provider_name, status_in_words
 from gui.safety import guarded
 from gui.thumbs import ThumbnailCache
 
 FLUSH_MS = 100
 TICK_MS = 1000
 PROMPT_EXCERPT = 80
+#: What a drag of queue rows carries: the dragged jobs' ids, one a line.
+JOB_IDS_MIME = "application/x-reeldeck-job-ids"
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -64,7 +73,8 @@ class Column(IntEnum):
     STATE = 3
     PROGRESS = 4
     ELAPSED = 5
-    GROUP = 6
+    COST = 6
+    GROUP = 7
 
 
 HEADERS = {
@@ -74,6 +84,7 @@ HEADERS = {
     Column.STATE: "State",
     Column.PROGRESS: "Progress",
     Column.ELAPSED: "Elapsed",
+    Column.COST: "Est. cost",
     Column.GROUP: "Batch",
 }
 
@@ -99,20 +110,31 @@ def _bold() -> QFont:
 
 
 def state_text(job: Job) -> str:
-    """The state as a person reads it (with the provider's own status while running)."""
+    """The state as a person reads it: a running job's provider status in plain words ('Queued at GoAPI',
+    'Generating'); a status Reeldeck does not know is quoted as the provider sent it."""
     if job.needs_decision:
         return "Needs your decision"
-    text = STATE_TEXT.get(job.state, str(job.state))
     if job.state == JobState.RUNNING and job.remote_status:
-        text += f" ({job.remote_status})"
-    return text
+        return status_in_words(job.provider, job.remote_status)
+    return STATE_TEXT.get(job.state, str(job.state))
 
 
-def provider_name(provider_id: str) -> str:
-    try:
-        return provider_class(provider_id).spec.name
-    except Exception:  # a provider from a newer version: show its id
-        return provider_id
+def cost_text(job: Job) -> str:
+    """The job's estimated cost ('$0.40'), or that no price is known."""
+    return f"${job.cost_usd:.2f}" if job.cost_usd is not None else "no price"
+
+
+def cost_tooltip(job: Job) -> str:
+    if job.cost_usd is None:
+        return "No price is known for this model (Edit → Settings… → Prices and budget to add one)."
+    if job.world == "sandbox":
+        return "The estimate for this job with a real provider; sandbox jobs are not charged."
+    return "Estimated at submission from the price table (Edit → Settings… → Prices and budget)."
+
+
+def queue_key(job: Job) -> float:
+    """Where a job stands in the queue (lower starts first)."""
+    return job.queue_pos if job.queue_pos is not None else job.created_at
 
 
 def model_label(job: Job) -> str:
@@ -175,8 +197,8 @@ def thumbnail_source(job: Job) -> str | None:
     return None
 
 
-def _newest_first(job: Job) -> float:
-    return -job.created_at
+def _last_first(job: Job) -> float:
+    return -queue_key(job)
 
 
 @dataclass(frozen=True)
@@ -226,7 +248,15 @@ def summarize_groups(jobs: Iterable[Job]) -> dict[str, GroupSummary]:
 
 
 class QueueModel(QAbstractTableModel):
-    """Jobs, newest first. Feed it with ``on_job`` (an engine listener), ``set_jobs`` or ``add_jobs`` (pages)."""
+    """Jobs in queue order, the last to start (the newest) first. Feed it with ``on_job`` (an engine listener),
+    ``set_jobs`` or ``add_jobs`` (pages)."""
+
+    #: The ids of the waiting jobs in the order they should start (a drag moved some of them).
+    reorderRequested = Signal(list)
+    #: A job this list showed unfinished has ended (completed, failed or canceled).
+    jobEnded = Signal(object)
+    #: Every job of a batch this list showed unfinished has ended (its GroupSummary).
+    groupFinished = Signal(object)
 
     def __init__(self, thumbs: ThumbnailCache | None = None, *, clock: Callable[[], float] = time.time,
                  parent: QObject | None = None) -> None:
@@ -249,13 +279,15 @@ class QueueModel(QAbstractTableModel):
         self._tick_timer.timeout.connect(self._tick)
         self._tick_timer.start()
         self.flushes = 0
+        #: The queue is paused: waiting jobs say so.
+        self.paused = False
 
     # --- feeding -----------------------------------------------------------------------------------------------
 
     def set_jobs(self, jobs: Iterable[Job]) -> None:
         """Replace everything (newest first)."""
         self.beginResetModel()
-        self._jobs = sorted(jobs, key=lambda j: j.created_at, reverse=True)
+        self._jobs = sorted(jobs, key=queue_key, reverse=True)
         self._reindex()
         self._sources = {}
         for job in self._jobs:
@@ -286,16 +318,25 @@ class QueueModel(QAbstractTableModel):
             return
         self.flushes += 1
         new = [job for job_id, job in pending.items() if job_id not in self._rows]
+        moved: list[Job] = []
         for job in pending.values():
             row = self._rows.get(job.id)
             if row is None:
                 continue
-            self._unmap_source(self._jobs[row])
+            before = self._jobs[row]
+            if queue_key(before) != queue_key(job):
+                moved.append(job)  # reordered: it leaves its row and goes in at its new place
+                continue
+            self._unmap_source(before)
             self._jobs[row] = job
             self._map_source(job)
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
-        if new:
-            self._place(new)
+            if job.terminal and not before.terminal:
+                self.jobEnded.emit(job)
+        if moved:
+            self._remove({job.id for job in moved}, regroup=False)
+        if new or moved:
+            self._place(new + moved)
         self._regroup()
 
     def remove_job(self, job_id: str) -> None:
@@ -305,7 +346,7 @@ class QueueModel(QAbstractTableModel):
         """Take finished jobs off the list (they stay in the store and the library); returns how many."""
         return self._remove({j.id for j in self._jobs if j.terminal})
 
-    def _remove(self, job_ids: set[str]) -> int:
+    def _remove(self, job_ids: set[str], *, regroup: bool = True) -> int:
         """Remove these jobs, each run of neighbouring rows in one go (bottom up), and re-index once."""
         for job_id in job_ids:
             self._pending.pop(job_id, None)
@@ -325,17 +366,18 @@ class QueueModel(QAbstractTableModel):
             del self._jobs[first:last + 1]
             self._reindex()
             self.endRemoveRows()
-        self._regroup()
+        if regroup:
+            self._regroup()
         return len(rows)
 
     def _place(self, jobs: list[Job]) -> None:
-        """Insert jobs at the rows their creation time gives (newest first), each block of neighbours at once."""
-        jobs = sorted(jobs, key=lambda j: j.created_at, reverse=True)
+        """Insert jobs at the rows their queue positions give (last first), each block of neighbours at once."""
+        jobs = sorted(jobs, key=queue_key, reverse=True)
         start = 0
         while start < len(jobs):
-            row = bisect.bisect_right(self._jobs, -jobs[start].created_at, key=_newest_first)
+            row = bisect.bisect_right(self._jobs, -queue_key(jobs[start]), key=_last_first)
             stop = start + 1
-            while stop < len(jobs) and (row == len(self._jobs) or jobs[stop].created_at > self._jobs[row].created_at):
+            while stop < len(jobs) and (row == len(self._jobs) or queue_key(jobs[stop]) > queue_key(self._jobs[row])):
                 stop += 1
             block = jobs[start:stop]
             self.beginInsertRows(QModelIndex(), row, row + len(block) - 1)
@@ -370,6 +412,10 @@ class QueueModel(QAbstractTableModel):
         self._groups = summarize_groups(self._jobs)
         if before == self._groups:
             return
+        for group_id, summary in self._groups.items():
+            earlier = before.get(group_id)
+            if summary.finished and earlier is not None and not earlier.finished:
+                self.groupFinished.emit(summary)
         for row, job in enumerate(self._jobs):
             if job.group_id and before.get(job.group_id) != self._groups.get(job.group_id):
                 index = self.index(row, Column.GROUP)
@@ -436,8 +482,72 @@ class QueueModel(QAbstractTableModel):
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+            return Qt.ItemFlag.ItemIsDropEnabled  # between rows
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDropEnabled
+        job = self.job_at(index)
+        if job is not None and movable(job):
+            flags |= Qt.ItemFlag.ItemIsDragEnabled
+        return flags
+
+    # --- reordering by drag and drop ---------------------------------------------------------------------------
+
+    def set_paused(self, paused: bool) -> None:
+        """The queue was paused or resumed: waiting rows say so."""
+        self.paused = paused
+        waiting = [row for row, job in enumerate(self._jobs) if movable(job)]
+        if waiting:
+            self.dataChanged.emit(self.index(waiting[0], Column.STATE), self.index(waiting[-1], Column.PROGRESS))
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [JOB_IDS_MIME]
+
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # type: ignore[override]
+        ids = dict.fromkeys(job.id for index in indexes if (job := self.job_at(index)) is not None and movable(job))
+        data = QMimeData()
+        data.setData(JOB_IDS_MIME, QByteArray("\n".join(ids).encode()))
+        return data
+
+    def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                        parent: Index) -> bool:
+        return action == Qt.DropAction.MoveAction and bool(self._dragged(data))
+
+    @guarded(False)
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index) -> bool:
+        """Dragged waiting jobs dropped before ``row`` (or on ``parent``'s row): ask for the new start order."""
+        dragged = self._dragged(data)
+        if action != Qt.DropAction.MoveAction or not dragged:
+            return False
+        target = parent.row() if parent.isValid() else (row if row >= 0 else len(self._jobs))
+        order = self.order_after_move(dragged, target)
+        if order is None:
+            return False
+        self.reorderRequested.emit(order)
+        return False  # the rows move when the engine's events arrive, not here
+
+    def order_after_move(self, job_ids: list[str], target: int) -> list[str] | None:
+        """The waiting jobs' start order once ``job_ids`` sit before row ``target`` (None if nothing changes)."""
+        shown = [job.id for job in self._jobs]
+        moving = [i for i in shown if i in set(job_ids)]
+        before = sum(1 for i in shown[:target] if i not in moving)
+        rest = [i for i in shown if i not in moving]
+        rows = rest[:before] + moving + rest[before:]
+        waiting = {job.id for job in self._jobs if movable(job)}
+        old = [i for i in shown if i in waiting]
+        new = [i for i in rows if i in waiting]
+        return None if new == old else list(reversed(new))  # rows are last-first; the order starts first-first
+
+    def _dragged(self, data: QMimeData) -> list[str]:
+        if not data.hasFormat(JOB_IDS_MIME):
+            return []
+        ids = [i for i in bytes(data.data(JOB_IDS_MIME).data()).decode().split("\n") if i]
+        jobs = [self.find(i) for i in ids]
+        return ids if jobs and all(job is not None and movable(job) for job in jobs) else []
 
     @guarded()
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -467,9 +577,11 @@ class QueueModel(QAbstractTableModel):
         if column == Column.STATE:
             return state_text(job)
         if column == Column.PROGRESS:
-            return progress_text(job, now)
+            return "Paused" if self.paused and movable(job) else progress_text(job, now)
         if column == Column.ELAPSED:
             return format_duration(elapsed(job, now))
+        if column == Column.COST:
+            return cost_text(job)
         if column == Column.GROUP:
             group = self.group(job.group_id)
             return group.text if group is not None else ""
@@ -484,6 +596,13 @@ class QueueModel(QAbstractTableModel):
             return job.error
         if job.waiting and not job.terminal and column in (Column.STATE, Column.PROGRESS):
             return job.waiting[0].upper() + job.waiting[1:]
+        if column == Column.STATE and job.state == JobState.RUNNING and job.remote_status:
+            return f"{provider_name(job.provider)}'s own word for it: {job.remote_status}"
+        if movable(job) and column in (Column.STATE, Column.PROGRESS):
+            return ("The queue is paused: this job starts once you resume it." if self.paused else
+                    "Drag waiting jobs to change which starts first: the lowest starts next.")
+        if column == Column.COST:
+            return cost_tooltip(job)
         if column == Column.MODEL:
             return f"{job.provider} / {job.model} (job {job.id})"
         if column == Column.GROUP and (group := self.group(job.group_id)) is not None:
@@ -513,6 +632,11 @@ class QueueModel(QAbstractTableModel):
         for role in JobRole:
             names[int(role)] = QByteArray(role.name.lower().encode())
         return names
+
+
+def movable(job: Job) -> bool:
+    """A job that waits to be sent (its place in the queue can change)."""
+    return job.state == JobState.PENDING and not job.needs_decision
 
 
 def progress_text(job: Job, now: float) -> str:

@@ -1,13 +1,13 @@
 """The job queue panel: a table over ``QueueModel`` with a progress delegate, job actions and decisions.
 
 Actions: cancel, retry, duplicate into the form, reveal the file, delete (to the trash when the system has one),
-and for a job whose submission had an unknown outcome, the two choices the engine offers, explained.
+and for a job whose submission had an unknown outcome, the two choices the engine offers, explained. The queue can
+be paused (no new job is sent; jobs at the provider go on) and waiting jobs dragged into another order.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -174,6 +174,12 @@ class QueueView(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # the end (a take's seed) stays readable
+        self.table.setDragEnabled(True)  # waiting jobs can be dragged to another place in the queue
+        self.table.setAcceptDrops(True)
+        self.table.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.table.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.table.setDropIndicatorShown(True)
+        self.table.setDragDropOverwriteMode(False)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         header = self.table.horizontalHeader()
@@ -184,10 +190,12 @@ class QueueView(QWidget):
         header.resizeSection(Column.STATE, 150)
         header.resizeSection(Column.PROGRESS, 170)
         header.resizeSection(Column.ELAPSED, 70)
+        header.resizeSection(Column.COST, 80)
         header.resizeSection(Column.GROUP, 115)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._on_selection())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         model.dataChanged.connect(self._on_data_changed)
+        model.reorderRequested.connect(self.reorder)
         model.modelReset.connect(self._on_selection)
         model.rowsRemoved.connect(lambda *_: self._on_selection())
         for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.dataChanged):
@@ -218,8 +226,17 @@ class QueueView(QWidget):
         self.remix_action = self._action("Remix…", "A new video from this finished one with a new prompt (where the "
                                          "provider offers remixing, e.g. Sora)", self.remix_selected)
         self.toolbar.addSeparator()
+        self.pause_action = self._action("Pause queue", "Send no new job until you resume; jobs already at the "
+                                         "provider go on and are downloaded", self.toggle_pause)
+        self.pause_action.setCheckable(True)
         self.clear_action = self._action("Clear finished", "Take finished jobs off this list (they stay in "
                                          "the library)", self.clear_finished)
+
+        self.pause_note = QLabel("The queue is paused: no new job is sent. Jobs already at the provider go on and "
+                                 "are downloaded.", self)
+        self.pause_note.setObjectName("QueuePaused")
+        self.pause_note.setWordWrap(True)
+        self.pause_note.hide()
 
         self.detail = QLabel(self)
         self.detail.setObjectName("QueueDetail")
@@ -265,6 +282,7 @@ class QueueView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.toolbar)
+        layout.addWidget(self.pause_note)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.decision)
         self.stall = StallBox(self)  # "taking longer than usual", with Keep waiting / Cancel
@@ -499,13 +517,37 @@ class QueueView(QWidget):
             self.model.remove_job(job_id)
             return
         outcome = trash_or_delete(Path(job.video_path), self.ask) if job.video_path else "it had no video"
-        inputs = self.engine.inputs_dir / job.id
-        if inputs.is_dir():
-            shutil.rmtree(inputs, ignore_errors=True)
-        self.engine.store.delete(job_id)
+        spawn(self._delete(job_id, outcome), self._report)
+
+    async def _delete(self, job_id: str, outcome: str) -> None:
+        """The engine forgets the job and its prepared inputs (``Engine.delete``); the row goes."""
+        assert self.engine is not None
+        await self.engine.delete(job_id)
         self.model.remove_job(job_id)
         self.jobDeleted.emit(job_id)
         self.message.emit(f"Job deleted; {outcome}.")
+
+    def toggle_pause(self) -> None:
+        """Pause the queue or resume it (the action's check state says which)."""
+        self.set_paused(self.pause_action.isChecked())
+
+    def set_paused(self, paused: bool) -> None:
+        if self.engine is not None:
+            self.engine.pause() if paused else self.engine.unpause()
+        self.pause_action.setChecked(paused)
+        self.pause_action.setText("Resume queue" if paused else "Pause queue")
+        self.pause_note.setVisible(paused)
+        self.model.set_paused(paused)
+        self.message.emit("Queue paused: no new job is sent." if paused else "Queue resumed.")
+
+    def reorder(self, job_ids: list[str]) -> None:
+        """Waiting jobs start in this order from now on (stored, so it holds after a restart and for the CLI)."""
+        if self.engine is None:
+            return
+        try:
+            self.engine.reorder(job_ids)
+        except ReeldeckError as exc:
+            self._report(exc)
 
     def clear_finished(self) -> None:
         count = self.model.remove_finished()

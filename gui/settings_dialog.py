@@ -2,9 +2,9 @@
 price table with the daily budget.
 
 Base URLs are checked live with ``core.settings.check_url`` (https, or plain http only to this machine). Values
-go to core's ``settings.json``; the sandbox toggle to the GUI's preferences. Prices and the budget apply at once
-(the running engine reads them from its settings); everything else takes effect the next time Reeldeck starts,
-and the dialog says so.
+go to core's ``settings.json``; the sandbox toggle to the GUI's preferences. Prices, the budget and the providers'
+addresses and options apply at once (the running engine reads them from its settings); the download folder and
+how many jobs run at once take effect the next time Reeldeck starts, and the dialog says so.
 """
 
 from __future__ import annotations
@@ -186,8 +186,9 @@ class SettingsDialog(QDialog):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
-        self.restart_note = QLabel("Prices and the daily budget apply at once; other changes take effect the next "
-                                   "time Reeldeck starts.", self)
+        self.restart_note = QLabel("Prices, the budget and the providers' addresses apply at once; the download "
+                                   "folder and jobs at once take effect the next time Reeldeck starts.", self)
+        self.restart_note.setWordWrap(True)
         _restyle(self.restart_note, "note")
         self.error = QLabel(self)
         self.error.setWordWrap(True)
@@ -265,18 +266,20 @@ class SettingsDialog(QDialog):
             self.error.setText(getattr(exc, "message", None) or f"The settings could not be saved: {exc}")
             self.error.setVisible(True)
             return
-        self._apply_costs_now()
+        self._apply_now()
         self.prefs.sandbox_mode = self.sandbox_box.isChecked()
         self.prefs.sync()
         self.accept()
 
-    def _apply_costs_now(self) -> None:
-        """The running engine estimates and enforces the budget from its settings: hand it the new ones."""
+    def _apply_now(self) -> None:
+        """The running engine reads prices, the budget and the providers' addresses and options from its settings:
+        hand it the new ones, and have it build its providers again with them."""
         hub = self.runtime.hub
         if hub is None:
             return
-        for key in ("prices", "budget_daily_usd"):
+        for key in ("prices", "budget_daily_usd", "base_urls", "endpoints", "options"):
             if key in self.settings.data:
                 hub.settings.data[key] = self.settings.data[key]
             else:
                 hub.settings.data.pop(key, None)
+        hub.forget()

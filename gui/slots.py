@@ -29,6 +29,7 @@ from core.imaging import ImageRules
 from core.params import Slot, SlotKind
 from core.providers import provider_class
 from gui.dropdata import dropped_items, looks_like_video
+from gui.last_folder import Purpose, last_folders
 from gui.preview_item import PRESET_PREFIX, PreviewItem, restyle
 from gui.safety import guarded
 
@@ -198,8 +199,10 @@ class ImageSlotWidget(SlotWidget):
         self.clear_button.setEnabled(bool(self.values()))
 
     def _choose(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.slot.label.lower()}", "", IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.slot.label.lower()}",
+                                              last_folders().start(Purpose.INPUTS), IMAGE_FILTER)
         if path:
+            last_folders().remember(Purpose.INPUTS, path)
             self.set_values([path])
 
 
@@ -313,7 +316,10 @@ class ReferenceSlotWidget(SlotWidget):
         self.clear_button.setEnabled(bool(self._items))
 
     def _choose(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, f"Add {self.slot.label.lower()}", "", IMAGE_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(self, f"Add {self.slot.label.lower()}",
+                                                last_folders().start(Purpose.INPUTS), IMAGE_FILTER)
+        if paths:
+            last_folders().remember(Purpose.INPUTS, paths[0])
         self.add_items(paths)
 
 
@@ -391,8 +397,10 @@ class VideoSlotWidget(SlotWidget):
             self.set_values([str(data)])
 
     def _choose(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.slot.label.lower()}", "", VIDEO_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.slot.label.lower()}",
+                                              last_folders().start(Purpose.INPUTS), VIDEO_FILTER)
         if path:
+            last_folders().remember(Purpose.INPUTS, path)
             self.set_values([path])
 
 

@@ -1,4 +1,5 @@
-"""Light and dark themes that follow the system colour scheme (``QStyleHints.colorScheme``), on the Fusion style."""
+"""Light and dark themes on the Fusion style: the person's choice (View → Theme: system, light or dark), where
+"system" follows the desktop's colour scheme (``QStyleHints.colorScheme``) as it changes."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ LIGHT = {
     "banner_bg": "#ffd23f", "banner_fg": "#1d1600", "banner_edge": "#c79a00",
     "slot_bg": "#fbfbfd", "slot_edge": "#a9afbd", "slot_drag": "#fde7e2",
     "warn_bg": "#fff4d6", "warn_edge": "#d9a400",
+    "field_edge": "#b3b9c6", "notice_bg": "#eef3fd", "notice_edge": "#9fb7e6",
 }
 DARK = {
     "window": "#1f2230", "base": "#171a24", "alt": "#242838", "text": "#e6e8ef", "button": "#2c3042",
@@ -25,6 +27,7 @@ DARK = {
     "banner_bg": "#ffd23f", "banner_fg": "#1d1600", "banner_edge": "#c79a00",
     "slot_bg": "#1b1e2a", "slot_edge": "#5a6073", "slot_drag": "#3a2a2a",
     "warn_bg": "#3b3220", "warn_edge": "#b58900",
+    "field_edge": "#4c5368", "notice_bg": "#232c42", "notice_edge": "#4a6290",
 }
 
 
@@ -67,15 +70,30 @@ def style_sheet(dark: bool) -> str:
     return Template(path.read_text(encoding="utf-8")).safe_substitute(colors(dark))
 
 
+#: The choices of View → Theme, in menu order.
+THEME_MODES = ("system", "light", "dark")
+
+
 class ThemeManager(QObject):
-    """Applies the theme now and again whenever the system switches between light and dark."""
+    """Applies the chosen theme now, and again whenever the system switches between light and dark while the
+    choice is "system"."""
 
     def __init__(self, app: QApplication) -> None:
         super().__init__(app)
         self._app = app
+        self.mode = "system"
         app.setStyle("Fusion")
         self.apply()
-        app.styleHints().colorSchemeChanged.connect(lambda _scheme: self.apply())
+        app.styleHints().colorSchemeChanged.connect(lambda _scheme: self._system_changed())
+
+    def set_mode(self, mode: str) -> None:
+        """"system", "light" or "dark" (anything else means "system")."""
+        self.mode = mode if mode in THEME_MODES else "system"
+        self.apply({"light": False, "dark": True}.get(self.mode))
+
+    def _system_changed(self) -> None:
+        if self.mode == "system":
+            self.apply()
 
     def apply(self, dark: bool | None = None) -> None:
         """Apply the light or dark theme (default: what the system asks for)."""
@@ -83,3 +101,14 @@ class ThemeManager(QObject):
         self.dark = dark
         self._app.setPalette(palette(dark))
         self._app.setStyleSheet(style_sheet(dark))
+
+
+def theme_manager(app: QApplication | None = None) -> ThemeManager:
+    """The application's theme manager (made on first use; ``gui.app.make_application`` makes it at start)."""
+    app = app or QApplication.instance()  # type: ignore[assignment]
+    assert isinstance(app, QApplication)
+    manager = getattr(app, "_reeldeck_theme", None)
+    if not isinstance(manager, ThemeManager):
+        manager = ThemeManager(app)
+        app._reeldeck_theme = manager  # type: ignore[attr-defined]
+    return manager

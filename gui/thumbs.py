@@ -1,13 +1,16 @@
 """Thumbnails: prepared-image previews and first frames of videos (PyAV), made in worker threads.
 
 ``ThumbnailCache`` keeps first-frame thumbnails on disk under the data dir (``thumbnails/``, owned by the GUI) so
-the library opens fast and works offline; results come back on the GUI thread via :mod:`gui.background`.
+the library opens fast and works offline; results come back on the GUI thread via :mod:`gui.background`. Image
+files with the same content (every job of a batch keeps its own copy of the one input image) are decoded once and
+share one pixmap.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,7 @@ from gui.background import background
 
 THUMB_SIZE = 160
 MAX_VIDEO_BYTES = 200 * 1024 * 1024
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp")
 
 
 @dataclass
@@ -113,6 +117,12 @@ def _cache_key(path: Path) -> str:
     return hashlib.sha1(raw.encode("utf-8")).hexdigest()
 
 
+def content_digest(path: Path) -> str:
+    """A digest of the file's bytes (worker thread: hashing is a small part of decoding it)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha1").hexdigest()
+
+
 def cached_first_frame(path: Path, cache_dir: Path, size: int = 320) -> QImage:
     """First frame from the disk cache, making and storing it when missing. Raises ValueError/OSError."""
     key = _cache_key(path)
@@ -141,6 +151,9 @@ class ThumbnailCache(QObject):
         self._icons: dict[str, QIcon] = {}
         self._failed: set[str] = set()
         self._pending: set[str] = set()
+        self._shared: dict[str, QPixmap] = {}  # content digest -> the pixmap of every path with that content
+        self._decoded: dict[str, QImage] = {}  # content digest -> image (worker threads share it)
+        self._lock = threading.Lock()
 
     def get(self, path: str | None) -> QPixmap | None:
         """The thumbnail if it is ready; otherwise None, and it is made in the background."""
@@ -163,34 +176,50 @@ class ThumbnailCache(QObject):
             icon = self._icons[path] = QIcon(pixmap)
         return icon
 
-    def _make(self, path: str) -> QImage:
+    def _make(self, path: str) -> tuple[str, QImage]:
+        """(a key shared by files of the same content, the image). Worker thread."""
         file = Path(path)
         if not file.is_file():
             raise FileNotFoundError(path)
-        if file.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"):
-            image = read_scaled(path, 320)
-            if image.isNull():
-                raise ValueError("not an image")
-            return image
+        if file.suffix.lower() in IMAGE_SUFFIXES:
+            return self._image(file)
         still = file.with_suffix(".thumbnail.webp")  # the provider's own thumbnail, kept by the engine (Sora)
         if still.is_file():
             image = read_scaled(str(still), 320)
             if not image.isNull():
-                return image
-        return cached_first_frame(file, self.cache_dir)
+                return path, image
+        return path, cached_first_frame(file, self.cache_dir)
 
-    def _made(self, path: str) -> Callable[[QImage | None, BaseException | None], None]:
-        def done(image: QImage | None, error: BaseException | None) -> None:
+    def _image(self, file: Path) -> tuple[str, QImage]:
+        digest = content_digest(file)
+        with self._lock:
+            known = self._decoded.get(digest)
+        if known is not None:
+            return digest, known
+        image = read_scaled(str(file), 320)
+        if image.isNull():
+            raise ValueError("not an image")
+        with self._lock:
+            self._decoded[digest] = image
+        return digest, image
+
+    def _made(self, path: str) -> Callable[[tuple[str, QImage] | None, BaseException | None], None]:
+        def done(made: tuple[str, QImage] | None, error: BaseException | None) -> None:
             self._pending.discard(path)
-            if error is not None or image is None or image.isNull():
+            if error is not None or made is None or made[1].isNull():
                 self._failed.add(path)
                 return
-            self._pixmaps[path] = QPixmap.fromImage(image)
+            key, image = made
+            pixmap = self._shared.get(key)
+            if pixmap is None:
+                pixmap = self._shared[key] = QPixmap.fromImage(image)
+            self._pixmaps[path] = pixmap
             self.ready.emit(path)
         return done
 
     def forget(self, path: str) -> None:
         """Drop a path from memory (the file changed or went away)."""
         self._pixmaps.pop(path, None)
+        self._shared.pop(path, None)  # (a video's key is its path)
         self._icons.pop(path, None)
         self._failed.discard(path)

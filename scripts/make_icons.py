@@ -1,4 +1,8 @@
-"""Draw Reeldeck's app icon (a film reel with a play triangle) with Pillow at several sizes into resources/icons/.
+"""Draw Reeldeck's icons with Pillow into resources/icons/: the app icon (a film reel with a play triangle) at several
+sizes, and the player's frame-step controls (a film frame with a small triangle pointing back or forward).
+
+The control icons are black shapes on transparency: the window tints them with the theme's text colour, so one
+file serves the light and the dark theme. Standard seek icons (double triangles) mean "jump"; these mean "one frame".
 
 Run once after changing the design: ``.venv/bin/python scripts/make_icons.py``. The PNGs are committed.
 """
@@ -17,6 +21,8 @@ BACKGROUND = (33, 37, 56, 255)
 REEL = (235, 92, 70, 255)
 HOLE = (33, 37, 56, 255)
 PLAY = (255, 255, 255, 255)
+CONTROL_SIZES = (16, 24, 32, 48, 64)
+INK = (0, 0, 0, 255)
 
 
 def draw_icon(size: int) -> Image.Image:
@@ -41,11 +47,37 @@ def draw_icon(size: int) -> Image.Image:
     return image.resize((size, size), Image.Resampling.LANCZOS)
 
 
+def draw_frame_step(size: int, forward: bool) -> Image.Image:
+    """One film frame (an outlined box with sprocket holes above and below) and a triangle beside it.
+
+    Drawn pointing forward; the back icon is its mirror image, so both read alike.
+    """
+    big = size * 8
+    image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    unit = big / 16
+    line = round(unit * 1.5)
+    left, top, right, bottom = unit * 1, unit * 2, unit * 10, unit * 14
+    draw.rectangle((left, top, right, bottom), outline=INK, width=line)
+    for row_y in (top + unit * 1.6, bottom - unit * 3.0):  # sprocket holes: two rows of three
+        for index in range(3):
+            x = left + unit * (2.0 + index * 2.6)
+            draw.rectangle((x, row_y, x + unit * 1.4, row_y + unit * 1.4), fill=INK)
+    tri_left, tri_right, middle = unit * 11.2, unit * 15.6, big / 2
+    draw.polygon([(tri_left, middle - unit * 4), (tri_left, middle + unit * 4), (tri_right, middle)], fill=INK)
+    if not forward:
+        image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    return image.resize((size, size), Image.Resampling.LANCZOS)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for size in SIZES:
         draw_icon(size).save(OUT / f"reeldeck-{size}.png")
-    print(f"wrote {len(SIZES)} icons to {OUT}")
+    for size in CONTROL_SIZES:
+        draw_frame_step(size, forward=False).save(OUT / f"frame-back-{size}.png")
+        draw_frame_step(size, forward=True).save(OUT / f"frame-forward-{size}.png")
+    print(f"wrote {len(SIZES) + 2 * len(CONTROL_SIZES)} icons to {OUT}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ from harness import Harness
 
 from core import download
 from core.engine import Engine, EngineConfig
-from core.jobs import JobState
+from core.errors import InputError
+from core.jobs import Annotation, JobState
 from core.sandbox import Fault
 from core.store import JobStore, make_owner
 from core.submission import JobRequest
@@ -168,3 +169,18 @@ async def test_sora_thumbnail_is_kept_beside_the_video(harness: Harness) -> None
     thumb = Path(job.video_path or "").with_suffix(".thumbnail.webp")
     assert thumb.read_bytes()[8:12] == b"WEBP"
     assert [r.query for r in harness.received("aihubmix", "content") if r.query.get("variant") == "thumbnail"]
+
+
+async def test_forget_refuses_a_working_job_and_remember_brings_a_finished_one_back(harness: Harness) -> None:
+    h = harness
+    job = await h.engine.submit(SORA, start=False)
+    with pytest.raises(InputError, match="still working"):
+        h.engine.forget(job.id)
+    assert h.engine.store.find(job.id) is not None
+    finished = await h.engine.cancel(job.id)
+    h.engine.store.annotate(job.id, Annotation(favourite=True, rating=4, note="keep"))
+    forgotten = h.engine.forget(job.id)
+    assert h.engine.store.find(job.id) is None
+    back = h.engine.remember(forgotten)
+    assert back == finished
+    assert h.engine.store.annotation(job.id) == Annotation(favourite=True, rating=4, note="keep")

@@ -177,3 +177,23 @@ async def test_selected_videos_open_in_compare(qtbot: QtBot, runtime: Runtime, t
     assert window.tabs.currentIndex() == 2
     await until(lambda: all(p.duration > 0 for p in window.compare.panes), what="the videos to load")
     window.close()
+
+
+def test_notes_wrap_instead_of_being_cut_off_and_counts_are_words(qtbot: QtBot) -> None:
+    dialog = BatchDialog(BASE)
+    qtbot.addWidget(dialog)
+    dialog.set_targets([("gateway", "viduq3p-720p"), ("aihubmix", "sora-2"), ("goapi", "Qubico/hug-video")])
+    dialog.seeds.setText("1-2")
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    item = dialog.items[("goapi", "Qubico/hug-video")]
+    note = item.text(3)
+    assert len(note) > 40
+    column = dialog.tree.header().sectionSize(3)
+    lines = dialog.tree.fontMetrics().horizontalAdvance(note) / max(1, column)
+    assert lines > 1  # the note is longer than its column…
+    height = dialog.tree.visualItemRect(item).height()
+    assert height >= 2 * dialog.tree.fontMetrics().lineSpacing()  # …so its row grows and the whole note shows
+    assert "(s)" not in dialog.intro.text() and "(s)" not in dialog.summary.text()
+    inputs = sum(len(v) for v in BASE.inputs.values())
+    assert f"{inputs} file{'s' if inputs != 1 else ''} from the form" in dialog.intro.text()

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 from guikit import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, make_job, make_video
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QSize, Qt
 from PySide6.QtMultimedia import QMediaPlayer
 from pytestqt.qtbot import QtBot
 
 from core.jobs import Job, JobState
-from gui.compare import CompareView, pane_label
+from gui.compare import CompareView, best_grid, pane_label
+from gui.player import timecode
 
 pytestmark = pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
 
@@ -171,3 +172,35 @@ def test_only_four_videos_at_a_time(qtbot: QtBot, view: CompareView, tmp_path: P
     view.message.connect(messages.append)
     shown = view.set_jobs([*jobs, extra])
     assert len(shown) == 4 and len(view.panes) == 4 and messages
+
+
+def test_three_landscape_clips_get_wide_panes_at_1024x700(qtbot: QtBot, view: CompareView, tmp_path: Path) -> None:
+    view.resize(1000, 600)  # the compare tab of a 1024×700 window
+    jobs = video_jobs(tmp_path, (1.0, 1.0, 1.0))  # 160×96: landscape
+    view.set_jobs(jobs)
+    qtbot.waitUntil(lambda: loaded(view), timeout=10_000)
+    qtbot.waitUntil(lambda: all(p.video.width() > p.video.height() for p in view.panes), timeout=5_000)
+    for pane in view.panes:  # a landscape picture fills its pane: no tall, narrow panes with bars above and below
+        assert pane.video.width() / pane.video.height() == pytest.approx(160 / 96, rel=0.5)
+    rows = {view.grid.getItemPosition(view.grid.indexOf(p))[0] for p in view.panes}
+    assert len(rows) == 2
+
+
+def test_grid_shape_follows_the_room_and_the_pictures() -> None:
+    assert best_grid(2, QSize(1000, 560), 16 / 9) == (1, 2)
+    assert best_grid(3, QSize(1000, 560), 16 / 9) == (2, 2)
+    assert best_grid(3, QSize(1800, 700), 16 / 9) == (1, 3)
+    assert best_grid(3, QSize(1000, 560), 9 / 16) == (1, 3)  # portrait clips stand side by side
+    assert best_grid(4, QSize(1000, 560), 16 / 9) == (2, 2)
+    assert best_grid(2, QSize(500, 900), 16 / 9) == (2, 1)
+
+
+def test_transport_seeks_where_the_track_is_clicked(qtbot: QtBot, view: CompareView, tmp_path: Path) -> None:
+    view.set_jobs(video_jobs(tmp_path, (4.0, 3.0)))
+    qtbot.waitUntil(lambda: loaded(view), timeout=10_000)
+    groove = view.seek_slider.groove_rect()
+    x = groove.left() + round(groove.width() / 2)
+    qtbot.mouseClick(view.seek_slider, Qt.MouseButton.LeftButton, pos=QPoint(x, groove.center().y()))
+    qtbot.waitUntil(lambda: all(abs(p - 2000) < 200 for p in view.positions()), timeout=5_000)
+    qtbot.waitUntil(lambda: view.time_label.text().startswith(timecode(view.position()) + " / 0:04.000 · frame "),
+                    timeout=5_000)

@@ -55,8 +55,12 @@ def test_empty_form_explains_what_is_missing(qtbot: QtBot, provider_id: str, mod
     needs_something = any(p.required for p in model.params) or bool(model.modes)
     if needs_something:
         assert not composer.submit_button.isEnabled()
-        assert composer.reason_label.text()
+        assert composer.reason_label.text().startswith("To submit, ")
         assert not composer.reason_label.isHidden()
+        assert composer.reason_label.property("role") == "note"  # a hint, not an error: nothing was done yet
+        assert "--" not in composer.reason_label.text() and "Valid combinations" not in composer.reason_label.text()
+        composer.submit()
+        assert composer.reason_label.property("role") == "error"  # the person tried: now it is an error
 
 
 def test_widget_kinds(qtbot: QtBot) -> None:
@@ -94,7 +98,7 @@ def test_valid_text_job_enables_submit_and_emits_request(qtbot: QtBot) -> None:
     qtbot.addWidget(composer)
     composer.select("aihubmix", "sora-2")
     assert not composer.submit_button.isEnabled()
-    assert "prompt is required" in composer.reason_label.text()
+    assert composer.reason_label.text() == "To submit, fill in “Prompt”."
     composer.set_prompt("A red fox in the snow")
     qtbot.waitUntil(lambda: composer.submit_button.isEnabled())
     assert composer.reason_label.isHidden()
@@ -116,7 +120,8 @@ def test_invalid_free_number_shows_reason(qtbot: QtBot) -> None:
     seed = composer.form.editors["seed"]  # type: ignore[union-attr]
     seed.set_value("-5")
     qtbot.waitUntil(lambda: not composer.submit_button.isEnabled())
-    assert "seed must be at least 0" in composer.reason_label.text()
+    assert "“Seed” must be at least 0" in composer.reason_label.text()
+    assert composer.reason_label.property("role") == "error"  # the person typed it
 
 
 def test_mode_follows_from_inputs(qtbot: QtBot, image_file: Path) -> None:
@@ -176,13 +181,89 @@ def test_ctrl_enter_does_nothing_while_invalid(qtbot: QtBot) -> None:
     composer.select("aihubmix", "sora-2")
     with qtbot.assertNotEmitted(composer.submitRequested):
         composer.submit()
-    assert "prompt is required" in composer.reason_label.text()
+    assert "fill in “Prompt”" in composer.reason_label.text()
 
 
 def test_reasons_name_inputs_by_their_labels(qtbot: QtBot) -> None:
     composer = Composer()
     qtbot.addWidget(composer)
     composer.select("gateway", "viduq3p-mix-720p")
-    reason = composer.reason_label.text()
-    assert "“Reference images” + “Prompt”" in reason
-    assert "--ref-image" not in reason
+    assert composer.reason_label.text() == "To submit, fill in “Prompt” and add “Reference images”."
+    composer.select("novita", "img2video-motion")
+    assert composer.reason_label.text() == "To submit, add “Image” and “Motion video”."
+
+
+def test_a_last_frame_alone_asks_for_the_first(qtbot: QtBot, image_file: Path) -> None:
+    composer = Composer()
+    qtbot.addWidget(composer)
+    composer.select("gateway", "viduq3p-720p")
+    composer.set_prompt("A last frame but no first")
+    composer.slots.widgets["last_image"].set_values([str(image_file)])  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: composer.reason_label.text() == "To submit, add “First frame”.")
+    assert not composer.submit_button.isEnabled()
+    assert composer.reason_label.property("role") == "error"
+
+
+def test_the_prompt_survives_a_provider_without_one(qtbot: QtBot) -> None:
+    composer = Composer()
+    qtbot.addWidget(composer)
+    composer.select("aihubmix", "sora-2")
+    composer.set_prompt("A heron lifts off the lake")
+    composer.select("goapi")  # GoAPI's model takes no prompt
+    assert composer.form is not None and "prompt" not in composer.form.editors
+    composer.select("novita")
+    composer.select("gateway", "viduq3p-720p")
+    assert composer.form.values()["prompt"] == "A heron lifts off the lake"  # type: ignore[union-attr]
+    composer.set_prompt("")  # emptied on purpose: stays empty
+    composer.select("aihubmix", "sora-2")
+    assert "prompt" not in composer.form.values()  # type: ignore[union-attr]
+
+
+def test_a_draft_round_trips_through_plain_data(qtbot: QtBot, image_file: Path) -> None:
+    import json
+
+    composer = Composer()
+    qtbot.addWidget(composer)
+    composer.select("gateway", "viduq3p-1080p")
+    composer.set_prompt("Dawn over the harbour")
+    composer.form.editors["seed"].set_value("42")  # type: ignore[union-attr]
+    composer.slots.widgets["image"].set_values([str(image_file)])  # type: ignore[union-attr]
+    draft = json.loads(json.dumps(composer.draft()))  # it must survive being written as JSON
+    other = Composer()
+    qtbot.addWidget(other)
+    assert other.restore_draft(draft)
+    assert (other.provider_id, other.model.id) == ("gateway", "viduq3p-1080p")  # type: ignore[union-attr]
+    assert other.form.values()["prompt"] == "Dawn over the harbour"  # type: ignore[union-attr]
+    assert other.form.values()["seed"] == "42"  # type: ignore[union-attr]
+    assert other.slots.inputs() == {"image": [str(image_file)]}  # type: ignore[union-attr]
+    assert not other.acted  # restored, not typed: problems stay hints
+    assert not other.restore_draft({"provider": "gateway", "model": "no-such-model"})
+    assert not other.restore_draft({"nonsense": 1})
+    assert other.model.id == "viduq3p-1080p"  # type: ignore[union-attr]
+
+
+def test_a_provider_without_a_key_says_so_when_chosen_and_offers_to_set_it(qtbot: QtBot) -> None:
+    from core.runtime import SetupNeed
+
+    keys: set[str] = set()
+    composer = Composer()
+    qtbot.addWidget(composer)
+    composer.setup_check = lambda pid: None if pid in keys else SetupNeed(pid, "key", f"{pid} needs an API key.")
+    composer.select("gateway", "viduq3p-720p")
+    composer.select("aihubmix", "sora-2")
+    assert not composer.setup_notice.isHidden()
+    assert composer.setup_label.text() == "aihubmix needs an API key."
+    assert composer.setup_button.text() == "Set key…"
+    composer.set_prompt("ready but no key")
+    composer.revalidate()
+    assert not composer.submit_button.isEnabled() and not composer.valid
+    assert composer.mode_label.text() == "Set the key above first." and composer.reason_label.isHidden()
+    with qtbot.assertNotEmitted(composer.submitRequested):
+        composer.submit()
+    with qtbot.waitSignal(composer.setupRequested) as asked:
+        composer.setup_button.click()
+    assert asked.args == ["key", "aihubmix"]
+    keys.add("aihubmix")
+    composer.refresh_setup()
+    assert composer.setup_notice.isHidden()
+    assert composer.submit_button.isEnabled()

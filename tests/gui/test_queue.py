@@ -50,7 +50,7 @@ def test_display_values(tmp_path: Path) -> None:
     assert model.job(0).id == "decide01"  # type: ignore[union-attr]  # newest first
     running = model.index(model.row_of("running01"), Column.PROGRESS)
     assert running.data() == "42% · 0:31 left" or "left" in running.data()
-    assert model.index(model.row_of("running01"), Column.STATE).data() == "Running (in_progress)"
+    assert model.index(model.row_of("running01"), Column.STATE).data() == "Generating"
     assert model.index(model.row_of("decide01"), Column.STATE).data() == "Needs your decision"
     assert model.index(model.row_of("done01"), Column.ELAPSED).data() == "1:06"
     assert model.index(model.row_of("failed01"), Column.STATE).data(Qt.ItemDataRole.ToolTipRole) == (
@@ -125,6 +125,25 @@ def test_thumbnails_find_their_rows_after_changes_and_removals(tmp_path: Path) -
     model.flush()
     assert ready(image) == []  # now it shows its video
     assert ready(str(tmp_path / "made.mp4")) == [(model.row_of("withimage"), Column.THUMB)]
+
+
+def test_copies_of_one_input_image_are_decoded_once(qtbot: QtBot, tmp_path: Path) -> None:
+    from guikit import make_image
+
+    from gui.thumbs import ThumbnailCache
+
+    thumbs = ThumbnailCache(tmp_path / "thumbnails")
+    first = make_image(tmp_path / "inputs" / "job1" / "image.png", (640, 480), "orange")
+    copy = tmp_path / "inputs" / "job2" / "image.png"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(first.read_bytes())  # every job of a batch keeps its own copy of the same image
+    other = make_image(tmp_path / "inputs" / "job3" / "image.png", (640, 480), "blue")
+    for path in (first, copy, other):
+        thumbs.get(str(path))
+    qtbot.waitUntil(lambda: all(thumbs.get(str(p)) is not None for p in (first, copy, other)))
+    shared = {thumbs.get(str(p)).cacheKey() for p in (first, copy)}  # type: ignore[union-attr]
+    assert len(shared) == 1  # one pixmap in memory for both copies
+    assert thumbs.get(str(other)).cacheKey() not in shared  # type: ignore[union-attr]
 
 
 def test_clear_finished_and_pages(tmp_path: Path) -> None:

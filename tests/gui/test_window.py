@@ -177,29 +177,6 @@ async def test_run_window_starts_resumes_and_stops(qtbot: QtBot, tmp_path: Path)
     assert await asyncio.wait_for(task, 30) == 0
 
 
-async def test_missing_key_is_explained_in_the_form(qtbot: QtBot, tmp_path: Path) -> None:
-    from guikit import memory_keys
-
-    from core.paths import DataDir
-
-    rt = Runtime(DataDir(tmp_path / "data"), sandbox_mode=False, keys=memory_keys())
-    await rt.start()
-    try:
-        window = await make_window(qtbot, rt)
-        assert window.banner.isHidden()
-        window.composer.select("aihubmix", "sora-2")
-        window.composer.set_prompt("No key yet")
-        await until(lambda: window.composer.submit_button.isEnabled(), what="Submit enabled")
-        window.composer.submit()
-        await until(lambda: "No API key" in window.composer.reason_label.text(), what="the key error")
-        assert "API keys" in window.composer.reason_label.text()
-        assert window.queue_model.rowCount() == 0
-        assert rt.store.all() == []  # type: ignore[union-attr]
-        window.close()
-    finally:
-        await rt.close()
-
-
 async def test_first_run_shows_sora_and_later_runs_the_last_model(qtbot: QtBot, runtime: Runtime) -> None:
     window = await make_window(qtbot, runtime)
     assert (window.composer.provider_id, window.composer.model.id) == ("aihubmix", "sora-2")  # type: ignore[union-attr]
