@@ -8,12 +8,14 @@ import asyncio
 import getpass
 import json
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
-from core import __version__
+from core import __version__, ledger
 from core.errors import ConfigError, InputError, ReeldeckError, StoreError
-from core.jobs import Job, JobState
+from core.jobs import Job, JobState, iso
 from core.paths import DataDir
 from core.providers import PROVIDER_IDS, all_specs, provider_spec
 from core.redact import RedactingWriter
@@ -91,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     key_delete.add_argument("provider_id", metavar="ID")
     key_commands.add_parser("list", help="which providers have keys")
 
+    ledger = commands.add_parser("ledger", help="what each job was estimated, what the provider reported, and how "
+                                 "it ended, for one month")
+    ledger.add_argument("--month", metavar="YYYY-MM", help="the month (local time) of the jobs; default this month")
+    ledger.add_argument("--csv", metavar="FILE", help="write the month as CSV to FILE (`-` for standard output)")
+
     sandbox = commands.add_parser("sandbox", help="run the provider emulator on loopback")
     sandbox.add_argument("--port", type=int, default=8790, metavar="N", help="first of eight consecutive ports")
     return parser
@@ -135,7 +142,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _sandbox(args, out)
     data = DataDir.from_env()
     handlers = {"submit": _submit, "wait": _wait, "jobs": _jobs, "show": _show, "cancel": _cancel,
-                "decide": _decide, "track": _track}
+                "decide": _decide, "track": _track, "ledger": _ledger}
     return asyncio.run(_with_runtime(handlers[command], args, data, out, err))
 
 
@@ -300,6 +307,42 @@ async def _show(runtime: Runtime, args: argparse.Namespace, out: TextIO, err: Te
     assert runtime.store is not None
     _print_job(runtime.store.get(args.job_id), args.json, out)
     return EXIT_OK
+
+
+async def _ledger(runtime: Runtime, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    assert runtime.store is not None
+    month = args.month or ledger.this_month(time.time())
+    try:
+        ledger.month_bounds(month)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    store = runtime.store
+    rows = [e for e in ledger.entries(store.all(), store.charges()) if ledger.in_month(e, month)]
+    if args.csv:
+        text = ledger.to_csv(rows)
+        if args.csv == "-":
+            out.write(text)
+        else:
+            ledger.write_csv(Path(args.csv), text)
+            print(f"{len(rows)} jobs of {month} written to {args.csv}", file=err)
+        return EXIT_OK
+    for entry in rows:
+        print(_ledger_line(entry), file=out)
+    summary = ledger.totals(rows)
+    reported = ", ".join(ledger.ReportedCharge(amount, unit, "").describe()
+                         for unit, amount in summary.reported.items()) or "nothing"
+    print(f"{month}: {summary.jobs} jobs, estimated ${summary.estimated_usd:.2f}, providers reported {reported}; "
+          f"{summary.flagged} failed after the provider accepted them", file=err)
+    return EXIT_OK
+
+
+def _ledger_line(entry: ledger.LedgerEntry) -> str:
+    job = entry.job
+    estimate = "no estimate" if job.cost_usd is None else f"est. ${job.cost_usd:.2f}"
+    reported = entry.reported.describe() if entry.reported else "not reported"
+    line = (f"{job.id}  {iso(job.submitted_at or job.created_at)}  {job.provider}/{job.model}  "
+            f"{job.remote_id or '-'}  {entry.outcome}  {estimate}  {reported}")
+    return line + (f"  [{entry.flag}] {job.error or ''}".rstrip() if entry.flag else "")
 
 
 async def _cancel(runtime: Runtime, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

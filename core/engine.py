@@ -41,6 +41,7 @@ from core.errors import (
 from core.http import HttpRequest, surely_not_processed
 from core.hub import ProviderHub
 from core.jobs import Annotation, Job, JobState
+from core.ledger import reported_charge
 from core.polling import DurationHistory, PollPlanner, PollPolicy
 from core.provenance import write_sidecar
 from core.providers.base import JobInput, Phase, Provider, RemoteStatus, task_id
@@ -753,6 +754,9 @@ class Engine:
         answer = await provider.api.send(provider.build_poll(job.remote_id or ""))
         status = provider.parse_poll(answer.body, answer.headers)
         self._last_status[job.id] = status
+        charge = reported_charge(job.provider, answer.body)
+        if charge is not None:
+            self.store.record_charge(job.id, charge)
         current = self.store.get(job.id)
         if current.terminal:
             raise _JobEnded  # canceled by another process meanwhile

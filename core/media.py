@@ -8,6 +8,7 @@ PyAV is imported by the first check, not with this module (the window starts wit
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,3 +103,95 @@ def _check_whole(frames: int, end: float, stated: float, listed: int, frame_seco
         raise ValueError(f"only {frames} of its {listed} frames could be decoded")
     if stated and end + frame_seconds * 1.5 + 0.05 < stated:
         raise ValueError(f"it stops at {end:.1f} s of {stated:.1f} s")
+
+
+#: Container-level tags FFmpeg writes itself; they are not carried over by ``write_tags``.
+_MUXER_TAGS = frozenset({"major_brand", "minor_version", "compatible_brands", "encoder"})
+
+
+def read_tags(path: Path) -> dict[str, str]:
+    """The container's metadata tags (reads the header only); ValueError when the file is not a readable video."""
+    import av
+    import av.error
+
+    try:
+        with av.open(str(path)) as container:
+            return {str(k): str(v) for k, v in container.metadata.items()}
+    except av.error.FFmpegError as exc:
+        raise ValueError(f"the video cannot be read ({exc})") from None
+
+
+def write_tags(path: Path, tags: dict[str, str]) -> None:
+    """Put ``tags`` into an MP4's own metadata: a stream copy (no re-encode) into a temporary file beside it, checked
+    and renamed over the original, so the file is never half-written. The existing tags stay unless replaced.
+
+    Custom keys are kept with ``movflags=use_metadata_tags`` (an ``mdta`` box). ValueError when it cannot be done;
+    the original is then untouched.
+    """
+    tmp = path.with_name(f".{path.name}.tags.tmp")
+    try:
+        packets = _remux(path, tmp, tags)
+        _check_remux(tmp, packets)
+        os.replace(tmp, path)
+    except (OSError, ValueError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise ValueError(f"the video's metadata could not be written ({exc})") from None
+
+
+def _remux(source: Path, target: Path, tags: dict[str, str]) -> int:
+    import av
+    import av.error
+
+    try:
+        with av.open(str(source)) as inp, av.open(str(target), "w", format="mp4",
+                                                  options={"movflags": "use_metadata_tags+faststart"}) as out:
+            for key, value in inp.metadata.items():
+                if key not in _MUXER_TAGS:
+                    out.metadata[key] = value
+            out.metadata.update(tags)
+            copied = {s.index: out.add_stream_from_template(s) for s in inp.streams if s.type in ("video", "audio")}
+            packets = 0
+            for packet in inp.demux(*[s for s in inp.streams if s.index in copied]):
+                if packet.dts is None:  # the demuxer's end-of-stream marker
+                    continue
+                packet.stream = copied[packet.stream.index]
+                out.mux(packet)
+                packets += 1
+            return packets
+    except av.error.FFmpegError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _check_remux(path: Path, packets: int) -> None:
+    """The copy holds every packet that was read: the rename may go ahead."""
+    import av
+    import av.error
+
+    try:
+        with av.open(str(path)) as container:
+            found = sum(1 for p in container.demux() if p.dts is not None)
+    except av.error.FFmpegError as exc:
+        raise ValueError(f"the copy does not read back ({exc})") from None
+    if packets == 0 or found != packets:
+        raise ValueError(f"the copy holds {found} of {packets} packets")
+
+
+def content_digest(path: Path) -> str:
+    """A SHA-256 of every packet of the video and audio streams, in order: the same for a file and its stream copy
+    with other tags (``write_tags``), different as soon as one byte of the media differs."""
+    import hashlib
+
+    import av
+    import av.error
+
+    digest = hashlib.sha256()
+    try:
+        with av.open(str(path)) as container:
+            streams = [s for s in container.streams if s.type in ("video", "audio")]
+            for packet in container.demux(*streams):
+                if packet.dts is not None:
+                    digest.update(packet.stream.type.encode())
+                    digest.update(bytes(packet))
+    except av.error.FFmpegError as exc:
+        raise ValueError(f"the video cannot be read ({exc})") from None
+    return digest.hexdigest()

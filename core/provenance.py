@@ -1,13 +1,17 @@
-"""Provenance sidecars: next to each finished MP4, a JSON file saying exactly how it was made.
+"""Provenance: how each finished MP4 was made, in a JSON sidecar beside it and inside the MP4 itself.
 
 Prompt, parameters, seed, provider, model, remote id, timings, cost estimate and hashes of the inputs — never a key.
-A sidecar (or an MP4 with its sidecar beside it) turns back into a ``JobRequest`` to reuse the settings.
+The same document (less the video's own hash, which it cannot hold) is written into the MP4's metadata under the
+tag ``reeldeck`` by a stream copy (``core.media.write_tags``), so a video moved anywhere on its own still carries
+it. A sidecar, an MP4 with its sidecar beside it, or an MP4 that carries the document turns back into a
+``JobRequest`` to reuse the settings.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -15,10 +19,16 @@ from typing import Any
 from core import __version__
 from core.errors import InputError
 from core.jobs import Job, iso
+from core.media import read_tags, write_tags
 from core.redact import redact
 from core.submission import JobRequest, is_url
 
 SCHEMA = "reeldeck.provenance/1"
+#: The MP4 metadata tag that holds the provenance document.
+MP4_TAG = "reeldeck"
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v")
+
+log = logging.getLogger(__name__)
 
 
 def sidecar_path(video: Path) -> Path:
@@ -72,10 +82,26 @@ def build_sidecar(job: Job) -> dict[str, Any]:
     }
 
 
+def embed_provenance(job: Job) -> bool:
+    """Write the provenance into the job's MP4 itself (stream copy, atomic); False (logged) when it cannot be."""
+    if not job.video_path:
+        return False
+    document = {k: v for k, v in build_sidecar(job).items() if k != "video"}
+    text = redact(json.dumps(document, ensure_ascii=False))  # provider text never holds a key
+    try:
+        write_tags(Path(job.video_path), {MP4_TAG: text})
+    except ValueError as exc:
+        log.warning("job %s: the video keeps no settings of its own: %s", job.id, exc)
+        return False
+    return True
+
+
 def write_sidecar(job: Job) -> Path | None:
-    """Write the sidecar next to the job's video atomically; returns its path (None when there is no video)."""
+    """Put the provenance into the job's video, then write the sidecar next to it atomically (its video hash is
+    the final file's); returns the sidecar's path (None when there is no video)."""
     if not job.video_path:
         return None
+    embed_provenance(job)
     target = sidecar_path(Path(job.video_path))
     tmp = target.with_name(target.name + ".tmp")
     text = redact(json.dumps(build_sidecar(job), indent=2, ensure_ascii=False))  # provider text never holds a key
@@ -84,9 +110,31 @@ def write_sidecar(job: Job) -> Path | None:
     return target
 
 
+def embedded_provenance(video: Path) -> dict[str, Any] | None:
+    """The provenance document a video carries in its own metadata, or None (no tag, not a video, unreadable)."""
+    try:
+        text = read_tags(video).get(MP4_TAG)
+        data = json.loads(text) if text else None
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("schema") == SCHEMA else None
+
+
+def carries_provenance(path: Path) -> bool:
+    """True for a sidecar file, or a video with its sidecar beside it or its settings inside."""
+    if path.suffix.lower() == ".json":
+        return path.is_file()
+    if path.suffix.lower() not in VIDEO_SUFFIXES or not path.is_file():
+        return False
+    return sidecar_path(path).is_file() or embedded_provenance(path) is not None
+
+
 def read_sidecar(path: Path) -> dict[str, Any]:
-    """Read a sidecar, or the sidecar beside a dropped MP4. Raises InputError with a plain reason."""
-    if path.suffix.lower() in (".mp4", ".mov", ".m4v"):
+    """Read a sidecar, or a dropped video's provenance: the sidecar beside it, else the one inside it.
+    Raises InputError with a plain reason."""
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        if not sidecar_path(path).is_file() and (inside := embedded_provenance(path)) is not None:
+            return inside
         path = sidecar_path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -18,6 +18,7 @@ from typing import Any
 
 from core.errors import StoreError
 from core.jobs import TERMINAL, Annotation, Job, JobState
+from core.ledger import ReportedCharge
 from core.redact import redact
 from core.sequence import Sequence as ClipSequence
 
@@ -95,6 +96,16 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE jobs ADD COLUMN queue_pos REAL;
     UPDATE jobs SET queue_pos = created_at;
+    """,
+    # 7: what the provider reported a job's task cost (the charge ledger, core/ledger.py)
+    """
+    CREATE TABLE charges (
+        job_id TEXT PRIMARY KEY,
+        amount REAL NOT NULL,
+        unit TEXT NOT NULL,
+        field TEXT NOT NULL,
+        reported_at REAL NOT NULL
+    );
     """,
 ]
 
@@ -334,6 +345,7 @@ class JobStore:
     def delete(self, job_id: str) -> None:
         self._run("DELETE FROM jobs WHERE id = ?", (job_id,))
         self._run("DELETE FROM annotations WHERE job_id = ?", (job_id,))
+        self._run("DELETE FROM charges WHERE job_id = ?", (job_id,))
 
     # --- annotations ---------------------------------------------------------------------------------------
 
@@ -353,6 +365,22 @@ class JobStore:
             "note = excluded.note, updated_at = excluded.updated_at",
             (job_id, int(annotation.favourite), rating, annotation.note, self._clock()),
         )
+
+    # --- reported charges -----------------------------------------------------------------------------------
+
+    def record_charge(self, job_id: str, charge: ReportedCharge) -> None:
+        """Keep the provider's latest word on what a job's task cost (no lease needed: it is the provider's fact)."""
+        self._run(
+            "INSERT INTO charges (job_id, amount, unit, field, reported_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(job_id) DO UPDATE SET amount = excluded.amount, unit = excluded.unit, "
+            "field = excluded.field, reported_at = excluded.reported_at",
+            (job_id, charge.amount, charge.unit, charge.field, self._clock()),
+        )
+
+    def charges(self) -> dict[str, ReportedCharge]:
+        """Every job's reported charge, by job id (jobs whose provider reported nothing are absent)."""
+        rows = self._run("SELECT job_id, amount, unit, field FROM charges").fetchall()
+        return {str(r[0]): ReportedCharge(float(r[1]), str(r[2]), str(r[3])) for r in rows}
 
     # --- sequences -----------------------------------------------------------------------------------------
 

@@ -45,7 +45,7 @@ from core.engine import Engine
 from core.errors import ConfigError, InputError, ReeldeckError
 from core.jobs import Job, JobState
 from core.prompts import PromptHistory
-from core.provenance import read_sidecar, request_from_sidecar, sidecar_path
+from core.provenance import carries_provenance, read_sidecar, request_from_sidecar, sidecar_path
 from core.runtime import Runtime
 from core.submission import JobRequest
 from core.words import count, have
@@ -55,11 +55,12 @@ from gui.background import background
 from gui.chain import FrameChainer
 from gui.compare import CompareView
 from gui.composer import Composer
-from gui.dropdata import dropped_items, is_web_url, looks_like_video
+from gui.dropdata import dropped_items, is_web_url
 from gui.export_action import Exporter
 from gui.job_pages import PAGE_SIZE, JobPages
 from gui.last_folder import LastFolders, Purpose, last_folders
 from gui.last_folder import use as use_last_folders
+from gui.ledger_view import LedgerView
 from gui.library import LibraryPanel
 from gui.library_model import LibraryModel
 from gui.library_trash import LibraryTrash
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         self.confirm_close: Ask = self._confirm_close_dialog
         self._closing = False
         self._switching = False
+        self.ledger: LedgerView | None = None  # the charge ledger window, made when first opened
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
 
@@ -235,6 +237,7 @@ class MainWindow(QMainWindow):
         self._menu_action(view_menu, "&Studio", lambda: self.tabs.setCurrentIndex(0), None, fallback="Ctrl+1")
         self._menu_action(view_menu, "&Library", lambda: self.tabs.setCurrentIndex(1), None, fallback="Ctrl+2")
         self._menu_action(view_menu, "&Compare", lambda: self.tabs.setCurrentIndex(2), None, fallback="Ctrl+3")
+        self._menu_action(view_menu, "Charge &ledger…", self.open_ledger, None, fallback="Ctrl+Shift+L")
         self._menu_action(view_menu, "S&equence", lambda: self.tabs.setCurrentWidget(self.sequence_view), None,
                           fallback="Ctrl+4")
         self._menu_action(view_menu, "&Full screen", self._toggle_full_screen, QKeySequence.StandardKey.FullScreen,
@@ -573,6 +576,19 @@ class MainWindow(QMainWindow):
             self.remember_prompt(requests[0])
             self.show_message(f"Queued a batch of {len(queued)} jobs.")
 
+    def open_ledger(self) -> LedgerView:
+        """The charge ledger in its own window (one at a time; opening it again brings it up, refreshed)."""
+        if self.ledger is None:
+            self.ledger = LedgerView(lambda: self.runtime.store, self)
+            self.ledger.setWindowFlag(Qt.WindowType.Window)
+            self.ledger.resize(1100, 560)
+            self.ledger.message.connect(self.show_message)
+        else:
+            self.ledger.refresh()
+        self.ledger.show()
+        self.ledger.raise_()
+        return self.ledger
+
     def reuse_settings(self, job: Job) -> None:
         """Fill the form from the sidecar next to a job's video (the job record when there is none)."""
         if job.video_path and sidecar_path(Path(job.video_path)).is_file():
@@ -804,10 +820,5 @@ class MainWindow(QMainWindow):
 
 
 def carries_settings(item: str) -> bool:
-    """A dropped Reeldeck sidecar, or a video with its sidecar beside it."""
-    if is_web_url(item):
-        return False
-    path = Path(item)
-    if path.suffix.lower() == ".json":
-        return path.is_file()
-    return looks_like_video(item) and sidecar_path(path).is_file()
+    """A dropped Reeldeck sidecar, or a video with its sidecar beside it or its settings inside (a header read)."""
+    return not is_web_url(item) and carries_provenance(Path(item))

@@ -54,6 +54,7 @@ from core.providers import provider_class
 from gui.asyncs import spawn
 from gui.queue_model import Column, GroupSummary, JobRole, QueueModel
 from gui.safety import guarded
+from gui.stall_box import StallBox
 
 log = logging.getLogger(__name__)
 
@@ -285,6 +286,9 @@ class QueueView(QWidget):
         layout.addWidget(self.pause_note)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.decision)
+        self.stall = StallBox(self)  # "taking longer than usual", with Keep waiting / Cancel
+        self.stall.message.connect(self.message)
+        layout.addWidget(self.stall)
         layout.addWidget(self.detail)
         self._on_selection()
         self._show_group_column()
@@ -362,6 +366,7 @@ class QueueView(QWidget):
             self._activated = None
 
     def _show_details(self, job: Job | None) -> None:
+        self.stall.show_job(job, self.engine)
         if job is not None and job.needs_decision:
             self.decision_text.setText(
                 "<b>This job needs your decision.</b><br>" + (job.error or "The submission's outcome is unknown.")

@@ -338,7 +338,8 @@ async def poll(engine: Engine, call: Call) -> web.StreamResponse:
 
 def shape_a(engine: Engine, task: TaskRecord, snap: Snapshot, url: str | None) -> dict[str, Any]:
     """``{"code":"success","data":{task_id,status,progress:"40%",fail_reason,result_url,data:{...}}}``."""
-    upstream: dict[str, Any] = {"task_id": task.id, "state": snap.status.lower(), "creations": []}
+    upstream: dict[str, Any] = {"task_id": task.id, "state": snap.status.lower(), "creations": [],
+                                "credits": vidu_credits(task)}  # Vidu's task object, passed through by new-api
     if url is not None:
         upstream["creations"] = [{"id": task.id, "url": url, "cover_url": engine.result_url(task, "thumbnail")}]
     return {
@@ -391,6 +392,16 @@ def shape_c(engine: Engine, task: TaskRecord, snap: Snapshot, url: str | None) -
     }
 
 
+def vidu_credits(task: TaskRecord) -> int:
+    """The ``credits`` Vidu reports a task consumed (Vidu's get-generation: "credits, Int, the credits this task
+    consumed"). The page gives no price list, so the emulator charges per second by resolution, double for "p"
+    (pro) models and half off-peak; a failed task still reports what was taken (the refund is a separate matter)."""
+    resolution = next((r for r in RESOLUTIONS if r in task.model), "720p")
+    per_second = {"540p": 2, "720p": 4, "1080p": 8}[resolution] * (2 if task.model.startswith("viduq3p") else 1)
+    credits = max(1, round(task.plan.seconds)) * per_second
+    return credits // 2 if task.model.endswith("-offpeak") else credits
+
+
 def shape_vidu(engine: Engine, task: TaskRecord, snap: Snapshot, url: str | None) -> dict[str, Any]:
     """Vidu's own task object: ``{id, state, err_code, credits, payload, creations:[{id, url, cover_url}]}``."""
     creations = []
@@ -400,7 +411,7 @@ def shape_vidu(engine: Engine, task: TaskRecord, snap: Snapshot, url: str | None
         "id": task.id,
         "state": snap.status,
         "err_code": "AuditSubmitIllegal" if snap.failed else "",
-        "credits": 20,
+        "credits": vidu_credits(task),
         "payload": "",
         "creations": creations,
     }

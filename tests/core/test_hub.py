@@ -70,5 +70,5 @@ async def test_download_progress_is_reported_then_cleared(harness: Harness) -> N
         [harness.engine.download_progress[job.id]] if job.id in harness.engine.download_progress else []))
     job = await harness.run("aihubmix", "sora-2", {"prompt": "bytes"})
     assert job.state == JobState.COMPLETED
-    assert seen and seen[-1][0] == seen[-1][1] == Path(job.video_path or "").stat().st_size
+    assert seen and seen[-1][0] == seen[-1][1] == harness.sandbox.tasks.video_path(job.remote_id or "").stat().st_size
     assert harness.engine.download_progress == {}

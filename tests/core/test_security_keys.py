@@ -24,6 +24,7 @@ from PIL import Image
 from core.engine import EngineConfig
 from core.http import ApiClient, HttpRequest
 from core.jobs import JobState
+from core.media import content_digest
 from core.paths import DataDir
 from core.providers.aimlapi import SPEC as AIML
 from core.providers.base import http_error
@@ -149,7 +150,7 @@ async def test_sora_content_redirected_to_a_cdn_is_fetched_without_the_key(harne
     assert content.status == 302 and content.auth_present  # the API origin itself gets the key
     (download,) = [r for r in h.sandbox.requests if r.origin == "cdn"]
     assert download.status == 200 and not download.auth_present
-    assert Path(final.video_path or "").read_bytes() == h.sandbox.tasks.video_path(remote_id).read_bytes()
+    assert content_digest(Path(final.video_path or "")) == content_digest(h.sandbox.tasks.video_path(remote_id))
 
 
 # --- redirects, unit level --------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ settings"), or from a sidecar or an MP4 dropped on the window."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,21 @@ async def test_dropping_an_mp4_with_its_sidecar_fills_the_form(qtbot: QtBot, run
     assert values["aspect_ratio"] == "9:16" and values["audio"] is True
     assert window.composer.slots.widgets["image"].values() == job.inputs["image"]  # type: ignore[union-attr]
     await until(lambda: window.composer.valid, what="a valid form")
+    window.close()
+
+
+async def test_dropping_an_mp4_moved_away_from_its_sidecar_fills_the_form(qtbot: QtBot, runtime: Runtime,
+                                                                          tmp_path: Path) -> None:
+    job = await finished_job(runtime, make_image(tmp_path / "still.png", (640, 480)))
+    moved = tmp_path / "elsewhere" / "kite.mp4"  # the video alone: its settings ride inside it
+    moved.parent.mkdir()
+    shutil.move(job.video_path or "", moved)
+    assert not sidecar_path(moved).exists()
+    window = await make_window(qtbot, runtime)
+    await other_form(window)
+    assert drag_and_drop(window, mime_for_files(moved)) == (True, True)
+    await until(lambda: form_matches(window.composer, job), what="the form to hold the moved video's settings")
+    assert window.composer.form.values()["seed"] == "42"  # type: ignore[union-attr]
     window.close()
 
 
