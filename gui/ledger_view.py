@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
@@ -32,10 +32,12 @@ from PySide6.QtWidgets import (
 from core import ledger
 from core.errors import ReeldeckError
 from core.jobs import Job
-from core.store import JobStore
 from gui.background import background
 from gui.cost import model_name
 from gui.theme import colors, is_dark
+
+if TYPE_CHECKING:
+    from core.store import JobStore
 
 Index = QModelIndex | QPersistentModelIndex
 
