@@ -17,6 +17,7 @@ from core import __version__, ledger
 from core.errors import ConfigError, InputError, ReeldeckError, StoreError
 from core.jobs import Job, JobState, iso
 from core.paths import DataDir
+from core.prompts import record_quietly
 from core.providers import PROVIDER_IDS, all_specs, provider_spec
 from core.redact import RedactingWriter
 from core.runtime import Runtime
@@ -234,6 +235,7 @@ async def _submit(runtime: Runtime, args: argparse.Namespace, out: TextIO, err: 
     reporter = ProgressReporter(err)
     engine.subscribe(reporter)
     job = await engine.submit(request)
+    record_quietly(runtime.data.root, str(request.params.get("prompt") or ""), request.provider, request.model)
     for slot, notes in job.input_notes.items():
         for note in notes:
             print(f"{slot}: {note}", file=err)

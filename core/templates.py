@@ -98,7 +98,7 @@ def parse_template(text: str) -> Template:
         known = found.get(placeholder.name)
         if known is not None and placeholder.values and known.values and placeholder.values != known.values:
             raise TemplateError(f"The placeholder {placeholder.token} is given two different lists of values; "
-                                "give its list once.")
+                                "give the list once, like {animal|fox,owl} … {animal}.")
         if known is None or (placeholder.values and not known.values):
             found[placeholder.name] = placeholder
         parts += ["".join(literal), Placeholder(placeholder.name)]
