@@ -22,7 +22,7 @@ import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from core.errors import InputError
 
@@ -35,7 +35,7 @@ class TemplateError(InputError):
     """A template that cannot be filled: a malformed placeholder or a missing value. Nothing is sent."""
 
 
-class Combine(str, Enum):
+class Combine(StrEnum):
     """How a batch combines the lists of values of several placeholders."""
 
     EVERY = "every"  # the cross product: one job per combination
