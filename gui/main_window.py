@@ -696,7 +696,9 @@ class MainWindow(QMainWindow):
         if self.prompts is None:
             self.show_message("The prompt history cannot be read; see the log.")
             return None
-        dialog = PromptHistoryDialog(self.prompts, self)
+        request = self.composer.request()
+        dialog = PromptHistoryDialog(self.prompts, self, current=self.composer.texts.get("prompt", ""),
+                                     provider=request.provider if request else "", model=request.model if request else "")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.chosen.connect(self.composer.set_prompt)
         dialog.open()
