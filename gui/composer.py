@@ -8,12 +8,16 @@ labels people see), not from the command line's words.
 A provider that lacks a key or a base URL says so as soon as it is chosen, with a button to set it
 (``setup_check``, ``setupRequested``). Text typed into a prompt is kept across models and providers, even through
 one without a prompt; ``draft()`` and ``restore_draft()`` keep the whole form across restarts.
+
+A prompt with placeholders (a template, ``core.templates``) shows a field per placeholder under it; Submit sends the
+prompt filled in (``sent_request``), while Batch… gets the template itself to run over lists of values.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -38,10 +42,12 @@ from core.params import Mode, ModelSpec, ParamType, ProviderSpec, validate
 from core.providers import all_specs
 from core.runtime import SetupNeed
 from core.submission import JobRequest
+from core.templates import TemplateError, fill, is_template, parse_template
 from gui.cost import estimate_request, estimate_text
 from gui.form import ModelForm, TextEditor
 from gui.preview_item import PRESET_PREFIX
 from gui.slots import SlotsPanel
+from gui.template_fields import TemplateFields
 
 
 def _restyle(widget: QWidget) -> None:
@@ -75,6 +81,9 @@ class Composer(QWidget):
         self.setup_need: SetupNeed | None = None
         #: Text typed into text parameters (the prompt), kept across models and providers.
         self.texts: dict[str, str] = {}
+        #: The values typed for a template's placeholders, by name (kept across models, like the texts).
+        self.fill_values: dict[str, str] = {}
+        self.template_fields: TemplateFields | None = None
         self._acted = False
         self._baseline: tuple[str, str, str] | None = None
 
@@ -255,7 +264,7 @@ class Composer(QWidget):
             if old is not None:
                 old.setParent(None)
                 old.deleteLater()
-        self.form, self.slots = None, None
+        self.form, self.slots, self.template_fields = None, None, None
         self._acted = False
         model = self.model
         if model is None:
@@ -270,6 +279,10 @@ class Composer(QWidget):
         if isinstance(prompt, TextEditor):  # Prompt history… under the prompt, beside its character count
             prompt.footer.addWidget(self.history_button)
             self.history_button.setVisible(True)
+            self.template_fields = TemplateFields(self.fill_values, prompt)
+            if (below := prompt.layout()) is not None:
+                below.addWidget(self.template_fields)
+            self.template_fields.changed.connect(self._schedule_revalidate)
         same_provider = self._form_provider == self.provider_id
         carried = {k: v for k, v in previous_values.items()
                    if same_provider and not _is_text(model, k) and _fits(model, k, v)}
@@ -283,6 +296,7 @@ class Composer(QWidget):
         self.slots.changed.connect(self._schedule_revalidate)
         self.slots.set_params(self.form.values())
         self.slots.set_inputs({k: v for k, v in previous_inputs.items() if model.slot(k) is not None})
+        self._show_placeholders()
         self._settle_baseline()
         QTimer.singleShot(0, self.fit_width)
 
@@ -326,7 +340,12 @@ class Composer(QWidget):
         if self.form is not None and self.slots is not None:
             self.slots.set_params(self.form.values())
         self._remember_texts()
+        self._show_placeholders()
         self._schedule_revalidate()
+
+    def _show_placeholders(self) -> None:
+        if self.template_fields is not None and self.form is not None:
+            self.template_fields.set_text(str(self.form.values().get("prompt") or ""))
 
     def _schedule_revalidate(self) -> None:
         self._revalidate_timer.start()
@@ -340,6 +359,22 @@ class Composer(QWidget):
             return None
         return JobRequest(self.provider_id, model.id, self.form.values(), self.slots.inputs())
 
+    def sent_request(self) -> JobRequest | None:
+        """The request Submit sends: ``request()`` with a template prompt's placeholders filled in from the fields
+        under it (``{{``/``}}`` become braces). Raises TemplateError for a malformed template or a missing value."""
+        request = self.request()
+        prompt = request.params.get("prompt") if request is not None else None
+        if request is None or not isinstance(prompt, str) or ("{" not in prompt and "}" not in prompt):
+            return request
+        values = self.template_fields.values() if self.template_fields is not None else {}
+        return replace(request, params=request.params | {"prompt": fill(parse_template(prompt), values)})
+
+    def prompt_template(self) -> str | None:
+        """The form's prompt when it is a template (a prompt with placeholders), else None."""
+        request = self.request()
+        prompt = request.params.get("prompt") if request is not None else None
+        return prompt if isinstance(prompt, str) and is_template(prompt) else None
+
     def revalidate(self) -> list[str]:
         """Validate now: update mode, problems, the reason text and the Submit button; returns the problems."""
         problems: list[str] = []
@@ -349,6 +384,10 @@ class Composer(QWidget):
         if request is None or model is None:
             problems.append("Choose a provider and a model." if self.specs else "No provider is available.")
         else:
+            try:
+                request = self.sent_request() or request
+            except TemplateError as exc:
+                problems.append(exc.message)
             try:
                 mode = validate(model, request.params, request.inputs).mode
             except InputError as exc:
@@ -405,12 +444,16 @@ class Composer(QWidget):
         self._acted = True
         if self.revalidate() or self.setup_need is not None:
             return
-        request = self.request()
+        try:
+            request = self.sent_request()
+        except TemplateError as exc:  # revalidate said so already; never send a template unfilled
+            self.show_error(exc.message)
+            return
         if request is not None:
             self.submitRequested.emit(request)
 
     def request_batch(self) -> None:
-        """Ask for the batch dialog with this form as its base."""
+        """Ask for the batch dialog with this form as its base (a template prompt unfilled: the batch fills it)."""
         request = self.request()
         if request is not None:
             self.batchRequested.emit(request)
