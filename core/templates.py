@@ -19,6 +19,7 @@ as many values, or just one, used for every job). Values typed as text are separ
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -152,10 +153,11 @@ def parse_values(text: str) -> list[str]:
     return list(dict.fromkeys(v.strip() for v in text.split(",") if v.strip()))
 
 
-def expand(template: Template, lists: Mapping[str, Sequence[str]], combine: Combine = Combine.EVERY) -> list[Filled]:
+def expand(template: Template, lists: Mapping[str, Sequence[str]], combine: Combine = Combine.EVERY, *,
+           limit: int | None = None) -> list[Filled]:
     """Every prompt of a batch over ``template``: ``lists`` gives each placeholder's values (a placeholder left
     out uses the values its template lists). Raises TemplateError when a placeholder has no value, a name is not in
-    the template, or lists in step differ in length."""
+    the template, lists in step differ in length, or there would be more than ``limit`` prompts."""
     stray = [name for name in lists if name not in template.names]
     if stray:
         raise TemplateError(f"{{{stray[0]}}} is not in the template; its placeholders are "
@@ -166,6 +168,9 @@ def expand(template: Template, lists: Mapping[str, Sequence[str]], combine: Comb
         if not values:
             raise TemplateError(f"Give {placeholder.token} at least one value (separate several with commas).")
         columns.append(values)
+    size = math.prod(len(c) for c in columns) if combine == Combine.EVERY else max(map(len, columns), default=1)
+    if limit is not None and size > limit:
+        raise TemplateError(f"That would be {size:,} prompts; a batch holds at most {limit} jobs. Give fewer values.")
     rows = _rows(template, columns, combine)
     return [Filled(fill(template, dict(zip(template.names, row, strict=True))),
                    dict(zip(template.names, row, strict=True))) for row in rows]

@@ -486,16 +486,16 @@ class MainWindow(QMainWindow):
     def submit(self, request: JobRequest) -> None:
         """Queue a job from the form; errors come back to the form."""
         self.composer.set_busy(True)
-        spawn(self._submit(request), self._submit_failed)
+        spawn(self._submit(request, self.composer.prompt_template()), self._submit_failed)
 
-    async def _submit(self, request: JobRequest) -> None:
+    async def _submit(self, request: JobRequest, template: str | None = None) -> None:
         try:
             job = await self.engine.submit(request)
         finally:
             self.composer.set_busy(False)
         self.queue_model.flush()  # the engine's event for it is in: show it now, to select it
         self.queue_view.select_job(job.id)
-        self.remember_prompt(request)
+        self.remember_prompt(request, template)
         self.show_message(f"Queued: {model_label(job)}")
         self.sequence_view.job_submitted(request, job)
 
@@ -545,19 +545,19 @@ class MainWindow(QMainWindow):
         store = self.runtime.store
         today = spend(store.all() if store is not None else [], by="day").get(time.strftime("%Y-%m-%d"), 0.0)
         dialog = BatchDialog(base, prices=self.engine.prices, spent_today=today, budget_cap=self.engine.budget_cap,
-                             parent=self)
+                             fills=self.composer.fill_values, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.submit_batch(dialog.requests()))
+        dialog.accepted.connect(lambda: self.submit_batch(dialog.requests(), dialog.template_text()))
         self.batch_dialog = dialog
         dialog.open()
         return dialog
 
-    def submit_batch(self, requests: list[JobRequest]) -> None:
+    def submit_batch(self, requests: list[JobRequest], template: str | None = None) -> None:
         if requests:
             self.composer.set_busy(True)
-            spawn(self._submit_batch(requests), self._submit_failed)
+            spawn(self._submit_batch(requests, template), self._submit_failed)
 
-    async def _submit_batch(self, requests: list[JobRequest]) -> None:
+    async def _submit_batch(self, requests: list[JobRequest], template: str | None = None) -> None:
         queued: list[Job] = []
         try:
             for request in requests:
@@ -573,7 +573,7 @@ class MainWindow(QMainWindow):
             self.queue_model.flush()  # the engine's events for them are in
         if queued:
             self.queue_view.select_job(queued[0].id)
-            self.remember_prompt(requests[0])
+            self.remember_prompt(requests[0], template)
             self.show_message(f"Queued a batch of {len(queued)} jobs.")
 
     def open_ledger(self) -> LedgerView:
@@ -679,9 +679,10 @@ class MainWindow(QMainWindow):
             log.error("%s", exc.message)
             return None
 
-    def remember_prompt(self, request: JobRequest) -> None:
-        """A submitted prompt goes into the history (a history that cannot be written never stops a job)."""
-        prompt = request.params.get("prompt")
+    def remember_prompt(self, request: JobRequest, template: str | None = None) -> None:
+        """A submitted prompt goes into the history (a history that cannot be written never stops a job); for a
+        template, the template itself (its fills are the jobs' prompts)."""
+        prompt = template or request.params.get("prompt")
         if self.prompts is None or not isinstance(prompt, str):
             return
         try:

@@ -138,3 +138,11 @@ def test_templates_expand_into_the_right_jobs() -> None:
     assert len(goapi) == 1 and "prompt" not in goapi[0].params  # takes no prompt: one job, values irrelevant
     assert len({j.group_id for j in jobs}) == 1 and all(j.params.get("duration") in (5, None) for j in jobs)
     assert len(jobs) == 8 + 4 + 1
+
+
+def test_expansion_stops_before_making_too_many_prompts() -> None:
+    template = parse_template("{a} {b} {c}")
+    lists = {"a": [str(i) for i in range(100)], "b": [str(i) for i in range(100)], "c": [str(i) for i in range(100)]}
+    with pytest.raises(TemplateError, match="That would be 1,000,000 prompts; a batch holds at most 48"):
+        expand(template, lists, Combine.EVERY, limit=48)
+    assert len(expand(template, lists, Combine.PAIRED, limit=100)) == 100
