@@ -165,7 +165,8 @@ class BatchDialog(QDialog):
                 child.setCheckState(0, Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
                 child.setToolTip(0, f"{spec.id} / {model.id}")
                 self.items[(spec.id, model.id)] = child
-        self.tree.setCurrentItem(self.items.get((base.provider, base.model)))
+        if (current := self.items.get((base.provider, base.model))) is not None:
+            self.tree.setCurrentItem(current)
 
         self.seeds = QLineEdit(self)
         self.seeds.setObjectName("BatchSeeds")
@@ -336,9 +337,8 @@ class BatchDialog(QDialog):
             problems.append("Check at least one provider / model.")
         if len(planned) > MAX_JOBS:
             problems.append(f"That is {len(planned)} jobs; a batch holds at most {MAX_JOBS}.")
-        for index in range(self.tree.topLevelItemCount()):  # show every provider that has a checked model
-            top = self.tree.topLevelItem(index)
-            if any(top.child(i).checkState(0) == Qt.CheckState.Checked for i in range(top.childCount())):
+        for item in self.items.values():  # show every provider that has a checked model
+            if item.checkState(0) == Qt.CheckState.Checked and (top := item.parent()) is not None:
                 top.setExpanded(True)
         self.estimate = total(estimates)
         if self.budget_cap is not None and self.estimate.usd is not None \

@@ -697,9 +697,9 @@ class MainWindow(QMainWindow):
         if self.prompts is None:
             self.show_message("The prompt history cannot be read; see the log.")
             return None
-        request = self.composer.request()
+        form = self.composer.request()
         dialog = PromptHistoryDialog(self.prompts, self, current=self.composer.texts.get("prompt", ""),
-                                     provider=request.provider if request else "", model=request.model if request else "")
+                                     provider=form.provider if form else "", model=form.model if form else "")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.chosen.connect(self.composer.set_prompt)
         dialog.open()
