@@ -46,7 +46,7 @@ from core.errors import InputError
 from core.params import ProviderSpec, validate
 from core.providers import all_specs, provider_spec
 from core.submission import JobRequest
-from core.templates import Combine, Template, TemplateError, expand, parse_template, parse_values
+from core.templates import Combine, Filled, Template, TemplateError, expand, parse_template, parse_values
 from core.words import count
 from gui.composer import friendly
 from gui.cost import estimate_request, format_usd
@@ -55,6 +55,7 @@ from gui.wheel_guard import guard_wheel
 
 MAX_SEEDS = 16
 MAX_JOBS = 48
+PREVIEW = 6  # the template's prompts listed by their values before "and N more"
 SEED_TOKEN = re.compile(r"^(-?\d+)(?:(?:\.\.|-)(-?\d+))?$")
 
 
@@ -127,7 +128,7 @@ class BatchDialog(QDialog):
             self.template = parse_template(prompt) if prompt else None
         except TemplateError as exc:
             self.template_error = exc.message
-        self.prompts: list[str] = []
+        self.filled: list[Filled] = []  # the template's prompts, with the values that made each
         inputs = sum(len(v) for v in base.inputs.values())
         templated = self.template is not None and bool(self.template.placeholders)
         self.intro = QLabel(
@@ -369,14 +370,13 @@ class BatchDialog(QDialog):
             return [], ""
         lists = {name: parse_values(edit.text()) for name, edit in self.value_edits.items()}
         try:
-            filled = expand(self.template, lists, self.combine, limit=MAX_JOBS)
+            self.filled = expand(self.template, lists, self.combine, limit=MAX_JOBS)
         except TemplateError as exc:
-            self.prompts = []
+            self.filled = []
             self._show_prompts(lists)
             return [], exc.message
-        self.prompts = [f.prompt for f in filled]
         self._show_prompts(lists)
-        return self.prompts, ""
+        return [f.prompt for f in self.filled], ""
 
     def _show_prompts(self, lists: dict[str, list[str]]) -> None:
         sizes = [len(values) for values in lists.values()]
@@ -387,12 +387,14 @@ class BatchDialog(QDialog):
         else:
             how = "In step: the first values together, then the second, … (a single value goes with every prompt)."
         self.combine_note.setText(how)
-        shown = [f"“{html.escape(_short(p, 80))}”" for p in self.prompts[:4]]
-        more = len(self.prompts) - len(shown)
-        self.preview.setText(("<b>" + count(len(self.prompts), "prompt") + ":</b> " + ", ".join(shown)
-                              + (f" and {more} more" if more > 0 else "")) if self.prompts else "")
-        self.preview.setToolTip("\n".join(self.prompts))
-        self.preview.setVisible(bool(self.prompts))
+        shown = [" · ".join(f.values.values()) for f in self.filled[:PREVIEW]]
+        more = len(self.filled) - len(shown)
+        self.preview.setText(
+            f"<b>{count(len(self.filled), 'prompt')}:</b> {html.escape(', '.join(shown))}"
+            f"{f' and {more} more' if more > 0 else ''}<br><i>{html.escape(_short(self.filled[0].prompt, 140))}</i>"
+            if self.filled else "")
+        self.preview.setToolTip("\n".join(f.prompt for f in self.filled))
+        self.preview.setVisible(bool(self.filled))
 
     def _notes(self, key: tuple[str, str], request: JobRequest, seeded: bool) -> list[str]:
         model = provider_spec(key[0]).model(key[1])

@@ -27,8 +27,7 @@ class TemplateFields(QFrame):
         self.kept = kept if kept is not None else {}
         self.placeholders: tuple[Placeholder, ...] = ()
         self.editors: dict[str, QLineEdit | QComboBox] = {}
-        self.title = QLabel("Template: fill in each placeholder for this job — or press Batch… to run it over lists "
-                            "of values.", self)
+        self.title = QLabel("Placeholders for this job (Batch… runs them over lists of values):", self)
         self.title.setWordWrap(True)
         self.title.setProperty("role", "note")
         self.rows = QFormLayout()

@@ -81,7 +81,8 @@ def test_the_batch_runs_a_template_over_values_and_says_the_count_and_cost_first
     assert [r.params["prompt"] for r in dialog.requests()] == [
         "A red fox at dawn", "A white owl at dawn", "A grey elk at dawn"]
     assert dialog.queue_button.isEnabled() and dialog.queue_button.text() == "Queue 3 jobs"
-    assert "A white owl at dawn" in dialog.preview.text()
+    assert "3 prompts:</b> red · fox, white · owl, grey · elk<br>" in dialog.preview.text()
+    assert dialog.preview.toolTip().splitlines() == ["A red fox at dawn", "A white owl at dawn", "A grey elk at dawn"]
     dialog.value_edits["colour"].setText("")
     assert "Give {colour} at least one value" in dialog.error.text() and not dialog.queue_button.isEnabled()
     assert dialog.requests() == []  # nothing queues while a problem stands
