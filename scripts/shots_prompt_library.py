@@ -71,9 +71,9 @@ async def shoot(root: Path, out: Path) -> list[Path]:
     saved: list[Path] = []
     try:
         for theme in ("light", "dark"):
-            theme_manager().set_mode(theme)
             for width, height in SIZES:
                 window = MainWindow(runtime)
+                theme_manager().set_mode(theme)  # after the window, which applies the saved choice
                 window.confirm_close = lambda title, text: True
                 window.move(0, 0)
                 window.resize(width, height)
