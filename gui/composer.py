@@ -282,7 +282,7 @@ class Composer(QWidget):
             self.template_fields = TemplateFields(self.fill_values, prompt)
             if (below := prompt.layout()) is not None:
                 below.addWidget(self.template_fields)
-            self.template_fields.changed.connect(self._schedule_revalidate)
+            self.template_fields.changed.connect(self._on_fill_changed)
         same_provider = self._form_provider == self.provider_id
         carried = {k: v for k, v in previous_values.items()
                    if same_provider and not _is_text(model, k) and _fits(model, k, v)}
@@ -341,6 +341,10 @@ class Composer(QWidget):
             self.slots.set_params(self.form.values())
         self._remember_texts()
         self._show_placeholders()
+        self._schedule_revalidate()
+
+    def _on_fill_changed(self) -> None:
+        self._acted = True  # a value typed for a placeholder is the person acting on the form
         self._schedule_revalidate()
 
     def _show_placeholders(self) -> None:
