@@ -2,9 +2,9 @@
 price table with the daily budget.
 
 Base URLs are checked live with ``core.settings.check_url`` (https, or plain http only to this machine). Values
-go to core's ``settings.json``; the sandbox toggle to the GUI's preferences. Prices and the budget apply at once
-(the running engine reads them from its settings); everything else takes effect the next time Reeldeck starts,
-and the dialog says so.
+go to core's ``settings.json``; the sandbox toggle to the GUI's preferences. Prices, the budget and "send
+original images" apply at once (the running engine reads them from its settings); everything else takes effect
+the next time Reeldeck starts, and the dialog says so.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from core.runtime import Runtime
 from core.settings import EXTRA_ENDPOINTS, PROVIDER_OPTIONS, Settings, check_url
 from gui.cost import PricesEditor
 from gui.prefs import GuiPrefs
+from gui.slots import image_sending
 from gui.wheel_guard import guard_wheel
 
 MAX_CONCURRENCY = 16
@@ -140,6 +141,13 @@ class SettingsDialog(QDialog):
                                      general)
         self.sandbox_box.setChecked(prefs.sandbox_mode)
         general_form.addRow("", self.sandbox_box)
+        self.originals_box = QCheckBox("Send original images (full size, only the provider's own limits applied)",
+                                       general)
+        self.originals_box.setToolTip(
+            "Off: each image is scaled down to the most its model can use (about the size of the video), which "
+            "is much faster to prepare and upload and looks the same. On: images go at full size.")
+        self.originals_box.setChecked(self.settings.send_original_images())
+        general_form.addRow("", self.originals_box)
         body_layout.addWidget(general)
         self.prices = PricesEditor(self.settings.data, body)
         body_layout.addWidget(self.prices)
@@ -186,8 +194,8 @@ class SettingsDialog(QDialog):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
-        self.restart_note = QLabel("Prices and the daily budget apply at once; other changes take effect the next "
-                                   "time Reeldeck starts.", self)
+        self.restart_note = QLabel("Prices, the daily budget and sending original images apply at once; other "
+                                   "changes take effect the next time Reeldeck starts.", self)
         _restyle(self.restart_note, "note")
         self.error = QLabel(self)
         self.error.setWordWrap(True)
@@ -255,6 +263,10 @@ class SettingsDialog(QDialog):
             for (pid, option), choice in self.options.items():
                 self.settings.set_option(pid, option, choice.currentData())
             self.prices.apply(self.settings.data)
+            if self.originals_box.isChecked():
+                self.settings.data["send_original_images"] = True
+            else:
+                self.settings.data.pop("send_original_images", None)
             folder = self.download_dir.text().strip()
             if folder:
                 self.settings.data["download_dir"] = str(Path(folder).expanduser())
@@ -271,11 +283,13 @@ class SettingsDialog(QDialog):
         self.accept()
 
     def _apply_costs_now(self) -> None:
-        """The running engine estimates and enforces the budget from its settings: hand it the new ones."""
+        """The running engine estimates and enforces the budget, and prepares images, from its settings: hand it
+        the new ones (the input previews follow at once too)."""
+        image_sending().set_originals(self.settings.send_original_images())
         hub = self.runtime.hub
         if hub is None:
             return
-        for key in ("prices", "budget_daily_usd"):
+        for key in ("prices", "budget_daily_usd", "send_original_images"):
             if key in self.settings.data:
                 hub.settings.data[key] = self.settings.data[key]
             else:
