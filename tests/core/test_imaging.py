@@ -368,7 +368,8 @@ def test_a_small_jpeg_that_needs_nothing_is_sent_byte_for_byte(tmp_path: Path) -
     prepared = prepare_image(path, _capped("gateway", 1280))
     assert prepared.as_is and prepared.changes == [] and prepared.warnings == []
     assert prepared.data == path.read_bytes()
-    assert prepared.note_lines() == [f"512×512 JPEG, {round(len(prepared.data) / 1024)} KB to send", "the file as it is"]
+    kilobytes = round(len(prepared.data) / 1024)
+    assert prepared.note_lines() == [f"512×512 JPEG, {kilobytes} KB to send", "the file as it is"]
 
 
 def test_a_jpeg_sent_as_is_leaves_its_camera_data_behind(tmp_path: Path) -> None:
