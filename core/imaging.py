@@ -163,6 +163,15 @@ def frame_mismatch(first: tuple[int, int], last: tuple[int, int]) -> str | None:
             "shapes: the provider has to crop or stretch one of them. Use frames of one shape.")
 
 
+def image_size(path: Path) -> tuple[int, int] | None:
+    """The pixel size of an image file (from its header), or None when it cannot be read."""
+    try:
+        with Image.open(path) as probe:
+            return probe.size
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+
+
 def open_image(path: Path) -> Image.Image:
     """Open a local image fully and safely (its ``format`` kept), or raise InputError saying why not."""
     image, source = _open(path, None)

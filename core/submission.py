@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.errors import InputError
-from core.imaging import ImageRules, prepare_image
+from core.imaging import ImageRules, frame_mismatch, image_size, prepare_image
 from core.jobs import Job
 from core.media import has_mp4_signature
 from core.params import SlotKind, validate
@@ -110,6 +110,9 @@ def _prepare_inputs(
             item, note = _prepare_one(cls, slot, params, value, index, staging, send_originals)
             prepared.setdefault(slot.name, []).append(item)
             notes.setdefault(slot.name, []).append(note)
+    warning = _frames_warning(prepared, staging)
+    if warning:
+        notes["last_image"][0] += f"; ⚠ {warning}"
     return prepared, notes
 
 
@@ -143,6 +146,15 @@ def _prepare_one(
     target = staging / f"{slot.name}-{index}{image.extension}"
     target.write_bytes(image.data)
     return str(target), image.note()
+
+
+def _frames_warning(prepared: dict[str, list[str]], staging: Path) -> str | None:
+    """A warning when the prepared first and last frames (local files) have different shapes."""
+    frames = [prepared.get(name, [""])[0] for name in ("image", "last_image")]
+    if not all(frame.startswith(str(staging)) for frame in frames):
+        return None  # a URL: its shape is the provider's to find out
+    first, last = (image_size(Path(frame)) for frame in frames)
+    return frame_mismatch(first, last) if first and last else None
 
 
 def special_file_kind(path: Path) -> str | None:

@@ -496,6 +496,19 @@ def test_first_and_last_frames_of_different_shapes() -> None:
     assert message is not None and "1280×720" in message and "720×1280" in message and "different shapes" in message
 
 
+def test_a_job_with_frames_of_different_shapes_says_so(tmp_path: Path) -> None:
+    wide, tall = tmp_path / "wide.png", tmp_path / "tall.png"
+    Image.new("RGB", (640, 360), "teal").save(wide)
+    Image.new("RGB", (360, 640), "teal").save(tall)
+    request = JobRequest("gateway", "viduq3p-720p", {"prompt": "from here to there"},
+                         {"image": [str(wide)], "last_image": [str(tall)]})
+    job = build_job(request, tmp_path / "inputs")
+    assert "⚠ The first frame (640×360) and the last frame (360×640) have different shapes" in \
+        job.input_notes["last_image"][0]
+    same = build_job(replace(request, inputs={"image": [str(wide)], "last_image": [str(wide)]}), tmp_path / "inputs")
+    assert "⚠" not in same.input_notes["last_image"][0]
+
+
 # --- errors in plain words ------------------------------------------------------------------------------------
 
 
