@@ -697,7 +697,7 @@ class Engine:
             raise
 
     async def _poll_once(self, job: Job, provider: Provider) -> RemoteStatus:
-        answer = await provider.api.send(provider.build_poll(job.remote_id or ""))
+        answer = await provider.api.send(provider.build_poll(job.remote_id or "", job.model))
         status = provider.parse_poll(answer.body, answer.headers)
         self._last_status[job.id] = status
         current = self.store.get(job.id)

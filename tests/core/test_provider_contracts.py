@@ -20,8 +20,10 @@ from PIL import Image
 
 from core.errors import NotFoundError
 from core.jobs import Job, JobState
+from core.providers import provider_spec
 from core.providers.base import JobInput
-from core.providers.novita import MOTION_PRESETS
+
+MOTION_PRESETS = provider_spec("novita").model("img2video-motion").slot("motion_video").presets
 from core.sandbox import Fault
 
 
