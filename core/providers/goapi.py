@@ -117,7 +117,9 @@ class GoAPIProvider(Provider):
     def build_create(self, job: JobInput) -> HttpRequest:
         """``{model, task_type, input, config}`` from the model's declaration (its constants give ``task_type``)."""
         model = self.spec.model(job.model)
-        urls = {slot.name: [self._image_url(job, slot.name)] for slot in model.slots if job.inputs.get(slot.name)}
+        urls = {slot.name: [self._image_url(job, slot.name) if slot.send == "upload"
+                            else wire.inline_value(slot, (job.inputs.get(slot.name) or [""])[0])]
+                for slot in model.slots if job.inputs.get(slot.name)}
         return HttpRequest("POST", "/api/v1/task", json=wire.json_body(model, job.params, urls), idempotent=False)
 
     def _image_url(self, job: JobInput, slot: str) -> str:
