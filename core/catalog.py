@@ -24,6 +24,7 @@ ORIGIN_SHIPPED = "shipped"
 _ID = r"[A-Za-z0-9][A-Za-z0-9._/:+-]{0,127}"
 _WIRE = r"[A-Za-z_][A-Za-z0-9_\[\]]*(\.[A-Za-z_][A-Za-z0-9_\[\]]*)*"
 _DATE = r"\d{4}-\d{2}-\d{2}"
+_DEFAULT_FORMATS: tuple[Literal["PNG", "JPEG", "WEBP"], ...] = ("PNG", "JPEG")
 
 
 class _Strict(BaseModel):
@@ -95,7 +96,7 @@ class SlotEntry(_Strict):
     #: provider's upload host, then its URL), ``asset`` (the provider's asset host, then its id), ``url-only`` (a
     #: URL is required: local files are refused).
     send: Literal["file-part", "data-uri", "upload", "asset", "url-only"] = "data-uri"
-    formats: list[Literal["PNG", "JPEG", "WEBP"]] = Field(default_factory=lambda: ["PNG", "JPEG"])
+    formats: list[Literal["PNG", "JPEG", "WEBP"]] = Field(default_factory=lambda: list(_DEFAULT_FORMATS))
     max_bytes: int | None = Field(default=None, ge=1)
     max_base64_chars: int | None = Field(default=None, ge=1)
     min_side: int | None = Field(default=None, ge=1)

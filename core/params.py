@@ -377,8 +377,10 @@ def validate(
 def _apply_fixes(model: ModelSpec, mode_name: str, values: dict[str, Any]) -> list[str]:
     """Set the values the chosen mode fixes; a different value asked for is a problem."""
     mode = next((m for m in model.modes if m.name == mode_name), None)
-    problems = []
-    for name, fixed in mode.fixes if mode else ():
+    problems: list[str] = []
+    if mode is None:
+        return problems
+    for name, fixed in mode.fixes:
         if name in values and str(values[name]) != str(fixed):
             problems.append(f"In {mode.label.lower()} mode {model.id} makes {name} {fixed} (got {values[name]}).")
         values[name] = fixed

@@ -198,6 +198,7 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         self._menu_action(file_menu, "&Open image…", self.open_image, QKeySequence.StandardKey.Open)
         self._menu_action(file_menu, "&Track a task by id…", self.open_track, None, fallback="Ctrl+Shift+T")
+        self._menu_action(file_menu, "Add a &model…", self.open_add_model, None)
         file_menu.addSeparator()
         self._menu_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = bar.addMenu("&Edit")
@@ -497,6 +498,14 @@ class MainWindow(QMainWindow):
         SettingsDialog(self.runtime, self.prefs, self).exec()
         self.library.spend.set_budget(self.engine.budget_cap)
         self.composer.update_estimate()
+
+    def open_add_model(self) -> None:
+        """Declare a model of an OpenAI-shaped endpoint as data, then pick it in the form."""
+        from gui.add_model_dialog import AddModelDialog
+
+        dialog = AddModelDialog(self)
+        if dialog.exec() == AddModelDialog.DialogCode.Accepted and dialog.added:
+            self.composer.reload_models(*dialog.added)
 
     def open_track(self) -> None:
         """Follow a task made elsewhere: the engine's ``track``, as `python main.py track` does."""

@@ -134,3 +134,60 @@ def _slot(entry: data.SlotEntry) -> Slot:
         send=entry.send,
         rules=rules,
     )
+
+
+#: Providers whose create is OpenAI-shaped enough that an id and the common fields make a usable model.
+OPENAI_SHAPED = ("aihubmix", "gateway")
+
+
+def add_user_model(provider_id: str, model_id: str, label: str, *, seconds: tuple[str, ...] = (),
+                   sizes: tuple[str, ...] = (), with_image: bool = False, folder: Path | None = None) -> Path:
+    """Write a user catalog file declaring a model of an OpenAI-shaped endpoint (``OPENAI_SHAPED``): a prompt, and
+    the lengths, sizes and first-frame image the user says it takes. Checked like any catalog file before it is
+    kept (``InputError`` naming the problem; nothing written)."""
+    from core.errors import InputError
+
+    if provider_id not in OPENAI_SHAPED:
+        raise InputError(f"Models can be added this way for {', '.join(OPENAI_SHAPED)} only.")
+    target_dir = folder or user_catalog_dir()
+    stem = "".join(c if c.isalnum() or c in "-_." else "-" for c in model_id)
+    target = target_dir / f"user-{provider_id}-{stem}.toml"
+    text = _user_model_toml(provider_id, model_id, label, seconds, sizes, with_image)
+    staging = target.with_suffix(".toml.new")
+    target_dir.mkdir(parents=True, exist_ok=True)
+    staging.write_text(text, encoding="utf-8")
+    try:
+        data.read_file(staging)
+    except data.CatalogFileError as exc:
+        staging.unlink(missing_ok=True)
+        raise InputError(f"This model cannot be added: {exc.problem.reason}") from None
+    staging.replace(target)
+    return target
+
+
+def _user_model_toml(provider_id: str, model_id: str, label: str, seconds: tuple[str, ...], sizes: tuple[str, ...],
+                     with_image: bool) -> str:
+    import json
+    import time
+
+    gateway = provider_id == "gateway"
+    lines = [f"provider = {json.dumps(provider_id)}", "", "[[models]]", f"id = {json.dumps(model_id)}",
+             f"label = {json.dumps(label or model_id)}", 'help = "Added in Reeldeck (Add a model…)."',
+             f'poll = "{"gateway-task" if gateway else "openai-video"}"',
+             *([] if gateway else ['encoding = "multipart"']),
+             f'source = {{ url = "your own entry", date = "{time.strftime("%Y-%m-%d")}" }}',
+             "  [[models.params]]", '  name = "prompt"', '  type = "text"', '  label = "Prompt"', "  required = true",
+             "  min_length = 1"]
+    length = "duration" if gateway else "seconds"
+    if seconds:
+        choices = [int(s) for s in seconds] if gateway else list(seconds)
+        lines += ["  [[models.params]]", f'  name = "{length}"', '  type = "enum"', '  label = "Length (s)"',
+                  f"  default = {json.dumps(choices[0])}", f"  choices = {json.dumps(choices)}"]
+    if sizes:
+        lines += ["  [[models.params]]", '  name = "size"', '  type = "enum"', '  label = "Size"',
+                  f"  default = {json.dumps(sizes[0])}", f"  choices = {json.dumps(list(sizes))}"]
+    if with_image:
+        lines += ["  [[models.slots]]", '  name = "image"', '  label = "First frame"', '  help = "The first frame."',
+                  f'  wire = "{"image" if gateway else "input_reference"}"',
+                  f'  send = "{"data-uri" if gateway else "file-part"}"', '  formats = ["PNG", "JPEG", "WEBP"]']
+    return "\n".join(lines) + "\n"

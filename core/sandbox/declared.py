@@ -123,11 +123,18 @@ def _param_rules(param: data.ParamEntry, multipart: bool) -> list[s.Rule]:
     elif param.type == "integer":
         checks.append(s.rule(field, _whole, "must be a whole number", code="invalid_type") if multipart
                       else s.integer(field))
-        checks.append(s.rule(field, lambda v, _b, p=param: _within(v, p), _range_text(param)))
+        checks.append(_range_rule(field, param))
     else:  # number
         checks.append(s.rule(field, _number, "must be a number", code="invalid_type"))
-        checks.append(s.rule(field, lambda v, _b, p=param: _within(v, p), _range_text(param)))
+        checks.append(_range_rule(field, param))
     return checks
+
+
+def _range_rule(field: str, param: data.ParamEntry) -> s.Rule:
+    def inside(value: Any, _body: dict[str, Any]) -> bool:
+        return _within(value, param)
+
+    return s.rule(field, inside, _range_text(param))
 
 
 def _slot_rules(slot: data.SlotEntry, multipart: bool) -> list[s.Rule]:

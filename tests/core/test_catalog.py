@@ -296,3 +296,21 @@ async def test_the_sandbox_refuses_what_the_declaration_refuses(harness: Harness
                                    headers={"Authorization": "Bearer k"})
     assert answer.status_code == 400 and "extra_body.style" in answer.text
 
+
+
+def test_a_user_catalog_model_runs_end_to_end_from_the_cli(isolated_env: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    user_catalog(isolated_env, "acme.toml", USER_GATEWAY_MODEL)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REELDECK_")}
+    env.update(REELDECK_HOME=str(isolated_env), REELDECK_SANDBOX_JOB_SECONDS="2")
+    result = subprocess.run([sys.executable, "main.py", "--sandbox", "submit", "--provider", "gateway", "--model",
+                             "acme-video-1", "--prompt", "a red fox", "--param", "style=film", "--wait", "--json"],
+                            cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    job = json.loads(result.stdout)
+    assert job["state"] == "completed" and job["model"] == "acme-video-1"
+    assert Path(job["video_path"]).read_bytes()[4:8] == b"ftyp"

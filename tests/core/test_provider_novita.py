@@ -26,11 +26,11 @@ from core.params import validate
 from core.providers import provider_spec
 from core.providers.base import JobInput, Phase, RemoteStatus
 from core.providers.novita import NovitaProvider
-
-MOTION_PRESETS = provider_spec("novita").model("img2video-motion").slot("motion_video").presets
 from core.secrets import KeyStore
 from core.settings import Settings
 from core.submission import JobRequest, build_job
+
+MOTION_PRESETS = provider_spec("novita").model("img2video-motion").slot("motion_video").presets
 
 API = "https://api.novita.test"
 ASSETS = "https://assets.novita.test"
