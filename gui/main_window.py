@@ -42,6 +42,7 @@ from core.costs import spend
 from core.errors import ConfigError, InputError, ReeldeckError
 from core.jobs import Job, JobState
 from core.provenance import read_sidecar, request_from_sidecar, sidecar_path
+from core.providers.catalog import problems as catalog_problems
 from core.runtime import Runtime
 from core.submission import JobRequest
 from core.words import count
@@ -190,6 +191,9 @@ class MainWindow(QMainWindow):
         self._unsubscribe = self.engine.subscribe(self._on_job)
         self._restore_layout()
         self.statusBar().showMessage("Sandbox mode: no keys needed." if self.sandbox else "Ready.")
+        skipped = catalog_problems()
+        if skipped:  # the window starts with the rest of the catalog; each file that could not be used is named
+            self.statusBar().showMessage("Catalog file skipped: " + "; ".join(str(p) for p in skipped))
 
     # --- setup -----------------------------------------------------------------------------------------------
 

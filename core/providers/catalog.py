@@ -7,6 +7,7 @@ live in ``catalog/`` in the data dir (``REELDECK_HOME``).
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from core.params import (
 )
 from core.paths import DataDir
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _cache: dict[tuple[Any, ...], tuple[data.Catalog, dict[str, tuple[ModelSpec, ...]]]] = {}
 
@@ -58,6 +60,8 @@ def _loaded() -> tuple[data.Catalog, dict[str, tuple[ModelSpec, ...]]]:
         if key not in _cache:
             _cache.clear()
             loaded = data.load(folders[0], folders[1:])
+            for problem in loaded.problems:
+                log.warning("catalog file skipped: %s", problem)
             specs = {pid: tuple(model_spec(m) for m in loaded.for_provider(pid)) for pid in data.PROVIDERS}
             _cache[key] = (loaded, specs)
         return _cache[key]
