@@ -17,7 +17,7 @@ from aiohttp import web
 from . import declared
 from . import schemas as s
 from .engine import Engine
-from .errors import ApiError
+from .errors import ApiError, bad_request
 from .lifecycle import Lifecycle
 from .media import ImageLimits
 from .pipeline import Auth, Call, OriginSpec, Route, json_response
@@ -110,7 +110,7 @@ async def create_universal(engine: Engine, call: Call) -> web.StreamResponse:
     body = call.json_body()
     entry = engine.declarations.find(PROVIDER, str(body.get("model"))) if isinstance(body, dict) else None
     if entry is None or (entry.create_path or PATH) != UNIVERSAL_PATH:
-        raise ApiError(400, "model: must be one of the video models of /v2/video/generations", field="model")
+        raise bad_request("model", "must be one of the video models of /v2/video/generations")
     declared.check(entry, body)
     task_id = str(uuid.uuid4())
     inputs = declared.store_inputs(engine, task_id, entry, body)

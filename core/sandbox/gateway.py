@@ -29,7 +29,7 @@ from aiohttp import web
 from . import declared
 from . import schemas as s
 from .engine import Engine
-from .errors import ApiError
+from .errors import ApiError, bad_request
 from .lifecycle import Lifecycle, Snapshot
 from .media import ImageLimits, is_http_url, probe_image
 from .pipeline import Auth, Call, OriginSpec, Route, json_response
@@ -330,8 +330,7 @@ async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> 
     declaration (page dialect fields)."""
     entry = engine.declarations.find(PROVIDER, str(body.get("model")))
     if entry is None:
-        raise ApiError(400, f"model {body.get('model')!r} is not available on this gateway", field="model",
-                       code="model_not_found")
+        raise bad_request("model", f"must be one of {', '.join(m.id for m in engine.declarations.models(PROVIDER))}")
     declared.check(entry, body)
     task_id = _new_id()
     inputs = declared.store_inputs(engine, task_id, entry, body)

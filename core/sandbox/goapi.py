@@ -15,7 +15,7 @@ from aiohttp import web
 from . import declared
 from . import schemas as s
 from .engine import Engine
-from .errors import ApiError
+from .errors import ApiError, bad_request
 from .lifecycle import Lifecycle
 from .media import is_http_url
 from .pipeline import Auth, Call, OriginSpec, Route, json_response
@@ -87,8 +87,7 @@ async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> 
     """A task for another catalog model (Kling, Hailuo, Wan, Hunyuan, a user's), checked against its declaration."""
     entry = engine.declarations.by_wire(PROVIDER, str(body.get("model")), body)
     if entry is None:
-        raise ApiError(400, f"model {body.get('model')!r} with task_type {body.get('task_type')!r} is not "
-                       "supported", field="model")
+        raise bad_request("model", f"{body.get('model')!r} with task_type {body.get('task_type')!r} is not supported")
     declared.check(entry, body)
     task_id = str(uuid.uuid4())
     inputs = declared.store_inputs(engine, task_id, entry, body)

@@ -25,7 +25,7 @@ from aiohttp import web
 from . import declared
 from . import schemas as s
 from .engine import RESULT_VARIANTS, Engine
-from .errors import ApiError
+from .errors import ApiError, bad_request
 from .files import serve_file
 from .lifecycle import Lifecycle
 from .media import decode_inline, is_http_url, probe_image
@@ -129,8 +129,7 @@ async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> 
     """A create for any other model of the catalog (Veo, Wan, a user's model), checked against its declaration."""
     entry = engine.declarations.find(PROVIDER, str(body.get("model")))
     if entry is None:
-        raise ApiError(400, f"model {body.get('model')!r} is not supported on /v1/videos", field="model",
-                       code="model_not_found")
+        raise bad_request("model", f"{body.get('model')!r} is not supported on /v1/videos", "model_not_found")
     declared.check(entry, body, multipart=call.request.content_type != JSON)
     task_id = "video_" + secrets.token_hex(16)
     inputs = declared.store_inputs(engine, task_id, entry, body)
