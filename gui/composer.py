@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -248,11 +248,29 @@ class Composer(QWidget):
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
         for model in spec.models if spec else ():
-            self.model_combo.addItem(model.label, model.id)
-            self.model_combo.setItemData(self.model_combo.count() - 1, model.help, Qt.ItemDataRole.ToolTipRole)
+            self._add_model_item(model)
         self.model_combo.blockSignals(False)
         self._on_model()
         self.refresh_setup()
+
+    def _add_model_item(self, model: ModelSpec) -> None:
+        """A model in the list; a deprecated or retired one greyed, its lifecycle note as the tooltip."""
+        life = model.lifecycle
+        label = model.label if life.usable else f"{model.label} — {life.status}"
+        self.model_combo.addItem(label, model.id)
+        index = self.model_combo.count() - 1
+        self.model_combo.setItemData(index, life.note or model.help if not life.usable else model.help,
+                                     Qt.ItemDataRole.ToolTipRole)
+        if not life.usable:
+            grey = self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+            self.model_combo.setItemData(index, grey, Qt.ItemDataRole.ForegroundRole)
+
+    def reload_models(self, provider_id: str | None = None, model_id: str | None = None) -> None:
+        """Read the catalog again (a model was added) and pick ``provider_id``/``model_id`` when given."""
+        current = self.provider_id, self.model_combo.currentData()
+        self.specs = all_specs()
+        self._on_provider()
+        self.select(provider_id or current[0], model_id if provider_id else current[1])
 
     def _on_model(self) -> None:
         previous_values = self.form.values() if self.form else {}
@@ -289,7 +307,7 @@ class Composer(QWidget):
         carried |= {k: v for k, v in self.texts.items() if _is_text(model, k) and _fits(model, k, v)}
         self._form_provider = self.provider_id
         self.form.set_values(carried, reset_others=True)
-        self.slots = SlotsPanel(self.provider_id, model.slots, self.slots_box)
+        self.slots = SlotsPanel(self.provider_id, model.slots, self.slots_box, model_id=model.id)
         self.slots_layout.addWidget(self.slots)
         self.slots_box.setVisible(bool(model.slots))
         self.form.changed.connect(self._on_form_changed)

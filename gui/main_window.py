@@ -46,6 +46,7 @@ from core.errors import ConfigError, InputError, ReeldeckError
 from core.jobs import Job, JobState
 from core.prompts import PromptHistory
 from core.provenance import carries_provenance, read_sidecar, request_from_sidecar, sidecar_path
+from core.providers.catalog import problems as catalog_problems
 from core.runtime import Runtime
 from core.submission import JobRequest
 from core.words import count, have
@@ -219,6 +220,9 @@ class MainWindow(QMainWindow):
         self._restore_layout()
         self.composer.edited.connect(self._draft_timer.start)  # after the draft is back: keep every later edit
         self.statusBar().showMessage("Sandbox mode: no keys needed." if self.sandbox else "Ready.")
+        skipped = catalog_problems()
+        if skipped:  # the window starts with the rest of the catalog; each file that could not be used is named
+            self.statusBar().showMessage("Catalog file skipped: " + "; ".join(str(p) for p in skipped))
 
     # --- setup -----------------------------------------------------------------------------------------------
 
@@ -227,6 +231,7 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         self._menu_action(file_menu, "&Open image…", self.open_image, QKeySequence.StandardKey.Open)
         self._menu_action(file_menu, "&Track a task by id…", self.open_track, None, fallback="Ctrl+Shift+T")
+        self._menu_action(file_menu, "Add a &model…", self.open_add_model, None)
         file_menu.addSeparator()
         self._menu_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = bar.addMenu("&Edit")
@@ -644,6 +649,14 @@ class MainWindow(QMainWindow):
         self.library.spend.set_budget(self.engine.budget_cap)
         self.composer.update_estimate()
         self._setup_changed()
+
+    def open_add_model(self) -> None:
+        """Declare a model of an OpenAI-shaped endpoint as data, then pick it in the form."""
+        from gui.add_model_dialog import AddModelDialog
+
+        dialog = AddModelDialog(self)
+        if dialog.exec() == AddModelDialog.DialogCode.Accepted and dialog.added:
+            self.composer.reload_models(*dialog.added)
 
     def open_track(self) -> None:
         """Follow a task made elsewhere: the engine's ``track``, as `python main.py track` does."""
