@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from core import plans
 from core.costs import PriceTable, check_budget, day_of
 from core.download import download_video
 from core.errors import (
@@ -250,11 +251,14 @@ class Engine:
 
     async def _wait_one(self, job_id: str) -> None:
         # A job stored as waiting on the person (a key, a base URL) is tried again first: the person may have fixed
-        # it since ("it resumes with `wait` once that is fixed"); only a fresh verdict ends the wait.
+        # it since ("it resumes with `wait` once that is fixed"); only a verdict made after this wait began ends it.
+        started = self._clock()
         tried = False
         while True:
             job = self.store.get(job_id)
-            if job.terminal or job.needs_decision or (job.waiting_on_you and tried):
+            if job.terminal or job.needs_decision:
+                return
+            if job.waiting_on_you and (tried or job.updated_at > started):
                 return
             task = self._tasks.get(job_id)
             if task is not None and not task.done():
@@ -268,8 +272,7 @@ class Engine:
             if self.store.lease_owner(job_id) in (None, self.owner) and self.start(job_id) is not None:
                 await asyncio.sleep(0)
                 continue
-            tried = True  # another process works it: its verdict counts
-            await self._sleep(1.0)  # watch the store
+            await self._sleep(1.0)  # another process works it: watch the store for its verdict
 
     async def _settled(self, job_id: str) -> None:
         """Returns once the job waits on the person (its worker keeps it, and resumes when the cause is gone)."""
@@ -495,6 +498,8 @@ class Engine:
             return
         generation, job = claimed
         self._leases[job_id] = generation
+        if job.waiting:  # recorded by an earlier worker: cleared by this one's first step forward
+            self._waiting.add(job_id)
         keeper = asyncio.get_running_loop().create_task(self._keep_lease(job_id, generation))
         try:
             while True:
@@ -621,9 +626,9 @@ class Engine:
         if self.queue.paused:
             raise _Requeued  # no new create while the queue is paused
         if not job.prepared:
-            prepared = await provider.prepare_inputs(self._job_input(job))
+            prepared = await plans.prepare_inputs(provider, self._job_input(job))
             job = self._update(job.id, prepared=prepared)
-        request = await asyncio.to_thread(provider.build_create, self._job_input(job))
+        request = provider.build_create(await plans.with_files(provider, self._job_input(job)))
         job = self._update(job.id, state=JobState.SUBMITTING, submitted_at=self._clock(),
                            attempts=job.attempts + 1, origin=self._origin_of(provider))
         self._creating.add(job.id)
@@ -698,7 +703,7 @@ class Engine:
             if job.terminal or job.remote_id or job.needs_decision:
                 return  # settled meanwhile (the create's answer arrived after all, a cancel, a decision)
             try:
-                found = await provider.find_created(self._job_input(job), self.store.remote_ids(job.provider))
+                found = await plans.find_created(provider, self._job_input(job), self.store.remote_ids(job.provider))
             except ProviderError as exc:
                 if exc.status_code in (404, 405):  # no list endpoint there: nothing can be looked up
                     self._update(job.id, needs_decision=True, error=unknown_outcome_message(name))

@@ -19,6 +19,7 @@ from core.providers import wire
 from core.providers.base import (
     DownloadSource,
     JobInput,
+    ListMatch,
     Provider,
     RemoteStatus,
     classify_status,
@@ -96,13 +97,14 @@ class AIHubMixProvider(Provider):
         model = self.spec.model(job.model)
         path = model.wire.create_path or "/v1/videos"
         if model.wire.encoding == "json":
-            values = {s.name: [wire.inline_value(s, v) for v in job.inputs.get(s.name) or []] for s in model.slots}
+            values = wire.inline_values(model, job.inputs, job.files)
             return HttpRequest("POST", path, json=wire.json_body(model, job.params, values), idempotent=False)
         # multipart/form-data for every create, a text-only one too, as openai-python videos.create sends it
         # (src/openai/resources/videos.py sets Content-Type multipart/form-data; _base_client.py ForceMultipartDict).
         files = _ForceMultipart()
         for slot in model.slots:
-            files += [wire.file_part(slot, value) for value in (job.inputs.get(slot.name) or [])[:slot.max_count]]
+            chosen = (job.inputs.get(slot.name) or [])[:slot.max_count]
+            files += [wire.file_part(slot, value, job.files) for value in chosen]
         return HttpRequest("POST", path, data=wire.form_fields(model, job.params), files=files, idempotent=False)
 
     def parse_create(self, body: Any) -> str:
@@ -144,23 +146,24 @@ class AIHubMixProvider(Provider):
         return DownloadSource(f"{self.api.base_url}/v1/videos/{remote_id}/content?variant=thumbnail",
                               with_auth=True)
 
-    async def find_created(self, job: JobInput, exclude: set[str]) -> str | None:
-        """Look through recent videos (``GET /v1/videos``, newest first) for the one this job's create made."""
+    def build_list(self, cursor: str | None) -> HttpRequest:
+        """A page of recent videos, newest first (``GET /v1/videos``, OpenAI's list; AIHubMix documents none)."""
+        params = {"limit": "100", "order": "desc"} | ({"after": cursor} if cursor else {})
+        return HttpRequest("GET", "/v1/videos", params=params)
+
+    def match_created(self, body: Any, job: JobInput, exclude: set[str]) -> ListMatch:
+        """The video this job's create made (same prompt, model, length and size, made around when it was sent),
+        or the next page while the list still reaches back to then."""
         sent = job.submitted_at or job.created_at
-        after: str | None = None
-        for _ in range(20):
-            params = {"limit": "100", "order": "desc"} | ({"after": after} if after else {})
-            page = (await self.api.send(HttpRequest("GET", "/v1/videos", params=params))).body
-            items = page.get("data") if isinstance(page, dict) else None
-            if not isinstance(items, list):
-                return None
-            for video in items:
-                if isinstance(video, dict) and _same_job(video, job, sent) and video.get("id") not in exclude:
-                    return task_id(video["id"], "data.id", self.spec)
-            if not page.get("has_more") or not items or _created(items[-1]) < sent - CLOCK_TOLERANCE:
-                return None
-            after = str(items[-1].get("id"))
-        return None
+        items = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            return ListMatch()
+        for video in items:
+            if isinstance(video, dict) and _same_job(video, job, sent) and video.get("id") not in exclude:
+                return ListMatch(found=task_id(video["id"], "data.id", self.spec))
+        if not body.get("has_more") or not items or _created(items[-1]) < sent - CLOCK_TOLERANCE:
+            return ListMatch()
+        return ListMatch(next_cursor=str(items[-1].get("id")))
 
 
 def _percent(value: Any) -> float | None:

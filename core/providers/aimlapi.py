@@ -64,7 +64,7 @@ class AIMLAPIProvider(Provider):
 
     def build_create(self, job: JobInput) -> HttpRequest:
         model = self.spec.model(job.model)
-        values = {s.name: [wire.inline_value(s, v) for v in job.inputs.get(s.name) or []] for s in model.slots}
+        values = wire.inline_values(model, job.inputs, job.files)
         return HttpRequest("POST", self._path(model.id), json=wire.json_body(model, job.params, values),
                            idempotent=False)
 

@@ -31,6 +31,7 @@ from core.params import ProviderSpec, Slot, SlotKind
 from core.providers import wire
 from core.providers.base import (
     DownloadSource,
+    InputPlan,
     JobInput,
     Phase,
     Provider,
@@ -96,12 +97,12 @@ class GatewayProvider(Provider):
         value = self.settings.get("dialect") or DEFAULT_DIALECT
         return value if value in DIALECTS else DEFAULT_DIALECT
 
-    async def prepare_inputs(self, job: JobInput) -> dict[str, Any]:
-        """Fix the job's dialect (shown in its details) and refuse what that dialect cannot say; sends nothing."""
+    def plan_inputs(self, job: JobInput) -> InputPlan:
+        """Fix the job's dialect (shown in its details) and refuse what that dialect cannot say; uploads nothing."""
         dialect = self.dialect()
         if dialect == DIALECT_NEW_API:
             _check_new_api(job)
-        return {"dialect": dialect}
+        return InputPlan(kept={"dialect": dialect})
 
     def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
         code = self.error_code(body)
@@ -119,7 +120,7 @@ class GatewayProvider(Provider):
         if job.prepared.get("dialect", self.dialect()) == DIALECT_NEW_API:
             return HttpRequest("POST", PATH, json=_new_api_body(job), idempotent=False)
         model = self.spec.model(job.model)
-        values = {s.name: [wire.inline_value(s, v) for v in job.inputs.get(s.name) or []] for s in model.slots}
+        values = wire.inline_values(model, job.inputs, job.files)
         return HttpRequest("POST", model.wire.create_path or PATH, json=wire.json_body(model, job.params, values),
                            idempotent=False)
 
@@ -185,7 +186,7 @@ def _check_new_api(job: JobInput) -> None:
 def _new_api_body(job: JobInput) -> dict[str, Any]:
     """new-api's fields: prompt, images[], size (Vidu's resolution), duration, metadata (seed, bgm)."""
     body: dict[str, Any] = {"model": job.model, "prompt": str(job.params.get("prompt", ""))}
-    images = [wire.inline_value(_ANY_IMAGE, v) for slot in ("image", "last_image", "ref_image")
+    images = [wire.inline_value(_ANY_IMAGE, v, job.files) for slot in ("image", "last_image", "ref_image")
               for v in job.inputs.get(slot) or []]
     if images:
         body["images"] = images

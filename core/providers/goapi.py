@@ -6,8 +6,8 @@ host, same ``X-API-Key``), which answers with a public URL that lives for 24 hou
 
 from __future__ import annotations
 
-import asyncio
 import base64
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,12 @@ from core.params import ProviderSpec
 from core.providers import wire
 from core.providers.base import (
     DownloadSource,
+    InputPlan,
     JobInput,
     Phase,
     Provider,
     RemoteStatus,
+    Upload,
     classify_status,
     http_error,
     require,
@@ -55,6 +57,12 @@ PLAN_TOO_LOW = (
     "GoAPI's plan for this key does not include uploading local files (GoAPI said: {said}). Paste a public "
     "image URL (https://...) into the image field instead of a local file, or upgrade the GoAPI plan."
 )
+
+
+def _upload_name(stem: str, data: bytes, suffix: str) -> str:
+    """The upload's file name: the job's, with the extension its bytes call for (at most 128 characters)."""
+    extension = {"image/png": ".png", "image/jpeg": ".jpg"}.get(image_mime(data), suffix)
+    return f"{stem}{extension}"[:128]
 
 
 class GoAPIProvider(Provider):
@@ -94,23 +102,24 @@ class GoAPIProvider(Provider):
             raise ProtocolError("GoAPI's upload answered without a usable image URL.", detail=str(body)[:300])
         return url
 
-    async def prepare_inputs(self, job: JobInput) -> dict[str, Any]:
-        """Upload each local image of an ``upload`` slot through the ephemeral upload; a URL needs nothing.
+    def _build_named_upload(self, stem: str, suffix: str, data: bytes) -> HttpRequest:
+        return self.build_upload(_upload_name(stem, data, suffix), data)
+
+    def plan_inputs(self, job: JobInput) -> InputPlan:
+        """Each local image of an ``upload`` slot goes through the ephemeral upload; a URL needs nothing.
 
         The answer's URL is kept as ``<slot>_url`` (``image_url`` for the first-frame slot)."""
-        prepared: dict[str, Any] = {}
         model = self.spec.model(job.model)
+        uploads = []
         for slot in (s for s in model.slots if s.send == "upload"):
             values = job.inputs.get(slot.name) or []
             if not values or _is_url(values[0]):
                 continue
-            path = Path(values[0])
-            data = await asyncio.to_thread(path.read_bytes)
-            extension = {"image/png": ".png", "image/jpeg": ".jpg"}.get(image_mime(data), path.suffix or ".png")
-            name = f"reeldeck-{job.id}{'' if slot.name == 'image' else '-' + slot.name}{extension}"[:128]
-            answer = await self.api.send(self.build_upload(name, data))
-            prepared[f"{slot.name}_url"] = self.parse_upload(answer.body)
-        return prepared
+            stem = f"reeldeck-{job.id}{'' if slot.name == 'image' else '-' + slot.name}"
+            suffix = Path(values[0]).suffix or ".png"
+            uploads.append(Upload(f"{slot.name}_url", values[0], "image",
+                                  build=partial(self._build_named_upload, stem, suffix), parse=self.parse_upload))
+        return InputPlan(uploads=tuple(uploads))
 
     # --- task ------------------------------------------------------------------------------------------------
 
@@ -118,7 +127,7 @@ class GoAPIProvider(Provider):
         """``{model, task_type, input, config}`` from the model's declaration (its constants give ``task_type``)."""
         model = self.spec.model(job.model)
         urls = {slot.name: [self._image_url(job, slot.name) if slot.send == "upload"
-                            else wire.inline_value(slot, (job.inputs.get(slot.name) or [""])[0])]
+                            else wire.inline_value(slot, (job.inputs.get(slot.name) or [""])[0], job.files)]
                 for slot in model.slots if job.inputs.get(slot.name)}
         return HttpRequest("POST", "/api/v1/task", json=wire.json_body(model, job.params, urls), idempotent=False)
 

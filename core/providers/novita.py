@@ -1,16 +1,17 @@
 """Novita — async video tasks: ``/v3/async/<endpoint>`` create (img2video-motion, Kling, ...),
 ``/v3/async/task-result`` poll.
 
-Both inputs are asset ids. ``prepare_inputs`` uploads the image and the motion video to Novita's asset host
-(a separate host; raw ``PUT`` bodies and no auth header), unless the motion video is one of the five demo presets.
+Both inputs are asset ids. Its input plan (carried out by ``core/plans.py``) uploads the image and the motion video
+to Novita's asset host (a separate host; raw ``PUT`` bodies and no auth header), unless the motion video is one of
+the five demo presets.
 The asset host does not take URLs, so an http(s) URL the user gives is downloaded first (no key is sent with it),
 checked like a local file, and uploaded. The API has no cancel.
 """
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,12 @@ from core.params import ProviderSpec, SlotKind
 from core.providers import wire
 from core.providers.base import (
     DownloadSource,
+    InputPlan,
     JobInput,
     Phase,
     Provider,
     RemoteStatus,
+    Upload,
     classify_status,
     is_create_answer,
     require,
@@ -101,10 +104,11 @@ class NovitaProvider(Provider):
             raise ProtocolError("Novita's asset host answered without an asset id.", detail=str(body)[:300])
         return value.strip()
 
-    async def prepare_inputs(self, job: JobInput) -> dict[str, Any]:
-        """Upload each ``asset`` slot's image or video (unless it is a preset) to the asset host; the id is kept
-        under the slot's wire name."""
-        prepared: dict[str, Any] = {}
+    def plan_inputs(self, job: JobInput) -> InputPlan:
+        """Each ``asset`` slot's image or video (unless it is a preset) goes to the asset host; the id is kept under
+        the slot's wire name. An image given by URL is fetched and fitted to the slot's rules first."""
+        kept: dict[str, str] = {}
+        uploads: list[Upload] = []
         model = self.spec.model(job.model)
         for slot in (s for s in model.slots if s.send == "asset"):
             values = job.inputs.get(slot.name) or []
@@ -112,45 +116,28 @@ class NovitaProvider(Provider):
                 continue
             value = values[0]
             if value.startswith(PRESET_PREFIX):
-                prepared[slot.field] = value[len(PRESET_PREFIX):]
+                kept[slot.field] = value[len(PRESET_PREFIX):]
             elif slot.kind == SlotKind.VIDEO:
-                prepared[slot.field] = await self._upload("video", await self._video_bytes(value), "video/mp4")
+                uploads.append(Upload(slot.field, value, "motion video", limit=MAX_VIDEO_BYTES,
+                                      check=partial(_an_mp4, value=value),
+                                      build=lambda data: self.build_asset_upload("video", data, "video/mp4"),
+                                      parse=self.parse_asset_upload))
             else:
-                data = await self._image_bytes(value, job.params, job.model)
-                prepared[slot.field] = await self._upload("image", data, image_mime(data))
-        return prepared
-
-    async def _upload(self, kind: str, data: bytes, content_type: str) -> str:
-        answer = await self.api.send(self.build_asset_upload(kind, data, content_type))
-        return self.parse_asset_upload(answer.body)
-
-    async def _image_bytes(self, value: str, params: dict[str, Any], model: str) -> bytes:
-        if not _is_url(value):
-            return await asyncio.to_thread(Path(value).read_bytes)
-        rules = self.image_rules(params, "image", model)
-        raw = await self._fetch(value, rules.max_bytes or MAX_IMAGE_BYTES, "image")
-        return await asyncio.to_thread(_prepare_downloaded_image, raw, rules)
-
-    async def _video_bytes(self, value: str) -> bytes:
-        if _is_url(value):
-            data = await self._fetch(value, MAX_VIDEO_BYTES, "motion video")
-        else:
-            data = await asyncio.to_thread(Path(value).read_bytes)
-        if not has_mp4_signature(data[:16]):
-            raise InputError(f"The motion video {_short(value)} is not an MP4 video.")
-        return data
-
-    async def _fetch(self, url: str, limit: int, what: str) -> bytes:
-        """Download a user-given URL through the transport (never with the key), refusing more than ``limit``."""
-        return await self.api.fetch_public(url, limit=limit, what=what)
+                rules = self.image_rules(job.params, slot.name, job.model)
+                fit = partial(_prepare_downloaded_image, rules=rules) if _is_url(value) else None
+                uploads.append(Upload(slot.field, value, "image", limit=rules.max_bytes or MAX_IMAGE_BYTES,
+                                      check=fit,
+                                      build=lambda data: self.build_asset_upload("image", data, image_mime(data)),
+                                      parse=self.parse_asset_upload))
+        return InputPlan(kept=kept, uploads=tuple(uploads))
 
     # --- task ------------------------------------------------------------------------------------------------
 
     def build_create(self, job: JobInput) -> HttpRequest:
         """``POST /v3/async/<endpoint>``: no model field (the path names the model); asset slots carry the ids
-        ``prepare_inputs`` got, other slots their URL or inline image."""
+        the input plan got, other slots their URL or inline image."""
         model = self.spec.model(job.model)
-        values = {s.name: [_asset(job, s.field) if s.send == "asset" else wire.inline_value(s, v)
+        values = {s.name: [_asset(job, s.field) if s.send == "asset" else wire.inline_value(s, v, job.files)
                            for v in job.inputs.get(s.name) or []] for s in model.slots}
         body = wire.json_body(model, job.params, values, model_field=None)
         return HttpRequest("POST", model.wire.create_path or f"/v3/async/{model.sent_model}", json=body,
@@ -184,6 +171,13 @@ def _asset(job: JobInput, key: str) -> str:
         raise ProtocolError("The inputs were not uploaded to Novita's asset host before submitting; submit the "
                             "job again.")
     return value
+
+
+def _an_mp4(data: bytes, value: str) -> bytes:
+    """The motion video's bytes, or a plain InputError when they are not an MP4."""
+    if not has_mp4_signature(data[:16]):
+        raise InputError(f"The motion video {_short(value)} is not an MP4 video.")
+    return data
 
 
 def _prepare_downloaded_image(raw: bytes, rules: ImageRules) -> bytes:

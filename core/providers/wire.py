@@ -6,11 +6,12 @@ written. Constants (GoAPI's ``task_type``) come from the catalog too, so a model
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.errors import InputError
+from core.errors import InputError, ProtocolError
 from core.imaging import data_uri
 from core.params import ModelSpec, Slot
 
@@ -64,20 +65,42 @@ def form_fields(model: ModelSpec, params: dict[str, Any]) -> dict[str, str]:
     return fields
 
 
-def inline_value(slot: Slot, value: str) -> str:
-    """A slot's value for a JSON body: a URL as is; a prepared local file as a data URI (or refused when the API
-    takes URLs only)."""
+def inline_value(slot: Slot, value: str, files: Mapping[str, bytes]) -> str:
+    """A slot's value for a JSON body: a URL as is; a prepared local file (its bytes read by the engine, in
+    ``files``) as a data URI — or refused when the API takes URLs only."""
     if is_url(value):
         return value
     if slot.send == "url-only":
         raise InputError(f"{slot.label}: this model takes an image URL (https://...), not a local file.")
-    return data_uri(Path(value).read_bytes())
+    return data_uri(file_bytes(files, value))
 
 
-def file_part(slot: Slot, value: str) -> tuple[str, tuple[str, bytes, str]]:
-    """A prepared local file as a multipart file part under the slot's wire name."""
+def inline_values(model: ModelSpec, inputs: Mapping[str, list[str]],
+                  files: Mapping[str, bytes]) -> dict[str, list[str]]:
+    """Every slot's values for a JSON body (``inline_value`` each)."""
+    return {slot.name: [inline_value(slot, value, files) for value in inputs.get(slot.name) or []]
+            for slot in model.slots}
+
+
+def file_part(slot: Slot, value: str, files: Mapping[str, bytes]) -> tuple[str, tuple[str, bytes, str]]:
+    """A prepared local file (its bytes in ``files``) as a multipart file part under the slot's wire name."""
     path = Path(value)
-    return slot.field, (path.name, path.read_bytes(), _MIME.get(path.suffix.lower(), "image/png"))
+    return slot.field, (path.name, file_bytes(files, value), _MIME.get(path.suffix.lower(), "image/png"))
+
+
+def file_bytes(files: Mapping[str, bytes], path: str) -> bytes:
+    """The bytes of a local input the engine read before building (a provider reads no file itself)."""
+    try:
+        return files[path]
+    except KeyError:
+        raise ProtocolError(f"The input {Path(path).name} was not read before the request was built; submit the "
+                            "job again.") from None
+
+
+def local_values(model: ModelSpec, inputs: Mapping[str, list[str]], sends: tuple[str, ...]) -> list[str]:
+    """The local files (not URLs, not presets) of the model's slots that travel as one of ``sends``."""
+    return [value for slot in model.slots if slot.send in sends for value in inputs.get(slot.name) or []
+            if not is_url(value) and not value.startswith("preset:")]
 
 
 _MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp", ".png": "image/png", ".mp4": "video/mp4"}

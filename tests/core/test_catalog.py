@@ -15,6 +15,7 @@ from core import catalog as data
 from core.errors import InputError
 from core.jobs import JobState
 from core.params import ModelSpec, ParamType
+from core.plans import build_create
 from core.providers import all_specs, provider_class, provider_spec
 from core.providers.base import JobInput
 from core.sandbox import schemas
@@ -170,7 +171,7 @@ def test_each_models_create_is_built_exactly_as_declared(provider_id: str, model
     if any(s.name == "motion_video" for s in model.slots):
         inputs["motion_video"] = ["preset:asset-motion_video"]
     provider = cls(api=None, settings={})  # type: ignore[arg-type]
-    request = provider.build_create(JobInput("job1", model_id, params, inputs, prepared))
+    request = build_create(provider, JobInput("job1", model_id, params, inputs, prepared))
     assert request.method == "POST" and request.path == (model.wire.create_path or _default_path(provider_id))
     body = request.json if request.json is not None else dict(request.data or {})
     multipart = request.json is None
