@@ -47,10 +47,10 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def show_first_frame(data: DataDir, sandbox: bool) -> MainWindow:
-    """The window's frame (menus, tabs, the sandbox banner, its size and theme), shown and painted now, before the
-    event loop runs and before the core is imported or started (its content comes with :meth:`MainWindow.attach`).
-    """
+def show_first_frame(data: DataDir, sandbox: bool, *, paint: bool = True) -> MainWindow:
+    """The window's frame (menus, tabs, the sandbox banner, its size and theme), shown — and with ``paint``, painted
+    now: call it so only before the event loop runs — before the core is imported or started (its content comes with
+    :meth:`MainWindow.attach`)."""
     from gui.main_window import MainWindow  # after QApplication exists
 
     prefs = GuiPrefs(data.root)
@@ -58,8 +58,8 @@ def show_first_frame(data: DataDir, sandbox: bool) -> MainWindow:
     window = MainWindow(data=data, sandbox=sandbox or prefs.sandbox_mode, prefs=prefs)
     window.show()
     window.activateWindow()  # keyboard focus even without a window manager (Xvfb, kiosk sessions)
-    # Paint it now: what follows (the loop, the core, the content) keeps this thread busy for a while.
-    QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    if paint:  # now: what follows (the loop, the core, the content) keeps this thread busy for a while
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
     return window
 
 
@@ -72,7 +72,7 @@ async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None,
     from core.runtime import Runtime
     from core.secrets import KeyStore
 
-    window = window or show_first_frame(data, sandbox)
+    window = window or show_first_frame(data, sandbox, paint=False)  # the loop runs: it paints the frame
     closed = asyncio.get_running_loop().create_future()
     window.closed.connect(lambda: _resolve(closed))
     if window.is_closed:

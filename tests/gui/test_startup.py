@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from guikit import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, make_job, sandbox_runtime, until
+from PySide6.QtGui import QAction
 from pytestqt.qtbot import QtBot
 
 from core.jobs import Annotation, JobState
@@ -168,12 +169,15 @@ async def test_the_first_frame_becomes_the_window_and_last_times_job_resumes(qtb
     await until(lambda: first.store.get(job.id).remote_id is not None, what="the remote id")  # type: ignore[union-attr]
     await first.close()
 
-    frame = show_first_frame(DataDir(root), sandbox=True)
+    frame = show_first_frame(DataDir(root), sandbox=True, paint=False)
     qtbot.addWidget(frame)
     assert frame.isVisible() and not frame.attached
+    settings = next(a for a in frame.findChildren(QAction) if a.text() == "&Settings…")
+    assert not settings.isEnabled()  # nothing to set before the core is up
     running = asyncio.ensure_future(run_window(DataDir(root), True, keys=memory_keys(), window=frame))
     await until(lambda: running.done() or frame.attached, what="the window to get its core")
     assert not running.done(), running.exception()
+    assert settings.isEnabled() and frame.composer.isVisible() and frame.tabs.widget(1) is frame.library
     await until(lambda: (frame.queue_model.find(job.id) or job).state == JobState.COMPLETED, timeout=60,
                 what="last time's job to resume and complete")
     frame.confirm_close = lambda title, text: True
@@ -187,7 +191,7 @@ async def test_closing_the_first_frame_before_the_core_is_up_loses_nothing(qtbot
     from gui.app import run_window, show_first_frame
 
     ids = fill_store(tmp_path / "home", 5)
-    frame = show_first_frame(DataDir(tmp_path / "home"), sandbox=True)
+    frame = show_first_frame(DataDir(tmp_path / "home"), sandbox=True, paint=False)
     qtbot.addWidget(frame)
     frame.close()  # before the loop ran the start: nothing to confirm, nothing read yet
     assert not frame.isVisible()
