@@ -281,7 +281,7 @@ class MainWindow(QMainWindow):
         self._menu_action(file_menu, "&Open image…", self.open_image, QKeySequence.StandardKey.Open)
         self._menu_action(file_menu, "&Track a task by id…", self.open_track, None, fallback="Ctrl+Shift+T")
         file_menu.addSeparator()
-        self._menu_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._menu_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit, needs_content=False)
         edit_menu = bar.addMenu("&Edit")
         self._menu_action(edit_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences,
                           fallback="Ctrl+,")
@@ -294,7 +294,7 @@ class MainWindow(QMainWindow):
         self._menu_action(view_menu, "S&equence", lambda: self.tabs.setCurrentWidget(self.sequence_view), None,
                           fallback="Ctrl+4")
         self._menu_action(view_menu, "&Full screen", self._toggle_full_screen, QKeySequence.StandardKey.FullScreen,
-                          fallback="F11")
+                          fallback="F11", needs_content=False)
         view_menu.addSeparator()
         self.theme_actions = self._theme_menu(view_menu.addMenu("&Theme"))
         self.sandbox_action = self._menu_action(view_menu, "Sa&ndbox mode", lambda: self.set_sandbox_mode(
@@ -332,7 +332,8 @@ class MainWindow(QMainWindow):
         self.theme_actions[mode].setChecked(True)
 
     def _menu_action(self, menu: object, text: str, slot: Callable[[], object],
-                     standard: QKeySequence.StandardKey | None, fallback: str = "") -> QAction:
+                     standard: QKeySequence.StandardKey | None, fallback: str = "", *,
+                     needs_content: bool = True) -> QAction:
         action = QAction(text, self)
         keys = QKeySequence.keyBindings(standard) if standard is not None else []
         if not keys and fallback:
@@ -341,8 +342,8 @@ class MainWindow(QMainWindow):
             action.setShortcuts(keys)
         action.triggered.connect(lambda _=False: slot())
         menu.addAction(action)  # type: ignore[attr-defined]
-        if not self.attached:
-            action.setEnabled(False)  # until the content is there
+        if needs_content and not self.attached:
+            action.setEnabled(False)  # until the content is there (Quit works at once)
             self._frame_actions.append(action)
         return action
 

@@ -193,7 +193,8 @@ async def test_closing_the_first_frame_before_the_core_is_up_loses_nothing(qtbot
     ids = fill_store(tmp_path / "home", 5)
     frame = show_first_frame(DataDir(tmp_path / "home"), sandbox=True, paint=False)
     qtbot.addWidget(frame)
-    frame.close()  # before the loop ran the start: nothing to confirm, nothing read yet
+    quit_action = next(a for a in frame.findChildren(QAction) if a.text() == "&Quit")
+    quit_action.trigger()  # before the loop ran the start: nothing to confirm, nothing read yet
     assert not frame.isVisible()
     assert await asyncio.wait_for(run_window(DataDir(tmp_path / "home"), True, keys=memory_keys(), window=frame),
                                   30) == 0
