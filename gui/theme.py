@@ -99,8 +99,11 @@ class ThemeManager(QObject):
         """Apply the light or dark theme (default: what the system asks for)."""
         dark = is_dark(self._app) if dark is None else dark
         self.dark = dark
-        self._app.setPalette(palette(dark))
-        self._app.setStyleSheet(style_sheet(dark))
+        colours, sheet = palette(dark), style_sheet(dark)
+        if self._app.palette() != colours:
+            self._app.setPalette(colours)
+        if self._app.styleSheet() != sheet:  # setting it again would re-polish every widget for nothing
+            self._app.setStyleSheet(sheet)
 
 
 def theme_manager(app: QApplication | None = None) -> ThemeManager:
