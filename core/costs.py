@@ -144,12 +144,16 @@ def spend(jobs: Iterable[Job], by: str = "day") -> dict[str, float]:
 
 def check_budget(jobs: Iterable[Job], new_cost: float | None, cap_usd: float | None, today: str | None = None) -> None:
     """Refuse a submission that would take today's estimated spend past the cap (InputError, nothing sent)."""
-    if cap_usd is None or new_cost is None:
-        return
     day = today or dt.date.today().isoformat()
-    spent = spend(jobs, by="day").get(day, 0.0)
-    if spent + new_cost > cap_usd + 1e-9:
-        raise InputError(
-            f"This would take today's estimated spend to ${spent + new_cost:.2f}, past your daily budget of "
-            f"${cap_usd:.2f} (already ${spent:.2f}). Raise the budget in Settings or wait until tomorrow."
-        )
+    problem = budget_problem(spend(jobs, by="day").get(day, 0.0), new_cost, cap_usd)
+    if problem:
+        raise InputError(problem)
+
+
+def budget_problem(spent_today: float, new_cost: float | None, cap_usd: float | None, what: str = "This") -> str | None:
+    """Why ``new_cost`` more today would break the daily cap, or None when it fits (or nothing is capped or priced).
+    ``what`` names what is checked ("This", "This batch")."""
+    if cap_usd is None or new_cost is None or spent_today + new_cost <= cap_usd + 1e-9:
+        return None
+    return (f"{what} would take today's estimated spend to ${spent_today + new_cost:.2f}, past your daily budget of "
+            f"${cap_usd:.2f} (already ${spent_today:.2f}). Raise the budget in Settings or wait until tomorrow.")

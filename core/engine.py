@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from core import plans
-from core.costs import PriceTable, check_budget, day_of
+from core.costs import PriceTable, budget_problem, day_of, spend
 from core.download import download_video
 from core.errors import (
     AuthError,
@@ -131,14 +131,22 @@ class Engine:
         value = self.hub.settings.data.get("budget_daily_usd")
         return float(value) if isinstance(value, int | float) and value > 0 else None
 
-    def _check_budget(self, cost: float | None) -> None:
-        """Refuse a real job past the daily cap; reads only today's jobs, and nothing at all when no cap is set."""
+    def budget_problem(self, cost: float | None, *, what: str = "This") -> str | None:
+        """Why ``cost`` more today would break the daily budget (None when it fits). Real jobs only: sandbox renders
+        cost nothing. Reads only today's jobs, and nothing at all when no cap is set."""
         cap = self.budget_cap
         if cap is None or cost is None or self.world != "real":
-            return
+            return None
         now = self._clock()
         midnight = datetime.datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0)
-        check_budget(self.store.since(midnight.timestamp()), cost, cap, today=day_of(now))
+        spent = spend(self.store.since(midnight.timestamp()), by="day").get(day_of(now), 0.0)
+        return budget_problem(spent, cost, cap, what)
+
+    def _check_budget(self, cost: float | None) -> None:
+        """Refuse a real job past the daily cap (InputError: nothing stored, nothing sent)."""
+        problem = self.budget_problem(cost)
+        if problem:
+            raise InputError(problem)
 
     # --- events --------------------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import html
 import math
 import random
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtWidgets import (
@@ -106,16 +106,17 @@ def parse_seeds(text: str) -> list[int]:
 class BatchDialog(QDialog):
     """Pick targets and seeds; ``requests()`` are the jobs to queue (one group)."""
 
-    def __init__(self, base: JobRequest, *, prices: PriceTable | None = None, spent_today: float = 0.0,
-                 budget_cap: float | None = None, specs: Sequence[ProviderSpec] | None = None,
+    def __init__(self, base: JobRequest, *, prices: PriceTable | None = None,
+                 budget: Callable[[float | None], str | None] | None = None,
+                 specs: Sequence[ProviderSpec] | None = None,
                  fills: Mapping[str, str] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Batch")
         self.setObjectName("BatchDialog")
         self.base = base
         self.prices = prices or PriceTable()
-        self.spent_today = spent_today
-        self.budget_cap = budget_cap
+        #: The core's budget rule (``Engine.budget_problem``): why a batch of this cost would break the budget.
+        self.budget = budget or (lambda cost: None)
         self.specs = list(specs if specs is not None else all_specs())
         self.planned: list[JobRequest] = []
         self.problems: list[str] = []
@@ -342,12 +343,9 @@ class BatchDialog(QDialog):
             if item.checkState(0) == Qt.CheckState.Checked and (top := item.parent()) is not None:
                 top.setExpanded(True)
         self.estimate = total(estimates)
-        if self.budget_cap is not None and self.estimate.usd is not None \
-                and self.spent_today + self.estimate.usd > self.budget_cap + 1e-9:
-            problems.append(
-                f"This batch (≈ {format_usd(self.estimate.usd)}) would take today's estimated spend to "
-                f"{format_usd(self.spent_today + self.estimate.usd)}, past your daily budget of "
-                f"{format_usd(self.budget_cap)}. Raise the budget in Settings or pick fewer jobs.")
+        over_budget = self.budget(self.estimate.usd)
+        if over_budget:
+            problems.append(over_budget)
         self.planned, self.problems = planned, problems
         models = len(per_target)
         prompt_count = f" × {count(len(prompts), 'prompt')}" if self.template_box.isVisibleTo(self) else ""

@@ -613,12 +613,11 @@ class MainWindow(QMainWindow):
 
     def open_batch(self, base: JobRequest) -> QDialog:
         """The batch dialog over the form's request; Queue submits every job of it."""
-        from core.costs import spend
         from gui.batch_dialog import BatchDialog
 
-        store = self.runtime.store
-        today = spend(store.all() if store is not None else [], by="day").get(time.strftime("%Y-%m-%d"), 0.0)
-        dialog = BatchDialog(base, prices=self.engine.prices, spent_today=today, budget_cap=self.engine.budget_cap,
+        engine = self.engine
+        dialog = BatchDialog(base, prices=engine.prices,
+                             budget=lambda cost: engine.budget_problem(cost, what="This batch"),
                              fills=self.composer.fill_values, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.submit_batch(dialog.requests(), dialog.template_text()))
