@@ -10,11 +10,13 @@ from __future__ import annotations
 import shutil
 import stat
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.costs import Estimate, PriceTable
 from core.errors import InputError
 from core.imaging import ImageRules, frame_mismatch, image_size, prepare_image
 from core.jobs import Job
@@ -108,12 +110,28 @@ def _is_local(params: tuple[Any, ...], name: str) -> bool:
     return any(p.name == name and p.local for p in params)
 
 
-def _with_defaults(declared: tuple[Any, ...], values: dict[str, Any]) -> dict[str, Any]:
+def _with_defaults(declared: tuple[Any, ...], values: Mapping[str, Any]) -> dict[str, Any]:
     result = dict(values)
     for param in declared:
         if param.name not in result and param.default is not None:
             result[param.name] = param.default
     return result
+
+
+def with_defaults(provider: str, model: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters as a job gets them: declared defaults filled in for what was left unset (an unknown model:
+    the parameters as given)."""
+    try:
+        declared = provider_class(provider).declared().model(model).params
+    except Exception:  # an unknown provider or model: nothing to fill in
+        return dict(params)
+    return _with_defaults(declared, params)
+
+
+def estimate_request(table: PriceTable, request: JobRequest) -> Estimate:
+    """What one request is estimated to cost, priced as the engine prices the job it becomes."""
+    return table.estimate(request.provider, request.model,
+                          with_defaults(request.provider, request.model, request.params))
 
 
 def _prepare_inputs(

@@ -45,11 +45,11 @@ from core.costs import Estimate, PriceTable, total
 from core.errors import InputError
 from core.params import ProviderSpec, validate
 from core.providers import all_specs, provider_spec
-from core.submission import JobRequest
+from core.submission import JobRequest, estimate_request
 from core.templates import Combine, Filled, Template, TemplateError, expand, parse_template, parse_values
 from core.words import count
 from gui.composer import friendly
-from gui.cost import estimate_request, format_usd
+from gui.cost import format_usd
 from gui.safety import guarded
 from gui.wheel_guard import guard_wheel
 

@@ -41,9 +41,9 @@ from core.jobs import Job
 from core.params import Mode, ModelSpec, ParamType, ProviderSpec, validate
 from core.providers import all_specs
 from core.runtime import SetupNeed
-from core.submission import JobRequest
+from core.submission import JobRequest, estimate_request
 from core.templates import TemplateError, fill, is_template, parse_template
-from gui.cost import estimate_request, estimate_text
+from gui.cost import estimate_text
 from gui.form import ModelForm, TextEditor
 from gui.preview_item import PRESET_PREFIX
 from gui.slots import SlotsPanel

@@ -18,9 +18,8 @@ from core.params import validate
 from core.provenance import sidecar_path
 from core.providers import provider_spec
 from core.runtime import Runtime
-from core.submission import JobRequest
+from core.submission import JobRequest, with_defaults
 from gui.composer import Composer
-from gui.cost import with_defaults
 from gui.main_window import MainWindow
 
 pytestmark = pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
