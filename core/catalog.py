@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 #: The folder of the catalogs that ship with the app.
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "resources" / "catalog"
@@ -186,10 +186,19 @@ class ModelEntry(_Strict):
 class CatalogFile(_Strict):
     """One catalog file: a provider's models (or some of them, in a user's file)."""
 
-    provider: Literal["goapi", "aimlapi", "aihubmix", "gateway", "novita"]
+    #: A shipped provider's id, or one registered at run time (``core.providers.register``).
+    provider: str
     #: Defaults for every model in the file that does not say otherwise.
     source: SourceEntry | None = None
     models: list[ModelEntry] = Field(min_length=1)
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, provider: str, info: ValidationInfo) -> str:
+        known = (info.context or {}).get("providers", PROVIDERS)
+        if provider not in known:
+            raise ValueError(f"unknown provider {provider!r} (known: {', '.join(known)})")
+        return provider
 
     @field_validator("models")
     @classmethod
@@ -246,8 +255,9 @@ class Catalog:
         entries.append(loaded)
 
 
-def read_file(path: Path) -> CatalogFile:
-    """Parse and check one catalog file; raises CatalogFileError with the line and the reason."""
+def read_file(path: Path, providers: tuple[str, ...] = PROVIDERS) -> CatalogFile:
+    """Parse and check one catalog file (``providers``: the ids it may name); raises CatalogFileError with the line
+    and the reason."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -258,7 +268,7 @@ def read_file(path: Path) -> CatalogFile:
         line = _toml_error_line(str(exc))
         raise CatalogFileError(path, line, f"is not valid TOML: {exc}") from None
     try:
-        return CatalogFile.model_validate(_with_file_defaults(data))
+        return CatalogFile.model_validate(_with_file_defaults(data), context={"providers": providers})
     except ValidationError as exc:
         error = exc.errors()[0]
         location = tuple(error.get("loc", ()))
@@ -275,15 +285,19 @@ class CatalogFileError(Exception):
         self.problem = CatalogProblem(file, line, reason)
 
 
-def load(shipped_dir: Path = SHIPPED_DIR, user_dirs: Iterable[Path] = ()) -> Catalog:
-    """The shipped catalogs, then the user's files on top (sorted by name). Broken files are reported, skipped."""
+def load(shipped_dir: Path = SHIPPED_DIR, user_dirs: Iterable[Path] = (),
+         provider_files: Mapping[str, Path] | None = None) -> Catalog:
+    """The shipped catalogs (and those of providers registered at run time, ``provider_files``), then the user's
+    files on top (sorted by name). Broken files are reported and skipped."""
     catalog = Catalog()
+    providers = (*PROVIDERS, *(provider_files or {}))
     sources = [(path, ORIGIN_SHIPPED) for path in _toml_files(shipped_dir)]
+    sources += [(path, ORIGIN_SHIPPED) for path in (provider_files or {}).values()]
     for folder in user_dirs:
         sources += [(path, str(path)) for path in _toml_files(folder)]
     for path, origin in sources:
         try:
-            parsed = read_file(path)
+            parsed = read_file(path, providers)
         except CatalogFileError as exc:
             catalog.problems.append(exc.problem)
             continue

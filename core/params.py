@@ -321,7 +321,18 @@ class ProviderSpec:
     default_base_url: str | None
     key_help: str
     docs: str = ""
-    extra_endpoints: dict[str, str] = field(default_factory=dict)  # setting name -> default URL
+    #: Other hosts the API uses (setting name -> default URL), e.g. an upload host; each can be set in Settings or
+    #: with ``REELDECK_<ID>_<NAME>``.
+    extra_endpoints: dict[str, str] = field(default_factory=dict)
+    #: Where the key goes: the header's name and what precedes the key in it (``Authorization: Bearer <key>``).
+    auth_header: str = "Authorization"
+    auth_prefix: str = "Bearer "
+    #: Choices besides URLs (option name -> (default, allowed values)), e.g. a gateway's request dialect.
+    options: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def auth_headers(self, key: str) -> dict[str, str]:
+        """The header carrying ``key`` as this API documents it."""
+        return {self.auth_header: f"{self.auth_prefix}{key}"}
 
     def model(self, model_id: str) -> ModelSpec:
         for model in self.models:

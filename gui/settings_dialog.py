@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from core.errors import ConfigError
 from core.providers import all_specs
 from core.runtime import Runtime
-from core.settings import EXTRA_ENDPOINTS, PROVIDER_OPTIONS, Settings, check_url
+from core.settings import Settings, check_url, extra_endpoints, provider_options
 from gui.cost import PricesEditor
 from gui.prefs import GuiPrefs
 from gui.slots import image_sending
@@ -163,14 +163,14 @@ class SettingsDialog(QDialog):
                                 f"{spec.default_base_url or 'not set'}.")
             self.urls[spec.id] = url
             form.addRow("Base URL", url)
-            for extra_env, (pid, setting, default) in EXTRA_ENDPOINTS.items():
+            for extra_env, (pid, setting, default) in extra_endpoints().items():
                 if pid != spec.id:
                     continue
                 field = UrlField(f"{spec.name} {setting}", default, extra_env, group)
                 field.edit.setText(str(self.settings.data.get("endpoints", {}).get(extra_env, "")))
                 self.endpoints[extra_env] = field
                 form.addRow(setting.replace("_", " ").capitalize(), field)
-            for (pid, option), (default, allowed) in PROVIDER_OPTIONS.items():
+            for (pid, option), (default, allowed) in provider_options().items():
                 if pid != spec.id:
                     continue
                 choice = QComboBox(group)

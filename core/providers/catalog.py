@@ -30,6 +30,8 @@ from core.paths import DataDir
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
+#: Catalog files of providers registered at run time (``core.providers.register``), by provider id.
+_provider_files: dict[str, Path] = {}
 _cache: dict[tuple[Any, ...], tuple[data.Catalog, dict[str, tuple[ModelSpec, ...]]]] = {}
 
 
@@ -53,16 +55,30 @@ def problems() -> list[data.CatalogProblem]:
     return list(current().problems)
 
 
+def add_provider_file(provider_id: str, path: Path) -> None:
+    """Load ``path`` as the catalog of a provider registered at run time."""
+    with _lock:
+        _provider_files[provider_id] = path
+        _cache.clear()
+
+
+def remove_provider_file(provider_id: str) -> None:
+    with _lock:
+        _provider_files.pop(provider_id, None)
+        _cache.clear()
+
+
 def _loaded() -> tuple[data.Catalog, dict[str, tuple[ModelSpec, ...]]]:
     folders = (data.SHIPPED_DIR, user_catalog_dir())
-    key = tuple(_signature(folder) for folder in folders)
     with _lock:
+        extra = dict(_provider_files)
+        key = (*(_signature(folder) for folder in folders), *sorted((pid, str(p)) for pid, p in extra.items()))
         if key not in _cache:
             _cache.clear()
-            loaded = data.load(folders[0], folders[1:])
+            loaded = data.load(folders[0], folders[1:], provider_files=extra)
             for problem in loaded.problems:
                 log.warning("catalog file skipped: %s", problem)
-            specs = {pid: tuple(model_spec(m) for m in loaded.for_provider(pid)) for pid in data.PROVIDERS}
+            specs = {pid: tuple(model_spec(m) for m in loaded.for_provider(pid)) for pid in (*data.PROVIDERS, *extra)}
             _cache[key] = (loaded, specs)
         return _cache[key]
 

@@ -62,6 +62,7 @@ SPEC = ProviderSpec(
     key_help="The key (sk-...) your OpenAI-compatible video gateway issued. The gateway has no fixed address: "
     "set its URL (scheme://host[:port][/prefix]) in REELDECK_GATEWAY_BASE_URL or in Settings.",
     docs="Create Video Task: POST {BASE_URL}/v1/video/generations",
+    options={"dialect": (DEFAULT_DIALECT, DIALECTS)},  # FIELD-NOTES: new-api relays speak their own request shape
     models=(),
 )
 

@@ -42,6 +42,8 @@ SPEC = ProviderSpec(
     key_help="A GoAPI key from goapi.ai → Workspace → API keys (sent as X-API-Key).",
     docs="https://goapi.ai/docs",
     extra_endpoints={"upload_url": DEFAULT_UPLOAD_URL},
+    auth_header="X-API-Key",  # the page: "X-API-Key: YOUR_API_KEY" header
+    auth_prefix="",
     models=(),
 )
 
