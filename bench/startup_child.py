@@ -112,13 +112,13 @@ def reeldeck() -> int:
         _hook(app)
         _mark("qapplication")
         from core.runtime import Runtime
-        from gui import library_model, main_window
+        from gui import job_list, main_window
 
         _mark("window_imports")  # run_window imports it first thing, once the QApplication exists
         _timed(Runtime, "start", "runtime_started")
         _timed(main_window.MainWindow, "__init__", "window_built")
         _timed(main_window.MainWindow, "show", "shown")
-        _hook_listing(library_model.LibraryModel)
+        _hook_listing(job_list.JobListModel)
         return app
 
     gui_app.make_application = make_application  # type: ignore[assignment]
