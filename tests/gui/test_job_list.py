@@ -6,7 +6,6 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-
 from guikit import make_job
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot

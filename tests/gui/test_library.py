@@ -19,8 +19,8 @@ from core.jobs import JobState
 from core.paths import DataDir
 from core.store import JobStore
 from gui.annotations import Annotation, AnnotationStore
-from gui.library import LibraryPanel, details_html
 from gui.job_list import JobListModel
+from gui.library import LibraryPanel, details_html
 from gui.library_model import LibraryFilter, StateFilter
 from gui.thumbs import ThumbnailCache
 

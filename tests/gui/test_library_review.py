@@ -23,8 +23,8 @@ from core.secrets import KeyStore
 from core.settings import Settings
 from core.store import JobStore
 from gui.annotations import Annotation, AnnotationStore
-from gui.library import LibraryPanel
 from gui.job_list import JobListModel
+from gui.library import LibraryPanel
 from gui.library_trash import LibraryTrash
 
 #: Selecting the next tile while a video is still opening interrupts that open; FFmpeg says so.
