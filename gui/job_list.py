@@ -20,6 +20,7 @@ proxy views over it, and batch progress (``core.batches``) is derived from its r
 from __future__ import annotations
 
 import bisect
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -50,6 +51,8 @@ from gui.annotations import Annotation, AnnotationStore
 from gui.background import background
 from gui.safety import guarded
 from gui.thumbs import ThumbnailCache
+
+log = logging.getLogger(__name__)
 
 #: At most one burst of row updates per this many milliseconds.
 FLUSH_MS = 50
@@ -353,11 +356,14 @@ class JobListModel(QAbstractTableModel):
         self.loaded = False
         if check_in_background:
             background().run(videos_on_disk, jobs,
-                             callback=lambda found, error: self._loaded(generation, jobs, found), owner=self)
+                             callback=lambda found, error: self._loaded(generation, jobs, found, error), owner=self)
         else:
             self._loaded(generation, jobs, videos_on_disk(jobs))
 
-    def _loaded(self, generation: int, jobs: list[Job], found: set[str] | None) -> None:
+    def _loaded(self, generation: int, jobs: list[Job], found: set[str] | None,
+                error: BaseException | None = None) -> None:
+        if error is not None:
+            log.error("could not check which videos are on disk: %s", error)
         if generation == self._generation:
             self._reset(jobs, found or set())
             self.loaded = True
@@ -618,6 +624,15 @@ class JobListModel(QAbstractTableModel):
 
     def groups(self) -> dict[str, GroupSummary]:
         return dict(self._groups)
+
+    def queued_groups(self) -> dict[str, GroupSummary]:
+        """The batches with at least one job the queue lists."""
+        return {group_id: summary for group_id, summary in self._groups.items()
+                if any(self._items[self.row_of(i)].in_queue for i in self._members.get(group_id, ()))}
+
+    def has_finished_in_queue(self) -> bool:
+        """Whether the queue lists a job that has ended (what *Clear finished* would take off)."""
+        return any(item.in_queue and item.job.terminal for item in self._items)
 
     def group_jobs(self, group_id: str) -> list[Job]:
         """A batch's jobs in the order they were queued."""

@@ -153,8 +153,11 @@ class QueueModel(QSortFilterProxyModel):
 
     def groups(self) -> dict[str, GroupSummary]:
         """The batches of the queued jobs."""
-        listed = {job.group_id for job in self.jobs() if job.group_id}
-        return {group_id: summary for group_id, summary in self.source.groups().items() if group_id in listed}
+        return self.source.queued_groups()
+
+    def has_finished(self) -> bool:
+        """Whether the queue lists a job that has ended."""
+        return self.source.has_finished_in_queue()
 
     def group_jobs(self, group_id: str) -> list[Job]:
         """A batch's jobs in the order they were queued."""
