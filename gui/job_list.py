@@ -12,7 +12,7 @@ proxy views over it, and batch progress (``core.batches``) is derived from its r
 - **Events are coalesced**: ``on_job`` only remembers; one timer flushes at most once per ``FLUSH_MS`` (a frame),
   and a flush is one ``dataChanged`` per run of neighbouring changed rows, with new jobs inserted as blocks.
 - **Nothing scans every row per event**: thumbnails find their rows through a source path -> job ids map, batches
-  through a group id -> job ids map, the once-a-second tick through the set of live jobs.
+  through a group id -> job ids map, the queue's once-a-second tick through the set of live jobs.
 - **Which jobs the queue lists** is a flag per row: jobs from engine events and unfinished or recent jobs from the
   store are listed; *Clear finished* takes ended jobs off the queue (they stay in the library).
 """
@@ -55,11 +55,8 @@ from gui.thumbs import ThumbnailCache
 log = logging.getLogger(__name__)
 
 #: At most one burst of row updates per this many milliseconds.
-FLUSH_MS = 50
-TICK_MS = 1000
+FLUSH_MS = 100
 PROMPT_EXCERPT = 80
-#: The tick joins live rows into one update while fewer rows than this lie between them.
-TICK_GAP = 64
 #: What a drag of queue rows carries: the dragged jobs' ids, one a line.
 JOB_IDS_MIME = "application/x-reeldeck-job-ids"
 
@@ -288,7 +285,7 @@ def _newest_first(item: JobItem) -> float:
     return -item.job.created_at
 
 
-def _runs(rows: Iterable[int], gap: int = 1) -> list[tuple[int, int]]:
+def runs(rows: Iterable[int], gap: int = 1) -> list[tuple[int, int]]:
     """Sorted rows as (first, last) runs; rows closer than ``gap`` join one run."""
     runs: list[tuple[int, int]] = []
     for row in sorted(rows):
@@ -336,10 +333,6 @@ class JobListModel(QAbstractTableModel):
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(FLUSH_MS)
         self._flush_timer.timeout.connect(self.flush)
-        self._tick_timer = QTimer(self)
-        self._tick_timer.setInterval(TICK_MS)
-        self._tick_timer.timeout.connect(self.tick)
-        self._tick_timer.start()
 
     # --- replacing everything ------------------------------------------------------------------------------------
 
@@ -441,7 +434,7 @@ class JobListModel(QAbstractTableModel):
             groups.update(g for g in (before.group_id, job.group_id) if g)
             if job.terminal and not before.terminal:
                 ended.append(job)
-        for first, last in _runs(changed):
+        for first, last in runs(changed):
             self.dataChanged.emit(self.index(first, 0), self.index(last, TILE_COLUMN))
         if new:
             items = [JobItem(job, video_on_disk(job), self._note(job.id)) for job in new]
@@ -477,7 +470,7 @@ class JobListModel(QAbstractTableModel):
             if row >= 0 and self._items[row].in_queue:
                 self._items[row].in_queue = False
                 rows.append(row)
-        for first, last in _runs(rows):
+        for first, last in runs(rows):
             self.dataChanged.emit(self.index(first, 0), self.index(last, TILE_COLUMN), [JobRole.IN_QUEUE])
         return len(rows)
 
@@ -494,16 +487,9 @@ class JobListModel(QAbstractTableModel):
         """The queue was paused or resumed: waiting rows say so."""
         self.paused = paused
         waiting = [row for row, item in enumerate(self._items) if movable(item.job)]
-        for first, last in _runs(waiting, TICK_GAP):
+        for first, last in runs(waiting, 64):
             self.dataChanged.emit(self.index(first, Column.STATE), self.index(last, Column.PROGRESS),
                                   [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole])
-
-    def tick(self) -> None:
-        """Once a second: elapsed time and ETA of live jobs move on (one signal per cluster of live rows)."""
-        rows = [row for job_id in self._live if (row := self.row_of(job_id)) >= 0]
-        for first, last in _runs(rows, TICK_GAP):
-            self.dataChanged.emit(self.index(first, Column.PROGRESS), self.index(last, Column.ELAPSED),
-                                  [Qt.ItemDataRole.DisplayRole, JobRole.ETA, JobRole.ELAPSED])
 
     # --- rows and what points at them ----------------------------------------------------------------------------
 
@@ -599,6 +585,10 @@ class JobListModel(QAbstractTableModel):
 
     def jobs(self) -> list[Job]:
         return [item.job for item in self._items]
+
+    def live_ids(self) -> set[str]:
+        """The ids of the jobs that have not ended."""
+        return set(self._live)
 
     def item_for(self, job_id: str) -> JobItem | None:
         row = self.row_of(job_id)

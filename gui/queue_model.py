@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import QByteArray, QMimeData, QObject, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QByteArray, QMimeData, QObject, QSortFilterProxyModel, Qt, QTimer, Signal
 
 from core.batches import GroupSummary, summarize_groups
 from core.jobs import Job
@@ -39,12 +39,17 @@ from gui.job_list import (
     movable,
     progress_text,
     queue_key,
+    runs,
     state_text,
     take_label,
     thumbnail_source,
     videos_on_disk,
 )
 from gui.safety import guarded
+
+TICK_MS = 1000
+#: The tick joins live rows into one update while fewer rows than this lie between them.
+TICK_GAP = 64
 
 __all__ = [
     "FAILED_COLOR", "HEADERS", "JOB_IDS_MIME", "STATE_TEXT", "Column", "GroupSummary", "JobRole", "QueueModel",
@@ -72,6 +77,10 @@ class QueueModel(QSortFilterProxyModel):
         self.setSortRole(JobRole.QUEUE_KEY)  # changes that name other roles never re-sort
         self.setSourceModel(self.source)
         self.sort(Column.THUMB, Qt.SortOrder.DescendingOrder)
+        self._tick_timer = QTimer(self)
+        self._tick_timer.setInterval(TICK_MS)
+        self._tick_timer.timeout.connect(self.tick)
+        self._tick_timer.start()
 
     # --- what decides the rows -----------------------------------------------------------------------------------
 
@@ -89,6 +98,21 @@ class QueueModel(QSortFilterProxyModel):
         if first is None or second is None:
             return False
         return queue_key(first) < queue_key(second)
+
+    def tick(self) -> None:
+        """Once a second: elapsed time and ETA of live jobs move on, one signal per cluster of live rows.
+
+        The queue tells its views itself: a change told by the job list would make every view of it check
+        those rows against its filter again, and only the queue shows clocks."""
+        rows = []
+        for job_id in self.source.live_ids():
+            source_row = self.source.row_of(job_id)
+            row = self.mapFromSource(self.source.index(source_row, 0)).row() if source_row >= 0 else -1
+            if row >= 0:
+                rows.append(row)
+        for first, last in runs(rows, TICK_GAP):
+            self.dataChanged.emit(self.index(first, Column.PROGRESS), self.index(last, Column.ELAPSED),
+                                  [Qt.ItemDataRole.DisplayRole, JobRole.ETA, JobRole.ELAPSED])
 
     # --- feeding (through to the job list) -----------------------------------------------------------------------
 

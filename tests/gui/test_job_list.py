@@ -159,16 +159,21 @@ def test_batch_progress_is_derived_from_every_job_of_the_list(qtbot: QtBot) -> N
     assert model.group("gcafe1234").total == 2  # type: ignore[union-attr]
 
 
-def test_the_tick_touches_clusters_of_live_rows_only(tmp_path: Path) -> None:
+def test_the_tick_touches_clusters_of_live_rows_of_the_queue_only(tmp_path: Path) -> None:
     model = JobListModel(clock=lambda: 1000.0)
+    queue, library = views(model)
     jobs = [make_job(f"j{n:03d}", JobState.COMPLETED, created_at=1000.0 - n) for n in range(300)]
     for n in (0, 2, 250):
         jobs[n] = make_job(f"live{n}", JobState.RUNNING, created_at=1000.0 - n)
     model.set_jobs(jobs)
     changed: list[tuple[int, int]] = []
-    model.dataChanged.connect(lambda top, bottom, roles=(): changed.append((top.row(), bottom.row())))
-    model.tick()
+    queue.dataChanged.connect(lambda top, bottom, roles=(): changed.append((top.row(), bottom.row())))
+    told: list[object] = []
+    for other in (model, library):
+        other.dataChanged.connect(told.append)
+    queue.tick()
     assert changed == [(0, 2), (250, 250)]  # not the 248 ended rows between them
+    assert told == []  # the job list and the library (no clocks) hear nothing
 
 
 def test_a_library_tile_and_a_queue_row_show_the_same_job(tmp_path: Path) -> None:

@@ -94,7 +94,7 @@ def test_the_tick_is_one_signal_over_live_rows(tmp_path: Path) -> None:
     changed: list[tuple[int, int, int, int]] = []
     model.dataChanged.connect(lambda top, bottom, roles=(): changed.append(
         (top.row(), bottom.row(), top.column(), bottom.column())))
-    model.source.tick()
+    model.tick()
     live = [model.row_of(j) for j in ("decide01", "running01", "pending01")]
     assert changed == [(min(live), max(live), Column.PROGRESS, Column.ELAPSED)]
 
