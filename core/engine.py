@@ -176,7 +176,8 @@ class Engine:
     async def submit(self, request: JobRequest, *, start: bool = True) -> Job:
         """Validate, prepare and store a job, then start it. Raises InputError/ConfigError; sends nothing then."""
         provider = self.hub.get(request.provider)  # the key and base URL must exist before anything is written
-        job = await asyncio.to_thread(build_job, request, self.inputs_dir)
+        job = await asyncio.to_thread(build_job, request, self.inputs_dir,
+                                      send_originals=self.hub.settings.send_original_images())
         job.cost_usd = self.prices.estimate(job.provider, job.model, job.params).usd
         job.world, job.origin = self.world, self._origin_of(provider)
         try:

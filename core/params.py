@@ -177,6 +177,10 @@ class Slot:
     field: str  # the API's field, dotted
     max_count: int = 1
     presets: tuple[Preset, ...] = ()
+    #: Image slots: the most pixels on the shorter side this model can use from the image (the longest side of
+    #: the video it renders, so the picture covers the frame in either orientation). Larger images are scaled
+    #: down to it unless the person chose to send originals. None: no cap (or the API fixes an exact size).
+    max_image_short_side: int | None = None
 
     def describe(self) -> dict[str, Any]:
         data = asdict(self)

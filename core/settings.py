@@ -70,6 +70,10 @@ def _is_amount(value: Any) -> bool:
     return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
+def _is_flag(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
 def _is_price_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, dict) for item in value)
 
@@ -81,6 +85,7 @@ SCALARS: dict[str, tuple[Any, str]] = {
     "ca_bundle": (_is_text, "a file path (text)"),
     "budget_daily_usd": (_is_amount, "an amount in US dollars (a number)"),
     "prices": (_is_price_list, "a list of price entries"),
+    "send_original_images": (_is_flag, "true or false"),
 }
 TABLES: dict[str, tuple[Any, str]] = {
     "base_urls": (_is_text, "a URL (text)"),
@@ -202,6 +207,10 @@ class Settings:
             raise ConfigError(f"REELDECK_CA_BUNDLE names {path}, which is not a file. Point it at a PEM file of CA "
                               "certificates, or unset it.")
         return path
+
+    def send_original_images(self) -> bool:
+        """True when images go at full size (only the API's own rules applied), not at the size the model uses."""
+        return self.data.get("send_original_images") is True
 
     def concurrency(self, provider_id: str) -> int:
         value = self.data.get("concurrency", {}).get(provider_id, 4)

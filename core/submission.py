@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.errors import InputError
-from core.imaging import ImageRules, prepare_image
+from core.imaging import ImageRules, frame_mismatch, image_size, prepare_image
 from core.jobs import Job
 from core.media import has_mp4_signature
 from core.params import SlotKind, validate
@@ -41,8 +41,12 @@ def is_url(value: str) -> bool:
     return urlsplit(value).scheme.lower() in ("http", "https") and bool(urlsplit(value).netloc)
 
 
-def build_job(request: JobRequest, inputs_dir: Path) -> Job:
-    """Validate and prepare a request into a new pending Job (not yet stored). Raises InputError."""
+def build_job(request: JobRequest, inputs_dir: Path, *, send_originals: bool = False) -> Job:
+    """Validate and prepare a request into a new pending Job (not yet stored). Raises InputError.
+
+    Images are prepared at the size the model uses (``Slot.max_image_short_side``), or at full size with
+    ``send_originals`` (the person's setting).
+    """
     cls = provider_class(request.provider)
     model = cls.spec.model(request.model)
     check_text(request.params)
@@ -51,7 +55,7 @@ def build_job(request: JobRequest, inputs_dir: Path) -> Job:
     job_id = new_job_id()
     staging = Path(tempfile.mkdtemp(prefix=f"reeldeck-{job_id}-"))
     try:
-        inputs, notes = _prepare_inputs(cls, model.slots, params, checked.inputs, staging)
+        inputs, notes = _prepare_inputs(cls, model.slots, params, checked.inputs, staging, send_originals)
         final_dir = inputs_dir / job_id
         final_inputs = _move_prepared(inputs, staging, final_dir)
     finally:
@@ -96,20 +100,24 @@ def _with_defaults(declared: tuple[Any, ...], values: dict[str, Any]) -> dict[st
 
 
 def _prepare_inputs(
-    cls: Any, slots: tuple[Any, ...], params: dict[str, Any], inputs: dict[str, list[str]], staging: Path
+    cls: Any, slots: tuple[Any, ...], params: dict[str, Any], inputs: dict[str, list[str]], staging: Path,
+    send_originals: bool = False,
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     prepared: dict[str, list[str]] = {}
     notes: dict[str, list[str]] = {}
     for slot in slots:
         for index, value in enumerate(inputs.get(slot.name, [])):
-            item, note = _prepare_one(cls, slot, params, value, index, staging)
+            item, note = _prepare_one(cls, slot, params, value, index, staging, send_originals)
             prepared.setdefault(slot.name, []).append(item)
             notes.setdefault(slot.name, []).append(note)
+    warning = _frames_warning(prepared, staging)
+    if warning:
+        notes["last_image"][0] += f"; ⚠ {warning}"
     return prepared, notes
 
 
 def _prepare_one(
-    cls: Any, slot: Any, params: dict[str, Any], value: str, index: int, staging: Path
+    cls: Any, slot: Any, params: dict[str, Any], value: str, index: int, staging: Path, send_originals: bool = False
 ) -> tuple[str, str]:
     value = value.strip()
     bare = value.removeprefix("preset:")
@@ -133,12 +141,20 @@ def _prepare_one(
         raise InputError(f"{slot.label}: {value} is not a file but {special}; give an image or video file.")
     if slot.kind == SlotKind.VIDEO:
         return _stage_video(path, slot.label, staging, index), "video file"
-    rules: ImageRules = cls.image_rules(params, slot.name)
+    rules: ImageRules = cls.slot_image_rules(slot, params, send_originals=send_originals)
     image = prepare_image(path, rules)
     target = staging / f"{slot.name}-{index}{image.extension}"
     target.write_bytes(image.data)
-    note = ", ".join(image.changes) if image.changes else "sent as is"
-    return str(target), f"{image.width}×{image.height}: {note}"
+    return str(target), image.note()
+
+
+def _frames_warning(prepared: dict[str, list[str]], staging: Path) -> str | None:
+    """A warning when the prepared first and last frames (local files) have different shapes."""
+    frames = [prepared.get(name, [""])[0] for name in ("image", "last_image")]
+    if not all(frame.startswith(str(staging)) for frame in frames):
+        return None  # a URL: its shape is the provider's to find out
+    first, last = (image_size(Path(frame)) for frame in frames)
+    return frame_mismatch(first, last) if first and last else None
 
 
 def special_file_kind(path: Path) -> str | None:

@@ -53,6 +53,10 @@ async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None)
         await runtime.close()
         raise
     closed = asyncio.get_running_loop().create_future()
+    if runtime.hub is not None:  # the input previews prepare images as submission will
+        from gui.slots import image_sending
+
+        image_sending().set_originals(runtime.hub.settings.send_original_images())
     try:
         window = MainWindow(runtime, prefs=prefs)
         window.closed.connect(lambda: _resolve(closed))

@@ -1,15 +1,18 @@
 """Input slots with drag-and-drop: image slots, ordered reference slots (@Image1..) and motion-video slots.
 
-Each image shows a thumbnail of the image *as it will be sent*: the provider's ``image_rules`` for the current
-parameters are applied by ``core.imaging.prepare_image`` in a worker thread, and the changes it made are listed
-("padded to 2:5"). A file that is not an image, is damaged or too large shows an inline error; nothing crashes.
+Each image shows a thumbnail of the image *as it will be sent*: the provider's rules for the slot and the current
+parameters (``slot_image_rules``: the API's rules and the size the model uses, or full size when the person chose
+to send originals) are applied by ``core.imaging.prepare_image`` in a worker thread; the size and bytes to send,
+the changes made ("padded to 2:5") and warnings (much cropped, enlarged) are listed under it, and first and last
+frames of different shapes are pointed out. A file that is not an image, is damaged or too large shows an inline
+error; nothing crashes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -25,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.imaging import ImageRules
+from core.imaging import ImageRules, frame_mismatch
 from core.params import Slot, SlotKind
 from core.providers import provider_class
 from gui.dropdata import dropped_items, looks_like_video
@@ -36,6 +39,32 @@ from gui.safety import guarded
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic);;All files (*)"
 VIDEO_FILTER = "MP4 videos (*.mp4 *.mov *.m4v);;All files (*)"
 COLUMNS = 2  # reference images per row
+
+
+class ImageSending(QObject):
+    """The "send original images" setting as the slot widgets see it; ``changed`` makes them prepare again."""
+
+    changed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.originals = False
+
+    def set_originals(self, originals: bool) -> None:
+        if originals != self.originals:
+            self.originals = originals
+            self.changed.emit()
+
+
+_sending: ImageSending | None = None
+
+
+def image_sending() -> ImageSending:
+    """The one ``ImageSending`` of the process (set at start-up from the settings, and by the settings dialog)."""
+    global _sending
+    if _sending is None:
+        _sending = ImageSending()
+    return _sending
 
 
 class SlotWidget(QFrame):
@@ -56,6 +85,7 @@ class SlotWidget(QFrame):
         self.title = QLabel(slot.label + (f" (up to {slot.max_count})" if slot.max_count > 1 else ""), self)
         self.title.setProperty("role", "title")
         self.title.setToolTip(slot.help)
+        image_sending().changed.connect(self._sending_changed)
 
     # --- values --------------------------------------------------------------------------------------------
 
@@ -98,12 +128,16 @@ class SlotWidget(QFrame):
         if self.slot.kind != SlotKind.IMAGE:
             return
         try:
-            rules: ImageRules | None = provider_class(self.provider_id).image_rules(self.params, self.slot.name)
+            rules: ImageRules | None = provider_class(self.provider_id).slot_image_rules(
+                self.slot, self.params, send_originals=image_sending().originals)
         except Exception:  # a half-typed parameter; the form shows the real error
             rules = None
         if rules != self.rules:
             self.rules = rules
             self.refresh()
+
+    def _sending_changed(self) -> None:
+        self.set_params(self.params)
 
     def refresh(self) -> None:
         """Prepare every filled item again with the current rules."""
@@ -428,6 +462,26 @@ class SlotsPanel(QWidget):
             widget.changed.connect(self.changed)
             self.widgets[slot.name] = widget
             layout.addWidget(widget)
+        self.frames_warning = QLabel(self)
+        self.frames_warning.setObjectName("FramesWarning")
+        self.frames_warning.setProperty("role", "warning")
+        self.frames_warning.setWordWrap(True)
+        self.frames_warning.hide()
+        layout.addWidget(self.frames_warning)
+        self.changed.connect(self._check_frames)
+
+    def _check_frames(self) -> None:
+        """Point out a first and a last frame of different shapes (the provider would crop or stretch one)."""
+        sizes = [self._prepared_size(name) for name in ("image", "last_image")]
+        first, last = sizes
+        message = frame_mismatch(first, last) if first and last else None
+        self.frames_warning.setText(f"⚠ {message}" if message else "")
+        self.frames_warning.setVisible(bool(message))
+
+    def _prepared_size(self, name: str) -> tuple[int, int] | None:
+        widget = self.widgets.get(name)
+        items = widget.items() if widget is not None and widget.slot.kind == SlotKind.IMAGE else []
+        return items[0].prepared_size if items and items[0].state == PreviewItem.READY else None
 
     def inputs(self) -> dict[str, list[str]]:
         """Filled slots: slot name -> files, URLs or preset names (what ``JobRequest.inputs`` takes)."""

@@ -60,7 +60,8 @@ def _sora_model(model_id: str, label: str, sizes: tuple[str, ...]) -> ModelSpec:
         ),
         slots=(
             Slot("image", SlotKind.IMAGE, "Reference image", "First-frame reference (JPEG/PNG/WebP); it is "
-                 "fitted to exactly the output size.", field="input_reference"),
+                 "fitted to exactly the output size.", field="input_reference",
+                 max_image_short_side=None),  # no cap: the API demands exactly `size` (image_rules' exact_size)
         ),
     )
 

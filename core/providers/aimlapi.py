@@ -56,7 +56,9 @@ SPEC = ProviderSpec(
             slots=(
                 Slot("image", SlotKind.IMAGE, "First frame", "The first frame: JPG/PNG, aspect ratio between 2:5 "
                      "and 5:2, shorter side over 300 px, up to 20 MB (a local file is fixed to fit), or an "
-                     "image URL.", field="first_frame_image"),
+                     "image URL.", field="first_frame_image",
+                     # video-01 renders 720p, 1280x720 (MiniMax Video-01: "720p at 25fps", wavespeed.ai docs).
+                     max_image_short_side=1280),
             ),
             modes=(Mode("image", "Image to video", requires=("prompt", "image")),),
         ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -28,7 +28,7 @@ from core.errors import (
 )
 from core.http import ApiClient, HttpRequest, retry_after_seconds
 from core.imaging import ImageRules
-from core.params import ProviderSpec
+from core.params import ProviderSpec, Slot
 
 
 class Phase(StrEnum):
@@ -175,6 +175,13 @@ class Provider(ABC):
     def image_rules(cls, params: dict[str, Any], slot: str) -> ImageRules:
         """What the API accepts for an image slot, given the job's parameters."""
         return ImageRules()
+
+    @classmethod
+    def slot_image_rules(cls, slot: Slot, params: dict[str, Any], *, send_originals: bool = False) -> ImageRules:
+        """The rules an image for ``slot`` is prepared by: the API's (``image_rules``) and, unless the person
+        chose to send originals, the slot's declared size cap (``Slot.max_image_short_side``)."""
+        cap = None if send_originals else slot.max_image_short_side
+        return replace(cls.image_rules(params, slot.name), max_short_side=cap)
 
     def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
         """Turn an error answer into a typed error. Subclasses read their own error shape."""

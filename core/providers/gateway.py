@@ -79,12 +79,25 @@ _COMMON = (
           "pad with black bars, crop, or stretch.", default="pad", choices=("pad", "crop", "scale"), local=True),
 )
 
-_IMAGE = Slot("image", SlotKind.IMAGE, "First frame", "Start image (PNG/JPEG/WebP, at least 128×128, aspect "
-              "1:4..4:1; a local file is fixed to fit) or an image URL.", field="image")
-_LAST = Slot("last_image", SlotKind.IMAGE, "Last frame", "End image for first-and-last-frame mode; needs a "
-             "first frame too.", field="last_image")
+#: The longest side of a Vidu video per resolution in the model id (the page's model list: 540p/720p/1080p;
+#: a 16:9 frame of that height): an image is kept up to this many pixels on its shorter side.
+VIDEO_LONG_SIDE = {"540p": 960, "720p": 1280, "1080p": 1920}
+
+
+def _image(resolution: str) -> Slot:
+    return Slot("image", SlotKind.IMAGE, "First frame", "Start image (PNG/JPEG/WebP, at least 128×128, aspect "
+                "1:4..4:1; a local file is fixed to fit) or an image URL.", field="image",
+                max_image_short_side=VIDEO_LONG_SIDE[resolution])
+
+
+def _last(resolution: str) -> Slot:
+    return Slot("last_image", SlotKind.IMAGE, "Last frame", "End image for first-and-last-frame mode; needs a "
+                "first frame too.", field="last_image", max_image_short_side=VIDEO_LONG_SIDE[resolution])
+
+
 _REFS = Slot("ref_image", SlotKind.IMAGE, "Reference images", "Up to 4 reference images, in order; the prompt "
-             "refers to them as @Image1..@Image4.", field="reference_image_urls", max_count=MAX_REFERENCES)
+             "refers to them as @Image1..@Image4.", field="reference_image_urls", max_count=MAX_REFERENCES,
+             max_image_short_side=VIDEO_LONG_SIDE["720p"])  # the mix model renders 720p
 
 FRAME_MODES = (
     Mode("first_last", "First and last frame", requires=("image", "last_image", "prompt")),
@@ -104,7 +117,7 @@ def _frame_model(model_id: str) -> ModelSpec:
         help=f"Vidu Q3 {kind} at {resolution}: text to video, image to video, or first and last frame."
         + (" Off-peak: cheaper, queued until the provider has spare capacity." if offpeak else ""),
         params=(_PROMPT, *_COMMON),
-        slots=(_IMAGE, _LAST),
+        slots=(_image(resolution), _last(resolution)),
         modes=FRAME_MODES,
     )
 

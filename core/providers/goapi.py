@@ -57,7 +57,9 @@ SPEC = ProviderSpec(
             slots=(
                 Slot("image", SlotKind.IMAGE, "Photo", "A photo of two people (JPEG/PNG) or a public image URL. "
                      "A local file is uploaded to GoAPI's temporary storage (kept 24 h).",
-                     field="input.image_url"),
+                     field="input.image_url",
+                     # [inferred] GoAPI's page names no output size; 1920 covers up to a 1080p (1920x1080) video.
+                     max_image_short_side=1920),
             ),
             modes=(Mode("image", "Image to video", requires=("image",)),),
         ),

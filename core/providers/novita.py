@@ -73,7 +73,9 @@ SPEC = ProviderSpec(
             ),
             slots=(
                 Slot("image", SlotKind.IMAGE, "Image", "The image to animate (JPEG/PNG file or image URL; it is "
-                     "uploaded to Novita's asset host).", field="image_assets_id"),
+                     "uploaded to Novita's asset host).", field="image_assets_id",
+                     # [inferred] Novita's page names no output size; 1920 covers up to a 1080p (1920x1080) video.
+                     max_image_short_side=1920),
                 Slot("motion_video", SlotKind.VIDEO, "Motion video", "The movements to copy: an MP4 file or URL "
                      "(uploaded to Novita's asset host), or a demo preset (demo1..demo5).",
                      field="motion_video_assets_id", presets=MOTION_PRESETS),
