@@ -249,12 +249,16 @@ class Engine:
         return [self.store.get(job_id) for job_id in ids]
 
     async def _wait_one(self, job_id: str) -> None:
+        # A job stored as waiting on the person (a key, a base URL) is tried again first: the person may have fixed
+        # it since ("it resumes with `wait` once that is fixed"); only a fresh verdict ends the wait.
+        tried = False
         while True:
             job = self.store.get(job_id)
-            if job.terminal or job.needs_decision or job.waiting_on_you:
+            if job.terminal or job.needs_decision or (job.waiting_on_you and tried):
                 return
             task = self._tasks.get(job_id)
             if task is not None and not task.done():
+                tried = True
                 settled = asyncio.ensure_future(self._settled(job_id))
                 try:
                     await asyncio.wait({task, settled}, return_when=asyncio.FIRST_COMPLETED)
@@ -264,7 +268,8 @@ class Engine:
             if self.store.lease_owner(job_id) in (None, self.owner) and self.start(job_id) is not None:
                 await asyncio.sleep(0)
                 continue
-            await self._sleep(1.0)  # another process works it: watch the store
+            tried = True  # another process works it: its verdict counts
+            await self._sleep(1.0)  # watch the store
 
     async def _settled(self, job_id: str) -> None:
         """Returns once the job waits on the person (its worker keeps it, and resumes when the cause is gone)."""
@@ -752,7 +757,7 @@ class Engine:
             raise
 
     async def _poll_once(self, job: Job, provider: Provider) -> RemoteStatus:
-        answer = await provider.api.send(provider.build_poll(job.remote_id or ""))
+        answer = await provider.api.send(provider.build_poll(job.remote_id or "", job.model))
         status = provider.parse_poll(answer.body, answer.headers)
         self._last_status[job.id] = status
         charge = reported_charge(job.provider, answer.body)

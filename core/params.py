@@ -167,6 +167,23 @@ class Preset:
 
 
 @dataclass(frozen=True)
+class SlotRules:
+    """What the API accepts in a slot (the catalog's words; ``core.imaging.ImageRules`` is built from it)."""
+
+    formats: tuple[str, ...] = ("PNG", "JPEG")
+    max_bytes: int | None = None
+    max_base64_chars: int | None = None
+    min_side: int | None = None
+    min_short_side: int | None = None
+    short_side_exclusive: bool = False
+    aspect_min: float | None = None
+    aspect_max: float | None = None
+    aspect_exclusive: bool = False
+    exact_size_param: str = ""  # the WIDTHxHEIGHT parameter the image must match
+    fit_param: str = ""  # the local parameter naming crop / pad / scale
+
+
+@dataclass(frozen=True)
 class Slot:
     """An input slot: a local file or URL the user provides (``--image``, ``--last-image``, ...)."""
 
@@ -177,6 +194,9 @@ class Slot:
     field: str  # the API's field, dotted
     max_count: int = 1
     presets: tuple[Preset, ...] = ()
+    #: How a local file travels: file-part | data-uri | upload | asset | url-only.
+    send: str = "data-uri"
+    rules: SlotRules = SlotRules()
     #: Image slots: the most pixels on the shorter side this model can use from the image (the longest side of
     #: the video it renders, so the picture covers the frame in either orientation). Larger images are scaled
     #: down to it unless the person chose to send originals. None: no cap (or the API fixes an exact size).
@@ -185,6 +205,7 @@ class Slot:
     def describe(self) -> dict[str, Any]:
         data = asdict(self)
         data["presets"] = [asdict(p) for p in self.presets]
+        data["rules"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self.rules).items()}
         return data
 
 
@@ -196,9 +217,54 @@ class Mode:
     label: str
     requires: tuple[str, ...] = ()  # slot or parameter names that must be filled
     forbids: tuple[str, ...] = ()  # slot names that must be empty
+    fixes: tuple[tuple[str, Any], ...] = ()  # parameter values this mode sets (Veo with an image: seconds "8")
 
     def matches(self, filled: set[str]) -> bool:
         return all(r in filled for r in self.requires) and not any(f in filled for f in self.forbids)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "label": self.label, "requires": list(self.requires),
+                "forbids": list(self.forbids), "fixes": dict(self.fixes)}
+
+
+class LifecycleStatus(StrEnum):
+    """Whether a model takes new jobs."""
+
+    AVAILABLE = "available"
+    DEPRECATED = "deprecated"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """A model's lifecycle: available, deprecated or retired (on a date), with a note saying why."""
+
+    status: LifecycleStatus = LifecycleStatus.AVAILABLE
+    date: str | None = None
+    note: str = ""
+
+    @property
+    def usable(self) -> bool:
+        """True when new jobs may be made with the model."""
+        return self.status == LifecycleStatus.AVAILABLE
+
+    def describe(self) -> dict[str, Any]:
+        return {"status": str(self.status), "date": self.date, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Wire:
+    """How a model's create is put on the wire, beside its parameters' and slots' own wire names."""
+
+    model: str = ""  # the model name sent, when it differs from the id
+    constants: tuple[tuple[str, Any], ...] = ()  # fixed fields (dotted paths)
+    create_path: str = ""  # when the model does not use the provider's usual create path
+    encoding: str = "json"  # json | multipart
+    poll: str = ""  # the poll/result shape
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.model, "constants": dict(self.constants), "create_path": self.create_path,
+                "encoding": self.encoding, "poll": self.poll}
 
 
 @dataclass(frozen=True)
@@ -211,6 +277,17 @@ class ModelSpec:
     slots: tuple[Slot, ...] = ()
     modes: tuple[Mode, ...] = ()
     help: str = ""
+    wire: Wire = Wire()
+    lifecycle: Lifecycle = Lifecycle()
+    fixed_seconds: float | None = None  # seconds of video when no parameter says
+    source_url: str = ""
+    source_date: str = ""
+    origin: str = ""  # "shipped" or the user's catalog file
+
+    @property
+    def sent_model(self) -> str:
+        """The model name the API receives."""
+        return self.wire.model or self.id
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -225,7 +302,12 @@ class ModelSpec:
             "help": self.help,
             "params": [p.describe() for p in self.params],
             "slots": [s.describe() for s in self.slots],
-            "modes": [asdict(m) for m in self.modes],
+            "modes": [m.describe() for m in self.modes],
+            "wire": self.wire.describe(),
+            "fixed_seconds": self.fixed_seconds,
+            "lifecycle": self.lifecycle.describe(),
+            "source": {"url": self.source_url, "date": self.source_date},
+            "origin": self.origin,
         }
 
 
@@ -290,9 +372,23 @@ def validate(
     clean_inputs = {k: list(v) for k, v in inputs.items() if v}
     problems += _check_slots(model, clean_inputs)
     mode = _pick_mode(model, values, clean_inputs, problems)
+    problems += _apply_fixes(model, mode, values)
     if problems:
         raise InputError(" ".join(problems))
     return ValidatedInput(values, clean_inputs, mode)
+
+
+def _apply_fixes(model: ModelSpec, mode_name: str, values: dict[str, Any]) -> list[str]:
+    """Set the values the chosen mode fixes; a different value asked for is a problem."""
+    mode = next((m for m in model.modes if m.name == mode_name), None)
+    problems: list[str] = []
+    if mode is None:
+        return problems
+    for name, fixed in mode.fixes:
+        if name in values and str(values[name]) != str(fixed):
+            problems.append(f"In {mode.label.lower()} mode {model.id} makes {name} {fixed} (got {values[name]}).")
+        values[name] = fixed
+    return problems
 
 
 def name_missing(param: Param, values: dict[str, Any]) -> bool:

@@ -19,8 +19,9 @@ from core.errors import InputError
 from core.imaging import ImageRules, frame_mismatch, image_size, prepare_image
 from core.jobs import Job
 from core.media import has_mp4_signature
-from core.params import SlotKind, validate
+from core.params import LifecycleStatus, ModelSpec, ProviderSpec, SlotKind, validate
 from core.providers import provider_class
+from core.providers.base import current_model
 from core.store import new_job_id
 
 MAX_VIDEO_INPUT_BYTES = 200 * 1024 * 1024
@@ -48,14 +49,16 @@ def build_job(request: JobRequest, inputs_dir: Path, *, send_originals: bool = F
     ``send_originals`` (the person's setting).
     """
     cls = provider_class(request.provider)
-    model = cls.spec.model(request.model)
+    spec = cls.declared()
+    model = spec.model(request.model)
+    check_usable(spec, model)
     check_text(request.params)
     checked = validate(model, request.params, request.inputs)
     params = _with_defaults(model.params, checked.params)
     job_id = new_job_id()
     staging = Path(tempfile.mkdtemp(prefix=f"reeldeck-{job_id}-"))
     try:
-        inputs, notes = _prepare_inputs(cls, model.slots, params, checked.inputs, staging, send_originals)
+        inputs, notes = _prepare_inputs(cls, model, params, checked.inputs, staging, send_originals)
         final_dir = inputs_dir / job_id
         final_inputs = _move_prepared(inputs, staging, final_dir)
     finally:
@@ -72,6 +75,20 @@ def build_job(request: JobRequest, inputs_dir: Path, *, send_originals: bool = F
         input_notes=notes,
         group_id=request.group_id,
     )
+
+
+def check_usable(spec: ProviderSpec, model: ModelSpec) -> None:
+    """Refuse a new job with a retired model (the provider no longer serves it), suggesting a current one.
+
+    Deprecated models still take jobs (the window greys them with their note); jobs already made with either
+    resume and download, since they never come through here."""
+    if model.lifecycle.status != LifecycleStatus.RETIRED:
+        return
+    since = f" since {model.lifecycle.date}" if model.lifecycle.date else ""
+    note = f" ({model.lifecycle.note})" if model.lifecycle.note else ""
+    current = current_model(spec, model.id)
+    instead = f"Use a current {spec.name} model instead, e.g. {current}." if current else "Use another provider."
+    raise InputError(f"{spec.name} retired {model.id}{since}{note}; new jobs cannot be made with it. {instead}")
 
 
 def check_text(params: dict[str, Any]) -> None:
@@ -100,14 +117,14 @@ def _with_defaults(declared: tuple[Any, ...], values: dict[str, Any]) -> dict[st
 
 
 def _prepare_inputs(
-    cls: Any, slots: tuple[Any, ...], params: dict[str, Any], inputs: dict[str, list[str]], staging: Path,
+    cls: Any, model: ModelSpec, params: dict[str, Any], inputs: dict[str, list[str]], staging: Path,
     send_originals: bool = False,
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     prepared: dict[str, list[str]] = {}
     notes: dict[str, list[str]] = {}
-    for slot in slots:
+    for slot in model.slots:
         for index, value in enumerate(inputs.get(slot.name, [])):
-            item, note = _prepare_one(cls, slot, params, value, index, staging, send_originals)
+            item, note = _prepare_one(cls, model.id, slot, params, value, index, staging, send_originals)
             prepared.setdefault(slot.name, []).append(item)
             notes.setdefault(slot.name, []).append(note)
     warning = _frames_warning(prepared, staging)
@@ -117,7 +134,8 @@ def _prepare_inputs(
 
 
 def _prepare_one(
-    cls: Any, slot: Any, params: dict[str, Any], value: str, index: int, staging: Path, send_originals: bool = False
+    cls: Any, model_id: str, slot: Any, params: dict[str, Any], value: str, index: int, staging: Path,
+    send_originals: bool = False,
 ) -> tuple[str, str]:
     value = value.strip()
     bare = value.removeprefix("preset:")
@@ -141,7 +159,9 @@ def _prepare_one(
         raise InputError(f"{slot.label}: {value} is not a file but {special}; give an image or video file.")
     if slot.kind == SlotKind.VIDEO:
         return _stage_video(path, slot.label, staging, index), "video file"
-    rules: ImageRules = cls.slot_image_rules(slot, params, send_originals=send_originals)
+    if slot.send == "url-only":
+        raise InputError(f"{slot.label}: {model_id} takes an image URL (https://...), not a local file.")
+    rules: ImageRules = cls.slot_image_rules(slot, params, model=model_id, send_originals=send_originals)
     image = prepare_image(path, rules)
     target = staging / f"{slot.name}-{index}{image.extension}"
     target.write_bytes(image.data)

@@ -46,6 +46,7 @@ from core.errors import ConfigError, InputError, ReeldeckError
 from core.jobs import Job, JobState
 from core.prompts import PromptHistory
 from core.provenance import carries_provenance, read_sidecar, request_from_sidecar, sidecar_path
+from core.providers.catalog import problems as catalog_problems
 from core.runtime import Runtime
 from core.submission import JobRequest
 from core.words import count, have
@@ -219,6 +220,9 @@ class MainWindow(QMainWindow):
         self._restore_layout()
         self.composer.edited.connect(self._draft_timer.start)  # after the draft is back: keep every later edit
         self.statusBar().showMessage("Sandbox mode: no keys needed." if self.sandbox else "Ready.")
+        skipped = catalog_problems()
+        if skipped:  # the window starts with the rest of the catalog; each file that could not be used is named
+            self.statusBar().showMessage("Catalog file skipped: " + "; ".join(str(p) for p in skipped))
 
     # --- setup -----------------------------------------------------------------------------------------------
 
@@ -227,6 +231,7 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         self._menu_action(file_menu, "&Open image…", self.open_image, QKeySequence.StandardKey.Open)
         self._menu_action(file_menu, "&Track a task by id…", self.open_track, None, fallback="Ctrl+Shift+T")
+        self._menu_action(file_menu, "Add a &model…", self.open_add_model, None)
         file_menu.addSeparator()
         self._menu_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = bar.addMenu("&Edit")
@@ -483,16 +488,16 @@ class MainWindow(QMainWindow):
     def submit(self, request: JobRequest) -> None:
         """Queue a job from the form; errors come back to the form."""
         self.composer.set_busy(True)
-        spawn(self._submit(request), self._submit_failed)
+        spawn(self._submit(request, self.composer.prompt_template()), self._submit_failed)
 
-    async def _submit(self, request: JobRequest) -> None:
+    async def _submit(self, request: JobRequest, template: str | None = None) -> None:
         try:
             job = await self.engine.submit(request)
         finally:
             self.composer.set_busy(False)
         self.job_list.flush()  # the engine's event for it is in: show it now, to select it
         self.queue_view.select_job(job.id)
-        self.remember_prompt(request)
+        self.remember_prompt(request, template)
         self.show_message(f"Queued: {model_label(job)}")
         self.sequence_view.job_submitted(request, job)
 
@@ -542,19 +547,19 @@ class MainWindow(QMainWindow):
         store = self.runtime.store
         today = spend(store.all() if store is not None else [], by="day").get(time.strftime("%Y-%m-%d"), 0.0)
         dialog = BatchDialog(base, prices=self.engine.prices, spent_today=today, budget_cap=self.engine.budget_cap,
-                             parent=self)
+                             fills=self.composer.fill_values, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.submit_batch(dialog.requests()))
+        dialog.accepted.connect(lambda: self.submit_batch(dialog.requests(), dialog.template_text()))
         self.batch_dialog = dialog
         dialog.open()
         return dialog
 
-    def submit_batch(self, requests: list[JobRequest]) -> None:
+    def submit_batch(self, requests: list[JobRequest], template: str | None = None) -> None:
         if requests:
             self.composer.set_busy(True)
-            spawn(self._submit_batch(requests), self._submit_failed)
+            spawn(self._submit_batch(requests, template), self._submit_failed)
 
-    async def _submit_batch(self, requests: list[JobRequest]) -> None:
+    async def _submit_batch(self, requests: list[JobRequest], template: str | None = None) -> None:
         queued: list[Job] = []
         try:
             for request in requests:
@@ -570,7 +575,7 @@ class MainWindow(QMainWindow):
             self.job_list.flush()  # the engine's events for them are in
         if queued:
             self.queue_view.select_job(queued[0].id)
-            self.remember_prompt(requests[0])
+            self.remember_prompt(requests[0], template)
             self.show_message(f"Queued a batch of {len(queued)} jobs.")
 
     def open_ledger(self) -> LedgerView:
@@ -634,6 +639,14 @@ class MainWindow(QMainWindow):
         self.composer.update_estimate()
         self._setup_changed()
 
+    def open_add_model(self) -> None:
+        """Declare a model of an OpenAI-shaped endpoint as data, then pick it in the form."""
+        from gui.add_model_dialog import AddModelDialog
+
+        dialog = AddModelDialog(self)
+        if dialog.exec() == AddModelDialog.DialogCode.Accepted and dialog.added:
+            self.composer.reload_models(*dialog.added)
+
     def open_track(self) -> None:
         """Follow a task made elsewhere: the engine's ``track``, as `python main.py track` does."""
         from gui.track_dialog import TrackDialog
@@ -668,9 +681,10 @@ class MainWindow(QMainWindow):
             log.error("%s", exc.message)
             return None
 
-    def remember_prompt(self, request: JobRequest) -> None:
-        """A submitted prompt goes into the history (a history that cannot be written never stops a job)."""
-        prompt = request.params.get("prompt")
+    def remember_prompt(self, request: JobRequest, template: str | None = None) -> None:
+        """A submitted prompt goes into the history (a history that cannot be written never stops a job); for a
+        template, the template itself (its fills are the jobs' prompts)."""
+        prompt = template or request.params.get("prompt")
         if self.prompts is None or not isinstance(prompt, str):
             return
         try:
@@ -685,7 +699,9 @@ class MainWindow(QMainWindow):
         if self.prompts is None:
             self.show_message("The prompt history cannot be read; see the log.")
             return None
-        dialog = PromptHistoryDialog(self.prompts, self)
+        form = self.composer.request()
+        dialog = PromptHistoryDialog(self.prompts, self, current=self.composer.texts.get("prompt", ""),
+                                     provider=form.provider if form else "", model=form.model if form else "")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.chosen.connect(self.composer.set_prompt)
         dialog.open()

@@ -72,8 +72,11 @@ class SlotWidget(QFrame):
 
     changed = Signal()
 
-    def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None) -> None:
+    def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None, *,
+                 model_id: str | None = None) -> None:
         super().__init__(parent)
+        #: The model whose declared rules (sizes, formats, byte limits) this slot's images are prepared by.
+        self.model_id = model_id
         self.slot = slot
         self.provider_id = provider_id
         self.rules: ImageRules | None = None
@@ -129,7 +132,7 @@ class SlotWidget(QFrame):
             return
         try:
             rules: ImageRules | None = provider_class(self.provider_id).slot_image_rules(
-                self.slot, self.params, send_originals=image_sending().originals)
+                self.slot, self.params, model=self.model_id, send_originals=image_sending().originals)
         except Exception:  # a half-typed parameter; the form shows the real error
             rules = None
         if rules != self.rules:
@@ -191,8 +194,9 @@ class SlotWidget(QFrame):
 class ImageSlotWidget(SlotWidget):
     """A slot for one image: thumbnail as sent, what was changed, Choose… and Clear."""
 
-    def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(slot, provider_id, parent)
+    def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None, *,
+                 model_id: str | None = None) -> None:
+        super().__init__(slot, provider_id, parent, model_id=model_id)
         self.item = PreviewItem(parent=self)
         self.item.settled.connect(self.changed)
         self.choose = QPushButton("Choose…", self)
@@ -243,8 +247,9 @@ class ImageSlotWidget(SlotWidget):
 class ReferenceSlotWidget(SlotWidget):
     """Several ordered images (reference images): each is named @Image1, @Image2… and can be moved or removed."""
 
-    def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(slot, provider_id, parent)
+    def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None, *,
+                 model_id: str | None = None) -> None:
+        super().__init__(slot, provider_id, parent, model_id=model_id)
         self.setObjectName("ReferenceSlot")
         self._items: list[PreviewItem] = []
         self._holders: list[QWidget] = []
@@ -360,8 +365,9 @@ class ReferenceSlotWidget(SlotWidget):
 class VideoSlotWidget(SlotWidget):
     """A motion video: one of the slot's presets, or an MP4 file (or URL) of your own."""
 
-    def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(slot, provider_id, parent)
+    def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None, *,
+                 model_id: str | None = None) -> None:
+        super().__init__(slot, provider_id, parent, model_id=model_id)
         self.setObjectName("VideoSlot")
         self.item = PreviewItem(parent=self)
         self.item.show_empty("Drop an MP4 here")
@@ -438,13 +444,14 @@ class VideoSlotWidget(SlotWidget):
             self.set_values([path])
 
 
-def slot_widget(slot: Slot, provider_id: str, parent: QWidget | None = None) -> SlotWidget:
+def slot_widget(slot: Slot, provider_id: str, parent: QWidget | None = None, *,
+                model_id: str | None = None) -> SlotWidget:
     """The widget for a slot's kind and count."""
     if slot.kind == SlotKind.VIDEO:
-        return VideoSlotWidget(slot, provider_id, parent)
+        return VideoSlotWidget(slot, provider_id, parent, model_id=model_id)
     if slot.max_count > 1:
-        return ReferenceSlotWidget(slot, provider_id, parent)
-    return ImageSlotWidget(slot, provider_id, parent)
+        return ReferenceSlotWidget(slot, provider_id, parent, model_id=model_id)
+    return ImageSlotWidget(slot, provider_id, parent, model_id=model_id)
 
 
 class SlotsPanel(QWidget):
@@ -452,13 +459,14 @@ class SlotsPanel(QWidget):
 
     changed = Signal()
 
-    def __init__(self, provider_id: str, slots: tuple[Slot, ...], parent: QWidget | None = None) -> None:
+    def __init__(self, provider_id: str, slots: tuple[Slot, ...], parent: QWidget | None = None, *,
+                 model_id: str | None = None) -> None:
         super().__init__(parent)
         self.widgets: dict[str, SlotWidget] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for slot in slots:
-            widget = slot_widget(slot, provider_id, self)
+            widget = slot_widget(slot, provider_id, self, model_id=model_id)
             widget.changed.connect(self.changed)
             self.widgets[slot.name] = widget
             layout.addWidget(widget)

@@ -1,4 +1,4 @@
-"""The provider registry: every provider's spec and class, by id."""
+"""The provider registry: every provider's spec and class, by id; their models come from the catalog."""
 
 from __future__ import annotations
 
@@ -36,8 +36,9 @@ def provider_class(provider_id: str) -> type[Provider]:
 
 
 def provider_spec(provider_id: str) -> ProviderSpec:
-    return provider_class(provider_id).spec
+    """A provider's declaration with its models from the catalog (shipped and the user's files)."""
+    return provider_class(provider_id).declared()
 
 
 def all_specs() -> list[ProviderSpec]:
-    return [PROVIDER_CLASSES[pid].spec for pid in available_ids()]
+    return [PROVIDER_CLASSES[pid].declared() for pid in available_ids()]

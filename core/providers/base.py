@@ -29,6 +29,7 @@ from core.errors import (
 from core.http import ApiClient, HttpRequest, retry_after_seconds
 from core.imaging import ImageRules
 from core.params import ProviderSpec, Slot
+from core.providers import catalog
 
 
 class Phase(StrEnum):
@@ -151,8 +152,28 @@ def is_create_answer(response: httpx.Response) -> bool:
         return False
 
 
+class _CatalogSpec:
+    """``Provider.spec``: the class's declaration with its models read from the catalog at each access, so a
+    changed user catalog file is seen without a restart."""
+
+    def __get__(self, instance: object, owner: type[Provider]) -> ProviderSpec:
+        bare = owner.bare_spec
+        return replace(bare, models=catalog.models_for(bare.id))
+
+
 class Provider(ABC):
-    """One provider API. Subclasses declare ``spec`` and build/parse requests."""
+    """One provider API. Subclasses declare ``spec`` (identity, hosts, auth; no models: those are catalog data)
+    and build/parse requests."""
+
+    #: The provider's own declaration as the subclass wrote it; ``spec`` adds the catalog's models.
+    bare_spec: ProviderSpec
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = cls.__dict__.get("spec")
+        if isinstance(declared, ProviderSpec):
+            cls.bare_spec = declared
+            cls.spec = _CatalogSpec()  # type: ignore[assignment]
 
     spec: ProviderSpec
     #: Polling bounds in seconds when the API gives no hint.
@@ -172,16 +193,27 @@ class Provider(ABC):
         self.settings = settings or {}
 
     @classmethod
-    def image_rules(cls, params: dict[str, Any], slot: str) -> ImageRules:
-        """What the API accepts for an image slot, given the job's parameters."""
-        return ImageRules()
+    def declared(cls) -> ProviderSpec:
+        """The provider's declaration with its models from the catalog (shipped and the user's)."""
+        return cls.spec
 
     @classmethod
-    def slot_image_rules(cls, slot: Slot, params: dict[str, Any], *, send_originals: bool = False) -> ImageRules:
-        """The rules an image for ``slot`` is prepared by: the API's (``image_rules``) and, unless the person
-        chose to send originals, the slot's declared size cap (``Slot.max_image_short_side``)."""
+    def image_rules(cls, params: dict[str, Any], slot: str, model: str | None = None) -> ImageRules:
+        """What the API accepts for an image slot of ``model`` (its catalog rules), given the job's parameters.
+
+        Without ``model`` the first model of the provider with such a slot is used."""
+        spec = cls.declared()
+        candidates = [m for m in spec.models if m.id == model] or list(spec.models)
+        declared = next((m.slot(slot) for m in candidates if m.slot(slot)), None)
+        return slot_image_rules(declared.rules, params) if declared else ImageRules()
+
+    @classmethod
+    def slot_image_rules(cls, slot: Slot, params: dict[str, Any], *, model: str | None = None,
+                         send_originals: bool = False) -> ImageRules:
+        """The rules an image for ``slot`` of ``model`` is prepared by: the API's (``image_rules``) and, unless the
+        person chose to send originals, the slot's declared size cap (``Slot.max_image_short_side``)."""
         cap = None if send_originals else slot.max_image_short_side
-        return replace(cls.image_rules(params, slot.name), max_short_side=cap)
+        return replace(cls.image_rules(params, slot.name, model), max_short_side=cap)
 
     def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
         """Turn an error answer into a typed error. Subclasses read their own error shape."""
@@ -207,8 +239,8 @@ class Provider(ABC):
         """The remote id from the create answer."""
 
     @abstractmethod
-    def build_poll(self, remote_id: str) -> HttpRequest:
-        """The status request for a remote task (pure)."""
+    def build_poll(self, remote_id: str, model: str = "") -> HttpRequest:
+        """The status request for a remote task of ``model`` (pure)."""
 
     @abstractmethod
     def parse_poll(self, body: Any, headers: httpx.Headers) -> RemoteStatus:
@@ -271,3 +303,30 @@ def require(body: Any, path: str, provider: ProviderSpec) -> Any:
                                 detail=str(body)[:300])
         node = node[part]
     return node
+
+
+def slot_image_rules(rules: Any, params: dict[str, Any]) -> ImageRules:
+    """A slot's declared rules (``core.params.SlotRules``) for this job's parameters, as ``ImageRules``."""
+    exact = None
+    if rules.exact_size_param and params.get(rules.exact_size_param):
+        width, height = (int(v) for v in str(params[rules.exact_size_param]).split("x"))
+        exact = (width, height)
+    return ImageRules(
+        exact_size=exact,
+        min_short_side=rules.min_short_side,
+        short_side_exclusive=rules.short_side_exclusive,
+        min_side=rules.min_side,
+        aspect_min=rules.aspect_min,
+        aspect_max=rules.aspect_max,
+        aspect_exclusive=rules.aspect_exclusive,
+        max_bytes=rules.max_bytes,
+        max_base64_chars=rules.max_base64_chars,
+        formats=rules.formats,
+        fit=str(params.get(rules.fit_param, "pad")) if rules.fit_param else "pad",
+    )
+
+
+
+def current_model(spec: ProviderSpec, instead_of: str = "") -> str | None:
+    """A model of the provider that takes new jobs (not ``instead_of``), to suggest in place of a retired one."""
+    return next((m.id for m in spec.models if m.lifecycle.usable and m.id != instead_of), None)

@@ -82,4 +82,4 @@ def test_describe_is_json_ready() -> None:
     described = MODEL.describe()
     assert described["params"][2]["path"] == "extra_body.audio"
     assert described["slots"][2]["max_count"] == 2
-    assert described["modes"][0]["requires"] == ("image", "last_image")
+    assert described["modes"][0]["requires"] == ["image", "last_image"]

@@ -20,9 +20,11 @@ from PIL import Image
 
 from core.errors import NotFoundError
 from core.jobs import Job, JobState
+from core.providers import provider_spec
 from core.providers.base import JobInput
-from core.providers.novita import MOTION_PRESETS
 from core.sandbox import Fault
+
+MOTION_PRESETS = provider_spec("novita").model("img2video-motion").slot("motion_video").presets
 
 
 def assert_completed_mp4(job: Job) -> tuple[int, int]:

@@ -16,8 +16,9 @@ from core.errors import AuthError, BadRequestError, InputError, ModerationError,
 from core.http import RetryPolicy
 from core.hub import ProviderHub
 from core.params import validate
+from core.providers import provider_spec
 from core.providers.base import JobInput, Phase, RemoteStatus
-from core.providers.gateway import ASPECT_RATIOS, GatewayProvider
+from core.providers.gateway import GatewayProvider
 from core.secrets import KeyStore
 from core.settings import Settings
 
@@ -302,7 +303,7 @@ def test_image_rules_follow_vidu_limits() -> None:
     assert rules.min_side == 128 and rules.aspect_min == 0.25 and rules.aspect_max == 4.0
     assert set(rules.formats) == {"PNG", "JPEG", "WEBP"} and rules.fit == "crop"
     assert rules.byte_limit is not None and len(base64.b64encode(b"x" * rules.byte_limit)) < 10 * 1024 * 1024
-    assert "16:9" in ASPECT_RATIOS
+    assert "16:9" in provider_spec("gateway").model("viduq3p-720p").param("aspect_ratio").choices
 
 
 # --- the request on the wire, per dialect and mode (issue 12) ------------------------------------------------

@@ -23,11 +23,14 @@ from core.errors import (
 from core.http import ApiClient, RetryPolicy
 from core.hub import ProviderHub
 from core.params import validate
+from core.providers import provider_spec
 from core.providers.base import JobInput, Phase, RemoteStatus
-from core.providers.novita import MOTION_PRESETS, NovitaProvider
+from core.providers.novita import NovitaProvider
 from core.secrets import KeyStore
 from core.settings import Settings
 from core.submission import JobRequest, build_job
+
+MOTION_PRESETS = provider_spec("novita").model("img2video-motion").slot("motion_video").presets
 
 API = "https://api.novita.test"
 ASSETS = "https://assets.novita.test"

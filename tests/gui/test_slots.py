@@ -98,6 +98,17 @@ def test_thumbnail_follows_parameters(qtbot: QtBot, image_file: Path) -> None:
     qtbot.waitUntil(lambda: item.state == PreviewItem.READY and "padded" in item.note, timeout=10_000)
 
 
+def test_each_model_previews_by_its_own_declared_rules(qtbot: QtBot) -> None:
+    """AIHubMix serves Sora (an image must match ``size`` exactly) and Veo (no exact size) on one endpoint: the
+    preview of a Veo first frame must not be fitted to Sora's rules."""
+    veo = composer_for(qtbot, "aihubmix", "veo-3.1-generate-preview").slots.widgets["image"]  # type: ignore[union-attr]
+    sora = composer_for(qtbot, "aihubmix", "sora-2").slots.widgets["image"]  # type: ignore[union-attr]
+    veo.set_params({"size": "1280x720"})
+    sora.set_params({"size": "720x1280"})
+    assert sora.rules is not None and sora.rules.exact_size == (720, 1280)
+    assert veo.rules is not None and veo.rules.exact_size is None and veo.rules.max_short_side == 1920
+
+
 def test_drop_web_url_as_uri_list_and_as_text(qtbot: QtBot) -> None:
     composer = composer_for(qtbot, "gateway", "viduq3p-720p")
     composer.set_prompt("from the first frame to the last")  # the gateway needs a prompt in every mode
