@@ -152,7 +152,7 @@ def reeldeck() -> int:
     gui_app.make_application = make_application  # type: ignore[assignment]
     _when_imported("gui.main_window", window_module)
     _when_imported("core.runtime", lambda module: _timed(module.Runtime, "start", "runtime_started"))
-    _when_imported("gui.library_model", lambda module: _hook_listing(module.LibraryModel))
+    _when_imported("gui.job_list", lambda module: _hook_listing(module.JobListModel))
     import main
 
     return main.main([])

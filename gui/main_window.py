@@ -158,8 +158,9 @@ class MainWindow(QMainWindow):
         from gui.compare import CompareView
         from gui.composer import Composer
         from gui.export_action import Exporter
+        from gui.job_list import JobListModel
         from gui.library import LibraryPanel
-        from gui.library_model import LibraryModel
+        from gui.library_model import LibraryTiles
         from gui.library_trash import LibraryTrash
         from gui.player import PlayerWidget
         from gui.queue_model import QueueModel
@@ -174,19 +175,21 @@ class MainWindow(QMainWindow):
 
         self.thumbs = ThumbnailCache(runtime.data.root / "thumbnails", self)
         self.annotations = AnnotationStore(runtime.store)
-        self.queue_model = QueueModel(self.thumbs, parent=self)
-        self.library_model = LibraryModel(self.annotations, self.thumbs, self)
+        self.job_list = JobListModel(self.annotations, self.thumbs, parent=self)  # the window's one list of jobs
+        self.queue_model = QueueModel(self.job_list, parent=self)
+        self.library_tiles = LibraryTiles(self)
+        self.library_tiles.setSourceModel(self.job_list)
 
         self.composer = Composer(parent=self)
         self.composer.prices = lambda: self.engine.prices  # Settings → Prices apply at once
         self.composer.setup_check = self.runtime.setup_need  # a missing key or base URL, said at provider choice
         self.queue_view = QueueView(self.queue_model, self.engine, self)
         self.player = PlayerWidget(self)
-        self.library = LibraryPanel(self.library_model, self)
+        self.library = LibraryPanel(self.job_list, self)
         self.compare = CompareView(self)
         self.chainer = FrameChainer(self.composer, runtime.data.root / "frames", self)
         self.exporter = Exporter(self.prefs, self)
-        self.sequence_view = SequenceView(runtime.store, self.library_model, self.chainer, self.thumbs, self)
+        self.sequence_view = SequenceView(runtime.store, self.library_tiles, self.chainer, self.thumbs, self)
         self.batch_dialog: QDialog | None = None
 
         self.right_splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -254,9 +257,8 @@ class MainWindow(QMainWindow):
         self.queue_view.jobActivated.connect(self.play_job)
         self.queue_view.duplicateRequested.connect(self.duplicate)
         self.queue_view.message.connect(self.show_message)
-        self.queue_view.jobDeleted.connect(self.library_model.remove_job)
-        self.queue_model.jobEnded.connect(self._job_ended)
-        self.queue_model.groupFinished.connect(self._group_finished)
+        self.job_list.jobEnded.connect(self._job_ended)
+        self.job_list.groupFinished.connect(self._group_finished)
         self.library.duplicateRequested.connect(self.duplicate)
         self.tabs.currentChanged.connect(self._on_tab)
         self.composer.batchRequested.connect(self.open_batch)
@@ -270,8 +272,6 @@ class MainWindow(QMainWindow):
         self.library.lastFrameRequested.connect(self.use_last_frame)
         self.library.reuseRequested.connect(self.reuse_settings)
         self.library.exportRequested.connect(self.exporter.export)
-        self.library.jobsTrashed.connect(self._trashed_in_library)
-        self.library.jobsRestored.connect(self._restored_in_library)
         self.library.message.connect(self.show_message)
         self.exporter.finished.connect(self._exported)
         self.chainer.message.connect(self.show_message)
@@ -357,14 +357,13 @@ class MainWindow(QMainWindow):
         """Unfinished jobs now (few, and their events must find them); every job in pages once the loop runs.
 
         The window paints first: the pages (``JobPages``) fill the queue (recent jobs) and the library while it is
-        up. ``library_model.loaded`` turns true after the last page.
+        up. ``job_list.loaded`` turns true after the last page.
         """
         from gui.job_pages import PAGE_SIZE, JobPages
 
         store = self.runtime.store
         assert store is not None
-        unfinished = store.unfinished()
-        self.queue_model.set_jobs(unfinished)
+        self.job_list.set_jobs(store.unfinished())
         self._notes = self.annotations.all()
         self.job_pages = JobPages(store, page_size=self.page_size or PAGE_SIZE, parent=self)
         self.job_pages.page.connect(self._add_page)
@@ -372,13 +371,12 @@ class MainWindow(QMainWindow):
         self.job_pages.start()
 
     def _add_page(self, jobs: list[Job], on_disk: set[str]) -> None:
-        cutoff = time.time() - RECENT_SECONDS
-        self.queue_model.add_jobs(j for j in jobs if not j.terminal or j.created_at >= cutoff)
-        self.library_model.add_jobs(jobs, on_disk, self._notes)
+        cutoff = time.time() - RECENT_SECONDS  # the queue lists unfinished and recent jobs; the library every one
+        self.job_list.add_jobs(jobs, on_disk, self._notes, in_queue=lambda j: not j.terminal or j.created_at >= cutoff)
 
     def _pages_done(self) -> None:
         self._notes = {}
-        self.library_model.finish_loading()
+        self.job_list.finish_loading()
 
     def _restore_layout(self) -> None:
         """The splitters, the tab and the form of last time (the window's size and place are the frame's)."""
@@ -487,8 +485,7 @@ class MainWindow(QMainWindow):
         self.engine = engine
         self.sandbox = self.runtime.sandbox_mode
         self.queue_view.engine = engine
-        self.queue_model.set_jobs([])
-        self.library_model.load([], check_in_background=False)
+        self.job_list.load([], check_in_background=False)
         self._load_jobs()
         self._unsubscribe = engine.subscribe(self._on_job)
         self._show_world()
@@ -504,14 +501,14 @@ class MainWindow(QMainWindow):
     # --- engine events ---------------------------------------------------------------------------------------
 
     def _on_job(self, job: Job) -> None:
-        """An engine event: the queue and the library show it; endings are told by the queue model's signals."""
+        """An engine event, the window's one way in for them: the job list takes it (the queue and the library are
+        its views); endings are told by the job list's signals."""
         from gui.queue_model import model_label
 
-        shown = self.queue_model.find(job.id)
+        shown = self.job_list.find(job.id)
         if job.needs_decision and shown is not None and not shown.needs_decision:
             self.notify("A job needs your decision", f"{model_label(job)}: {job.prompt[:60]}")
-        self.queue_model.on_job(job)
-        self.library_model.on_job(job)
+        self.job_list.on_job(job)
         self.sequence_view.on_job(job)
 
     def _group_finished(self, group: GroupSummary) -> None:
@@ -564,7 +561,7 @@ class MainWindow(QMainWindow):
             job = await self.engine.submit(request)
         finally:
             self.composer.set_busy(False)
-        self.queue_model.flush()  # the engine's event for it is in: show it now, to select it
+        self.job_list.flush()  # the engine's event for it is in: show it now, to select it
         self.queue_view.select_job(job.id)
         self.remember_prompt(request, template)
         self.show_message(f"Queued: {model_label(job)}")
@@ -645,7 +642,7 @@ class MainWindow(QMainWindow):
                     raise
         finally:
             self.composer.set_busy(False)
-            self.queue_model.flush()  # the engine's events for them are in
+            self.job_list.flush()  # the engine's events for them are in
         if queued:
             self.queue_view.select_job(queued[0].id)
             self.remember_prompt(requests[0], template)
@@ -693,14 +690,6 @@ class MainWindow(QMainWindow):
                               "submit.")
         else:
             self.show_message(f"{request.provider} / {request.model} is not available in this version.")
-
-    def _trashed_in_library(self, job_ids: list[str]) -> None:
-        for job_id in job_ids:
-            self.queue_model.remove_job(job_id)
-
-    def _restored_in_library(self, jobs: list[Job]) -> None:
-        for job in jobs:
-            self.queue_model.on_job(job)
 
     def _exported(self, text: str, ok: bool) -> None:
         self.library.show_export_report(text, ok)
@@ -870,8 +859,8 @@ class MainWindow(QMainWindow):
 
     def running_jobs(self) -> list[Job]:
         """Jobs that are still working (not ended, not waiting for a decision), as the queue shows them now."""
-        self.queue_model.flush()  # the latest engine events first: a job that just ended is not running
-        return [j for j in self.queue_model.jobs() if not j.terminal and not j.needs_decision]
+        self.job_list.flush()  # the latest engine events first: a job that just ended is not running
+        return [j for j in self.job_list.jobs() if not j.terminal and not j.needs_decision]
 
     @guarded()
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -903,8 +892,7 @@ class MainWindow(QMainWindow):
             self.compare.clear()
             self.sequence_view.shutdown()
             self._unsubscribe()
-            self.queue_model.flush()
-            self.library_model.flush()
+            self.job_list.flush()
             self.annotations.close()
             if self.prompts is not None:
                 self.prompts.close()

@@ -353,7 +353,7 @@ class QueueView(QWidget):
         has_file = job is not None and bool(job.video_path) and Path(job.video_path or "").exists()
         self.reveal_action.setEnabled(has_file)
         self.delete_action.setEnabled(job is not None)
-        self.clear_action.setEnabled(any(j.terminal for j in self.model.jobs()))
+        self.clear_action.setEnabled(self.model.has_finished())
         self.compare_action.setEnabled(len(self.compare_candidates()) >= 2)
         self.last_frame_action.setEnabled(has_file and job is not None and job.state == JobState.COMPLETED)
         self.remix_action.setEnabled(job is not None and can_remix(job))

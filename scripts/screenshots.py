@@ -335,7 +335,7 @@ async def shoot(app: QApplication, root: Path) -> list[Path]:
 
         # Library with the details of the fox video.
         window.tabs.setCurrentIndex(1)
-        await wait_for(lambda: window.library_model.loaded)
+        await wait_for(lambda: window.job_list.loaded)
         window.library.select_job("a5complete01")
         window.library.favourite_button.setChecked(True)
         window.library.rating.setCurrentIndex(4)

@@ -170,7 +170,7 @@ async def test_selected_videos_open_in_compare(qtbot: QtBot, runtime: Runtime, t
     assert window.compare.hasFocus() or window.compare.isAncestorOf(window.focusWidget())
 
     window.tabs.setCurrentIndex(1)  # the library: Ctrl+click several, then Compare
-    await until(lambda: window.library_model.loaded, what="the library")
+    await until(lambda: window.job_list.loaded, what="the library")
     window.library.select_jobs(["sel0", "sel2"])
     assert window.library.compare_button.isEnabled()
     window.library.compare_button.click()

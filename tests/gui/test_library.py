@@ -19,8 +19,9 @@ from core.jobs import JobState
 from core.paths import DataDir
 from core.store import JobStore
 from gui.annotations import Annotation, AnnotationStore
+from gui.job_list import JobListModel
 from gui.library import LibraryPanel, details_html
-from gui.library_model import LibraryFilter, LibraryModel, StateFilter
+from gui.library_model import LibraryFilter, StateFilter
 from gui.thumbs import ThumbnailCache
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,10 +63,10 @@ def earlier_data(tmp_path: Path) -> DataDir:
     return DataDir(root)
 
 
-def open_library(data: DataDir, qtbot: QtBot) -> tuple[LibraryPanel, LibraryModel, JobStore]:
+def open_library(data: DataDir, qtbot: QtBot) -> tuple[LibraryPanel, JobListModel, JobStore]:
     store = JobStore(data.database, world="sandbox")  # the sandbox window shows the sandbox's jobs
     thumbs = ThumbnailCache(data.root / "thumbnails")
-    model = LibraryModel(AnnotationStore(data.root), thumbs)
+    model = JobListModel(AnnotationStore(data.root), thumbs)
     panel = LibraryPanel(model)
     qtbot.addWidget(panel)
     model.load(store.all())
@@ -155,7 +156,7 @@ def test_details_html_lists_everything(tmp_path: Path) -> None:
 
 def test_library_model_passes_modeltester(qtmodeltester: ModelTester, tmp_path: Path) -> None:
     video = make_video(tmp_path / "v.mp4")
-    model = LibraryModel(AnnotationStore(tmp_path))
+    model = JobListModel(AnnotationStore(tmp_path))
     model.load([make_job("a1", JobState.COMPLETED, video_path=str(video)),
                 make_job("b2", JobState.FAILED, created_at=5.0)], check_in_background=False)
     qtmodeltester.check(model, force_py=True)
@@ -174,7 +175,7 @@ def test_library_model_passes_modeltester(qtmodeltester: ModelTester, tmp_path: 
 class Signals:
     """Counts a model's change signals (what the views and the filter react to)."""
 
-    def __init__(self, model: LibraryModel) -> None:
+    def __init__(self, model: JobListModel) -> None:
         self.changed: list[tuple[int, int, list[int]]] = []
         self.layouts = 0
         self.resets = 0
@@ -192,7 +193,7 @@ def video_file(path: Path) -> str:
 
 
 def test_a_finished_job_changes_its_own_row_only(qtbot: QtBot, tmp_path: Path) -> None:
-    model = LibraryModel(AnnotationStore(tmp_path))
+    model = JobListModel(AnnotationStore(tmp_path))
     proxy = LibraryFilter()  # videos on disk only, as the library opens
     proxy.setSourceModel(model)
     now = time.time()
@@ -219,7 +220,7 @@ def test_a_finished_job_changes_its_own_row_only(qtbot: QtBot, tmp_path: Path) -
 
 
 def test_new_jobs_and_pages_keep_newest_first(qtbot: QtBot, tmp_path: Path) -> None:
-    model = LibraryModel(AnnotationStore(tmp_path))
+    model = JobListModel(AnnotationStore(tmp_path))
     model.annotations.put("p3", Annotation(True, 4, "kept"))
     signals = Signals(model)
     inserted: list[tuple[int, int]] = []
@@ -243,7 +244,7 @@ def test_new_jobs_and_pages_keep_newest_first(qtbot: QtBot, tmp_path: Path) -> N
 
 def test_thumbnails_find_their_rows_after_removals(qtbot: QtBot, tmp_path: Path) -> None:
     thumbs = ThumbnailCache(tmp_path / "thumbnails")
-    model = LibraryModel(AnnotationStore(tmp_path), thumbs)
+    model = JobListModel(AnnotationStore(tmp_path), thumbs)
     jobs = [make_job(f"j{n}", JobState.COMPLETED, created_at=100.0 - n,
                      video_path=video_file(tmp_path / f"v{n}.mp4")) for n in range(6)]
     jobs.append(make_job("copy", JobState.COMPLETED, created_at=10.0, video_path=jobs[4].video_path))
@@ -269,7 +270,7 @@ def test_thumbnails_find_their_rows_after_removals(qtbot: QtBot, tmp_path: Path)
 
 
 def test_filter_choices_follow_additions_and_removals(tmp_path: Path) -> None:
-    model = LibraryModel(AnnotationStore(tmp_path))
+    model = JobListModel(AnnotationStore(tmp_path))
     model.add_jobs([make_job("a", JobState.COMPLETED, created_at=3.0),
                     make_job("b", JobState.FAILED, provider="gateway", model="viduq3p-720p", created_at=2.0),
                     make_job("c", JobState.FAILED, provider="gateway", model="viduq3p-720p", created_at=1.0)],
@@ -284,7 +285,7 @@ def test_filter_choices_follow_additions_and_removals(tmp_path: Path) -> None:
 
 
 def test_library_model_with_pages_passes_modeltester(qtmodeltester: ModelTester, tmp_path: Path) -> None:
-    model = LibraryModel(AnnotationStore(tmp_path))
+    model = JobListModel(AnnotationStore(tmp_path))
     model.add_jobs([make_job(f"a{n}", JobState.COMPLETED, created_at=50.0 - n) for n in range(5)], on_disk=set())
     qtmodeltester.check(model, force_py=True)
     model.add_jobs([make_job(f"b{n}", JobState.FAILED, created_at=40.0 - n) for n in range(5)], on_disk=set())

@@ -98,7 +98,7 @@ async def test_dropping_a_sidecar_and_reusing_from_the_library(qtbot: QtBot, run
 
     await other_form(window)
     window.tabs.setCurrentIndex(1)
-    await until(lambda: window.library_model.loaded, what="the library")
+    await until(lambda: window.job_list.loaded, what="the library")
     assert window.library.select_job(job.id)
     sink = window.library.player.video_sink()
     await until(lambda: sink.videoFrame().isValid(), what="the video on screen")

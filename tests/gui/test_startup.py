@@ -63,15 +63,16 @@ async def test_the_window_shows_before_the_jobs_are_read_then_lists_them_all(
         window.show()
         running = {i for i in ids if i.startswith("run")}
         assert {j.id for j in window.queue_model.jobs()} == running
-        assert window.library_model.rowCount() == 0 and not window.library_model.loaded
+        assert {j.id for j in window.job_list.jobs()} == running and not window.job_list.loaded
+        assert window.library.proxy.rowCount() == 0  # no video listed yet
 
         # An engine event for an old job before its page has been read: the event's newer copy wins.
         old = runtime.store.get("run0053")  # type: ignore[union-attr]
         window._on_job(dataclasses.replace(old, remote_status="still going", progress=50.0))
 
-        await until(lambda: window.library_model.loaded, what="every page")
+        await until(lambda: window.job_list.loaded, what="every page")
         assert pages == [7] * 8 + [4] and window.job_pages.pages == math.ceil(60 / 7)
-        model = window.library_model
+        model = window.job_list
         model.flush()  # engine events are applied in batches
         assert [j.id for j in model.jobs()] == ids  # newest first, each job once
         assert model.item_for("run0053").job.remote_status == "still going"  # type: ignore[union-attr]
@@ -107,7 +108,7 @@ async def test_closing_while_pages_are_read_stops_reading(qtbot: QtBot, tmp_path
     finally:
         await runtime.close()  # the store closes: no page may be read after this
     await asyncio.sleep(0.2)
-    assert window.job_pages.pages == read < 15 and not window.library_model.loaded
+    assert window.job_pages.pages == read < 15 and not window.job_list.loaded
 
 
 FIRST_FRAME = """

@@ -99,8 +99,8 @@ async def test_sandbox_mode_switches_from_the_menu_and_the_worlds_stay_apart(qtb
         await until(lambda: rt.world == "real" and window.sandbox_action.isEnabled(), what="the real world")
         assert window.banner.isHidden() and window.windowTitle() == "Reeldeck"
         assert not window.sandbox_action.isChecked()
-        await until(lambda: window.library_model.loaded, what="the library listed")
-        assert window.queue_model.rowCount() == 0 and window.library_model.rowCount() == 0
+        await until(lambda: window.job_list.loaded, what="the library listed")
+        assert window.queue_model.rowCount() == 0 and window.job_list.rowCount() == 0
         assert not window.composer.setup_notice.isHidden()  # real providers need keys
         assert not GuiPrefs(rt.data.root).sandbox_mode  # kept for the next start
         assert rt.store.find(job.id) is None  # type: ignore[union-attr]
