@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -361,43 +362,94 @@ class ValidatedInput:
     mode: str
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request, as data: what kind (``code``), which field (a parameter or an input slot)
+    and the values involved. Each front end words it its own way (``Problem.words``): the CLI names flags and
+    parameter names, the form the labels people see."""
+
+    code: str  # unknown_param | invalid_value | required | unknown_input | too_many | no_mode | mode_fixes
+    field: str = ""
+    #: For ``invalid_value``: what is wrong, in the CLI's words ("seed must be at least 0 (got -1).").
+    detail: str = ""
+    values: tuple[tuple[str, Any], ...] = ()
+
+    def value(self, key: str) -> Any:
+        return dict(self.values).get(key)
+
+    def words(self, model: ModelSpec, name: Callable[[str], str] | None = None) -> str:
+        """The problem in words; ``name`` turns a field into what the reader knows it by (default: the CLI's —
+        parameter names as they are, inputs as ``--flags``)."""
+        flag = name or _flag
+        param = name or (lambda field: field)
+        if self.code == "unknown_param":
+            return f"{model.id} has no parameter {self.field!r}. Known parameters: {self.value('known')}."
+        if self.code == "invalid_value":
+            rest = self.detail.removeprefix(self.field)
+            return f"{param(self.field)}{rest}" if rest != self.detail else self.detail
+        if self.code == "required":
+            return f"{param(self.field)} is required for {model.id}."
+        if self.code == "unknown_input":
+            return f"{model.id} takes no {flag(self.field)} input."
+        if self.code == "too_many":
+            return f"{self.value('label')}: at most {self.value('most')} allowed (got {self.value('got')})."
+        if self.code == "mode_fixes":
+            return (f"In {self.value('mode')} mode {model.id} makes {param(self.field)} {self.value('fixed')} "
+                    f"(got {self.value('got')}).")
+        return _explain_no_mode(model, flag)
+
+
+class RequestProblems(InputError):
+    """A request that does not fit its model: every problem as data (``problems``), worded for the CLI."""
+
+    def __init__(self, model: ModelSpec, problems: list[Problem]) -> None:
+        super().__init__(" ".join(problem.words(model) for problem in problems))
+        self.model = model
+        self.problems = problems
+
+    def words(self, name: Callable[[str], str]) -> str:
+        """Every problem, with fields named by ``name`` (the form: labels)."""
+        return " ".join(problem.words(self.model, name) for problem in self.problems)
+
+
 def validate(
     model: ModelSpec, raw_params: dict[str, Any], inputs: dict[str, list[str]]
 ) -> ValidatedInput:
-    """Check parameters and inputs against a model; collect every problem into one InputError."""
-    problems: list[str] = []
+    """Check parameters and inputs against a model; every problem goes into one RequestProblems."""
+    problems: list[Problem] = []
     values: dict[str, Any] = {}
     for name, raw in raw_params.items():
         param = model.param(name)
         if param is None:
             known = ", ".join(p.name for p in model.params)
-            problems.append(f"{model.id} has no parameter {name!r}. Known parameters: {known}.")
+            problems.append(Problem("unknown_param", name, values=(("known", known),)))
             continue
         try:
             values[name] = param.coerce(raw)
         except InputError as exc:
-            problems.append(exc.message)
+            problems.append(Problem("invalid_value", name, exc.message))
     for param in model.params:
         if name_missing(param, values) and param.required:
-            problems.append(f"{param.name} is required for {model.id}.")
+            problems.append(Problem("required", param.name))
     clean_inputs = {k: list(v) for k, v in inputs.items() if v}
     problems += _check_slots(model, clean_inputs)
     mode = _pick_mode(model, values, clean_inputs, problems)
     problems += _apply_fixes(model, mode, values)
     if problems:
-        raise InputError(" ".join(problems))
+        raise RequestProblems(model, problems)
     return ValidatedInput(values, clean_inputs, mode)
 
 
-def _apply_fixes(model: ModelSpec, mode_name: str, values: dict[str, Any]) -> list[str]:
+def _apply_fixes(model: ModelSpec, mode_name: str, values: dict[str, Any]) -> list[Problem]:
     """Set the values the chosen mode fixes; a different value asked for is a problem."""
     mode = next((m for m in model.modes if m.name == mode_name), None)
-    problems: list[str] = []
+    problems: list[Problem] = []
     if mode is None:
         return problems
     for name, fixed in mode.fixes:
         if name in values and str(values[name]) != str(fixed):
-            problems.append(f"In {mode.label.lower()} mode {model.id} makes {name} {fixed} (got {values[name]}).")
+            problems.append(Problem("mode_fixes", name, values=(("mode", mode.label.lower()), ("fixed", fixed),
+                                                                 ("got", values[name]))))
         values[name] = fixed
     return problems
 
@@ -407,20 +459,20 @@ def name_missing(param: Param, values: dict[str, Any]) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _check_slots(model: ModelSpec, inputs: dict[str, list[str]]) -> list[str]:
+def _check_slots(model: ModelSpec, inputs: dict[str, list[str]]) -> list[Problem]:
     problems = []
     for name, items in inputs.items():
         slot = model.slot(name)
         if slot is None:
-            flag = "--" + name.replace("_", "-")
-            problems.append(f"{model.id} takes no {flag} input.")
+            problems.append(Problem("unknown_input", name))
         elif len(items) > slot.max_count:
-            problems.append(f"{slot.label}: at most {slot.max_count} allowed (got {len(items)}).")
+            problems.append(Problem("too_many", name, values=(("label", slot.label), ("most", slot.max_count),
+                                                              ("got", len(items)))))
     return problems
 
 
 def _pick_mode(
-    model: ModelSpec, values: dict[str, Any], inputs: dict[str, list[str]], problems: list[str]
+    model: ModelSpec, values: dict[str, Any], inputs: dict[str, list[str]], problems: list[Problem]
 ) -> str:
     if not model.modes:
         return "default"
@@ -428,15 +480,15 @@ def _pick_mode(
     for mode in model.modes:
         if mode.matches(filled):
             return mode.name
-    problems.append(_explain_no_mode(model, filled))
+    problems.append(Problem("no_mode", values=(("filled", tuple(sorted(filled))),)))
     return ""
 
 
-def _explain_no_mode(model: ModelSpec, filled: set[str]) -> str:
+def _explain_no_mode(model: ModelSpec, name: Callable[[str], str]) -> str:
     options = []
     for mode in model.modes:
-        need = " + ".join(_flag(r) for r in mode.requires) or "nothing else"
-        extra = f" (without {', '.join(_flag(f) for f in mode.forbids)})" if mode.forbids else ""
+        need = " + ".join(name(r) for r in mode.requires) or "nothing else"
+        extra = f" (without {', '.join(name(f) for f in mode.forbids)})" if mode.forbids else ""
         options.append(f"{mode.label}: {need}{extra}")
     return f"These inputs don't form a valid request for {model.id}. Valid combinations: " + "; ".join(options) + "."
 

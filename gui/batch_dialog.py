@@ -48,7 +48,7 @@ from core.providers import all_specs, provider_spec
 from core.submission import JobRequest, estimate_request
 from core.templates import Combine, Filled, Template, TemplateError, expand, parse_template, parse_values
 from core.words import count
-from gui.composer import friendly
+from gui.composer import in_form_words
 from gui.cost import format_usd
 from gui.safety import guarded
 from gui.wheel_guard import guard_wheel
@@ -321,10 +321,10 @@ class BatchDialog(QDialog):
                 try:
                     validate(model, request.params, request.inputs)
                 except InputError as exc:
-                    message = f"{provider_spec(key[0]).name} · {model.label}: {friendly(exc.message, model)}"
+                    message = f"{provider_spec(key[0]).name} · {model.label}: {in_form_words(exc, model)}"
                     if message not in problems:
                         problems.append(message)
-                    notes.insert(0, friendly(exc.message, model))
+                    notes.insert(0, in_form_words(exc, model))
                     break
             job_estimates = [estimate_request(self.prices, r) for r in jobs]
             estimates += job_estimates

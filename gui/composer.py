@@ -15,7 +15,6 @@ prompt filled in (``sent_request``), while Batch… gets the template itself to 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -38,7 +37,7 @@ from PySide6.QtWidgets import (
 from core.costs import Estimate, PriceTable
 from core.errors import InputError
 from core.jobs import Job
-from core.params import Mode, ModelSpec, ParamType, ProviderSpec, validate
+from core.params import Mode, ModelSpec, ParamType, ProviderSpec, RequestProblems, validate
 from core.providers import all_specs
 from core.runtime import SetupNeed
 from core.submission import JobRequest, estimate_request
@@ -413,7 +412,7 @@ class Composer(QWidget):
             try:
                 mode = validate(model, request.params, request.inputs).mode
             except InputError as exc:
-                problems += plain_problems(model, request.params, request.inputs) or [friendly(exc.message, model)]
+                problems += plain_problems(model, request.params, request.inputs) or [in_form_words(exc, model)]
             if self.slots is not None:
                 problems += self.slots.problems()
         if self._busy:
@@ -543,12 +542,13 @@ class Composer(QWidget):
             editor.set_value(text)
 
 
-def friendly(message: str, model: ModelSpec) -> str:
-    """Core messages name inputs as CLI flags (``--ref-image``); the window uses the labels people see."""
-    names = {s.name: s.label for s in model.slots} | {p.name: p.label for p in model.params}
-    for name in sorted(names, key=len, reverse=True):
-        message = re.sub(rf"--{re.escape(name.replace('_', '-'))}\b", f"“{names[name]}”", message)
-    return message
+def in_form_words(error: InputError, model: ModelSpec) -> str:
+    """A core refusal in the form's words: a request's problems (data) name fields by the labels people see;
+    any other refusal is already plain."""
+    if not isinstance(error, RequestProblems):
+        return error.message
+    labels = {s.name: s.label for s in model.slots} | {p.name: p.label for p in model.params}
+    return error.words(lambda field: f"“{labels.get(field, field)}”")
 
 
 def plain_problems(model: ModelSpec, params: dict[str, Any], inputs: dict[str, list[str]]) -> list[str]:
