@@ -3,8 +3,9 @@
     xvfb-run -a .venv/bin/python scripts/screenshots.py [--size 1024x700] [--dark] [--out DIR]
 
 The shots are 1480×940 by default (``--size`` picks another window size; ``--dark`` takes every shot in the dark
-theme; ``--out`` writes elsewhere than docs/screenshots) and are taken from the X screen (so video surfaces show); when the screen is smaller than
-that (xvfb-run's default is 1280×1024) the script starts itself again on a large enough virtual screen.
+theme; ``--out`` writes elsewhere than docs/screenshots) and are taken from the X screen (so video surfaces show);
+when the screen is smaller than that (xvfb-run's default is 1280×1024) the script starts itself again on a large
+enough virtual screen.
 (``QT_QPA_PLATFORM=offscreen`` also works, but video surfaces come out empty there.)
 
 A temporary data dir gets jobs written straight into its store (pending, submitting, running, downloading,
