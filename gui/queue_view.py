@@ -204,7 +204,7 @@ class QueueView(QWidget):
         header.resizeSection(Column.ELAPSED, 70)
         header.resizeSection(Column.COST, 80)
         header.resizeSection(Column.GROUP, 115)
-        header.sectionResized.connect(lambda column, _old, _new: column != Column.PROMPT and self._fit_prompt())
+        header.sectionResized.connect(self._on_section_resized)
         self.table.viewport().installEventFilter(self)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._on_selection())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
@@ -360,6 +360,10 @@ class QueueView(QWidget):
         if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
             self._fit_prompt()
         return super().eventFilter(watched, event)
+
+    def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
+        if column != Column.PROMPT:
+            self._fit_prompt()
 
     def _fit_prompt(self) -> None:
         """The Prompt column takes the room the other columns leave, but never less than PROMPT_MIN_WIDTH."""
