@@ -240,12 +240,12 @@ async def shoot(app: QApplication, root: Path) -> list[Path]:
         print(f"saved {path}")
 
     theme = getattr(app, "_reeldeck_theme", None)
-    if DARK and theme is not None:
-        theme.set_mode("dark")
     try:
         window = MainWindow(runtime)
         window.confirm_close = lambda title, text: True
         window.resize(*SIZE)
+        if DARK and theme is not None:
+            theme.apply(dark=True)  # after the window, which applies the saved choice
         window.show()
         await settle()
 
@@ -379,6 +379,13 @@ async def shoot(app: QApplication, root: Path) -> list[Path]:
         await settle()
         save(grab(settings_dialog), "settings-prices.png")
         settings_dialog.close()
+
+        # The charge ledger: this month's jobs, estimates and what the providers reported.
+        ledger = window.open_ledger()
+        ledger.resize(min(SIZE[0], 1200), min(SIZE[1], 640))
+        await settle(0.6)
+        save(grab(ledger), "ledger.png")
+        ledger.close()
 
         # Dark theme.
         if theme is not None and not DARK:
