@@ -81,6 +81,7 @@ class PresetEntry(_Strict):
     name: str = Field(min_length=1)
     value: str = Field(min_length=1)
     help: str = ""
+    preview_url: str = Field(default="", pattern=r"^(https://\S+)?$")
 
 
 class SlotEntry(_Strict):

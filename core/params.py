@@ -165,6 +165,8 @@ class Preset:
     name: str
     value: str
     help: str = ""
+    #: Where the provider's docs show what the preset looks like (a demo clip), or "" when they do not.
+    preview_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QMimeData, QModelIndex, QPoint, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QDesktopServices, QKeySequence, QPainter, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -50,6 +52,7 @@ from gui.library_trash import LibraryTrash, TrashedJob
 from gui.player import PlayerWidget
 from gui.queue_model import format_duration, model_label, provider_name
 from gui.safety import guarded
+from gui.theme import colors, current_dark
 
 DATE_RANGES = {
     "Any time": None,
@@ -170,6 +173,22 @@ def details_html(job: Job) -> str:
     return f"<p>{prompt}</p><table cellspacing='0' cellpadding='3'>{cells}</table>"
 
 
+class TileDelegate(QStyledItemDelegate):
+    """Draws a library tile with the theme's own colours: a platform theme (GTK, KDE) may give item views a palette
+    of its own whose text does not show on the background, and the captions must stay readable whatever it is."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        themed = QStyleOptionViewItem(option)
+        c = colors(current_dark())
+        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+            for role, name in ((QPalette.ColorRole.Text, "text"), (QPalette.ColorRole.WindowText, "text"),
+                               (QPalette.ColorRole.Base, "base"), (QPalette.ColorRole.Highlight, "highlight"),
+                               (QPalette.ColorRole.HighlightedText, "highlight_text")):
+                themed.palette.setColor(group, role, QColor(c[name]))
+        painter.fillRect(option.rect, QColor(c["base"]))
+        super().paint(painter, themed, index)
+
+
 class LibraryPanel(QWidget):
     """Filters, the thumbnail grid and the details of the selected video."""
 
@@ -226,6 +245,7 @@ class LibraryPanel(QWidget):
         self.grid = QListView(self)
         self.grid.setObjectName("LibraryGrid")
         self.grid.setModel(self.proxy)
+        self.grid.setItemDelegate(TileDelegate(self.grid))
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setIconSize(QSize(192, 108))
         self.grid.setGridSize(QSize(216, 172))

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.imaging import ImageRules, frame_mismatch
-from core.params import Slot, SlotKind
+from core.params import Preset, Slot, SlotKind
 from core.providers import provider_class
 from gui.dropdata import dropped_items, looks_like_video
 from gui.last_folder import Purpose, last_folders
@@ -380,15 +380,47 @@ class VideoSlotWidget(SlotWidget):
         self.presets.addItem("Your own video file…", "")
         self.presets.activated.connect(self._on_preset)
         self.presets.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.preview_link = self._make_preview_link()
         self.choose = QPushButton("Choose…", self)
         self.choose.clicked.connect(self._choose)
         top = QHBoxLayout()
         top.addWidget(self.presets)
+        top.addWidget(self.preview_link)
         top.addWidget(self.choose)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(top)
         layout.addWidget(self.item)
+
+    def _make_preview_link(self) -> QToolButton:
+        """"Preview ↗": opens the chosen preset's demo clip (the provider's docs show it only that way)."""
+        link = QToolButton(self)
+        link.setObjectName("PresetPreviewLink")
+        link.setText("Preview ↗")
+        link.setAutoRaise(True)
+        link.setCursor(Qt.CursorShape.PointingHandCursor)
+        link.clicked.connect(self._open_preview)
+        link.setVisible(False)
+        return link
+
+    def _chosen_preset(self) -> Preset | None:
+        value = self.item.value
+        if not value or not value.startswith(PRESET_PREFIX):
+            return None
+        name = value.removeprefix(PRESET_PREFIX)
+        return next((p for p in self.slot.presets if p.name == name), None)
+
+    def _show_preview_link(self) -> None:
+        preset = self._chosen_preset()
+        url = preset.preview_url if preset else ""
+        self.preview_link.setVisible(bool(url))
+        if preset and url:
+            self.preview_link.setToolTip(f"Open the provider's demo clip of {preset.name} in your browser:\n{url}")
+
+    def _open_preview(self) -> None:
+        preset = self._chosen_preset()
+        if preset and preset.preview_url:
+            QDesktopServices.openUrl(QUrl(preset.preview_url))
 
     def values(self) -> list[str]:
         value = self.item.value
@@ -418,6 +450,7 @@ class VideoSlotWidget(SlotWidget):
         else:
             self.item.load(value, None, SlotKind.VIDEO)
             self.presets.setCurrentIndex(self.presets.count() - 1)
+        self._show_preview_link()
         self.changed.emit()
 
     def add_items(self, items: list[str]) -> int:

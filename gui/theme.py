@@ -42,6 +42,12 @@ def colors(dark: bool) -> dict[str, str]:
     return DARK if dark else LIGHT
 
 
+def current_dark() -> bool:
+    """Whether the theme in use is the dark one (the theme manager's choice, or the system's before it exists)."""
+    manager = getattr(QApplication.instance(), "_reeldeck_theme", None)
+    return bool(manager.dark) if manager is not None else is_dark()
+
+
 def palette(dark: bool) -> QPalette:
     """A complete palette for the scheme."""
     c = colors(dark)

@@ -150,7 +150,7 @@ def _slot(entry: data.SlotEntry) -> Slot:
         help=entry.help,
         field=entry.wire,
         max_count=entry.max_count,
-        presets=tuple(Preset(p.name, p.value, p.help) for p in entry.presets),
+        presets=tuple(Preset(p.name, p.value, p.help, p.preview_url) for p in entry.presets),
         send=entry.send,
         rules=rules,
         max_image_short_side=entry.max_image_short_side,

@@ -81,6 +81,15 @@ def test_spec_has_the_page_presets_and_a_seed() -> None:
     assert seed is not None and seed.default == -1 and seed.minimum == -1
 
 
+def test_each_preset_links_its_documented_demo_clip() -> None:
+    """The page gives each preset's asset id and a demo MP4, nothing else: the declaration carries both as fields."""
+    documented = [f"https://faas-static-assets.s3.ap-southeast-1.amazonaws.com/demo{n}.mp4" for n in range(1, 6)]
+    assert [p.preview_url for p in MOTION_PRESETS] == documented
+    assert all("http" not in p.help for p in MOTION_PRESETS)  # the link is not buried in the help text
+    described = NovitaProvider.spec.model("img2video-motion").describe()
+    assert described["slots"][1]["presets"][0]["preview_url"] == documented[0]  # `providers --json` shows it
+
+
 @pytest.mark.parametrize(("params", "inputs", "needle"), [
     ({}, {"image": ["a.png"]}, "--motion-video"),
     ({}, {"motion_video": ["demo1"]}, "--image"),

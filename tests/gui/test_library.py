@@ -295,3 +295,54 @@ def test_library_model_with_pages_passes_modeltester(qtmodeltester: ModelTester,
     model.remove_job("b1")
     qtmodeltester.check(model, force_py=True)
     model.annotations.close()
+
+
+def caption_contrast(panel: LibraryPanel, job_id: str) -> tuple[str, int]:
+    """The background colour of a tile without a picture (only its caption) and how far its most different pixel
+    is from it (0 to 765)."""
+    index = panel.proxy.index_of(job_id)
+    assert index is not None
+    caption = panel.grid.viewport().grab(panel.grid.visualRect(index)).toImage()
+    background = caption.pixelColor(1, caption.height() - 1)
+    distance = 0
+    for y in range(caption.height()):
+        for x in range(caption.width()):
+            pixel = caption.pixelColor(x, y)
+            distance = max(distance, abs(pixel.red() - background.red()) + abs(pixel.green() - background.green())
+                           + abs(pixel.blue() - background.blue()))
+    return background.name(), distance
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_tile_captions_stay_readable_under_a_platform_themes_palette(qtbot: QtBot, earlier_data: DataDir,
+                                                                      dark: bool) -> None:
+    """A platform theme (QT_QPA_PLATFORMTHEME=gtk3) can hand item views a palette of its own; here one whose text
+    is as dark as its base. The tiles draw with the theme's colours: their captions stay readable."""
+    from PySide6.QtGui import QColor, QPalette
+
+    from gui.theme import colors, palette, theme_manager
+
+    gtk_like = QPalette(palette(dark))
+    for role, colour in ((QPalette.ColorRole.Base, "#2b2b2b"), (QPalette.ColorRole.Text, "#2e3436"),
+                         (QPalette.ColorRole.Window, "#2b2b2b"), (QPalette.ColorRole.WindowText, "#2e3436")):
+        gtk_like.setColor(role, QColor(colour))
+    manager = theme_manager()
+    try:
+        manager.apply(dark=dark)
+        store = JobStore(earlier_data.database, world="sandbox")
+        model = JobListModel(AnnotationStore(earlier_data.root), None)  # no thumbnails: the tiles are captions
+        panel = LibraryPanel(model)
+        qtbot.addWidget(panel)
+        model.load(store.all())
+        qtbot.waitUntil(lambda: model.loaded, timeout=10_000)
+        panel.grid.setPalette(gtk_like)
+        panel.grid.viewport().setPalette(gtk_like)
+        panel.resize(1024, 700)
+        panel.show()
+        qtbot.waitExposed(panel)
+        background, contrast = caption_contrast(panel, "owl00000001")
+        assert background == colors(dark)["base"]
+        assert contrast > 300, f"caption barely differs from its background {background}"
+        store.close()
+    finally:
+        manager.apply(dark=False)

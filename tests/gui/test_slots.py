@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from guikit import OFFSCREEN_NOISE, make_image, memory_keys
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QMimeData, QObject, QPoint, QPointF, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -196,6 +196,43 @@ def test_video_slot_presets_and_files(qtbot: QtBot, tmp_path: Path, image_file: 
     qtbot.waitUntil(lambda: item.state == PreviewItem.ERROR, timeout=10_000)
     assert "dance.mp4" in item.note
     assert drag_and_drop(slot, mime_for_files(image_file)) == (False, False)
+
+
+class LinkCatcher(QObject):
+    """Receives QDesktopServices.openUrl calls for https:// URLs instead of a web browser."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url.toString())
+
+
+@pytest.mark.qt_log_ignore(*OFFSCREEN_NOISE)
+def test_video_slot_links_each_presets_documented_demo(qtbot: QtBot) -> None:
+    composer = composer_for(qtbot, "novita", "img2video-motion")
+    composer.show()
+    slot = composer.slots.widgets["motion_video"]  # type: ignore[union-attr]
+    assert isinstance(slot, VideoSlotWidget)
+    presets = composer.model.slot("motion_video").presets  # type: ignore[union-attr]
+    assert not slot.preview_link.isVisible()  # no preset chosen: nothing to preview
+    catcher = LinkCatcher()
+    QDesktopServices.setUrlHandler("https", catcher, "open")
+    try:
+        for index, preset in enumerate(presets, start=1):
+            slot.presets.setCurrentIndex(index)
+            slot.presets.activated.emit(index)
+            assert slot.preview_link.isVisible()
+            assert preset.preview_url in slot.preview_link.toolTip()
+            qtbot.mouseClick(slot.preview_link, Qt.MouseButton.LeftButton)
+            assert catcher.urls[-1] == preset.preview_url
+    finally:
+        QDesktopServices.unsetUrlHandler("https")
+    assert len(catcher.urls) == len(presets)
+    slot.set_values([])
+    assert not slot.preview_link.isVisible()
 
 
 def test_fill_first_empty(qtbot: QtBot, tmp_path: Path) -> None:
