@@ -266,7 +266,7 @@ async def test_cancel_running_job_and_resend_decision(qtbot: QtBot, tmp_path: Pa
         unsubscribe = engine.subscribe(model.on_job)
         view = QueueView(model, engine)
         qtbot.addWidget(view)
-        job = await engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "slow one"}))
+        job = await engine.submit(JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": "slow one"}))
         await until(lambda: (model.find(job.id) or job).state == JobState.RUNNING, what="running")
         view.select_job(job.id)
         assert view.cancel_action.isEnabled()
