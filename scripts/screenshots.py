@@ -64,6 +64,9 @@ class ShotKeyring(KeyringBackend):
     def delete_password(self, service: str, username: str) -> None:
         self.values.pop((service, username), None)
 
+#: AIHubMix's current model (Sora was retired on 2026-09-24).
+VEO = "veo-3.1-generate-preview"
+
 
 def picture(path: Path, size: tuple[int, int], sky: tuple[int, int, int], sun: tuple[int, int, int]) -> Image.Image:
     """A simple landscape: sky, sun, hills."""
@@ -154,7 +157,7 @@ def seed_jobs(data: DataDir) -> dict[str, Job]:
         job("a7failed0001", JobState.FAILED, "novita", "img2video-motion", "A dancer spins in a white studio",
             7200, error="Novita could not make this video: the motion video is shorter than 2 seconds.",
             finished_at=now - 7100, remote_id="nv-331"),
-        job("a8cancel0001", JobState.CANCELED, "aihubmix", "veo-3.1-generate-preview", "Timelapse of clouds over a mountain lake",
+        job("a8cancel0001", JobState.CANCELED, "aihubmix", VEO, "Timelapse of clouds over a mountain lake",
             9000, finished_at=now - 8900),
         job("a9decide0001", JobState.SUBMITTING, "goapi", "Qubico/hug-video", "A grandmother hugs her grandson",
             600, needs_decision=True, inputs={"image": [str(still)]},
@@ -167,7 +170,7 @@ def seed_jobs(data: DataDir) -> dict[str, Job]:
     # A finished batch: one prompt on three models, the gateway with two seeds.
     sunset = "The sun sets behind rolling hills; the camera slowly pushes in"
     for index, (provider, model, seed) in enumerate((("gateway", "viduq3p-720p", 11), ("gateway", "viduq3p-720p", 12),
-                                                      ("aihubmix", "veo-3.1-generate-preview", None), ("gateway", "viduq3t-720p", 11))):
+                                                      ("aihubmix", VEO, None), ("gateway", "viduq3t-720p", 11))):
         clip = video(data.library / f"20261121-08{index}000_{provider}_{model}_sunset.mp4", take=index)
         take = job(f"b{index}batch00001", JobState.COMPLETED, provider, model, sunset, 1800 - index,
                    remote_id=f"take-{index}", video_path=str(clip), submitted_at=now - 1790, finished_at=now - 1500,
@@ -279,7 +282,7 @@ async def shoot(app: QApplication, root: Path) -> list[Path]:
 
         # The batch dialog over that form: three models × two seeds.
         dialog = window.open_batch(composer.request())  # type: ignore[arg-type]
-        dialog.set_targets([("gateway", "viduq3p-720p"), ("gateway", "viduq3t-720p"), ("aihubmix", "veo-3.1-generate-preview")])
+        dialog.set_targets([("gateway", "viduq3p-720p"), ("gateway", "viduq3t-720p"), ("aihubmix", VEO)])
         dialog.seeds.setText("11, 12")  # type: ignore[attr-defined]
         await settle(0.4)
         save(grab(dialog), "batch-dialog.png")
