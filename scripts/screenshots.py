@@ -64,6 +64,7 @@ class ShotKeyring(KeyringBackend):
     def delete_password(self, service: str, username: str) -> None:
         self.values.pop((service, username), None)
 
+
 #: AIHubMix's current model (Sora was retired on 2026-09-24).
 VEO = "veo-3.1-generate-preview"
 
