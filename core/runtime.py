@@ -12,9 +12,12 @@ two-process tests can pause one past it.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import sqlite3
+from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,8 @@ from core.providers import available_ids, provider_class
 from core.secrets import KeyStore
 from core.settings import Settings
 from core.store import JobStore, open_or_recover
+
+log = logging.getLogger(__name__)
 
 SANDBOX_POLL_INTERVAL = 1.0
 #: The emulator's list shows a task at once (unless a test makes it lag): look for a lost create's task briefly.
@@ -167,14 +172,27 @@ class Runtime:
             self.store.close()
 
     async def _stop_world(self) -> None:
-        """Stop the engine (jobs stay as stored), close HTTP and the emulator; the store stays open."""
+        """Stop the engine (jobs stay as stored), close HTTP and the emulator; the store stays open. Each step has
+        a time limit: quitting never hangs on one (what it left unfinished resumes next time)."""
         if self.engine is not None:
-            await self.engine.close()
+            await _within_limit("the engine", self.engine.close())
         if self.hub is not None:
-            await self.hub.close()
+            await _within_limit("the HTTP client", self.hub.close())
         if self.sandbox is not None:
-            await self.sandbox.stop()
+            await _within_limit("the sandbox", self.sandbox.stop())
             self.sandbox = None
+
+#: The longest one step of closing (the engine, HTTP, the emulator) may take before closing goes on without it.
+CLOSE_STEP_SECONDS = 20.0
+
+
+async def _within_limit(what: str, step: Awaitable[None]) -> None:
+    try:
+        await asyncio.wait_for(step, CLOSE_STEP_SECONDS)
+    except TimeoutError:
+        log.warning("closing %s took over %.0f s; going on without it (unfinished jobs resume next time)", what,
+                    CLOSE_STEP_SECONDS)
+
 
 def open_store(data_root: Path) -> JobStore:
     """The job store of a data dir, for tools and views that only read and annotate (no engine, no world scope)."""
