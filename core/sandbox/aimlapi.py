@@ -111,13 +111,8 @@ async def create_universal(engine: Engine, call: Call) -> web.StreamResponse:
     entry = engine.declarations.find(PROVIDER, str(body.get("model"))) if isinstance(body, dict) else None
     if entry is None or (entry.create_path or PATH) != UNIVERSAL_PATH:
         raise bad_request("model", "must be one of the video models of /v2/video/generations")
-    declared.check(entry, body)
-    task_id = str(uuid.uuid4())
-    inputs = declared.store_inputs(engine, task_id, entry, body)
-    task = engine.create_task(task_id=task_id, provider=PROVIDER, model=entry.id,
-                              plan=declared.plan(entry, body, bool(inputs)), params=summarize(body), inputs=inputs,
-                              fail_message=FAIL_MESSAGE)
-    call.record.task_id = task.id
+    task = declared.create_task(engine, call, entry, body, provider=PROVIDER, task_id=str(uuid.uuid4()),
+                                fail_message=FAIL_MESSAGE)
     return json_response({"id": task.id, "status": "queued", "meta": {"usage": {"tokens_used": 0}}})
 
 

@@ -331,13 +331,8 @@ async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> 
     entry = engine.declarations.find(PROVIDER, str(body.get("model")))
     if entry is None:
         raise bad_request("model", f"must be one of {', '.join(m.id for m in engine.declarations.models(PROVIDER))}")
-    declared.check(entry, body)
-    task_id = _new_id()
-    inputs = declared.store_inputs(engine, task_id, entry, body)
-    task = engine.create_task(task_id=task_id, provider=PROVIDER, model=entry.id,
-                              plan=declared.plan(entry, body, bool(inputs)), params=summarize(body), inputs=inputs,
-                              fail_message=FAIL_MESSAGE)
-    call.record.task_id = task.id
+    task = declared.create_task(engine, call, entry, body, provider=PROVIDER, task_id=_new_id(),
+                                fail_message=FAIL_MESSAGE)
     return json_response({"id": task.id, "task_id": task.id, "object": "video.generation.job", "model": task.model,
                           "status": "queued", "progress": 0, "created_at": int(task.created_at)})
 

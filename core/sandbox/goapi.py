@@ -88,13 +88,8 @@ async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> 
     entry = engine.declarations.by_wire(PROVIDER, str(body.get("model")), body)
     if entry is None:
         raise bad_request("model", f"{body.get('model')!r} with task_type {body.get('task_type')!r} is not supported")
-    declared.check(entry, body)
-    task_id = str(uuid.uuid4())
-    inputs = declared.store_inputs(engine, task_id, entry, body)
-    task = engine.create_task(task_id=task_id, provider=PROVIDER, model=entry.sent_model,
-                              plan=declared.plan(entry, body, bool(inputs)), params=summarize(body), inputs=inputs,
-                              fail_message=FAIL_MESSAGE)
-    call.record.task_id = task_id
+    task = declared.create_task(engine, call, entry, body, provider=PROVIDER, task_id=str(uuid.uuid4()),
+                                fail_message=FAIL_MESSAGE, model=entry.sent_model)
     return json_response(envelope(engine, task))
 
 

@@ -130,13 +130,8 @@ async def create_declared(engine: Engine, call: Call) -> web.StreamResponse:
     if entry is None:
         raise ApiError(404, f"no such endpoint: {call.request.path}", code="NOT_FOUND")
     body = call.json_body()
-    declared.check(entry, body)
-    task_id = str(uuid.uuid4())
-    inputs = declared.store_inputs(engine, task_id, entry, body)
-    task = engine.create_task(task_id=task_id, provider=PROVIDER, model=entry.id,
-                              plan=declared.plan(entry, body, bool(inputs)), params=summarize(body), inputs=inputs,
-                              fail_message=FAIL_MESSAGE)
-    call.record.task_id = task.id
+    task = declared.create_task(engine, call, entry, body, provider=PROVIDER, task_id=str(uuid.uuid4()),
+                                fail_message=FAIL_MESSAGE)
     return json_response({"task_id": task.id})
 
 
