@@ -20,7 +20,7 @@ from .engine import Engine
 from .errors import ApiError, bad_request
 from .lifecycle import Lifecycle
 from .media import ImageLimits
-from .pipeline import Auth, Call, OriginSpec, Route, json_response
+from .pipeline import Auth, Call, OriginSpec, Route, json_response, named_task, required_query
 from .recording import summarize
 from .records import RenderPlan, TaskRecord
 
@@ -95,13 +95,8 @@ async def create(engine: Engine, call: Call) -> web.StreamResponse:
 
 async def poll(engine: Engine, call: Call) -> web.StreamResponse:
     """Retrieve a generation."""
-    generation_id = call.request.query.get("generation_id", "")
-    if not generation_id:
-        raise ApiError(400, "generation_id: is required", field="generation_id", code="invalid_query")
-    call.record.task_id = generation_id
-    task = engine.get_task(generation_id, PROVIDER)
-    if task is None:
-        raise ApiError(404, f"Generation {generation_id} not found")
+    generation_id = required_query(call, "generation_id", "invalid_query")
+    task = named_task(engine, call, generation_id, PROVIDER, ApiError(404, f"Generation {generation_id} not found"))
     return json_response(generation(engine, task))
 
 

@@ -32,7 +32,7 @@ from .engine import Engine
 from .errors import ApiError, bad_request
 from .lifecycle import Lifecycle, Snapshot
 from .media import ImageLimits, is_http_url, probe_image
-from .pipeline import Auth, Call, OriginSpec, Route, json_response
+from .pipeline import Auth, Call, OriginSpec, Route, json_response, named_task
 from .recording import summarize
 from .records import RenderPlan, TaskInput, TaskRecord
 
@@ -340,10 +340,8 @@ async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> 
 async def poll(engine: Engine, call: Call) -> web.StreamResponse:
     """Poll a generation in the configured shape."""
     task_id = call.request.match_info["task_id"]
-    call.record.task_id = task_id
-    task = engine.get_task(task_id, PROVIDER)
-    if task is None:
-        raise ApiError(400, f"task_not_exist: {task_id}", code="task_not_exist")
+    task = named_task(engine, call, task_id, PROVIDER,
+                      ApiError(400, f"task_not_exist: {task_id}", code="task_not_exist"))
     snap = engine.status(task)
     url = engine.result_url(task) if snap.succeeded else None
     shape = engine.gateway_shape if engine.gateway_shape in SHAPES else "a"

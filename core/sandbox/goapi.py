@@ -18,7 +18,7 @@ from .engine import Engine
 from .errors import ApiError, bad_request
 from .lifecycle import Lifecycle
 from .media import is_http_url
-from .pipeline import Auth, Call, OriginSpec, Route, json_response
+from .pipeline import Auth, Call, OriginSpec, Route, json_response, named_task
 from .recording import summarize
 from .records import RenderPlan, TaskRecord
 
@@ -113,11 +113,7 @@ async def cancel(engine: Engine, call: Call) -> web.StreamResponse:
 
 def _task(engine: Engine, call: Call) -> TaskRecord:
     task_id = call.request.match_info["task_id"]
-    call.record.task_id = task_id
-    task = engine.get_task(task_id, PROVIDER)
-    if task is None:
-        raise ApiError(404, f"task {task_id} not found")
-    return task
+    return named_task(engine, call, task_id, PROVIDER, ApiError(404, f"task {task_id} not found"))
 
 
 def envelope(engine: Engine, task: TaskRecord) -> dict[str, Any]:

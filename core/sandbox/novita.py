@@ -18,7 +18,7 @@ from . import schemas as s
 from .engine import Engine
 from .errors import ApiError
 from .lifecycle import Lifecycle
-from .pipeline import Auth, Call, OriginSpec, Route, json_response
+from .pipeline import Auth, Call, OriginSpec, Route, json_response, named_task, required_query
 from .recording import summarize
 from .records import RenderPlan, TaskInput, TaskRecord
 
@@ -137,13 +137,9 @@ async def create_declared(engine: Engine, call: Call) -> web.StreamResponse:
 
 async def task_result(engine: Engine, call: Call) -> web.StreamResponse:
     """Poll a task."""
-    task_id = call.request.query.get("task_id", "")
-    if not task_id:
-        raise ApiError(400, "task_id: is required", field="task_id", code="INVALID_REQUEST_BODY")
-    call.record.task_id = task_id
-    task = engine.get_task(task_id, PROVIDER)
-    if task is None:
-        raise ApiError(404, f"task {task_id} not found", code="TASK_NOT_FOUND")
+    task_id = required_query(call, "task_id", "INVALID_REQUEST_BODY")
+    missing = ApiError(404, f"task {task_id} not found", code="TASK_NOT_FOUND")
+    task = named_task(engine, call, task_id, PROVIDER, missing)
     return json_response(result(engine, task))
 
 
