@@ -21,7 +21,7 @@ from functools import partial
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QMouseEvent, QPalette
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtMultimedia import QMediaMetaData, QMediaPlayer
 from PySide6.QtWidgets import (
     QApplication,
@@ -41,13 +41,13 @@ from core.words import count
 from gui.player import (
     bind_keys,
     frame_duration_ms,
+    frame_step_buttons,
     media_surface,
     seek_bar,
     shown_frame_seconds,
     speed_box,
     time_code_label,
     time_text,
-    tint_step_icons,
     tool_button,
     transport_row,
 )
@@ -275,9 +275,8 @@ class CompareView(QWidget):
         style = self.style()
         self.play_button = tool_button(self, "Play / pause all (Space)", self.toggle_play,
                                        icon=style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
-        self.back_button = tool_button(self, "One frame back, all videos (,)", lambda: self.step_frames(-1))
-        self.forward_button = tool_button(self, "One frame forward, all videos (.)", lambda: self.step_frames(1))
-        self._tint_step_icons()
+        self.back_button, self.forward_button = frame_step_buttons(
+            self, "One frame back, all videos (,)", "One frame forward, all videos (.)", self.step_frames)
         self.seek_slider = seek_bar(self, "CompareSeek", "Seek all videos: click or drag (← / →: 1 s)", self.seek)
         self.time_label = time_code_label(
             self, "Time of the longest clip (minutes:seconds.milliseconds) and its frame number")
@@ -304,15 +303,6 @@ class CompareView(QWidget):
         self.sync_timer.timeout.connect(self.sync)
         self._shortcuts()
         self._relayout()
-
-    def _tint_step_icons(self) -> None:
-        tint_step_icons(self.back_button, self.forward_button, self.palette().color(QPalette.ColorRole.ButtonText))
-
-    @guarded()
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            self._tint_step_icons()  # light ↔ dark
 
     @guarded(False)
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

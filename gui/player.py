@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QRect, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QKeySequence, QMouseEvent, QPainter, QPalette, QPixmap, QShortcut
 from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer, QVideoSink
 from PySide6.QtMultimediaWidgets import QVideoWidget
@@ -156,12 +156,36 @@ def tool_button(parent: QWidget, tip: str, slot: Callable[[], object], *, icon: 
     return button
 
 
-def tint_step_icons(back: QToolButton, forward: QToolButton, color: QColor) -> None:
-    """The frame-step buttons' icons in the text colour (again on each light ↔ dark change)."""
-    back.setIcon(control_icon("frame-back", color))
-    forward.setIcon(control_icon("frame-forward", color))
-    for button in (back, forward):
-        button.setIconSize(QSize(16, 16))
+class _StepIconTint(QObject):
+    """Keeps the frame-step buttons' icons in the owner's text colour, again on each light ↔ dark change."""
+
+    def __init__(self, owner: QWidget, back: QToolButton, forward: QToolButton) -> None:
+        super().__init__(owner)
+        self.owner, self.back, self.forward = owner, back, forward
+        self.tint()
+        owner.installEventFilter(self)
+
+    def tint(self) -> None:
+        color = self.owner.palette().color(QPalette.ColorRole.ButtonText)
+        self.back.setIcon(control_icon("frame-back", color))
+        self.forward.setIcon(control_icon("frame-forward", color))
+        for button in (self.back, self.forward):
+            button.setIconSize(QSize(16, 16))
+
+    @guarded(False)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.owner and event.type() == QEvent.Type.PaletteChange:
+            self.tint()
+        return False
+
+
+def frame_step_buttons(owner: QWidget, back_tip: str, forward_tip: str,
+                       step: Callable[[int], object]) -> tuple[QToolButton, QToolButton]:
+    """One frame back and one forward (``step(-1)``, ``step(1)``), with icons tinted to the theme."""
+    back = tool_button(owner, back_tip, lambda: step(-1))
+    forward = tool_button(owner, forward_tip, lambda: step(1))
+    _StepIconTint(owner, back, forward)
+    return back, forward
 
 
 def seek_bar(parent: QWidget, name: str, tip: str, seek: Callable[[int], object]) -> SeekSlider:
@@ -258,9 +282,8 @@ class PlayerWidget(QWidget):
         style = self.style()
         self.play_button = tool_button(self, "Play / pause (Space)", self.toggle_play,
                                        icon=style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
-        self.back_button = tool_button(self, "One frame back (,)", lambda: self.step_frames(-1))
-        self.forward_button = tool_button(self, "One frame forward (.)", lambda: self.step_frames(1))
-        self._tint_step_icons()
+        self.back_button, self.forward_button = frame_step_buttons(self, "One frame back (,)",
+                                                                   "One frame forward (.)", self.step_frames)
         self.loop_button = tool_button(self, "Loop (L)", self.toggle_loop, text="⟲ Loop")
         self.loop_button.setCheckable(True)
         self.mute_button = tool_button(self, "Mute (M)", self.toggle_mute,
@@ -310,15 +333,6 @@ class PlayerWidget(QWidget):
         self._shortcuts()
         self._set_enabled(False)
         self._show_time(0)
-
-    def _tint_step_icons(self) -> None:
-        tint_step_icons(self.back_button, self.forward_button, self.palette().color(QPalette.ColorRole.ButtonText))
-
-    @guarded()
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            self._tint_step_icons()  # light ↔ dark
 
     def _shortcuts(self) -> None:
         bindings: dict[str, Callable[[], object]] = {
