@@ -87,8 +87,8 @@ async def test_soak_under_faults(harness: Harness, quick_renders: None, caplog: 
         else:  # nothing pending, running or stuck; failed only where the provider said so
             assert job.state == JobState.FAILED, (job.state, job.error, job.waiting)
             assert job.error and "could not make this video" in job.error
-    assert sum(1 for j in final if j.needs_decision) < JOBS // 4
-    assert by_state[JobState.COMPLETED] >= JOBS * 0.7
+    decisions = sum(1 for j in final if j.needs_decision)
+    assert decisions < JOBS // 4
 
     tasks_per_job: dict[int, list[str]] = defaultdict(list)
     for task in sb.tasks:
@@ -101,6 +101,9 @@ async def test_soak_under_faults(harness: Harness, quick_renders: None, caplog: 
     assert len(fated) == JOBS // 10  # every fail_job fault fired, each on a different job
     provider_failed = {i for i, j in enumerate(final) if j.error and "could not make this video" in j.error}
     assert provider_failed <= fated  # the provider's reason is shown, for exactly the jobs it failed
+    # Every other job made its video: the count follows from the faults' draw (which varies with the order in which
+    # requests arrive), never from a job lost, stuck or failed by Reeldeck.
+    assert by_state[JobState.COMPLETED] == JOBS - decisions - len(provider_failed)
     assert all(final[i].needs_decision for i in fated - provider_failed)  # (or its create answer was lost)
     assert sb.faults.fired_count("after") > 0 and sb.faults.fired_count("reset_after") > 0
     assert all(not j.waiting for j in final)
