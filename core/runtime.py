@@ -248,7 +248,7 @@ class EngineThread:
         async def call() -> T:
             result = function(*args, **kwargs)
             if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
-                return await result  # type: ignore[no-any-return]
+                return await result
             return result  # type: ignore[return-value]
 
         return asyncio.run_coroutine_threadsafe(call(), self.loop)

@@ -1,5 +1,8 @@
 """Start-up: the QApplication, theme and icon, a qasync event loop, the core ``Runtime``, the window, resume.
 
+The engine runs on a loop of its own in a thread (``Runtime.start_in_thread``): the qasync loop only paints and
+asks, through ``gui.engine_bridge``; closing the window closes the runtime there and ends the thread.
+
 ``python main.py`` calls :func:`run_gui`. The loop is started with ``asyncio.Runner(loop_factory=...)`` because
 Python 3.11's ``asyncio.run`` has no ``loop_factory`` (docs/ARCHITECTURE.md, "Known pitfalls").
 """
@@ -48,7 +51,7 @@ async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None)
     prefs = GuiPrefs(data.root)
     runtime = Runtime(data, sandbox_mode=sandbox or prefs.sandbox_mode, keys=keys or KeyStore())
     try:
-        await runtime.start()
+        await runtime.start_in_thread()  # network and database work off the window's thread
     except BaseException:
         await runtime.close()
         raise

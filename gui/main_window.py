@@ -56,6 +56,7 @@ from gui.chain import FrameChainer
 from gui.compare import CompareView
 from gui.composer import Composer
 from gui.dropdata import dropped_items, is_web_url
+from gui.engine_bridge import EngineBridge
 from gui.export_action import Exporter
 from gui.job_pages import PAGE_SIZE, JobPages
 from gui.last_folder import LastFolders, Purpose, last_folders
@@ -109,6 +110,8 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._switching = False
         self.ledger: LedgerView | None = None  # the charge ledger window, made when first opened
+        #: Calls into the engine and its events back (coalesced per frame when it runs on its own thread).
+        self.bridge = EngineBridge(runtime, lambda job: self._on_job(job), self)
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
 
@@ -121,6 +124,7 @@ class MainWindow(QMainWindow):
         self.composer.prices = lambda: self.engine.prices  # Settings → Prices apply at once
         self.composer.setup_check = self.runtime.setup_need  # a missing key or base URL, said at provider choice
         self.queue_view = QueueView(self.queue_model, self.engine, self)
+        self.queue_view.calls = self.queue_view.stall.calls = self.bridge
         self.player = PlayerWidget(self)
         self.library = LibraryPanel(self.library_model, self)
         self.compare = CompareView(self)
@@ -215,7 +219,7 @@ class MainWindow(QMainWindow):
         self.library.spend.set_budget(self.engine.budget_cap)
 
         self._load_jobs()
-        self._unsubscribe = self.engine.subscribe(self._on_job)
+        self.bridge.attach(self.engine)
         self._restore_layout()
         self.composer.edited.connect(self._draft_timer.start)  # after the draft is back: keep every later edit
         self.statusBar().showMessage("Sandbox mode: no keys needed." if self.sandbox else "Ready.")
@@ -374,10 +378,16 @@ class MainWindow(QMainWindow):
             self.compare.setFocus()  # keyboard driven
 
     def resume(self) -> list[str]:
-        """Pick up every unfinished job from earlier runs (call once the loop runs)."""
-        started = self.engine.resume_all()
-        if started:
-            self.show_message(f"{count(len(started), 'job')} from last time {have(len(started))} resumed.")
+        """Pick up every unfinished job from earlier runs (call once the loop runs); returns their ids — at once when
+        the engine runs on this loop, once it has answered when it runs on its own thread."""
+        started: list[str] = []
+
+        def resumed(ids: list[str]) -> None:
+            started.extend(ids)
+            if ids:
+                self.show_message(f"{count(len(ids), 'job')} from last time {have(len(ids))} resumed.")
+
+        self.bridge.send(self.engine.resume_all, on_done=resumed)
         return started
 
     # --- sandbox mode or the real providers ------------------------------------------------------------------
@@ -405,7 +415,7 @@ class MainWindow(QMainWindow):
 
     async def _switch_world(self, on: bool) -> None:
         self.job_pages.stop()
-        self._unsubscribe()
+        self.bridge.detach()
         for player in (self.player, self.library.player):
             player.stop()
         self.compare.clear()
@@ -428,7 +438,7 @@ class MainWindow(QMainWindow):
         self.queue_model.set_jobs([])
         self.library_model.load([], check_in_background=False)
         self._load_jobs()
-        self._unsubscribe = engine.subscribe(self._on_job)
+        self.bridge.attach(engine)
         self._show_world()
         self.library.spend.set_budget(engine.budget_cap)
         self.composer.refresh_setup()
@@ -490,7 +500,7 @@ class MainWindow(QMainWindow):
 
     async def _submit(self, request: JobRequest) -> None:
         try:
-            job = await self.engine.submit(request)
+            job = await self.bridge.call(self.engine.submit, request)
         finally:
             self.composer.set_busy(False)
         self.queue_model.flush()  # the engine's event for it is in: show it now, to select it
@@ -562,7 +572,7 @@ class MainWindow(QMainWindow):
         try:
             for request in requests:
                 try:
-                    queued.append(await self.engine.submit(request))
+                    queued.append(await self.bridge.call(self.engine.submit, request))
                 except ReeldeckError as exc:
                     if queued:
                         raise InputError(f"{len(queued)} of {len(requests)} batch jobs were queued; then: "
@@ -653,7 +663,7 @@ class MainWindow(QMainWindow):
         if dialog.exec() != TrackDialog.DialogCode.Accepted or self.runtime.engine is None:
             return
         provider_id, model, task = dialog.choice()
-        spawn(self.runtime.engine.track(provider_id, model, task), self._track_failed)
+        self.bridge.send(self.runtime.engine.track, provider_id, model, task, on_error=self._track_failed)
         self.show_message(f"Following task {task}; it appears in the queue.")
 
     def _track_failed(self, error: BaseException) -> None:
@@ -711,7 +721,7 @@ class MainWindow(QMainWindow):
 
     def _setup_changed(self) -> None:
         self.composer.refresh_setup()
-        self.engine.wake()  # jobs waiting for a key try again now
+        self.bridge.send(self.engine.wake)  # jobs waiting for a key try again now
 
     def shortcut_lines(self) -> list[tuple[str, str]]:
         """(keys, what they do) for every menu and queue action that has a shortcut."""
@@ -772,6 +782,7 @@ class MainWindow(QMainWindow):
 
     def running_jobs(self) -> list[Job]:
         """Jobs that are still working (not ended, not waiting for a decision), as the queue shows them now."""
+        self.bridge.flush()
         self.queue_model.flush()  # the latest engine events first: a job that just ended is not running
         return [j for j in self.queue_model.jobs() if not j.terminal and not j.needs_decision]
 
@@ -797,7 +808,8 @@ class MainWindow(QMainWindow):
             self.library.player.stop()
             self.compare.clear()
             self.sequence_view.shutdown()
-            self._unsubscribe()
+            self.bridge.flush()  # the engine's last events, then no more
+            self.bridge.detach()
             self.queue_model.flush()
             self.library_model.flush()
             self.annotations.close()
