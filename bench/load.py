@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,8 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
     image = home / "input.png"
     Image.new("RGB", (1024, 768), (200, 120, 40)).save(image)
     runtime = Runtime(data, keys=KeyStore(), engine_config=EngineConfig(poll_interval=SANDBOX_POLL_INTERVAL))
-    engine = await runtime.start()
+    threaded = args.loop == "qasync" and args.engine == "thread"
+    engine = await (runtime.start_in_thread() if threaded else runtime.start())
     assert runtime.hub is not None
     window, kind = (None, "none (plain asyncio loop, as the CLI runs)") if args.loop == "asyncio" else \
         gui_loop.open_window(None if args.plain_window else runtime, plain=args.plain_window)
@@ -100,9 +102,10 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
             "rss_mb": rounded(rss_mb(), 1)}
     probe.reset()
     cpu0, wall0 = cpu_seconds(), time.perf_counter()
-    jobs = await asyncio.gather(*(engine.submit(requests_for(i, str(image))) for i in range(args.jobs)))
+    jobs = await asyncio.gather(*(on_engine(runtime, engine.submit, requests_for(i, str(image)))
+                                  for i in range(args.jobs)))
     submitted = time.perf_counter() - wall0
-    finals = await engine.wait([j.id for j in jobs], timeout=args.timeout)
+    finals = await on_engine(runtime, engine.wait, [j.id for j in jobs], args.timeout)
     wall = time.perf_counter() - wall0
     cpu = cpu_seconds() - cpu0
     await probe.stop()
@@ -118,6 +121,7 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
     await runtime.close()
     return {
         "window": kind,
+        "engine": "its own thread" if threaded else "the window's loop" if args.loop == "qasync" else "plain asyncio",
         "jobs": args.jobs,
         "states": states,
         "errors": errors,
@@ -135,6 +139,13 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
     }
 
 
+async def on_engine(runtime: Runtime, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    """Call into the engine as the window does: on its thread when it has one, else on this loop."""
+    if runtime.thread is None:
+        return await function(*args)
+    return await asyncio.wrap_future(runtime.thread.run(function, *args))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -147,6 +158,9 @@ def main() -> int:
     parser.add_argument("--plain-window", action="store_true", help="a plain QMainWindow instead of Reeldeck's")
     parser.add_argument("--loop", choices=("qasync", "asyncio"), default="qasync",
                         help="asyncio: no Qt at all, the engine on a plain loop as the CLI runs it")
+    parser.add_argument("--engine", choices=("thread", "gui"), default="thread",
+                        help="with qasync: the engine on its own thread as the window runs it (thread), or on the "
+                             "window's loop as before (gui)")
     args = parser.parse_args()
     args.timeout = args.timeout or (100.0 if args.quick else 240.0)
     header(f"real load: {args.jobs} concurrent jobs, {args.job_seconds:g} s each, emulator in its own process")
@@ -177,7 +191,8 @@ def main() -> int:
                 emulator.terminate()
                 emulator.wait(10)
     f = figures
-    print(f"   window: {f['window']}; jobs: {f['states']} in {f['wall_s']} s (all submitted after {f['submit_s']} s)")
+    print(f"   window: {f['window']}; engine on {f['engine']}")
+    print(f"   jobs: {f['states']} in {f['wall_s']} s (all submitted after {f['submit_s']} s)")
     if f["errors"]:
         print(f"   errors: {f['errors']}")
     print(f"   Reeldeck CPU {f['cpu_s']} s ({f['cpu_share_of_one_core']:.0%} of one core), peak RSS "

@@ -37,7 +37,7 @@ FRAME_MS = 16
 class EngineCalls(Protocol):
     """What a view needs to call into the engine wherever it runs."""
 
-    async def call(self, function: Callable[..., Any], *args: Any) -> Any: ...
+    async def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
 
     def send(self, function: Callable[..., Any], *args: Any, on_error: ErrorHandler | None = None,
              on_done: Callable[[Any], None] | None = None) -> None: ...
@@ -46,8 +46,8 @@ class EngineCalls(Protocol):
 class InlineCalls:
     """Calls into an engine on the caller's own loop (a view made without a window, tests): run at once."""
 
-    async def call(self, function: Callable[..., Any], *args: Any) -> Any:
-        result = function(*args)
+    async def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        result = function(*args, **kwargs)
         return await result if inspect.isawaitable(result) else result
 
     def send(self, function: Callable[..., Any], *args: Any, on_error: ErrorHandler | None = None,
@@ -163,13 +163,14 @@ class EngineBridge(QObject):
 
     # --- calls ---------------------------------------------------------------------------------------------------
 
-    async def call(self, function: Callable[..., Any], *args: Any) -> Any:
-        """``function(*args)`` on the engine's loop (awaited when it is a coroutine); its result or exception."""
+    async def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``function(*args, **kwargs)`` on the engine's loop (awaited when it is a coroutine); its result or
+        exception."""
         thread = self.runtime.thread
         if thread is None:
-            return await INLINE.call(function, *args)
+            return await INLINE.call(function, *args, **kwargs)
         try:
-            return await asyncio.wrap_future(thread.run(function, *args))
+            return await asyncio.wrap_future(thread.run(function, *args, **kwargs))
         finally:
             if self._unsubscribe is not None:
                 self.flush()
