@@ -246,11 +246,11 @@ class JobStore:
     @property
     def _db(self) -> sqlite3.Connection:
         """The calling thread's connection, opened on its first use (the schema is already migrated then)."""
+        if self._closed:
+            raise StoreError("The job store is closed.")
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is not None:
             return db
-        if self._closed:
-            raise StoreError("The job store is closed.")
         try:
             return self._adopt(self._connect(self.path, migrate=False))
         except sqlite3.Error as exc:
