@@ -10,6 +10,7 @@ Python 3.11's ``asyncio.run`` has no ``loop_factory`` (docs/ARCHITECTURE.md, "Kn
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -44,8 +45,10 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None) -> int:
-    """Start the core, show the window, resume unfinished jobs; return when the window has closed."""
+async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None, *,
+                     freeze_startup: bool = False) -> int:
+    """Start the core, show the window, resume unfinished jobs; return when the window has closed. The app
+    (``run_gui``) also freezes what start-up made (``keep_startup_out_of_collections``; not in a test process)."""
     from gui.main_window import MainWindow  # after QApplication exists
 
     prefs = GuiPrefs(data.root)
@@ -63,11 +66,21 @@ async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None)
         window.activateWindow()  # keyboard focus even without a window manager (Xvfb, kiosk sessions)
         show_notices(window, runtime.notices)
         window.resume()
+        if freeze_startup:
+            keep_startup_out_of_collections()
         _quit_on_sigint(window)
         await closed
     finally:
         await runtime.close()
     return 0
+
+
+def keep_startup_out_of_collections() -> None:
+    """Collect once, then leave what start-up made (modules, widgets, the catalog: most of what the collector
+    tracks) out of later collections (``gc.freeze``). A full collection holds every thread — the window's too —
+    and under load one scanned all of it: 90–115 ms, the longest pauses the window had (bench/RESULTS.md)."""
+    gc.collect()
+    gc.freeze()
 
 
 def show_notices(window: QWidget, notices: list[str]) -> QMessageBox | None:
@@ -105,7 +118,7 @@ def run_gui(sandbox: bool) -> int:
     data = DataDir.from_env()
     try:
         with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-            return runner.run(run_window(data, sandbox))
+            return runner.run(run_window(data, sandbox, freeze_startup=True))
     except ReeldeckError as exc:
         QMessageBox.critical(None, "Reeldeck cannot start", exc.message)
         return 1
