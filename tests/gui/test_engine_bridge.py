@@ -172,3 +172,28 @@ async def test_closing_stops_the_engine_thread_and_jobs_resume_next_time(qtbot: 
         again.close()
     finally:
         await second.close()
+
+
+async def test_switching_worlds_on_the_engine_thread_follows_the_new_engine(qtbot: QtBot, tmp_path: Path) -> None:
+    rt = sandbox_runtime(tmp_path / "data", job_seconds=2.0)
+    await rt.start_in_thread()
+    try:
+        window = await open_window(qtbot, rt)
+        sandbox_engine = rt.engine
+        window.submit(SORA)
+        await until(lambda: window.queue_model.rowCount() == 1, what="the job in the queue")
+        job_id = window.queue_model.job(0).id  # type: ignore[union-attr]
+        deselect(window)
+        window.sandbox_action.trigger()  # off: the real providers (their engine is built on the engine thread)
+        await until(lambda: rt.world == "real" and window.sandbox_action.isEnabled(), what="the real world")
+        assert rt.engine is not sandbox_engine and window.engine is rt.engine
+        await until(lambda: window.library_model.loaded, what="the library listed")
+        assert window.queue_model.rowCount() == 0
+        window.sandbox_action.trigger()  # on again: the job resumes there and its events reach the window
+        await until(lambda: rt.world == "sandbox" and window.sandbox_action.isEnabled(), what="the sandbox")
+        await until(lambda: (job := window.queue_model.find(job_id)) is not None and job.state == JobState.COMPLETED,
+                    timeout=60, what="the sandbox job completed and shown")
+        window.close()
+    finally:
+        await rt.close()
+    assert rt.thread is not None and not rt.thread.running
