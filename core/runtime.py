@@ -211,6 +211,7 @@ class Runtime:
             await self.sandbox.stop()
             self.sandbox = None
 
+
 class EngineThread:
     """A plain asyncio loop in a thread of its own, where the window runs the engine (network and database work).
 
