@@ -5,7 +5,7 @@
 once the first paint of the main window has finished. The bare window then leaves at once (teardown is not
 start-up); Reeldeck first waits until its library lists every job of the store (it reads them in pages after the
 first paint) and prints ``LISTED <time.time()>``. Reeldeck also prints ``PHASE <name> <time.time()>`` marks
-(wrappers around its start-up steps) for the breakdown.
+(wrappers around its start-up steps, put in place as Reeldeck imports their modules) for the breakdown.
 """
 
 from __future__ import annotations
@@ -100,8 +100,36 @@ def _hook_listing(library_model: type) -> None:
         return
 
 
+def _when_imported(name: str, then: object) -> None:
+    """Call ``then(module)`` right after the module ``name`` is first imported (by Reeldeck, when it needs it), so
+    the marks import nothing earlier than Reeldeck itself would."""
+    import importlib.abc
+    import importlib.machinery
+
+    class Finder(importlib.abc.MetaPathFinder):
+        def find_spec(self, fullname: str, path: object, target: object = None) -> object:
+            if fullname != name:
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.machinery.PathFinder.find_spec(fullname, path)  # type: ignore[arg-type]
+            if spec is None or spec.loader is None:
+                return spec
+            execute = spec.loader.exec_module
+
+            def exec_module(module: object) -> None:
+                execute(module)  # type: ignore[arg-type]
+                then(module)  # type: ignore[operator]
+
+            spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+            return spec
+
+    sys.meta_path.insert(0, Finder())
+
+
 def reeldeck() -> int:
+    global _WAIT_FOR_LISTING
     _mark("python")
+    _WAIT_FOR_LISTING = True  # its library lists the jobs after the first paint (hooked once imported)
     from gui import app as gui_app
 
     _mark("imports")
@@ -111,17 +139,20 @@ def reeldeck() -> int:
         app = original(argv)
         _hook(app)
         _mark("qapplication")
-        from core.runtime import Runtime
-        from gui import library_model, main_window
-
-        _mark("window_imports")  # run_window imports it first thing, once the QApplication exists
-        _timed(Runtime, "start", "runtime_started")
-        _timed(main_window.MainWindow, "__init__", "window_built")
-        _timed(main_window.MainWindow, "show", "shown")
-        _hook_listing(library_model.LibraryModel)
         return app
 
+    def window_module(module: object) -> None:
+        _mark("window_imports")
+        window = module.MainWindow  # type: ignore[attr-defined]
+        _timed(window, "__init__", "window_built")  # the frame (older code: the whole window)
+        _timed(window, "show", "shown")
+        if hasattr(window, "attach"):
+            _timed(window, "attach", "attached")  # the content, once the core is up
+
     gui_app.make_application = make_application  # type: ignore[assignment]
+    _when_imported("gui.main_window", window_module)
+    _when_imported("core.runtime", lambda module: _timed(module.Runtime, "start", "runtime_started"))
+    _when_imported("gui.job_list", lambda module: _hook_listing(module.JobListModel))
     import main
 
     return main.main([])

@@ -17,7 +17,9 @@ from core import __version__, ledger
 from core.errors import ConfigError, InputError, ReeldeckError, StoreError
 from core.jobs import Job, JobState, iso
 from core.paths import DataDir
+from core.prompts import record_quietly
 from core.providers import PROVIDER_IDS, all_specs, provider_spec
+from core.providers.catalog import problems as catalog_problems
 from core.redact import RedactingWriter
 from core.runtime import Runtime
 from core.secrets import KeyStore, env_var, mask
@@ -135,7 +137,7 @@ def _main(argv: Sequence[str] | None, out: Any, err: Any) -> int:
 def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     command = args.command
     if command == "providers":
-        return _providers(args, out)
+        return _providers(args, out, err)
     if command == "keys":
         return _keys(args, out, err)
     if command == "sandbox":
@@ -164,8 +166,10 @@ async def _with_runtime(handler: Any, args: argparse.Namespace, data: DataDir, o
 # --- providers ---------------------------------------------------------------------------------------------------
 
 
-def _providers(args: argparse.Namespace, out: TextIO) -> int:
+def _providers(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     specs = all_specs()
+    for problem in catalog_problems():  # a broken catalog file is said, the rest is listed
+        print(f"Catalog file skipped: {problem}", file=err)
     if args.json:
         json.dump([s.describe() for s in specs], out, indent=2)
         out.write("\n")
@@ -174,7 +178,7 @@ def _providers(args: argparse.Namespace, out: TextIO) -> int:
         where = spec.default_base_url or f"base URL: set REELDECK_{spec.id.upper()}_BASE_URL"
         print(f"{spec.id}  {spec.name}  ({where})", file=out)
         for model in spec.models:
-            print(f"  {model.id}  {model.label}", file=out)
+            print(f"  {model.id}  {model.label}{_model_note(model)}", file=out)
             for param in model.params:
                 print(f"    {_describe_param(param)}", file=out)
             for slot in model.slots:
@@ -182,6 +186,16 @@ def _providers(args: argparse.Namespace, out: TextIO) -> int:
                 print(f"    {flag}  {slot.label}" + (f" (up to {slot.max_count})" if slot.max_count > 1 else ""),
                       file=out)
     return EXIT_OK
+
+
+def _model_note(model: Any) -> str:
+    """What the plain listing adds to a model's line: its lifecycle when not available, a user file it came from."""
+    notes = []
+    if not model.lifecycle.usable:
+        notes.append(f"{model.lifecycle.status}{' ' + model.lifecycle.date if model.lifecycle.date else ''}")
+    if model.origin and model.origin != "shipped":
+        notes.append(f"from {model.origin}")
+    return f"  [{'; '.join(notes)}]" if notes else ""
 
 
 def _describe_param(param: Any) -> str:
@@ -234,6 +248,7 @@ async def _submit(runtime: Runtime, args: argparse.Namespace, out: TextIO, err: 
     reporter = ProgressReporter(err)
     engine.subscribe(reporter)
     job = await engine.submit(request)
+    record_quietly(runtime.data.root, str(request.params.get("prompt") or ""), request.provider, request.model)
     for slot, notes in job.input_notes.items():
         for note in notes:
             print(f"{slot}: {note}", file=err)

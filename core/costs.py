@@ -1,7 +1,8 @@
 """Prices, estimates, spend and the budget cap.
 
-A small price table ships with the app; every price names its source and date, and the user can override or add
-prices in settings (``prices`` in settings.json). Where no price is known the estimate says so instead of guessing.
+Prices come from the model catalog (``resources/catalog/``, and the user's catalog files); every price names its
+source and date, and the user can override or add prices in settings (``prices`` in settings.json). Where no price
+is known the estimate says so instead of guessing.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from core import catalog as data
 from core.errors import InputError
 from core.jobs import Job, JobState
+from core.providers import catalog
 from core.words import count, have
 
 
@@ -36,17 +39,19 @@ class Price:
         return str(params.get(name.strip())) in {v.strip() for v in values.split(",")}
 
 
+#: The source the shipped Sora prices name (``resources/catalog/aihubmix.toml``).
 OPENAI_PRICING = "OpenAI API pricing page (Sora 2 video, list price; AIHubMix resells at or below it)"
 
-#: Shipped prices. Only prices we could source are listed; other models show "no price known".
-DEFAULT_PRICES: tuple[Price, ...] = (
-    Price("aihubmix", "sora-2", "second", 0.10, OPENAI_PRICING, "2025-10-06"),
-    Price("aihubmix", "sora-2-pro", "second", 0.50, OPENAI_PRICING, "2025-10-06", "size in 1024x1792,1792x1024"),
-    Price("aihubmix", "sora-2-pro", "second", 0.30, OPENAI_PRICING, "2025-10-06"),
-)
 
-#: Seconds of video a model makes when the request has no duration parameter.
-FIXED_SECONDS = {("aimlapi", "video-01-live2d"): 6.0, ("goapi", "Qubico/hug-video"): 5.0}
+def catalog_prices(shipped_only: bool = False) -> tuple[Price, ...]:
+    """Every price the catalog declares (the shipped files only, or with the user's files too), in file order."""
+    loaded = data.load() if shipped_only else catalog.current()
+    return tuple(Price(m.provider, m.entry.id, p.unit, p.usd, p.source, p.as_of, p.condition)
+                 for models in loaded.models.values() for m in models for p in m.entry.prices)
+
+
+#: The shipped prices. Only prices we could source are listed; other models show "no price known".
+DEFAULT_PRICES: tuple[Price, ...] = catalog_prices(shipped_only=True)
 
 
 @dataclass(frozen=True)
@@ -66,14 +71,16 @@ def video_seconds(provider: str, model: str, params: Mapping[str, Any]) -> float
                 return float(value)
             except (TypeError, ValueError):
                 return None
-    return FIXED_SECONDS.get((provider, model))
+    declared = next((m for m in catalog.models_for(provider) if m.id == model), None)
+    return declared.fixed_seconds if declared else None
 
 
 class PriceTable:
     """The shipped prices with the user's overrides on top."""
 
-    def __init__(self, prices: Iterable[Price] = DEFAULT_PRICES, overrides: Iterable[Price] = ()) -> None:
-        self.prices = [*overrides, *prices]  # overrides first: they win
+    def __init__(self, prices: Iterable[Price] | None = None, overrides: Iterable[Price] = ()) -> None:
+        catalog_list = catalog_prices() if prices is None else prices
+        self.prices = [*overrides, *catalog_list]  # overrides first: they win
 
     @classmethod
     def from_settings(cls, data: Mapping[str, Any]) -> PriceTable:
@@ -84,7 +91,7 @@ class PriceTable:
                                           "as_of": item.get("as_of", "")}))
             except TypeError:
                 continue  # a malformed entry is skipped, not fatal
-        return cls(DEFAULT_PRICES, overrides)
+        return cls(None, overrides)
 
     def price_for(self, provider: str, model: str, params: Mapping[str, Any]) -> Price | None:
         return next((p for p in self.prices if p.provider == provider and p.model == model and p.applies(params)),
@@ -137,12 +144,16 @@ def spend(jobs: Iterable[Job], by: str = "day") -> dict[str, float]:
 
 def check_budget(jobs: Iterable[Job], new_cost: float | None, cap_usd: float | None, today: str | None = None) -> None:
     """Refuse a submission that would take today's estimated spend past the cap (InputError, nothing sent)."""
-    if cap_usd is None or new_cost is None:
-        return
     day = today or dt.date.today().isoformat()
-    spent = spend(jobs, by="day").get(day, 0.0)
-    if spent + new_cost > cap_usd + 1e-9:
-        raise InputError(
-            f"This would take today's estimated spend to ${spent + new_cost:.2f}, past your daily budget of "
-            f"${cap_usd:.2f} (already ${spent:.2f}). Raise the budget in Settings or wait until tomorrow."
-        )
+    problem = budget_problem(spend(jobs, by="day").get(day, 0.0), new_cost, cap_usd)
+    if problem:
+        raise InputError(problem)
+
+
+def budget_problem(spent_today: float, new_cost: float | None, cap_usd: float | None, what: str = "This") -> str | None:
+    """Why ``new_cost`` more today would break the daily cap, or None when it fits (or nothing is capped or priced).
+    ``what`` names what is checked ("This", "This batch")."""
+    if cap_usd is None or new_cost is None or spent_today + new_cost <= cap_usd + 1e-9:
+        return None
+    return (f"{what} would take today's estimated spend to ${spent_today + new_cost:.2f}, past your daily budget of "
+            f"${cap_usd:.2f} (already ${spent_today:.2f}). Raise the budget in Settings or wait until tomorrow.")

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from core.costs import PriceTable, check_budget, day_of
+from core import plans
+from core.costs import PriceTable, budget_problem, day_of, spend
 from core.download import download_video
 from core.errors import (
     AuthError,
@@ -130,14 +131,22 @@ class Engine:
         value = self.hub.settings.data.get("budget_daily_usd")
         return float(value) if isinstance(value, int | float) and value > 0 else None
 
-    def _check_budget(self, cost: float | None) -> None:
-        """Refuse a real job past the daily cap; reads only today's jobs, and nothing at all when no cap is set."""
+    def budget_problem(self, cost: float | None, *, what: str = "This") -> str | None:
+        """Why ``cost`` more today would break the daily budget (None when it fits). Real jobs only: sandbox renders
+        cost nothing. Reads only today's jobs, and nothing at all when no cap is set."""
         cap = self.budget_cap
         if cap is None or cost is None or self.world != "real":
-            return
+            return None
         now = self._clock()
         midnight = datetime.datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0)
-        check_budget(self.store.since(midnight.timestamp()), cost, cap, today=day_of(now))
+        spent = spend(self.store.since(midnight.timestamp()), by="day").get(day_of(now), 0.0)
+        return budget_problem(spent, cost, cap, what)
+
+    def _check_budget(self, cost: float | None) -> None:
+        """Refuse a real job past the daily cap (InputError: nothing stored, nothing sent)."""
+        problem = self.budget_problem(cost)
+        if problem:
+            raise InputError(problem)
 
     # --- events --------------------------------------------------------------------------------------------
 
@@ -176,7 +185,8 @@ class Engine:
     async def submit(self, request: JobRequest, *, start: bool = True) -> Job:
         """Validate, prepare and store a job, then start it. Raises InputError/ConfigError; sends nothing then."""
         provider = self.hub.get(request.provider)  # the key and base URL must exist before anything is written
-        job = await asyncio.to_thread(build_job, request, self.inputs_dir)
+        job = await asyncio.to_thread(build_job, request, self.inputs_dir,
+                                      send_originals=self.hub.settings.send_original_images())
         job.cost_usd = self.prices.estimate(job.provider, job.model, job.params).usd
         job.world, job.origin = self.world, self._origin_of(provider)
         try:
@@ -248,12 +258,19 @@ class Engine:
         return [self.store.get(job_id) for job_id in ids]
 
     async def _wait_one(self, job_id: str) -> None:
+        # A job stored as waiting on the person (a key, a base URL) is tried again first: the person may have fixed
+        # it since ("it resumes with `wait` once that is fixed"); only a verdict made after this wait began ends it.
+        started = self._clock()
+        tried = False
         while True:
             job = self.store.get(job_id)
-            if job.terminal or job.needs_decision or job.waiting_on_you:
+            if job.terminal or job.needs_decision:
+                return
+            if job.waiting_on_you and (tried or job.updated_at > started):
                 return
             task = self._tasks.get(job_id)
             if task is not None and not task.done():
+                tried = True
                 settled = asyncio.ensure_future(self._settled(job_id))
                 try:
                     await asyncio.wait({task, settled}, return_when=asyncio.FIRST_COMPLETED)
@@ -263,7 +280,7 @@ class Engine:
             if self.store.lease_owner(job_id) in (None, self.owner) and self.start(job_id) is not None:
                 await asyncio.sleep(0)
                 continue
-            await self._sleep(1.0)  # another process works it: watch the store
+            await self._sleep(1.0)  # another process works it: watch the store for its verdict
 
     async def _settled(self, job_id: str) -> None:
         """Returns once the job waits on the person (its worker keeps it, and resumes when the cause is gone)."""
@@ -489,6 +506,8 @@ class Engine:
             return
         generation, job = claimed
         self._leases[job_id] = generation
+        if job.waiting:  # recorded by an earlier worker: cleared by this one's first step forward
+            self._waiting.add(job_id)
         keeper = asyncio.get_running_loop().create_task(self._keep_lease(job_id, generation))
         try:
             while True:
@@ -615,9 +634,9 @@ class Engine:
         if self.queue.paused:
             raise _Requeued  # no new create while the queue is paused
         if not job.prepared:
-            prepared = await provider.prepare_inputs(self._job_input(job))
+            prepared = await plans.prepare_inputs(provider, self._job_input(job))
             job = self._update(job.id, prepared=prepared)
-        request = await asyncio.to_thread(provider.build_create, self._job_input(job))
+        request = provider.build_create(await plans.with_files(provider, self._job_input(job)))
         job = self._update(job.id, state=JobState.SUBMITTING, submitted_at=self._clock(),
                            attempts=job.attempts + 1, origin=self._origin_of(provider))
         self._creating.add(job.id)
@@ -692,7 +711,7 @@ class Engine:
             if job.terminal or job.remote_id or job.needs_decision:
                 return  # settled meanwhile (the create's answer arrived after all, a cancel, a decision)
             try:
-                found = await provider.find_created(self._job_input(job), self.store.remote_ids(job.provider))
+                found = await plans.find_created(provider, self._job_input(job), self.store.remote_ids(job.provider))
             except ProviderError as exc:
                 if exc.status_code in (404, 405):  # no list endpoint there: nothing can be looked up
                     self._update(job.id, needs_decision=True, error=unknown_outcome_message(name))
@@ -751,7 +770,7 @@ class Engine:
             raise
 
     async def _poll_once(self, job: Job, provider: Provider) -> RemoteStatus:
-        answer = await provider.api.send(provider.build_poll(job.remote_id or ""))
+        answer = await provider.api.send(provider.build_poll(job.remote_id or "", job.model))
         status = provider.parse_poll(answer.body, answer.headers)
         self._last_status[job.id] = status
         charge = reported_charge(job.provider, answer.body)

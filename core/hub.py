@@ -24,7 +24,7 @@ from core.http import ApiClient, RetryPolicy, Sleep, Transport
 from core.providers import provider_class
 from core.providers.base import Provider
 from core.secrets import KeyStore, env_var
-from core.settings import EXTRA_ENDPOINTS, PROVIDER_OPTIONS, Settings
+from core.settings import Settings, extra_endpoints, provider_options
 
 SANDBOX_KEY = "sandbox-key"
 #: API requests in flight at once across all providers; below the pool's 64 connections (see Transport._gate).
@@ -168,7 +168,7 @@ class ProviderHub:
 
     def _extra_settings(self, provider_id: str) -> dict[str, str]:
         extra: dict[str, str] = {}
-        for env_name, (pid, name, _default) in EXTRA_ENDPOINTS.items():
+        for env_name, (pid, name, _default) in extra_endpoints().items():
             if pid != provider_id:
                 continue
             if self.sandbox_endpoints is not None:
@@ -177,7 +177,7 @@ class ProviderHub:
                 value = self.settings.endpoint(provider_id, name)
                 if value:
                     extra[name] = value
-        for pid, option in PROVIDER_OPTIONS:  # options hold in the sandbox too: it speaks both gateway dialects
+        for pid, option in provider_options():  # options hold in the sandbox too: it speaks both gateway dialects
             if pid == provider_id:
                 extra[option] = self.settings.option(provider_id, option)
         return extra
@@ -187,7 +187,5 @@ class ProviderHub:
 
 
 def auth_headers(provider_id: str, key: str) -> dict[str, str]:
-    """The auth header each API documents."""
-    if provider_id == "goapi":
-        return {"X-API-Key": key}
-    return {"Authorization": f"Bearer {key}"}
+    """The auth header the provider's declaration names (``ProviderSpec.auth_headers``)."""
+    return provider_class(provider_id).bare_spec.auth_headers(key)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -164,6 +165,25 @@ class Preset:
     name: str
     value: str
     help: str = ""
+    #: Where the provider's docs show what the preset looks like (a demo clip), or "" when they do not.
+    preview_url: str = ""
+
+
+@dataclass(frozen=True)
+class SlotRules:
+    """What the API accepts in a slot (the catalog's words; ``core.imaging.ImageRules`` is built from it)."""
+
+    formats: tuple[str, ...] = ("PNG", "JPEG")
+    max_bytes: int | None = None
+    max_base64_chars: int | None = None
+    min_side: int | None = None
+    min_short_side: int | None = None
+    short_side_exclusive: bool = False
+    aspect_min: float | None = None
+    aspect_max: float | None = None
+    aspect_exclusive: bool = False
+    exact_size_param: str = ""  # the WIDTHxHEIGHT parameter the image must match
+    fit_param: str = ""  # the local parameter naming crop / pad / scale
 
 
 @dataclass(frozen=True)
@@ -177,10 +197,18 @@ class Slot:
     field: str  # the API's field, dotted
     max_count: int = 1
     presets: tuple[Preset, ...] = ()
+    #: How a local file travels: file-part | data-uri | upload | asset | url-only.
+    send: str = "data-uri"
+    rules: SlotRules = SlotRules()
+    #: Image slots: the most pixels on the shorter side this model can use from the image (the longest side of
+    #: the video it renders, so the picture covers the frame in either orientation). Larger images are scaled
+    #: down to it unless the person chose to send originals. None: no cap (or the API fixes an exact size).
+    max_image_short_side: int | None = None
 
     def describe(self) -> dict[str, Any]:
         data = asdict(self)
         data["presets"] = [asdict(p) for p in self.presets]
+        data["rules"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self.rules).items()}
         return data
 
 
@@ -192,9 +220,54 @@ class Mode:
     label: str
     requires: tuple[str, ...] = ()  # slot or parameter names that must be filled
     forbids: tuple[str, ...] = ()  # slot names that must be empty
+    fixes: tuple[tuple[str, Any], ...] = ()  # parameter values this mode sets (Veo with an image: seconds "8")
 
     def matches(self, filled: set[str]) -> bool:
         return all(r in filled for r in self.requires) and not any(f in filled for f in self.forbids)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "label": self.label, "requires": list(self.requires),
+                "forbids": list(self.forbids), "fixes": dict(self.fixes)}
+
+
+class LifecycleStatus(StrEnum):
+    """Whether a model takes new jobs."""
+
+    AVAILABLE = "available"
+    DEPRECATED = "deprecated"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """A model's lifecycle: available, deprecated or retired (on a date), with a note saying why."""
+
+    status: LifecycleStatus = LifecycleStatus.AVAILABLE
+    date: str | None = None
+    note: str = ""
+
+    @property
+    def usable(self) -> bool:
+        """True when new jobs may be made with the model."""
+        return self.status == LifecycleStatus.AVAILABLE
+
+    def describe(self) -> dict[str, Any]:
+        return {"status": str(self.status), "date": self.date, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Wire:
+    """How a model's create is put on the wire, beside its parameters' and slots' own wire names."""
+
+    model: str = ""  # the model name sent, when it differs from the id
+    constants: tuple[tuple[str, Any], ...] = ()  # fixed fields (dotted paths)
+    create_path: str = ""  # when the model does not use the provider's usual create path
+    encoding: str = "json"  # json | multipart
+    poll: str = ""  # the poll/result shape
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.model, "constants": dict(self.constants), "create_path": self.create_path,
+                "encoding": self.encoding, "poll": self.poll}
 
 
 @dataclass(frozen=True)
@@ -207,6 +280,17 @@ class ModelSpec:
     slots: tuple[Slot, ...] = ()
     modes: tuple[Mode, ...] = ()
     help: str = ""
+    wire: Wire = Wire()
+    lifecycle: Lifecycle = Lifecycle()
+    fixed_seconds: float | None = None  # seconds of video when no parameter says
+    source_url: str = ""
+    source_date: str = ""
+    origin: str = ""  # "shipped" or the user's catalog file
+
+    @property
+    def sent_model(self) -> str:
+        """The model name the API receives."""
+        return self.wire.model or self.id
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -221,7 +305,12 @@ class ModelSpec:
             "help": self.help,
             "params": [p.describe() for p in self.params],
             "slots": [s.describe() for s in self.slots],
-            "modes": [asdict(m) for m in self.modes],
+            "modes": [m.describe() for m in self.modes],
+            "wire": self.wire.describe(),
+            "fixed_seconds": self.fixed_seconds,
+            "lifecycle": self.lifecycle.describe(),
+            "source": {"url": self.source_url, "date": self.source_date},
+            "origin": self.origin,
         }
 
 
@@ -235,7 +324,18 @@ class ProviderSpec:
     default_base_url: str | None
     key_help: str
     docs: str = ""
-    extra_endpoints: dict[str, str] = field(default_factory=dict)  # setting name -> default URL
+    #: Other hosts the API uses (setting name -> default URL), e.g. an upload host; each can be set in Settings or
+    #: with ``REELDECK_<ID>_<NAME>``.
+    extra_endpoints: dict[str, str] = field(default_factory=dict)
+    #: Where the key goes: the header's name and what precedes the key in it (``Authorization: Bearer <key>``).
+    auth_header: str = "Authorization"
+    auth_prefix: str = "Bearer "
+    #: Choices besides URLs (option name -> (default, allowed values)), e.g. a gateway's request dialect.
+    options: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def auth_headers(self, key: str) -> dict[str, str]:
+        """The header carrying ``key`` as this API documents it."""
+        return {self.auth_header: f"{self.auth_prefix}{key}"}
 
     def model(self, model_id: str) -> ModelSpec:
         for model in self.models:
@@ -264,31 +364,96 @@ class ValidatedInput:
     mode: str
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request, as data: what kind (``code``), which field (a parameter or an input slot)
+    and the values involved. Each front end words it its own way (``Problem.words``): the CLI names flags and
+    parameter names, the form the labels people see."""
+
+    code: str  # unknown_param | invalid_value | required | unknown_input | too_many | no_mode | mode_fixes
+    field: str = ""
+    #: For ``invalid_value``: what is wrong, in the CLI's words ("seed must be at least 0 (got -1).").
+    detail: str = ""
+    values: tuple[tuple[str, Any], ...] = ()
+
+    def value(self, key: str) -> Any:
+        return dict(self.values).get(key)
+
+    def words(self, model: ModelSpec, name: Callable[[str], str] | None = None) -> str:
+        """The problem in words; ``name`` turns a field into what the reader knows it by (default: the CLI's —
+        parameter names as they are, inputs as ``--flags``)."""
+        flag = name or _flag
+        param = name or (lambda field: field)
+        if self.code == "unknown_param":
+            return f"{model.id} has no parameter {self.field!r}. Known parameters: {self.value('known')}."
+        if self.code == "invalid_value":
+            rest = self.detail.removeprefix(self.field)
+            return f"{param(self.field)}{rest}" if rest != self.detail else self.detail
+        if self.code == "required":
+            return f"{param(self.field)} is required for {model.id}."
+        if self.code == "unknown_input":
+            return f"{model.id} takes no {flag(self.field)} input."
+        if self.code == "too_many":
+            return f"{self.value('label')}: at most {self.value('most')} allowed (got {self.value('got')})."
+        if self.code == "mode_fixes":
+            return (f"In {self.value('mode')} mode {model.id} makes {param(self.field)} {self.value('fixed')} "
+                    f"(got {self.value('got')}).")
+        return _explain_no_mode(model, flag)
+
+
+class RequestProblems(InputError):
+    """A request that does not fit its model: every problem as data (``problems``), worded for the CLI."""
+
+    def __init__(self, model: ModelSpec, problems: list[Problem]) -> None:
+        super().__init__(" ".join(problem.words(model) for problem in problems))
+        self.model = model
+        self.problems = problems
+
+    def words(self, name: Callable[[str], str]) -> str:
+        """Every problem, with fields named by ``name`` (the form: labels)."""
+        return " ".join(problem.words(self.model, name) for problem in self.problems)
+
+
 def validate(
     model: ModelSpec, raw_params: dict[str, Any], inputs: dict[str, list[str]]
 ) -> ValidatedInput:
-    """Check parameters and inputs against a model; collect every problem into one InputError."""
-    problems: list[str] = []
+    """Check parameters and inputs against a model; every problem goes into one RequestProblems."""
+    problems: list[Problem] = []
     values: dict[str, Any] = {}
     for name, raw in raw_params.items():
         param = model.param(name)
         if param is None:
             known = ", ".join(p.name for p in model.params)
-            problems.append(f"{model.id} has no parameter {name!r}. Known parameters: {known}.")
+            problems.append(Problem("unknown_param", name, values=(("known", known),)))
             continue
         try:
             values[name] = param.coerce(raw)
         except InputError as exc:
-            problems.append(exc.message)
+            problems.append(Problem("invalid_value", name, exc.message))
     for param in model.params:
         if name_missing(param, values) and param.required:
-            problems.append(f"{param.name} is required for {model.id}.")
+            problems.append(Problem("required", param.name))
     clean_inputs = {k: list(v) for k, v in inputs.items() if v}
     problems += _check_slots(model, clean_inputs)
     mode = _pick_mode(model, values, clean_inputs, problems)
+    problems += _apply_fixes(model, mode, values)
     if problems:
-        raise InputError(" ".join(problems))
+        raise RequestProblems(model, problems)
     return ValidatedInput(values, clean_inputs, mode)
+
+
+def _apply_fixes(model: ModelSpec, mode_name: str, values: dict[str, Any]) -> list[Problem]:
+    """Set the values the chosen mode fixes; a different value asked for is a problem."""
+    mode = next((m for m in model.modes if m.name == mode_name), None)
+    problems: list[Problem] = []
+    if mode is None:
+        return problems
+    for name, fixed in mode.fixes:
+        if name in values and str(values[name]) != str(fixed):
+            problems.append(Problem("mode_fixes", name, values=(("mode", mode.label.lower()), ("fixed", fixed),
+                                                                 ("got", values[name]))))
+        values[name] = fixed
+    return problems
 
 
 def name_missing(param: Param, values: dict[str, Any]) -> bool:
@@ -296,20 +461,20 @@ def name_missing(param: Param, values: dict[str, Any]) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _check_slots(model: ModelSpec, inputs: dict[str, list[str]]) -> list[str]:
+def _check_slots(model: ModelSpec, inputs: dict[str, list[str]]) -> list[Problem]:
     problems = []
     for name, items in inputs.items():
         slot = model.slot(name)
         if slot is None:
-            flag = "--" + name.replace("_", "-")
-            problems.append(f"{model.id} takes no {flag} input.")
+            problems.append(Problem("unknown_input", name))
         elif len(items) > slot.max_count:
-            problems.append(f"{slot.label}: at most {slot.max_count} allowed (got {len(items)}).")
+            problems.append(Problem("too_many", name, values=(("label", slot.label), ("most", slot.max_count),
+                                                              ("got", len(items)))))
     return problems
 
 
 def _pick_mode(
-    model: ModelSpec, values: dict[str, Any], inputs: dict[str, list[str]], problems: list[str]
+    model: ModelSpec, values: dict[str, Any], inputs: dict[str, list[str]], problems: list[Problem]
 ) -> str:
     if not model.modes:
         return "default"
@@ -317,15 +482,15 @@ def _pick_mode(
     for mode in model.modes:
         if mode.matches(filled):
             return mode.name
-    problems.append(_explain_no_mode(model, filled))
+    problems.append(Problem("no_mode", values=(("filled", tuple(sorted(filled))),)))
     return ""
 
 
-def _explain_no_mode(model: ModelSpec, filled: set[str]) -> str:
+def _explain_no_mode(model: ModelSpec, name: Callable[[str], str]) -> str:
     options = []
     for mode in model.modes:
-        need = " + ".join(_flag(r) for r in mode.requires) or "nothing else"
-        extra = f" (without {', '.join(_flag(f) for f in mode.forbids)})" if mode.forbids else ""
+        need = " + ".join(name(r) for r in mode.requires) or "nothing else"
+        extra = f" (without {', '.join(name(f) for f in mode.forbids)})" if mode.forbids else ""
         options.append(f"{mode.label}: {need}{extra}")
     return f"These inputs don't form a valid request for {model.id}. Valid combinations: " + "; ".join(options) + "."
 

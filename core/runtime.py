@@ -28,7 +28,7 @@ from core.errors import ConfigError
 from core.hub import ProviderHub
 from core.logs import REDACTOR, setup_logging
 from core.paths import DataDir
-from core.providers import PROVIDER_IDS, provider_class
+from core.providers import available_ids, provider_class
 from core.secrets import KeyStore
 from core.settings import Settings
 from core.store import JobStore, open_or_recover
@@ -108,7 +108,7 @@ class Runtime:
         assert self.store is not None
         endpoints = await self._start_sandbox() if self.sandbox_mode and self.emulator else None
         if not self.sandbox_mode:  # sandbox mode uses no keys: don't touch the keyring at all
-            for provider_id in PROVIDER_IDS:
+            for provider_id in available_ids():
                 self.remember_secret(provider_id)
         self.hub = ProviderHub(settings, self.keys, sandbox_endpoints=endpoints)
         config = replace(self.engine_config) if self.engine_config is not None else EngineConfig()

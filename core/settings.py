@@ -19,21 +19,25 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.errors import ConfigError
-from core.providers.gateway import DEFAULT_DIALECT, DIALECTS
-from core.providers.goapi import DEFAULT_UPLOAD_URL
-from core.providers.novita import DEFAULT_ASSETS_URL
+
 
 #: Extra endpoint settings: env var -> (provider, setting name, default).
-EXTRA_ENDPOINTS: dict[str, tuple[str, str, str]] = {
-    "REELDECK_GOAPI_UPLOAD_URL": ("goapi", "upload_url", DEFAULT_UPLOAD_URL),
-    "REELDECK_NOVITA_ASSETS_URL": ("novita", "assets_url", DEFAULT_ASSETS_URL),
-}
+def extra_endpoints() -> dict[str, tuple[str, str, str]]:
+    """Other hosts per provider, by environment variable (``REELDECK_GOAPI_UPLOAD_URL`` -> ("goapi", "upload_url",
+    default URL)), from each provider's declaration (``ProviderSpec.extra_endpoints``)."""
+    from core.providers import all_bare_specs
 
-#: Per-provider options besides URLs: (provider, option) -> (default, allowed values). Stored in settings.json under
-#: ``options.<provider>.<option>``; ``REELDECK_<ID>_<OPTION>`` overrides it.
-PROVIDER_OPTIONS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
-    ("gateway", "dialect"): (DEFAULT_DIALECT, DIALECTS),
-}
+    return {f"REELDECK_{spec.id.upper()}_{name.upper()}": (spec.id, name, default)
+            for spec in all_bare_specs() for name, default in spec.extra_endpoints.items()}
+
+
+def provider_options() -> dict[tuple[str, str], tuple[str, tuple[str, ...]]]:
+    """Per-provider options besides URLs: (provider, option) -> (default, allowed values), from each provider's
+    declaration. Stored in settings.json under ``options.<provider>.<option>``; ``REELDECK_<ID>_<OPTION>``
+    overrides it."""
+    from core.providers import all_bare_specs
+
+    return {(spec.id, name): choice for spec in all_bare_specs() for name, choice in spec.options.items()}
 
 
 def is_loopback(host: str) -> bool:
@@ -70,6 +74,10 @@ def _is_amount(value: Any) -> bool:
     return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
+def _is_flag(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
 def _is_price_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, dict) for item in value)
 
@@ -81,6 +89,7 @@ SCALARS: dict[str, tuple[Any, str]] = {
     "ca_bundle": (_is_text, "a file path (text)"),
     "budget_daily_usd": (_is_amount, "an amount in US dollars (a number)"),
     "prices": (_is_price_list, "a list of price entries"),
+    "send_original_images": (_is_flag, "true or false"),
 }
 TABLES: dict[str, tuple[Any, str]] = {
     "base_urls": (_is_text, "a URL (text)"),
@@ -166,15 +175,15 @@ class Settings:
         return check_url(value, env_name) if value else None
 
     def endpoint(self, provider_id: str, name: str) -> str | None:
-        for env_name, (pid, setting, default) in EXTRA_ENDPOINTS.items():
+        for env_name, (pid, setting, default) in extra_endpoints().items():
             if pid == provider_id and setting == name:
                 value = self.environ.get(env_name) or self.data.get("endpoints", {}).get(env_name) or default
                 return check_url(value, env_name)
         return None
 
     def option(self, provider_id: str, name: str) -> str:
-        """A per-provider option (``PROVIDER_OPTIONS``): environment, then settings file, then its default."""
-        default, allowed = PROVIDER_OPTIONS[(provider_id, name)]
+        """A per-provider option (``provider_options()``): environment, then settings file, then its default."""
+        default, allowed = provider_options()[(provider_id, name)]
         env_name = f"REELDECK_{provider_id.upper()}_{name.upper()}"
         value = self.environ.get(env_name) or self.data.get("options", {}).get(provider_id, {}).get(name) or default
         if value not in allowed:
@@ -183,7 +192,7 @@ class Settings:
 
     def set_option(self, provider_id: str, name: str, value: str | None) -> None:
         """Store a per-provider option (None: back to its default)."""
-        default, allowed = PROVIDER_OPTIONS[(provider_id, name)]
+        default, allowed = provider_options()[(provider_id, name)]
         options = self.data.setdefault("options", {}).setdefault(provider_id, {})
         if value is None or value == default:
             options.pop(name, None)
@@ -202,6 +211,10 @@ class Settings:
             raise ConfigError(f"REELDECK_CA_BUNDLE names {path}, which is not a file. Point it at a PEM file of CA "
                               "certificates, or unset it.")
         return path
+
+    def send_original_images(self) -> bool:
+        """True when images go at full size (only the API's own rules applied), not at the size the model uses."""
+        return self.data.get("send_original_images") is True
 
     def concurrency(self, provider_id: str) -> int:
         value = self.data.get("concurrency", {}).get(provider_id, 4)

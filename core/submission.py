@@ -10,17 +10,20 @@ from __future__ import annotations
 import shutil
 import stat
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.costs import Estimate, PriceTable
 from core.errors import InputError
-from core.imaging import ImageRules, prepare_image
+from core.imaging import ImageRules, frame_mismatch, image_size, prepare_image
 from core.jobs import Job
 from core.media import has_mp4_signature
-from core.params import SlotKind, validate
+from core.params import LifecycleStatus, ModelSpec, ProviderSpec, SlotKind, validate
 from core.providers import provider_class
+from core.providers.base import current_model
 from core.store import new_job_id
 
 MAX_VIDEO_INPUT_BYTES = 200 * 1024 * 1024
@@ -41,17 +44,23 @@ def is_url(value: str) -> bool:
     return urlsplit(value).scheme.lower() in ("http", "https") and bool(urlsplit(value).netloc)
 
 
-def build_job(request: JobRequest, inputs_dir: Path) -> Job:
-    """Validate and prepare a request into a new pending Job (not yet stored). Raises InputError."""
+def build_job(request: JobRequest, inputs_dir: Path, *, send_originals: bool = False) -> Job:
+    """Validate and prepare a request into a new pending Job (not yet stored). Raises InputError.
+
+    Images are prepared at the size the model uses (``Slot.max_image_short_side``), or at full size with
+    ``send_originals`` (the person's setting).
+    """
     cls = provider_class(request.provider)
-    model = cls.spec.model(request.model)
+    spec = cls.declared()
+    model = spec.model(request.model)
+    check_usable(spec, model)
     check_text(request.params)
     checked = validate(model, request.params, request.inputs)
     params = _with_defaults(model.params, checked.params)
     job_id = new_job_id()
     staging = Path(tempfile.mkdtemp(prefix=f"reeldeck-{job_id}-"))
     try:
-        inputs, notes = _prepare_inputs(cls, model.slots, params, checked.inputs, staging)
+        inputs, notes = _prepare_inputs(cls, model, params, checked.inputs, staging, send_originals)
         final_dir = inputs_dir / job_id
         final_inputs = _move_prepared(inputs, staging, final_dir)
     finally:
@@ -68,6 +77,20 @@ def build_job(request: JobRequest, inputs_dir: Path) -> Job:
         input_notes=notes,
         group_id=request.group_id,
     )
+
+
+def check_usable(spec: ProviderSpec, model: ModelSpec) -> None:
+    """Refuse a new job with a retired model (the provider no longer serves it), suggesting a current one.
+
+    Deprecated models still take jobs (the window greys them with their note); jobs already made with either
+    resume and download, since they never come through here."""
+    if model.lifecycle.status != LifecycleStatus.RETIRED:
+        return
+    since = f" since {model.lifecycle.date}" if model.lifecycle.date else ""
+    note = f" ({model.lifecycle.note})" if model.lifecycle.note else ""
+    current = current_model(spec, model.id)
+    instead = f"Use a current {spec.name} model instead, e.g. {current}." if current else "Use another provider."
+    raise InputError(f"{spec.name} retired {model.id}{since}{note}; new jobs cannot be made with it. {instead}")
 
 
 def check_text(params: dict[str, Any]) -> None:
@@ -87,7 +110,7 @@ def _is_local(params: tuple[Any, ...], name: str) -> bool:
     return any(p.name == name and p.local for p in params)
 
 
-def _with_defaults(declared: tuple[Any, ...], values: dict[str, Any]) -> dict[str, Any]:
+def _with_defaults(declared: tuple[Any, ...], values: Mapping[str, Any]) -> dict[str, Any]:
     result = dict(values)
     for param in declared:
         if param.name not in result and param.default is not None:
@@ -95,21 +118,42 @@ def _with_defaults(declared: tuple[Any, ...], values: dict[str, Any]) -> dict[st
     return result
 
 
+def with_defaults(provider: str, model: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters as a job gets them: declared defaults filled in for what was left unset (an unknown model:
+    the parameters as given)."""
+    try:
+        declared = provider_class(provider).declared().model(model).params
+    except Exception:  # an unknown provider or model: nothing to fill in
+        return dict(params)
+    return _with_defaults(declared, params)
+
+
+def estimate_request(table: PriceTable, request: JobRequest) -> Estimate:
+    """What one request is estimated to cost, priced as the engine prices the job it becomes."""
+    return table.estimate(request.provider, request.model,
+                          with_defaults(request.provider, request.model, request.params))
+
+
 def _prepare_inputs(
-    cls: Any, slots: tuple[Any, ...], params: dict[str, Any], inputs: dict[str, list[str]], staging: Path
+    cls: Any, model: ModelSpec, params: dict[str, Any], inputs: dict[str, list[str]], staging: Path,
+    send_originals: bool = False,
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     prepared: dict[str, list[str]] = {}
     notes: dict[str, list[str]] = {}
-    for slot in slots:
+    for slot in model.slots:
         for index, value in enumerate(inputs.get(slot.name, [])):
-            item, note = _prepare_one(cls, slot, params, value, index, staging)
+            item, note = _prepare_one(cls, model.id, slot, params, value, index, staging, send_originals)
             prepared.setdefault(slot.name, []).append(item)
             notes.setdefault(slot.name, []).append(note)
+    warning = _frames_warning(prepared, staging)
+    if warning:
+        notes["last_image"][0] += f"; ⚠ {warning}"
     return prepared, notes
 
 
 def _prepare_one(
-    cls: Any, slot: Any, params: dict[str, Any], value: str, index: int, staging: Path
+    cls: Any, model_id: str, slot: Any, params: dict[str, Any], value: str, index: int, staging: Path,
+    send_originals: bool = False,
 ) -> tuple[str, str]:
     value = value.strip()
     bare = value.removeprefix("preset:")
@@ -133,12 +177,22 @@ def _prepare_one(
         raise InputError(f"{slot.label}: {value} is not a file but {special}; give an image or video file.")
     if slot.kind == SlotKind.VIDEO:
         return _stage_video(path, slot.label, staging, index), "video file"
-    rules: ImageRules = cls.image_rules(params, slot.name)
+    if slot.send == "url-only":
+        raise InputError(f"{slot.label}: {model_id} takes an image URL (https://...), not a local file.")
+    rules: ImageRules = cls.slot_image_rules(slot, params, model=model_id, send_originals=send_originals)
     image = prepare_image(path, rules)
     target = staging / f"{slot.name}-{index}{image.extension}"
     target.write_bytes(image.data)
-    note = ", ".join(image.changes) if image.changes else "sent as is"
-    return str(target), f"{image.width}×{image.height}: {note}"
+    return str(target), image.note()
+
+
+def _frames_warning(prepared: dict[str, list[str]], staging: Path) -> str | None:
+    """A warning when the prepared first and last frames (local files) have different shapes."""
+    frames = [prepared.get(name, [""])[0] for name in ("image", "last_image")]
+    if not all(frame.startswith(str(staging)) for frame in frames):
+        return None  # a URL: its shape is the provider's to find out
+    first, last = (image_size(Path(frame)) for frame in frames)
+    return frame_mismatch(first, last) if first and last else None
 
 
 def special_file_kind(path: Path) -> str | None:

@@ -1,32 +1,34 @@
-"""Start-up: the QApplication, theme and icon, a qasync event loop, the core ``Runtime``, the window, resume.
+"""Start-up: the QApplication, theme and icon, the window's first frame, a qasync event loop, the core
+``Runtime``, the window's content, resume.
 
-The engine runs on a loop of its own in a thread (``Runtime.start_in_thread``): the qasync loop only paints and
-asks, through ``gui.engine_bridge``; closing the window closes the runtime there and ends the thread.
-
-``python main.py`` calls :func:`run_gui`. The loop is started with ``asyncio.Runner(loop_factory=...)`` because
-Python 3.11's ``asyncio.run`` has no ``loop_factory`` (docs/ARCHITECTURE.md, "Known pitfalls").
+``python main.py`` calls :func:`run_gui`. The first frame (the window's menus, tabs and sandbox banner) is shown and
+painted before anything the frame does not show is imported or started: the event loop, the core (store, keyring,
+TLS context, providers, the emulator) and the window's content come after it (:func:`run_window` hands the started
+runtime to the window). The loop is started with ``asyncio.Runner(loop_factory=...)`` because Python 3.11's
+``asyncio.run`` has no ``loop_factory`` (docs/ARCHITECTURE.md, "Known pitfalls").
 """
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import logging
 import signal
 import sys
+from typing import TYPE_CHECKING
 
-import qasync
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from core.errors import ReeldeckError
 from core.paths import DataDir
-from core.runtime import Runtime
-from core.secrets import KeyStore
-from gui.background import background
 from gui.prefs import GuiPrefs
 from gui.resources import app_icon
-from gui.theme import ThemeManager
+from gui.theme import ThemeManager, theme_manager
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from core.secrets import KeyStore
+    from gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -45,31 +47,55 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None, *,
-                     freeze_startup: bool = False) -> int:
-    """Start the core, show the window, resume unfinished jobs; return when the window has closed. The app
-    (``run_gui``) also freezes what start-up made (``keep_startup_out_of_collections``; not in a test process)."""
+def show_first_frame(data: DataDir, sandbox: bool, *, paint: bool = True) -> MainWindow:
+    """The window's frame (menus, tabs, the sandbox banner, its size and theme), shown — and with ``paint``, painted
+    now: call it so only before the event loop runs — before the core is imported or started (its content comes with
+    :meth:`MainWindow.attach`)."""
     from gui.main_window import MainWindow  # after QApplication exists
 
     prefs = GuiPrefs(data.root)
-    runtime = Runtime(data, sandbox_mode=sandbox or prefs.sandbox_mode, keys=keys or KeyStore())
+    theme_manager().set_mode(prefs.theme)  # before the widgets exist: the style sheet is applied once
+    window = MainWindow(data=data, sandbox=sandbox or prefs.sandbox_mode, prefs=prefs)
+    window.show()
+    window.activateWindow()  # keyboard focus even without a window manager (Xvfb, kiosk sessions)
+    if paint:  # now: what follows (the loop, the core, the content) keeps this thread busy for a while
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    return window
+
+
+async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None,
+                     window: MainWindow | None = None, *, freeze_startup: bool = False) -> int:
+    """Start the core, give the window (its first frame, shown now unless given) its content, resume unfinished
+    jobs; return when the window has closed (at once when it was closed before the core was up).
+
+    The engine runs on a loop of its own in a thread (``Runtime.start_in_thread``): this loop only paints and asks,
+    through ``gui.engine_bridge``; closing the runtime ends the thread. The app (``run_gui``) also freezes what
+    start-up made once the window is up (``keep_startup_out_of_collections``; not in a test process)."""
+    import asyncio
+
+    from core.runtime import Runtime
+    from core.secrets import KeyStore
+
+    window = window or show_first_frame(data, sandbox, paint=False)  # the loop runs: it paints the frame
+    closed = asyncio.get_running_loop().create_future()
+    window.closed.connect(lambda: _resolve(closed))
+    if window.is_closed:
+        return 0
+    runtime = Runtime(data, sandbox_mode=window.sandbox, keys=keys or KeyStore())
     try:
         await runtime.start_in_thread()  # network and database work off the window's thread
-    except BaseException:
-        await runtime.close()
-        raise
-    closed = asyncio.get_running_loop().create_future()
-    try:
-        window = MainWindow(runtime, prefs=prefs)
-        window.closed.connect(lambda: _resolve(closed))
-        window.show()
-        window.activateWindow()  # keyboard focus even without a window manager (Xvfb, kiosk sessions)
-        show_notices(window, runtime.notices)
-        window.resume()
-        if freeze_startup:
-            keep_startup_out_of_collections()
-        _quit_on_sigint(window)
-        await closed
+        if not closed.done():
+            if runtime.hub is not None:  # the input previews prepare images as submission will
+                from gui.slots import image_sending
+
+                image_sending().set_originals(runtime.hub.settings.send_original_images())
+            window.attach(runtime)
+            show_notices(window, runtime.notices)
+            window.resume()
+            if freeze_startup:
+                keep_startup_out_of_collections()
+            _quit_on_sigint(window)
+            await closed
     finally:
         await runtime.close()
     return 0
@@ -79,6 +105,8 @@ def keep_startup_out_of_collections() -> None:
     """Collect once, then leave what start-up made (modules, widgets, the catalog: most of what the collector
     tracks) out of later collections (``gc.freeze``). A full collection holds every thread — the window's too —
     and under load one scanned all of it: 90–115 ms, the longest pauses the window had (bench/RESULTS.md)."""
+    import gc
+
     gc.collect()
     gc.freeze()
 
@@ -115,12 +143,19 @@ def run_gui(sandbox: bool) -> int:
     """Open the window; returns the process exit status."""
     app = make_application()
     app.setQuitOnLastWindowClosed(False)  # the runtime closes first; then the loop ends
-    data = DataDir.from_env()
     try:
+        data = DataDir.from_env()
+        window = show_first_frame(data, sandbox)
+        import asyncio  # after the first paint, as everything the frame does not show
+
+        import qasync
+
         with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-            return runner.run(run_window(data, sandbox, freeze_startup=True))
+            return runner.run(run_window(data, sandbox, window=window, freeze_startup=True))
     except ReeldeckError as exc:
         QMessageBox.critical(None, "Reeldeck cannot start", exc.message)
         return 1
     finally:
+        from gui.background import background
+
         background().shutdown()

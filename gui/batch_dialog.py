@@ -3,24 +3,35 @@
 A checklist of every provider and model, a seeds field ("1, 2, 3" or "10-13"), and a live table of what the batch
 would queue: jobs per model, the estimate, and anything a model cannot take. The jobs come from
 ``core.batch.expand_batch`` and share a group id, so the queue shows them as one batch.
+
+When the form's prompt is a template (``core.templates``), a Template box lists its placeholders, each with the
+values to run over (typed separated by commas; the template's own list, or the form's value, to start with), and
+how several lists combine: every combination (the cross product) or in step. The prompts are previewed and the job
+count and estimate include them before anything is queued; a malformed template, or a placeholder with no value,
+is said plainly and nothing can be queued.
 """
 
 from __future__ import annotations
 
 import html
+import math
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QRadioButton,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTreeWidget,
@@ -34,15 +45,17 @@ from core.costs import Estimate, PriceTable, total
 from core.errors import InputError
 from core.params import ProviderSpec, validate
 from core.providers import all_specs, provider_spec
-from core.submission import JobRequest
+from core.submission import JobRequest, estimate_request
+from core.templates import Combine, Filled, Template, TemplateError, expand, parse_template, parse_values
 from core.words import count
-from gui.composer import friendly
-from gui.cost import estimate_request, format_usd
+from gui.composer import in_form_words
+from gui.cost import format_usd
 from gui.safety import guarded
 from gui.wheel_guard import guard_wheel
 
 MAX_SEEDS = 16
 MAX_JOBS = 48
+PREVIEW = 6  # the template's prompts listed by their values before "and N more"
 SEED_TOKEN = re.compile(r"^(-?\d+)(?:(?:\.\.|-)(-?\d+))?$")
 
 
@@ -93,28 +106,39 @@ def parse_seeds(text: str) -> list[int]:
 class BatchDialog(QDialog):
     """Pick targets and seeds; ``requests()`` are the jobs to queue (one group)."""
 
-    def __init__(self, base: JobRequest, *, prices: PriceTable | None = None, spent_today: float = 0.0,
-                 budget_cap: float | None = None, specs: Sequence[ProviderSpec] | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, base: JobRequest, *, prices: PriceTable | None = None,
+                 budget: Callable[[float | None], str | None] | None = None,
+                 specs: Sequence[ProviderSpec] | None = None,
+                 fills: Mapping[str, str] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Batch")
         self.setObjectName("BatchDialog")
         self.base = base
         self.prices = prices or PriceTable()
-        self.spent_today = spent_today
-        self.budget_cap = budget_cap
+        #: The core's budget rule (``Engine.budget_problem``): why a batch of this cost would break the budget.
+        self.budget = budget or (lambda cost: None)
         self.specs = list(specs if specs is not None else all_specs())
         self.planned: list[JobRequest] = []
         self.problems: list[str] = []
         self.estimate = Estimate(None, "")
 
         prompt = str(base.params.get("prompt") or "")
+        self.template: Template | None = None
+        self.template_error = ""
+        try:
+            self.template = parse_template(prompt) if prompt else None
+        except TemplateError as exc:
+            self.template_error = exc.message
+        self.filled: list[Filled] = []  # the template's prompts, with the values that made each
         inputs = sum(len(v) for v in base.inputs.values())
+        templated = self.template is not None and bool(self.template.placeholders)
         self.intro = QLabel(
-            f"<b>Prompt:</b> {html.escape(_short(prompt)) or '<i>(none)</i>'}<br>"
-            f"<b>Inputs:</b> {count(inputs, 'file')} from the form. "
-            "Each checked model gets one job per seed (models without a seed parameter get one job).", self)
+            f"<b>{'Template' if templated else 'Prompt'}:</b> {html.escape(_short(prompt)) or '<i>(none)</i>'}<br>"
+            f"<b>Inputs:</b> {count(inputs, 'file')} from the form. Each checked model gets one job per "
+            f"{'prompt × ' if templated else ''}seed (models without a seed parameter get one job"
+            f"{' per prompt' if templated else ''}).", self)
         self.intro.setWordWrap(True)
+        self.template_box = self._make_template_box(dict(fills or {}))
 
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("BatchTargets")
@@ -143,7 +167,8 @@ class BatchDialog(QDialog):
                 child.setCheckState(0, Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
                 child.setToolTip(0, f"{spec.id} / {model.id}")
                 self.items[(spec.id, model.id)] = child
-        self.tree.setCurrentItem(self.items.get((base.provider, base.model)))
+        if (current := self.items.get((base.provider, base.model))) is not None:
+            self.tree.setCurrentItem(current)
 
         self.seeds = QLineEdit(self)
         self.seeds.setObjectName("BatchSeeds")
@@ -174,6 +199,7 @@ class BatchDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.intro)
+        layout.addWidget(self.template_box)
         layout.addWidget(self.tree, 1)
         layout.addLayout(seeds_row)
         layout.addWidget(self.summary)
@@ -185,7 +211,61 @@ class BatchDialog(QDialog):
         guard_wheel(self)
         self.refresh()
 
+    def _make_template_box(self, fills: dict[str, str]) -> QGroupBox:
+        """The placeholders with their lists of values, how the lists combine, and the prompts they make."""
+        box = QGroupBox("Template: one job per prompt", self)
+        box.setObjectName("BatchTemplate")
+        placeholders = self.template.placeholders if self.template is not None else ()
+        rows = QFormLayout()
+        rows.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.value_edits: dict[str, QLineEdit] = {}
+        for placeholder in placeholders:
+            edit = QLineEdit(", ".join(placeholder.values) or fills.get(placeholder.name, ""), box)
+            edit.setObjectName(f"BatchValues_{placeholder.name}")
+            edit.setPlaceholderText("values separated by commas, e.g. fox, owl, elk")
+            edit.setToolTip(f"Each value makes prompts with {placeholder.token} replaced by it")
+            edit.textChanged.connect(lambda _t: self.refresh())
+            self.value_edits[placeholder.name] = edit
+            rows.addRow(placeholder.token, edit)
+        self.every_button = QRadioButton("Every combination", box)
+        self.every_button.setObjectName("BatchCombineEvery")
+        self.every_button.setChecked(True)
+        self.paired_button = QRadioButton("In step (1st with 1st, 2nd with 2nd, …)", box)
+        self.paired_button.setObjectName("BatchCombinePaired")
+        self.combine_group = QButtonGroup(box)
+        for button in (self.every_button, self.paired_button):
+            self.combine_group.addButton(button)
+        self.combine_group.buttonToggled.connect(lambda _button, checked: checked and self.refresh())
+        combine_row = QHBoxLayout()
+        combine_row.addWidget(self.every_button)
+        combine_row.addWidget(self.paired_button)
+        combine_row.addStretch(1)
+        self.combine_note = QLabel(box)
+        self.combine_note.setObjectName("BatchCombineNote")
+        self.combine_note.setProperty("role", "note")
+        self.combine_note.setWordWrap(True)
+        self.preview = QLabel(box)
+        self.preview.setObjectName("BatchPrompts")
+        self.preview.setWordWrap(True)
+        self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(box)
+        layout.addLayout(rows)
+        layout.addLayout(combine_row)
+        layout.addWidget(self.combine_note)
+        layout.addWidget(self.preview)
+        for widget in (self.every_button, self.paired_button):
+            widget.setVisible(len(placeholders) > 1)
+        box.setVisible(bool(placeholders))
+        return box
+
     # --- choices ---------------------------------------------------------------------------------------------
+
+    @property
+    def combine(self) -> Combine:
+        return Combine.PAIRED if self.paired_button.isChecked() else Combine.EVERY
+
+    def set_combine(self, combine: Combine | str) -> None:
+        (self.paired_button if Combine(combine) == Combine.PAIRED else self.every_button).setChecked(True)
 
     def targets(self) -> list[Target]:
         return [Target(*key) for key, item in self.items.items() if item.checkState(0) == Qt.CheckState.Checked]
@@ -201,6 +281,10 @@ class BatchDialog(QDialog):
     def random_seeds(self) -> None:
         self.seeds.setText(", ".join(str(random.randint(1, 2**31 - 2)) for _ in range(4)))
 
+    def template_text(self) -> str | None:
+        """The form's prompt when it is a template the batch runs over, else None."""
+        return self.template.text if self.template is not None and self.template.placeholders else None
+
     def requests(self) -> list[JobRequest]:
         """The jobs to queue (valid only while ``problems`` is empty)."""
         return list(self.planned)
@@ -215,8 +299,11 @@ class BatchDialog(QDialog):
         except InputError as exc:
             seeds = []
             problems.append(exc.message)
+        prompts, template_problem = self._expand_template()
+        if template_problem:
+            problems.append(template_problem)
         targets = self.targets()
-        planned = expand_batch(self.base, targets, seeds) if targets else []
+        planned = expand_batch(self.base, targets, seeds, prompts) if targets and not template_problem else []
         per_target: dict[tuple[str, str], list[JobRequest]] = {}
         for request in planned:
             per_target.setdefault((request.provider, request.model), []).append(request)
@@ -234,10 +321,10 @@ class BatchDialog(QDialog):
                 try:
                     validate(model, request.params, request.inputs)
                 except InputError as exc:
-                    message = f"{provider_spec(key[0]).name} · {model.label}: {friendly(exc.message, model)}"
+                    message = f"{provider_spec(key[0]).name} · {model.label}: {in_form_words(exc, model)}"
                     if message not in problems:
                         problems.append(message)
-                    notes.insert(0, friendly(exc.message, model))
+                    notes.insert(0, in_form_words(exc, model))
                     break
             job_estimates = [estimate_request(self.prices, r) for r in jobs]
             estimates += job_estimates
@@ -252,22 +339,19 @@ class BatchDialog(QDialog):
             problems.append("Check at least one provider / model.")
         if len(planned) > MAX_JOBS:
             problems.append(f"That is {len(planned)} jobs; a batch holds at most {MAX_JOBS}.")
-        for index in range(self.tree.topLevelItemCount()):  # show every provider that has a checked model
-            top = self.tree.topLevelItem(index)
-            if any(top.child(i).checkState(0) == Qt.CheckState.Checked for i in range(top.childCount())):
+        for item in self.items.values():  # show every provider that has a checked model
+            if item.checkState(0) == Qt.CheckState.Checked and (top := item.parent()) is not None:
                 top.setExpanded(True)
         self.estimate = total(estimates)
-        if self.budget_cap is not None and self.estimate.usd is not None \
-                and self.spent_today + self.estimate.usd > self.budget_cap + 1e-9:
-            problems.append(
-                f"This batch (≈ {format_usd(self.estimate.usd)}) would take today's estimated spend to "
-                f"{format_usd(self.spent_today + self.estimate.usd)}, past your daily budget of "
-                f"{format_usd(self.budget_cap)}. Raise the budget in Settings or pick fewer jobs.")
+        over_budget = self.budget(self.estimate.usd)
+        if over_budget:
+            problems.append(over_budget)
         self.planned, self.problems = planned, problems
         models = len(per_target)
+        prompt_count = f" × {count(len(prompts), 'prompt')}" if self.template_box.isVisibleTo(self) else ""
         self.summary.setText(
-            f"<b>{count(len(planned), 'job')}</b> on {count(models, 'model')} × {count(max(1, len(seeds)), 'seed')}"
-            " · estimated "
+            f"<b>{count(len(planned), 'job')}</b> on {count(models, 'model')}{prompt_count} × "
+            f"{count(max(1, len(seeds)), 'seed')} · estimated "
             f"<b>{format_usd(self.estimate.usd)}</b> — {self.estimate.explanation}" if planned else
             "Nothing to queue yet.")
         self.error.setText("\n".join(problems))
@@ -275,6 +359,40 @@ class BatchDialog(QDialog):
         self.queue_button.setText(f"Queue {count(len(planned), 'job')}" if planned else "Queue")
         self.queue_button.setEnabled(bool(planned) and not problems)
         return problems
+
+    def _expand_template(self) -> tuple[list[str], str]:
+        """The prompts the batch runs (one when the prompt has no placeholders), and what stops them."""
+        if self.template_error:
+            return [], self.template_error
+        if self.template is None:
+            return [], ""
+        lists = {name: parse_values(edit.text()) for name, edit in self.value_edits.items()}
+        try:
+            self.filled = expand(self.template, lists, self.combine, limit=MAX_JOBS)
+        except TemplateError as exc:
+            self.filled = []
+            self._show_prompts(lists)
+            return [], exc.message
+        self._show_prompts(lists)
+        return [f.prompt for f in self.filled], ""
+
+    def _show_prompts(self, lists: dict[str, list[str]]) -> None:
+        sizes = [len(values) for values in lists.values()]
+        if len(sizes) < 2:
+            how = "One prompt per value."
+        elif self.combine == Combine.EVERY:
+            how = f"Every combination: {' × '.join(map(str, sizes))} = {count(math.prod(sizes), 'prompt')}."
+        else:
+            how = "In step: the first values together, then the second, … (a single value goes with every prompt)."
+        self.combine_note.setText(how)
+        shown = [" · ".join(f.values.values()) for f in self.filled[:PREVIEW]]
+        more = len(self.filled) - len(shown)
+        self.preview.setText(
+            f"<b>{count(len(self.filled), 'prompt')}:</b> {html.escape(', '.join(shown))}"
+            f"{f' and {more} more' if more > 0 else ''}<br><i>{html.escape(_short(self.filled[0].prompt, 140))}</i>"
+            if self.filled else "")
+        self.preview.setToolTip("\n".join(f.prompt for f in self.filled))
+        self.preview.setVisible(bool(self.filled))
 
     def _notes(self, key: tuple[str, str], request: JobRequest, seeded: bool) -> list[str]:
         model = provider_spec(key[0]).model(key[1])

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from functools import partial
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, QUrl, Signal
@@ -370,7 +371,7 @@ class CompareView(QWidget):
             "Ctrl+Right": lambda: self._move_focused(1),
         }
         for number in range(1, MAX_PANES + 1):
-            bindings[str(number)] = lambda n=number: self.focus_pane(n - 1)
+            bindings[str(number)] = partial(self.focus_pane, number - 1)
         self.shortcuts: dict[str, QShortcut] = {}
         for keys, slot in bindings.items():
             shortcut = QShortcut(QKeySequence(keys), self)
@@ -445,7 +446,8 @@ class CompareView(QWidget):
     def _reactivate(self, *_args: object) -> None:
         if shiboken6.isValid(self) and self.isVisible():
             self.window().activateWindow()
-            if self.panes and not self.isAncestorOf(QApplication.focusWidget()):
+            focused = QApplication.focusWidget()
+            if self.panes and (focused is None or not self.isAncestorOf(focused)):
                 self.setFocus()
 
     def remove_focused(self) -> None:

@@ -8,16 +8,19 @@ labels people see), not from the command line's words.
 A provider that lacks a key or a base URL says so as soon as it is chosen, with a button to set it
 (``setup_check``, ``setupRequested``). Text typed into a prompt is kept across models and providers, even through
 one without a prompt; ``draft()`` and ``restore_draft()`` keep the whole form across restarts.
+
+A prompt with placeholders (a template, ``core.templates``) shows a field per placeholder under it; Submit sends the
+prompt filled in (``sent_request``), while Batch… gets the template itself to run over lists of values.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -34,14 +37,16 @@ from PySide6.QtWidgets import (
 from core.costs import Estimate, PriceTable
 from core.errors import InputError
 from core.jobs import Job
-from core.params import Mode, ModelSpec, ParamType, ProviderSpec, validate
+from core.params import Mode, ModelSpec, ParamType, ProviderSpec, RequestProblems, validate
 from core.providers import all_specs
 from core.runtime import SetupNeed
-from core.submission import JobRequest
-from gui.cost import estimate_request, estimate_text
+from core.submission import JobRequest, estimate_request
+from core.templates import TemplateError, fill, is_template, parse_template
+from gui.cost import estimate_text
 from gui.form import ModelForm, TextEditor
 from gui.preview_item import PRESET_PREFIX
 from gui.slots import SlotsPanel
+from gui.template_fields import TemplateFields
 
 
 def _restyle(widget: QWidget) -> None:
@@ -75,6 +80,9 @@ class Composer(QWidget):
         self.setup_need: SetupNeed | None = None
         #: Text typed into text parameters (the prompt), kept across models and providers.
         self.texts: dict[str, str] = {}
+        #: The values typed for a template's placeholders, by name (kept across models, like the texts).
+        self.fill_values: dict[str, str] = {}
+        self.template_fields: TemplateFields | None = None
         self._acted = False
         self._baseline: tuple[str, str, str] | None = None
 
@@ -239,11 +247,29 @@ class Composer(QWidget):
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
         for model in spec.models if spec else ():
-            self.model_combo.addItem(model.label, model.id)
-            self.model_combo.setItemData(self.model_combo.count() - 1, model.help, Qt.ItemDataRole.ToolTipRole)
+            self._add_model_item(model)
         self.model_combo.blockSignals(False)
         self._on_model()
         self.refresh_setup()
+
+    def _add_model_item(self, model: ModelSpec) -> None:
+        """A model in the list; a deprecated or retired one greyed, its lifecycle note as the tooltip."""
+        life = model.lifecycle
+        label = model.label if life.usable else f"{model.label} — {life.status}"
+        self.model_combo.addItem(label, model.id)
+        index = self.model_combo.count() - 1
+        self.model_combo.setItemData(index, life.note or model.help if not life.usable else model.help,
+                                     Qt.ItemDataRole.ToolTipRole)
+        if not life.usable:
+            grey = self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+            self.model_combo.setItemData(index, grey, Qt.ItemDataRole.ForegroundRole)
+
+    def reload_models(self, provider_id: str | None = None, model_id: str | None = None) -> None:
+        """Read the catalog again (a model was added) and pick ``provider_id``/``model_id`` when given."""
+        current = self.provider_id, self.model_combo.currentData()
+        self.specs = all_specs()
+        self._on_provider()
+        self.select(provider_id or current[0], model_id if provider_id else current[1])
 
     def _on_model(self) -> None:
         previous_values = self.form.values() if self.form else {}
@@ -255,7 +281,7 @@ class Composer(QWidget):
             if old is not None:
                 old.setParent(None)
                 old.deleteLater()
-        self.form, self.slots = None, None
+        self.form, self.slots, self.template_fields = None, None, None
         self._acted = False
         model = self.model
         if model is None:
@@ -270,19 +296,24 @@ class Composer(QWidget):
         if isinstance(prompt, TextEditor):  # Prompt history… under the prompt, beside its character count
             prompt.footer.addWidget(self.history_button)
             self.history_button.setVisible(True)
+            self.template_fields = TemplateFields(self.fill_values, prompt)
+            if (below := prompt.layout()) is not None:
+                below.addWidget(self.template_fields)
+            self.template_fields.changed.connect(self._on_fill_changed)
         same_provider = self._form_provider == self.provider_id
         carried = {k: v for k, v in previous_values.items()
                    if same_provider and not _is_text(model, k) and _fits(model, k, v)}
         carried |= {k: v for k, v in self.texts.items() if _is_text(model, k) and _fits(model, k, v)}
         self._form_provider = self.provider_id
         self.form.set_values(carried, reset_others=True)
-        self.slots = SlotsPanel(self.provider_id, model.slots, self.slots_box)
+        self.slots = SlotsPanel(self.provider_id, model.slots, self.slots_box, model_id=model.id)
         self.slots_layout.addWidget(self.slots)
         self.slots_box.setVisible(bool(model.slots))
         self.form.changed.connect(self._on_form_changed)
         self.slots.changed.connect(self._schedule_revalidate)
         self.slots.set_params(self.form.values())
         self.slots.set_inputs({k: v for k, v in previous_inputs.items() if model.slot(k) is not None})
+        self._show_placeholders()
         self._settle_baseline()
         QTimer.singleShot(0, self.fit_width)
 
@@ -326,7 +357,16 @@ class Composer(QWidget):
         if self.form is not None and self.slots is not None:
             self.slots.set_params(self.form.values())
         self._remember_texts()
+        self._show_placeholders()
         self._schedule_revalidate()
+
+    def _on_fill_changed(self) -> None:
+        self._acted = True  # a value typed for a placeholder is the person acting on the form
+        self._schedule_revalidate()
+
+    def _show_placeholders(self) -> None:
+        if self.template_fields is not None and self.form is not None:
+            self.template_fields.set_text(str(self.form.values().get("prompt") or ""))
 
     def _schedule_revalidate(self) -> None:
         self._revalidate_timer.start()
@@ -340,6 +380,22 @@ class Composer(QWidget):
             return None
         return JobRequest(self.provider_id, model.id, self.form.values(), self.slots.inputs())
 
+    def sent_request(self) -> JobRequest | None:
+        """The request Submit sends: ``request()`` with a template prompt's placeholders filled in from the fields
+        under it (``{{``/``}}`` become braces). Raises TemplateError for a malformed template or a missing value."""
+        request = self.request()
+        prompt = request.params.get("prompt") if request is not None else None
+        if request is None or not isinstance(prompt, str) or ("{" not in prompt and "}" not in prompt):
+            return request
+        values = self.template_fields.values() if self.template_fields is not None else {}
+        return replace(request, params=request.params | {"prompt": fill(parse_template(prompt), values)})
+
+    def prompt_template(self) -> str | None:
+        """The form's prompt when it is a template (a prompt with placeholders), else None."""
+        request = self.request()
+        prompt = request.params.get("prompt") if request is not None else None
+        return prompt if isinstance(prompt, str) and is_template(prompt) else None
+
     def revalidate(self) -> list[str]:
         """Validate now: update mode, problems, the reason text and the Submit button; returns the problems."""
         problems: list[str] = []
@@ -350,9 +406,13 @@ class Composer(QWidget):
             problems.append("Choose a provider and a model." if self.specs else "No provider is available.")
         else:
             try:
+                request = self.sent_request() or request
+            except TemplateError as exc:
+                problems.append(exc.message)
+            try:
                 mode = validate(model, request.params, request.inputs).mode
             except InputError as exc:
-                problems += plain_problems(model, request.params, request.inputs) or [friendly(exc.message, model)]
+                problems += plain_problems(model, request.params, request.inputs) or [in_form_words(exc, model)]
             if self.slots is not None:
                 problems += self.slots.problems()
         if self._busy:
@@ -405,12 +465,16 @@ class Composer(QWidget):
         self._acted = True
         if self.revalidate() or self.setup_need is not None:
             return
-        request = self.request()
+        try:
+            request = self.sent_request()
+        except TemplateError as exc:  # revalidate said so already; never send a template unfilled
+            self.show_error(exc.message)
+            return
         if request is not None:
             self.submitRequested.emit(request)
 
     def request_batch(self) -> None:
-        """Ask for the batch dialog with this form as its base."""
+        """Ask for the batch dialog with this form as its base (a template prompt unfilled: the batch fills it)."""
         request = self.request()
         if request is not None:
             self.batchRequested.emit(request)
@@ -478,12 +542,13 @@ class Composer(QWidget):
             editor.set_value(text)
 
 
-def friendly(message: str, model: ModelSpec) -> str:
-    """Core messages name inputs as CLI flags (``--ref-image``); the window uses the labels people see."""
-    names = {s.name: s.label for s in model.slots} | {p.name: p.label for p in model.params}
-    for name in sorted(names, key=len, reverse=True):
-        message = re.sub(rf"--{re.escape(name.replace('_', '-'))}\b", f"“{names[name]}”", message)
-    return message
+def in_form_words(error: InputError, model: ModelSpec) -> str:
+    """A core refusal in the form's words: a request's problems (data) name fields by the labels people see;
+    any other refusal is already plain."""
+    if not isinstance(error, RequestProblems):
+        return error.message
+    labels = {s.name: s.label for s in model.slots} | {p.name: p.label for p in model.params}
+    return error.words(lambda field: f"“{labels.get(field, field)}”")
 
 
 def plain_problems(model: ModelSpec, params: dict[str, Any], inputs: dict[str, list[str]]) -> list[str]:

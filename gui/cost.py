@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 from core.costs import DEFAULT_PRICES, Estimate, Price, PriceTable, spend
 from core.jobs import Job
 from core.providers import all_specs, provider_spec
-from core.submission import JobRequest
 from gui.queue_model import provider_name
 
 USER_SOURCE = "your settings"
@@ -44,25 +43,6 @@ SPEND_DAYS = 7
 
 def format_usd(usd: float | None) -> str:
     return "—" if usd is None else f"${usd:,.2f}"
-
-
-def with_defaults(provider: str, model: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters as the engine prices them: declared defaults filled in for what the form leaves unset."""
-    result = dict(params)
-    try:
-        declared = provider_spec(provider).model(model).params
-    except Exception:  # an unknown model: price what we have
-        return result
-    for param in declared:
-        if param.name not in result and param.default is not None:
-            result[param.name] = param.default
-    return result
-
-
-def estimate_request(table: PriceTable, request: JobRequest) -> Estimate:
-    """What one request is estimated to cost."""
-    return table.estimate(request.provider, request.model,
-                          with_defaults(request.provider, request.model, request.params))
 
 
 def estimate_text(estimate: Estimate) -> str:

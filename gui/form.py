@@ -180,12 +180,19 @@ class _SpinEditor(ParamEditor):
 
     def set_value(self, value: Any) -> None:
         if value is None:
-            self.spin.setValue(self._unset_at if self._unset_at is not None else self.spin.minimum())
+            self._show(self._unset_at if self._unset_at is not None else self.spin.minimum())
             return
         try:
-            self.spin.setValue(self._coerce(value))
+            self._show(self._coerce(value))
         except (TypeError, ValueError):
-            self.spin.setValue(self.spin.minimum())
+            self._show(self.spin.minimum())
+
+    def _show(self, value: float) -> None:
+        """Put ``value`` in the spin box, as the box's own type (a whole number in a QSpinBox)."""
+        if isinstance(self.spin, QSpinBox):
+            self.spin.setValue(int(value))
+        else:
+            self.spin.setValue(float(value))
 
 
 class IntEditor(_SpinEditor):

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.jobs import Job
 from gui.background import background
-from gui.library_model import videos_on_disk
+from gui.job_list import videos_on_disk
 
 if TYPE_CHECKING:
     from core.store import JobStore

@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QMimeData, QModelIndex, QPoint, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QDesktopServices, QKeySequence, QPainter, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -44,11 +46,13 @@ from core.jobs import Job, iso
 from gui.annotations import Annotation
 from gui.cost import SpendPanel
 from gui.flow_layout import FlowLayout
-from gui.library_model import STATE_FILTER_TEXT, Index, LibraryFilter, LibraryModel, StateFilter
+from gui.job_list import JobListModel
+from gui.library_model import STATE_FILTER_TEXT, Index, LibraryFilter, StateFilter
 from gui.library_trash import LibraryTrash, TrashedJob
 from gui.player import PlayerWidget
 from gui.queue_model import format_duration, model_label, provider_name
 from gui.safety import guarded
+from gui.theme import colors, current_dark
 
 DATE_RANGES = {
     "Any time": None,
@@ -81,8 +85,8 @@ class ReviewFilter(LibraryFilter):
         self.set_filters()  # re-filter once, every other filter as it is
 
     def _rating(self, source_row: int) -> int:
-        model = self.sourceModel()
-        item = model.item(source_row) if isinstance(model, LibraryModel) else None
+        model = self.jobs_model()
+        item = model.item(source_row) if model is not None else None
         return item.annotation.rating if item is not None else 0
 
     @guarded(False)
@@ -93,9 +97,7 @@ class ReviewFilter(LibraryFilter):
 
     def _video(self, index: Index) -> str | None:
         """The video file of a row, when it is on disk."""
-        model = self.sourceModel()
-        source = self.mapToSource(self.index(index.row(), index.column()))
-        item = model.item(source.row()) if isinstance(model, LibraryModel) and source.isValid() else None
+        item = self.item_at(index)
         return item.job.video_path if item is not None and item.on_disk else None
 
     @guarded(Qt.ItemFlag.NoItemFlags)
@@ -171,6 +173,22 @@ def details_html(job: Job) -> str:
     return f"<p>{prompt}</p><table cellspacing='0' cellpadding='3'>{cells}</table>"
 
 
+class TileDelegate(QStyledItemDelegate):
+    """Draws a library tile with the theme's own colours: a platform theme (GTK, KDE) may give item views a palette
+    of its own whose text does not show on the background, and the captions must stay readable whatever it is."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        themed = QStyleOptionViewItem(option)
+        c = colors(current_dark())
+        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+            for role, name in ((QPalette.ColorRole.Text, "text"), (QPalette.ColorRole.WindowText, "text"),
+                               (QPalette.ColorRole.Base, "base"), (QPalette.ColorRole.Highlight, "highlight"),
+                               (QPalette.ColorRole.HighlightedText, "highlight_text")):
+                themed.palette.setColor(group, role, QColor(c[name]))
+        painter.fillRect(option.rect, QColor(c["base"]))
+        super().paint(painter, themed, index)
+
+
 class LibraryPanel(QWidget):
     """Filters, the thumbnail grid and the details of the selected video."""
 
@@ -183,7 +201,7 @@ class LibraryPanel(QWidget):
     jobsRestored = Signal(list)  # [Job]: an undo brought them back
     message = Signal(str)
 
-    def __init__(self, model: LibraryModel, parent: QWidget | None = None) -> None:
+    def __init__(self, model: JobListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
         self.proxy = ReviewFilter(self)
@@ -227,6 +245,7 @@ class LibraryPanel(QWidget):
         self.grid = QListView(self)
         self.grid.setObjectName("LibraryGrid")
         self.grid.setModel(self.proxy)
+        self.grid.setItemDelegate(TileDelegate(self.grid))
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setIconSize(QSize(192, 108))
         self.grid.setGridSize(QSize(216, 172))
@@ -425,7 +444,7 @@ class LibraryPanel(QWidget):
         self.model_combo.blockSignals(False)
 
     def _on_data_changed(self, _first: object, _last: object, roles: list[int] | None = None) -> None:
-        if list(roles or ()) != [Qt.ItemDataRole.DecorationRole]:  # a thumbnail arriving costs nothing
+        if not roles:  # a job or a note changed (thumbnails, the clock's tick and batch cells name their roles)
             self._spend_timer.start()
 
     def _update_count(self, *_args: object) -> None:
@@ -454,9 +473,8 @@ class LibraryPanel(QWidget):
         selection = self.grid.selectionModel()
         selection.clearSelection()
         for job_id in job_ids:
-            row = self.model.row_of(job_id)
-            index = self.proxy.mapFromSource(self.model.index(row, 0)) if row >= 0 else None
-            if index is not None and index.isValid():
+            index = self.proxy.index_of(job_id)
+            if index is not None:
                 selection.select(index, QItemSelectionModel.SelectionFlag.Select)
 
     def selected_videos(self) -> list[Job]:
@@ -490,11 +508,8 @@ class LibraryPanel(QWidget):
     # --- details ---------------------------------------------------------------------------------------------
 
     def select_job(self, job_id: str) -> bool:
-        row = self.model.row_of(job_id)
-        if row < 0:
-            return False
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
-        if not index.isValid():
+        index = self.proxy.index_of(job_id)
+        if index is None:
             return False
         self.grid.setCurrentIndex(index)
         return True

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
@@ -40,42 +41,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.costs import spend
-from core.engine import Engine
 from core.errors import ConfigError, InputError, ReeldeckError
-from core.jobs import Job, JobState
-from core.prompts import PromptHistory
-from core.provenance import carries_provenance, read_sidecar, request_from_sidecar, sidecar_path
-from core.runtime import Runtime
-from core.submission import JobRequest
+from core.paths import DataDir
 from core.words import count, have
-from gui.annotations import AnnotationStore
-from gui.asyncs import spawn
-from gui.background import background
-from gui.chain import FrameChainer
-from gui.compare import CompareView
-from gui.composer import Composer
 from gui.dropdata import dropped_items, is_web_url
-from gui.engine_bridge import EngineBridge
-from gui.export_action import Exporter
-from gui.job_pages import PAGE_SIZE, JobPages
 from gui.last_folder import LastFolders, Purpose, last_folders
 from gui.last_folder import use as use_last_folders
-from gui.ledger_view import LedgerView
-from gui.library import LibraryPanel
-from gui.library_model import LibraryModel
-from gui.library_trash import LibraryTrash
-from gui.player import PlayerWidget
 from gui.prefs import GuiPrefs
-from gui.queue_model import GroupSummary, QueueModel, model_label
-from gui.queue_view import QueueView
 from gui.resources import app_icon
 from gui.safety import guarded
-from gui.sequence_view import SequenceView
-from gui.slots import IMAGE_FILTER
 from gui.theme import THEME_MODES, theme_manager
-from gui.thumbs import ThumbnailCache
 from gui.wheel_guard import guard_wheel
+
+if TYPE_CHECKING:  # the window's content and the core are imported when the core is up (``attach``)
+    from core.engine import Engine
+    from core.jobs import Job
+    from core.prompts import PromptHistory
+    from core.runtime import Runtime
+    from core.submission import JobRequest
+    from gui.engine_bridge import EngineBridge
+    from gui.ledger_view import LedgerView
+    from gui.queue_model import GroupSummary
 
 log = logging.getLogger(__name__)
 
@@ -90,35 +76,114 @@ Ask = Callable[[str, str], bool]
 
 
 class MainWindow(QMainWindow):
-    """Reeldeck's window over a started ``Runtime``."""
+    """Reeldeck's window over a started ``Runtime``.
+
+    ``MainWindow(runtime)`` builds it whole. At start-up the window is first built as its frame alone —
+    ``MainWindow(data=..., sandbox=...)``: menus, tabs, the sandbox banner, its size and theme, painted before the
+    core is imported or started — and :meth:`attach` then gives it the started runtime and builds its content.
+    """
 
     closed = Signal()
-    #: Jobs per page when the store's jobs are listed at start (``gui.job_pages``).
-    page_size = PAGE_SIZE
+    #: Jobs per page when the store's jobs are listed at start (None: ``gui.job_pages.PAGE_SIZE``).
+    page_size: int | None = None
+    runtime: Runtime
+    engine: Engine
+    bridge: EngineBridge
 
-    def __init__(self, runtime: Runtime, *, prefs: GuiPrefs | None = None) -> None:
+    def __init__(self, runtime: Runtime | None = None, *, prefs: GuiPrefs | None = None, data: DataDir | None = None,
+                 sandbox: bool = False) -> None:
         super().__init__()
-        if runtime.engine is None or runtime.store is None:
-            raise RuntimeError("start the runtime before building the window")
-        self.runtime = runtime
-        self.engine = runtime.engine
-        self.sandbox = runtime.sandbox_mode
-        self.prefs = prefs or GuiPrefs(runtime.data.root)
+        if runtime is not None:
+            data, sandbox = runtime.data, runtime.sandbox_mode
+        if data is None:
+            raise ValueError("the window needs a runtime or a data dir")
+        self.attached = False  # True once the runtime is in and the content built
+        self.is_closed = False
+        self.sandbox = sandbox
+        self.prefs = prefs or GuiPrefs(data.root)
         use_last_folders(LastFolders(self.prefs))  # file dialogs open where the person last was
         self.notifications: list[str] = []
         self.confirm_close: Ask = self._confirm_close_dialog
         self._closing = False
         self._switching = False
         self.ledger: LedgerView | None = None  # the charge ledger window, made when first opened
+        self._frame_actions: list[QAction] = []  # enabled once the content is there
+        self.setWindowIcon(app_icon())
+        self._build_frame()
+        if runtime is not None:
+            self.attach(runtime)
+
+    def _build_frame(self) -> None:
+        """What the first frame shows: tabs (their pages come with the content), the banner, menus, size, theme."""
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("MainTabs")
+        self.tabs.setDocumentMode(True)
+        self.studio = QWidget(self)
+        self._studio_layout = QVBoxLayout(self.studio)
+        self._studio_layout.setContentsMargins(6, 6, 6, 6)
+        self.tabs.addTab(self.studio, "Studio")
+        for title in ("Library", "Compare", "Sequence"):
+            self.tabs.addTab(QWidget(self), title)
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.banner = QLabel(SANDBOX_TEXT, central)
+        self.banner.setObjectName("SandboxBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self.tray: QSystemTrayIcon | None = None
+
+        self._build_menus()
+        self._show_world()
+        theme_manager().set_mode(self.prefs.theme)
+        geometry = self.prefs.bytes("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1400, 900)
+        state = self.prefs.bytes("window/state")
+        if state is not None:
+            self.restoreState(state)
+        self.statusBar().showMessage("Starting…")
+
+    def attach(self, runtime: Runtime) -> None:
+        """The started runtime: build the window's content, list the jobs, follow the engine's events."""
+        if runtime.engine is None or runtime.store is None:
+            raise RuntimeError("start the runtime before building the window")
+        if self.attached:
+            raise RuntimeError("the window has its runtime already")
+        from gui.annotations import AnnotationStore
+        from gui.chain import FrameChainer
+        from gui.compare import CompareView
+        from gui.composer import Composer
+        from gui.engine_bridge import EngineBridge
+        from gui.export_action import Exporter
+        from gui.job_list import JobListModel
+        from gui.library import LibraryPanel
+        from gui.library_model import LibraryTiles
+        from gui.library_trash import LibraryTrash
+        from gui.player import PlayerWidget
+        from gui.queue_model import QueueModel
+        from gui.queue_view import QueueView
+        from gui.sequence_view import SequenceView
+        from gui.thumbs import ThumbnailCache
+
+        self.runtime = runtime
+        self.engine = runtime.engine
         #: Calls into the engine and its events back (coalesced per frame when it runs on its own thread).
         self.bridge = EngineBridge(runtime, lambda job: self._on_job(job), self)
-        self.setWindowIcon(app_icon())
+        self.sandbox = runtime.sandbox_mode
         self.setAcceptDrops(True)
 
         self.thumbs = ThumbnailCache(runtime.data.root / "thumbnails", self)
-        self.annotations = AnnotationStore(runtime.store) if runtime.store else AnnotationStore(runtime.data.root)
-        self.queue_model = QueueModel(self.thumbs, parent=self)
-        self.library_model = LibraryModel(self.annotations, self.thumbs, self)
+        self.annotations = AnnotationStore(runtime.store)
+        self.job_list = JobListModel(self.annotations, self.thumbs, parent=self)  # the window's one list of jobs
+        self.queue_model = QueueModel(self.job_list, parent=self)
+        self.library_tiles = LibraryTiles(self)
+        self.library_tiles.setSourceModel(self.job_list)
 
         self.composer = Composer(parent=self)
         self.composer.prices = lambda: self.engine.prices  # Settings → Prices apply at once
@@ -126,11 +191,11 @@ class MainWindow(QMainWindow):
         self.queue_view = QueueView(self.queue_model, self.engine, self)
         self.queue_view.calls = self.queue_view.stall.calls = self.bridge
         self.player = PlayerWidget(self)
-        self.library = LibraryPanel(self.library_model, self)
+        self.library = LibraryPanel(self.job_list, self)
         self.compare = CompareView(self)
         self.chainer = FrameChainer(self.composer, runtime.data.root / "frames", self)
         self.exporter = Exporter(self.prefs, self)
-        self.sequence_view = SequenceView(runtime.store, self.library_model, self.chainer, self.thumbs, self)
+        self.sequence_view = SequenceView(runtime.store, self.library_tiles, self.chainer, self.thumbs, self)
         self.batch_dialog: QDialog | None = None
 
         self.right_splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -145,41 +210,48 @@ class MainWindow(QMainWindow):
         self.studio_splitter.addWidget(self.right_splitter)
         self.studio_splitter.setStretchFactor(0, 2)
         self.studio_splitter.setStretchFactor(1, 3)
+        self._studio_layout.addWidget(self.studio_splitter)
+        self._fill_tabs(self.library, self.compare, self.sequence_view)
 
-        self.tabs = QTabWidget(self)
-        self.tabs.setObjectName("MainTabs")
-        self.tabs.setDocumentMode(True)
-        studio = QWidget(self)
-        studio_layout = QVBoxLayout(studio)
-        studio_layout.setContentsMargins(6, 6, 6, 6)
-        studio_layout.addWidget(self.studio_splitter)
-        self.tabs.addTab(studio, "Studio")
-        self.tabs.addTab(self.library, "Library")
-        self.tabs.addTab(self.compare, "Compare")
-        self.tabs.addTab(self.sequence_view, "Sequence")
-
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        self.banner = QLabel(SANDBOX_TEXT, central)
-        self.banner.setObjectName("SandboxBanner")
-        self.banner.setWordWrap(True)
-        self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.tabs, 1)
-        self.setCentralWidget(central)
-
-        self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(app_icon(), self)
             self.tray.setToolTip("Reeldeck")
             self.tray.show()
 
-        self._build_menus()
         self._show_world()
-        theme_manager().set_mode(self.prefs.theme)
         guard_wheel(self)  # scrolling a page never changes a value (forms made later guard themselves)
+        self._connect()
+        if runtime.store is not None:  # deleting in the library: to the trash, with undo
+            self.library.set_trash(LibraryTrash(self.engine, own_trash=runtime.data.root / "trash"))
+        self.library.spend.set_budget(self.engine.budget_cap)
+
+        self._load_jobs()
+        self.bridge.attach(self.engine)
+        self._restore_layout()
+        self.composer.edited.connect(self._draft_timer.start)  # after the draft is back: keep every later edit
+        for action in self._frame_actions:
+            action.setEnabled(True)
+        self.attached = True
+        self.statusBar().showMessage("Sandbox mode: no keys needed." if self.sandbox else "Ready.")
+        from core.providers.catalog import problems as catalog_problems
+
+        skipped = catalog_problems()
+        if skipped:  # the window starts with the rest of the catalog; each file that could not be used is named
+            self.statusBar().showMessage("Catalog file skipped: " + "; ".join(str(p) for p in skipped))
+
+    def _fill_tabs(self, *pages: QWidget) -> None:
+        """Put the content's pages in place of the frame's empty ones (the tab shown stays shown)."""
+        shown = self.tabs.currentIndex()
+        for index, page in enumerate(pages, start=1):
+            title, empty = self.tabs.tabText(index), self.tabs.widget(index)
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, page, title)
+            if empty is not None:
+                empty.deleteLater()
+        self.tabs.setCurrentIndex(shown)
+
+    def _connect(self) -> None:
+        """The content's signals to the window's actions."""
         self.composer.submitRequested.connect(self.submit)
         self.composer.setupRequested.connect(self.open_setup)
         self.prompts = self._open_prompt_history()
@@ -191,9 +263,8 @@ class MainWindow(QMainWindow):
         self.queue_view.jobActivated.connect(self.play_job)
         self.queue_view.duplicateRequested.connect(self.duplicate)
         self.queue_view.message.connect(self.show_message)
-        self.queue_view.jobDeleted.connect(self.library_model.remove_job)
-        self.queue_model.jobEnded.connect(self._job_ended)
-        self.queue_model.groupFinished.connect(self._group_finished)
+        self.job_list.jobEnded.connect(self._job_ended)
+        self.job_list.groupFinished.connect(self._group_finished)
         self.library.duplicateRequested.connect(self.duplicate)
         self.tabs.currentChanged.connect(self._on_tab)
         self.composer.batchRequested.connect(self.open_batch)
@@ -207,22 +278,11 @@ class MainWindow(QMainWindow):
         self.library.lastFrameRequested.connect(self.use_last_frame)
         self.library.reuseRequested.connect(self.reuse_settings)
         self.library.exportRequested.connect(self.exporter.export)
-        if runtime.store is not None:  # deleting in the library: to the trash, with undo
-            self.library.set_trash(LibraryTrash(self.engine, own_trash=runtime.data.root / "trash"))
-        self.library.jobsTrashed.connect(self._trashed_in_library)
-        self.library.jobsRestored.connect(self._restored_in_library)
         self.library.message.connect(self.show_message)
         self.exporter.finished.connect(self._exported)
         self.chainer.message.connect(self.show_message)
         self.sequence_view.message.connect(self.show_message)
         self.chainer.placed.connect(lambda _slot, _path: self.tabs.setCurrentIndex(0))
-        self.library.spend.set_budget(self.engine.budget_cap)
-
-        self._load_jobs()
-        self.bridge.attach(self.engine)
-        self._restore_layout()
-        self.composer.edited.connect(self._draft_timer.start)  # after the draft is back: keep every later edit
-        self.statusBar().showMessage("Sandbox mode: no keys needed." if self.sandbox else "Ready.")
 
     # --- setup -----------------------------------------------------------------------------------------------
 
@@ -231,8 +291,9 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         self._menu_action(file_menu, "&Open image…", self.open_image, QKeySequence.StandardKey.Open)
         self._menu_action(file_menu, "&Track a task by id…", self.open_track, None, fallback="Ctrl+Shift+T")
+        self._menu_action(file_menu, "Add a &model…", self.open_add_model, None)
         file_menu.addSeparator()
-        self._menu_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._menu_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit, needs_content=False)
         edit_menu = bar.addMenu("&Edit")
         self._menu_action(edit_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences,
                           fallback="Ctrl+,")
@@ -245,7 +306,7 @@ class MainWindow(QMainWindow):
         self._menu_action(view_menu, "S&equence", lambda: self.tabs.setCurrentWidget(self.sequence_view), None,
                           fallback="Ctrl+4")
         self._menu_action(view_menu, "&Full screen", self._toggle_full_screen, QKeySequence.StandardKey.FullScreen,
-                          fallback="F11")
+                          fallback="F11", needs_content=False)
         view_menu.addSeparator()
         self.theme_actions = self._theme_menu(view_menu.addMenu("&Theme"))
         self.sandbox_action = self._menu_action(view_menu, "Sa&ndbox mode", lambda: self.set_sandbox_mode(
@@ -283,7 +344,8 @@ class MainWindow(QMainWindow):
         self.theme_actions[mode].setChecked(True)
 
     def _menu_action(self, menu: object, text: str, slot: Callable[[], object],
-                     standard: QKeySequence.StandardKey | None, fallback: str = "") -> QAction:
+                     standard: QKeySequence.StandardKey | None, fallback: str = "", *,
+                     needs_content: bool = True) -> QAction:
         action = QAction(text, self)
         keys = QKeySequence.keyBindings(standard) if standard is not None else []
         if not keys and fallback:
@@ -292,40 +354,38 @@ class MainWindow(QMainWindow):
             action.setShortcuts(keys)
         action.triggered.connect(lambda _=False: slot())
         menu.addAction(action)  # type: ignore[attr-defined]
+        if needs_content and not self.attached:
+            action.setEnabled(False)  # until the content is there (Quit works at once)
+            self._frame_actions.append(action)
         return action
 
     def _load_jobs(self) -> None:
         """Unfinished jobs now (few, and their events must find them); every job in pages once the loop runs.
 
         The window paints first: the pages (``JobPages``) fill the queue (recent jobs) and the library while it is
-        up. ``library_model.loaded`` turns true after the last page.
+        up. ``job_list.loaded`` turns true after the last page.
         """
+        from gui.job_pages import PAGE_SIZE, JobPages
+
         store = self.runtime.store
         assert store is not None
-        unfinished = store.unfinished()
-        self.queue_model.set_jobs(unfinished)
+        self.job_list.set_jobs(store.unfinished())
         self._notes = self.annotations.all()
-        self.job_pages = JobPages(store, page_size=self.page_size, parent=self)
+        self.job_pages = JobPages(store, page_size=self.page_size or PAGE_SIZE, parent=self)
         self.job_pages.page.connect(self._add_page)
         self.job_pages.finished.connect(self._pages_done)
         self.job_pages.start()
 
     def _add_page(self, jobs: list[Job], on_disk: set[str]) -> None:
-        cutoff = time.time() - RECENT_SECONDS
-        self.queue_model.add_jobs(j for j in jobs if not j.terminal or j.created_at >= cutoff)
-        self.library_model.add_jobs(jobs, on_disk, self._notes)
+        cutoff = time.time() - RECENT_SECONDS  # the queue lists unfinished and recent jobs; the library every one
+        self.job_list.add_jobs(jobs, on_disk, self._notes, in_queue=lambda j: not j.terminal or j.created_at >= cutoff)
 
     def _pages_done(self) -> None:
         self._notes = {}
-        self.library_model.finish_loading()
+        self.job_list.finish_loading()
 
     def _restore_layout(self) -> None:
-        geometry = self.prefs.bytes("window/geometry")
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1400, 900)
-        state = self.prefs.bytes("window/state")
-        if state is not None:
-            self.restoreState(state)
+        """The splitters, the tab and the form of last time (the window's size and place are the frame's)."""
         for splitter in (self.studio_splitter, self.right_splitter, self.library.splitter):
             saved = self.prefs.bytes(f"splitters/{splitter.objectName()}")
             if saved is not None:
@@ -411,6 +471,8 @@ class MainWindow(QMainWindow):
         self._switching = True
         self.sandbox_action.setEnabled(False)
         self.show_message("Switching to sandbox mode…" if on else "Switching to the real providers…")
+        from gui.asyncs import spawn
+
         spawn(self._switch_world(on), self._switch_failed)
 
     async def _switch_world(self, on: bool) -> None:
@@ -435,8 +497,7 @@ class MainWindow(QMainWindow):
         self.engine = engine
         self.sandbox = self.runtime.sandbox_mode
         self.queue_view.engine = engine
-        self.queue_model.set_jobs([])
-        self.library_model.load([], check_in_background=False)
+        self.job_list.load([], check_in_background=False)
         self._load_jobs()
         self.bridge.attach(engine)
         self._show_world()
@@ -452,12 +513,14 @@ class MainWindow(QMainWindow):
     # --- engine events ---------------------------------------------------------------------------------------
 
     def _on_job(self, job: Job) -> None:
-        """An engine event: the queue and the library show it; endings are told by the queue model's signals."""
-        shown = self.queue_model.find(job.id)
+        """An engine event, the window's one way in for them: the job list takes it (the queue and the library are
+        its views); endings are told by the job list's signals."""
+        from gui.queue_model import model_label
+
+        shown = self.job_list.find(job.id)
         if job.needs_decision and shown is not None and not shown.needs_decision:
             self.notify("A job needs your decision", f"{model_label(job)}: {job.prompt[:60]}")
-        self.queue_model.on_job(job)
-        self.library_model.on_job(job)
+        self.job_list.on_job(job)
         self.sequence_view.on_job(job)
 
     def _group_finished(self, group: GroupSummary) -> None:
@@ -468,6 +531,9 @@ class MainWindow(QMainWindow):
             self.show_message("Batch finished: " + text)
 
     def _job_ended(self, job: Job) -> None:
+        from core.jobs import JobState
+        from gui.queue_model import model_label
+
         titles = {JobState.COMPLETED: "Video ready", JobState.FAILED: "Job failed",
                   JobState.CANCELED: "Job canceled"}
         title = titles.get(job.state, "Job ended")
@@ -495,17 +561,21 @@ class MainWindow(QMainWindow):
 
     def submit(self, request: JobRequest) -> None:
         """Queue a job from the form; errors come back to the form."""
-        self.composer.set_busy(True)
-        spawn(self._submit(request), self._submit_failed)
+        from gui.asyncs import spawn
 
-    async def _submit(self, request: JobRequest) -> None:
+        self.composer.set_busy(True)
+        spawn(self._submit(request, self.composer.prompt_template()), self._submit_failed)
+
+    async def _submit(self, request: JobRequest, template: str | None = None) -> None:
+        from gui.queue_model import model_label
+
         try:
             job = await self.bridge.call(self.engine.submit, request)
         finally:
             self.composer.set_busy(False)
-        self.queue_model.flush()  # the engine's event for it is in: show it now, to select it
+        self.job_list.flush()  # the engine's event for it is in: show it now, to select it
         self.queue_view.select_job(job.id)
-        self.remember_prompt(request)
+        self.remember_prompt(request, template)
         self.show_message(f"Queued: {model_label(job)}")
         self.sequence_view.job_submitted(request, job)
 
@@ -533,6 +603,8 @@ class MainWindow(QMainWindow):
 
     def compare_jobs(self, jobs: list[Job]) -> None:
         """Open the compare view on these finished videos."""
+        from core.jobs import JobState
+
         shown = self.compare.set_jobs([j for j in jobs if j.state == JobState.COMPLETED and j.video_path])
         if len(shown) < 2:
             self.show_message("Pick two to four finished videos to compare.")
@@ -552,22 +624,24 @@ class MainWindow(QMainWindow):
         """The batch dialog over the form's request; Queue submits every job of it."""
         from gui.batch_dialog import BatchDialog
 
-        store = self.runtime.store
-        today = spend(store.all() if store is not None else [], by="day").get(time.strftime("%Y-%m-%d"), 0.0)
-        dialog = BatchDialog(base, prices=self.engine.prices, spent_today=today, budget_cap=self.engine.budget_cap,
-                             parent=self)
+        engine = self.engine
+        dialog = BatchDialog(base, prices=engine.prices,
+                             budget=lambda cost: engine.budget_problem(cost, what="This batch"),
+                             fills=self.composer.fill_values, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.submit_batch(dialog.requests()))
+        dialog.accepted.connect(lambda: self.submit_batch(dialog.requests(), dialog.template_text()))
         self.batch_dialog = dialog
         dialog.open()
         return dialog
 
-    def submit_batch(self, requests: list[JobRequest]) -> None:
+    def submit_batch(self, requests: list[JobRequest], template: str | None = None) -> None:
+        from gui.asyncs import spawn
+
         if requests:
             self.composer.set_busy(True)
-            spawn(self._submit_batch(requests), self._submit_failed)
+            spawn(self._submit_batch(requests, template), self._submit_failed)
 
-    async def _submit_batch(self, requests: list[JobRequest]) -> None:
+    async def _submit_batch(self, requests: list[JobRequest], template: str | None = None) -> None:
         queued: list[Job] = []
         try:
             for request in requests:
@@ -580,15 +654,17 @@ class MainWindow(QMainWindow):
                     raise
         finally:
             self.composer.set_busy(False)
-            self.queue_model.flush()  # the engine's events for them are in
+            self.job_list.flush()  # the engine's events for them are in
         if queued:
             self.queue_view.select_job(queued[0].id)
-            self.remember_prompt(requests[0])
+            self.remember_prompt(requests[0], template)
             self.show_message(f"Queued a batch of {len(queued)} jobs.")
 
     def open_ledger(self) -> LedgerView:
         """The charge ledger in its own window (one at a time; opening it again brings it up, refreshed)."""
         if self.ledger is None:
+            from gui.ledger_view import LedgerView
+
             self.ledger = LedgerView(lambda: self.runtime.store, self)
             self.ledger.setWindowFlag(Qt.WindowType.Window)
             self.ledger.resize(1100, 560)
@@ -601,6 +677,8 @@ class MainWindow(QMainWindow):
 
     def reuse_settings(self, job: Job) -> None:
         """Fill the form from the sidecar next to a job's video (the job record when there is none)."""
+        from core.provenance import sidecar_path
+
         if job.video_path and sidecar_path(Path(job.video_path)).is_file():
             self.reuse_from_file(job.video_path)
         else:
@@ -608,6 +686,9 @@ class MainWindow(QMainWindow):
 
     def reuse_from_file(self, path: str) -> None:
         """Read a sidecar (or the one beside an MP4) off the GUI thread and put its settings in the form."""
+        from core.provenance import read_sidecar, request_from_sidecar
+        from gui.background import background
+
         background().run(lambda: request_from_sidecar(read_sidecar(Path(path))),
                          callback=lambda request, error: self._reuse(path, request, error), owner=self)
 
@@ -622,19 +703,13 @@ class MainWindow(QMainWindow):
         else:
             self.show_message(f"{request.provider} / {request.model} is not available in this version.")
 
-    def _trashed_in_library(self, job_ids: list[str]) -> None:
-        for job_id in job_ids:
-            self.queue_model.remove_job(job_id)
-
-    def _restored_in_library(self, jobs: list[Job]) -> None:
-        for job in jobs:
-            self.queue_model.on_job(job)
-
     def _exported(self, text: str, ok: bool) -> None:
         self.library.show_export_report(text, ok)
         self.show_message(text)
 
     def open_image(self) -> None:
+        from gui.slots import IMAGE_FILTER
+
         paths, _ = QFileDialog.getOpenFileNames(self, "Open images", last_folders().start(Purpose.INPUTS), IMAGE_FILTER)
         if paths:
             last_folders().remember(Purpose.INPUTS, paths[0])
@@ -654,6 +729,14 @@ class MainWindow(QMainWindow):
         self.library.spend.set_budget(self.engine.budget_cap)
         self.composer.update_estimate()
         self._setup_changed()
+
+    def open_add_model(self) -> None:
+        """Declare a model of an OpenAI-shaped endpoint as data, then pick it in the form."""
+        from gui.add_model_dialog import AddModelDialog
+
+        dialog = AddModelDialog(self)
+        if dialog.exec() == AddModelDialog.DialogCode.Accepted and dialog.added:
+            self.composer.reload_models(*dialog.added)
 
     def open_track(self) -> None:
         """Follow a task made elsewhere: the engine's ``track``, as `python main.py track` does."""
@@ -683,15 +766,18 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _open_prompt_history(self) -> PromptHistory | None:
+        from core.prompts import PromptHistory
+
         try:
             return PromptHistory.in_data_dir(self.runtime.data.root)
         except ReeldeckError as exc:
             log.error("%s", exc.message)
             return None
 
-    def remember_prompt(self, request: JobRequest) -> None:
-        """A submitted prompt goes into the history (a history that cannot be written never stops a job)."""
-        prompt = request.params.get("prompt")
+    def remember_prompt(self, request: JobRequest, template: str | None = None) -> None:
+        """A submitted prompt goes into the history (a history that cannot be written never stops a job); for a
+        template, the template itself (its fills are the jobs' prompts)."""
+        prompt = template or request.params.get("prompt")
         if self.prompts is None or not isinstance(prompt, str):
             return
         try:
@@ -706,7 +792,9 @@ class MainWindow(QMainWindow):
         if self.prompts is None:
             self.show_message("The prompt history cannot be read; see the log.")
             return None
-        dialog = PromptHistoryDialog(self.prompts, self)
+        form = self.composer.request()
+        dialog = PromptHistoryDialog(self.prompts, self, current=self.composer.texts.get("prompt", ""),
+                                     provider=form.provider if form else "", model=form.model if form else "")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.chosen.connect(self.composer.set_prompt)
         dialog.open()
@@ -783,13 +871,20 @@ class MainWindow(QMainWindow):
     def running_jobs(self) -> list[Job]:
         """Jobs that are still working (not ended, not waiting for a decision), as the queue shows them now."""
         self.bridge.flush()
-        self.queue_model.flush()  # the latest engine events first: a job that just ended is not running
-        return [j for j in self.queue_model.jobs() if not j.terminal and not j.needs_decision]
+        self.job_list.flush()  # the latest engine events first: a job that just ended is not running
+        return [j for j in self.job_list.jobs() if not j.terminal and not j.needs_decision]
 
     @guarded()
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._closing:
             event.accept()
+            return
+        if not self.attached:  # closed before the core was up: nothing runs yet, nothing to save but the place
+            self._closing = self.is_closed = True
+            self.prefs.set("window/geometry", self.saveGeometry())
+            self.prefs.sync()
+            event.accept()
+            QTimer.singleShot(0, self.closed.emit)
             return
         running = self.running_jobs()
         if running and not self.confirm_close(
@@ -799,7 +894,7 @@ class MainWindow(QMainWindow):
                 "time you open it, and nothing is submitted twice.\n\nQuit now?"):
             event.ignore()
             return
-        self._closing = True
+        self._closing = self.is_closed = True
         try:
             self.job_pages.stop()
             self.library.flush_note()
@@ -810,8 +905,7 @@ class MainWindow(QMainWindow):
             self.sequence_view.shutdown()
             self.bridge.flush()  # the engine's last events, then no more
             self.bridge.detach()
-            self.queue_model.flush()
-            self.library_model.flush()
+            self.job_list.flush()
             self.annotations.close()
             if self.prompts is not None:
                 self.prompts.close()
@@ -833,4 +927,6 @@ class MainWindow(QMainWindow):
 
 def carries_settings(item: str) -> bool:
     """A dropped Reeldeck sidecar, or a video with its sidecar beside it or its settings inside (a header read)."""
+    from core.provenance import carries_provenance
+
     return not is_web_url(item) and carries_provenance(Path(item))

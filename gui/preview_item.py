@@ -1,16 +1,18 @@
-"""One input's preview: a thumbnail of the file as it will be sent, and a note on what was changed.
+"""One input's preview: a thumbnail of the file as it will be sent, its size and the bytes to send, what was
+changed, and a warning when much of the picture is lost or it is enlarged.
 
 Local images are prepared with the provider's rules in a worker thread (``gui.background``); URLs and presets
-are shown as they are. Failures become an inline error, never an exception.
+are shown as they are. Failures become an inline error in plain words, never an exception.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from core.errors import ReeldeckError
 from core.imaging import ImageRules
@@ -20,6 +22,9 @@ from gui.dropdata import is_web_url
 from gui.thumbs import THUMB_SIZE, Preview, prepared_preview, video_preview
 
 PRESET_PREFIX = "preset:"
+NOTE_WIDTH = max(THUMB_SIZE, 220)
+
+log = logging.getLogger(__name__)
 
 
 def restyle(widget: QWidget) -> None:
@@ -40,6 +45,9 @@ class PreviewItem(QFrame):
         self.state = self.EMPTY
         self.error: str | None = None
         self.note = ""
+        self.warnings: list[str] = []
+        #: The size the image will be sent at, once prepared (None for URLs, presets, videos and errors).
+        self.prepared_size: tuple[int, int] | None = None
         self._generation = 0
         self.thumb = QLabel(self)
         self.thumb.setFixedSize(THUMB_SIZE, THUMB_SIZE)
@@ -48,39 +56,45 @@ class PreviewItem(QFrame):
         self.caption = QLabel(caption, self)
         self.caption.setProperty("role", "title")
         self.caption.setVisible(bool(caption))
-        self.note_label = QLabel(self)
-        self.note_label.setWordWrap(True)
-        self.note_label.setProperty("role", "note")
-        self.note_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.note_label.setMaximumWidth(max(THUMB_SIZE, 220))
+        self.note_label = _wrapping_label(self, "note")
+        self.warning_label = _wrapping_label(self, "warning")
+        self.warning_label.setObjectName("PreviewWarning")
+        self.warning_label.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.setSpacing(2)
+        layout.setSpacing(4)
         layout.addWidget(self.caption)
         layout.addWidget(self.thumb)
         layout.addWidget(self.note_label)
+        layout.addWidget(self.warning_label)
+        layout.addStretch(1)
         self.show_empty("Drop an image here")
 
     def show_empty(self, hint: str) -> None:
         """No input: a hint in place of the thumbnail."""
         self._generation += 1
         self.value, self.state, self.error = None, self.EMPTY, None
+        self.prepared_size = None
         self.thumb.clear()
         self.thumb.setText(hint)
         self.thumb.setWordWrap(True)
         self._set_note("", error=False)
 
-    def _set_note(self, text: str, *, error: bool) -> None:
-        self.note = text
-        self.note_label.setText(text)
+    def _set_note(self, text: str, *, error: bool, warnings: list[str] | None = None) -> None:
+        self.warnings = list(warnings or [])
+        self.note = "\n".join([text, *(f"⚠ {w}" for w in self.warnings)]) if self.warnings else text
+        _set_wrapped_text(self.note_label, text)
         self.note_label.setProperty("role", "error" if error else "note")
         restyle(self.note_label)
+        _set_wrapped_text(self.warning_label, "\n".join(f"⚠ {w}" for w in self.warnings))
+        self.warning_label.setVisible(bool(self.warnings))
 
     def load(self, value: str, rules: ImageRules | None, kind: SlotKind = SlotKind.IMAGE) -> None:
         """Show ``value`` (a file, URL or preset); local files are prepared in a worker thread."""
         self._generation += 1
         generation = self._generation
         self.value, self.error = value, None
+        self.prepared_size = None
         self.thumb.clear()
         if value.startswith(PRESET_PREFIX):
             self.state = self.READY
@@ -101,12 +115,14 @@ class PreviewItem(QFrame):
         self.thumb.setText("Preparing…")
         self._set_note("", error=False)
         if kind == SlotKind.VIDEO:
-            background().run(video_preview, value, callback=self._done(generation), owner=self)
+            background().run(video_preview, value, callback=self._done(generation, kind), owner=self)
         else:
             assert rules is not None
-            background().run(prepared_preview, value, rules, callback=self._done(generation), owner=self)
+            background().run(prepared_preview, value, rules, callback=self._done(generation, kind), owner=self)
 
-    def _done(self, generation: int) -> Callable[[Preview | None, BaseException | None], None]:
+    def _done(
+        self, generation: int, kind: SlotKind
+    ) -> Callable[[Preview | None, BaseException | None], None]:
         def finished(preview: Preview | None, error: BaseException | None) -> None:
             if generation != self._generation:
                 return  # a newer value replaced this one
@@ -116,7 +132,8 @@ class PreviewItem(QFrame):
             self.state = self.READY
             self.thumb.setText("")
             self.thumb.setPixmap(QPixmap.fromImage(preview.image))
-            self._set_note(preview.note, error=False)
+            self.prepared_size = (preview.width, preview.height) if kind == SlotKind.IMAGE else None
+            self._set_note(preview.note, error=False, warnings=preview.warnings)
             self.settled.emit()
         return finished
 
@@ -128,12 +145,33 @@ class PreviewItem(QFrame):
         self.settled.emit()
 
 
+def _wrapping_label(parent: QWidget, role: str) -> QLabel:
+    """A word-wrapped label that keeps the height its text needs, so nothing is drawn over it."""
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    label.setProperty("role", role)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setFixedWidth(NOTE_WIDTH)
+    policy = QSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Minimum)
+    policy.setHeightForWidth(False)  # the width is fixed: its height is a plain minimum the parents respect
+    label.setSizePolicy(policy)
+    return label
+
+
+def _set_wrapped_text(label: QLabel, text: str) -> None:
+    """Set the text and reserve the height it takes at the label's fixed width (layouts above a scroll area do
+    not ask word-wrapped labels for their height; without this the thumbnail is drawn over the first lines)."""
+    label.setText(text)
+    label.setMinimumHeight(label.heightForWidth(NOTE_WIDTH) if text else 0)
+
+
 def _message(error: BaseException | None) -> str:
+    """A failure in plain words: core's own message, or a sentence (the exception goes to the log)."""
     if isinstance(error, ReeldeckError):
         return error.message
-    if error is None:
-        return "The file could not be read."
-    return f"The file could not be read ({type(error).__name__}: {error})."
+    if error is not None:
+        log.warning("Preparing an input failed", exc_info=error)
+    return "The file could not be read or prepared. Try another file; the log has the details."
 
 
 def _short(url: str, limit: int = 48) -> str:

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import (
+    QEvent,
     QFile,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QPoint,
     QRect,
@@ -61,7 +63,17 @@ from gui.stall_box import StallBox
 log = logging.getLogger(__name__)
 
 THUMB_ROW_HEIGHT = 54
+#: The least room the Prompt column gets: a narrow window scrolls the table sideways rather than squeeze it.
+PROMPT_MIN_WIDTH = 220
 Ask = Callable[[str, str], bool]
+
+
+class PromptDelegate(QStyledItemDelegate):
+    """A prompt cut at its end when it does not fit (its beginning says what it is); the view elides the middle."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideRight
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -170,6 +182,7 @@ class QueueView(QWidget):
         self.table.setModel(model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # several: Compare
+        self.table.setItemDelegateForColumn(Column.PROMPT, PromptDelegate(self.table))
         self.table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.table))
         self.table.setItemDelegateForColumn(Column.GROUP, GroupDelegate(self.table))
         self.table.setIconSize(QSize(80, THUMB_ROW_HEIGHT - 6))
@@ -190,12 +203,13 @@ class QueueView(QWidget):
         header.setSectionResizeMode(Column.THUMB, QHeaderView.ResizeMode.Fixed)
         header.resizeSection(Column.THUMB, 90)
         header.resizeSection(Column.MODEL, 190)
-        header.setSectionResizeMode(Column.PROMPT, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(Column.STATE, 150)
         header.resizeSection(Column.PROGRESS, 170)
         header.resizeSection(Column.ELAPSED, 70)
         header.resizeSection(Column.COST, 80)
         header.resizeSection(Column.GROUP, 115)
+        header.sectionResized.connect(self._on_section_resized)
+        self.table.viewport().installEventFilter(self)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._on_selection())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         model.dataChanged.connect(self._on_data_changed)
@@ -346,6 +360,24 @@ class QueueView(QWidget):
         if current.isValid() and current.row() == top_left.row() and top_left.column() == 0:
             self._on_selection()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_prompt()
+        return super().eventFilter(watched, event)
+
+    def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
+        if column != Column.PROMPT:
+            self._fit_prompt()
+
+    def _fit_prompt(self) -> None:
+        """The Prompt column takes the room the other columns leave, but never less than PROMPT_MIN_WIDTH."""
+        header = self.table.horizontalHeader()
+        others = sum(header.sectionSize(c) for c in range(header.count())
+                     if c != Column.PROMPT and not header.isSectionHidden(c))
+        width = max(PROMPT_MIN_WIDTH, self.table.viewport().width() - others)
+        if header.sectionSize(Column.PROMPT) != width:
+            header.resizeSection(Column.PROMPT, width)
+
     def _on_selection(self) -> None:
         job = self.selected_job()
         state = job.state if job else None
@@ -357,7 +389,7 @@ class QueueView(QWidget):
         has_file = job is not None and bool(job.video_path) and Path(job.video_path or "").exists()
         self.reveal_action.setEnabled(has_file)
         self.delete_action.setEnabled(job is not None)
-        self.clear_action.setEnabled(any(j.terminal for j in self.model.jobs()))
+        self.clear_action.setEnabled(self.model.has_finished())
         self.compare_action.setEnabled(len(self.compare_candidates()) >= 2)
         self.last_frame_action.setEnabled(has_file and job is not None and job.state == JobState.COMPLETED)
         self.remix_action.setEnabled(job is not None and can_remix(job))

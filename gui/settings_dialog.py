@@ -2,9 +2,9 @@
 price table with the daily budget.
 
 Base URLs are checked live with ``core.settings.check_url`` (https, or plain http only to this machine). Values
-go to core's ``settings.json``; the sandbox toggle to the GUI's preferences. Prices, the budget and the providers'
-addresses and options apply at once (the running engine reads them from its settings); the download folder and
-how many jobs run at once take effect the next time Reeldeck starts, and the dialog says so.
+go to core's ``settings.json``; the sandbox toggle to the GUI's preferences. Prices, the budget, "send original
+images" and the providers' addresses and options apply at once (the running engine reads them from its settings);
+the download folder and how many jobs run at once take effect the next time Reeldeck starts, and the dialog says so.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ from PySide6.QtWidgets import (
 from core.errors import ConfigError
 from core.providers import all_specs
 from core.runtime import Runtime
-from core.settings import EXTRA_ENDPOINTS, PROVIDER_OPTIONS, Settings, check_url
+from core.settings import Settings, check_url, extra_endpoints, provider_options
 from gui.cost import PricesEditor
 from gui.prefs import GuiPrefs
+from gui.slots import image_sending
 from gui.wheel_guard import guard_wheel
 
 MAX_CONCURRENCY = 16
@@ -140,6 +141,13 @@ class SettingsDialog(QDialog):
                                      general)
         self.sandbox_box.setChecked(prefs.sandbox_mode)
         general_form.addRow("", self.sandbox_box)
+        self.originals_box = QCheckBox("Send original images (full size, only the provider's own limits applied)",
+                                       general)
+        self.originals_box.setToolTip(
+            "Off: each image is scaled down to the most its model can use (about the size of the video), which "
+            "is much faster to prepare and upload and looks the same. On: images go at full size.")
+        self.originals_box.setChecked(self.settings.send_original_images())
+        general_form.addRow("", self.originals_box)
         body_layout.addWidget(general)
         self.prices = PricesEditor(self.settings.data, body)
         body_layout.addWidget(self.prices)
@@ -155,14 +163,14 @@ class SettingsDialog(QDialog):
                                 f"{spec.default_base_url or 'not set'}.")
             self.urls[spec.id] = url
             form.addRow("Base URL", url)
-            for extra_env, (pid, setting, default) in EXTRA_ENDPOINTS.items():
+            for extra_env, (pid, setting, default) in extra_endpoints().items():
                 if pid != spec.id:
                     continue
                 field = UrlField(f"{spec.name} {setting}", default, extra_env, group)
                 field.edit.setText(str(self.settings.data.get("endpoints", {}).get(extra_env, "")))
                 self.endpoints[extra_env] = field
                 form.addRow(setting.replace("_", " ").capitalize(), field)
-            for (pid, option), (default, allowed) in PROVIDER_OPTIONS.items():
+            for (pid, option), (default, allowed) in provider_options().items():
                 if pid != spec.id:
                     continue
                 choice = QComboBox(group)
@@ -186,8 +194,9 @@ class SettingsDialog(QDialog):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
-        self.restart_note = QLabel("Prices, the budget and the providers' addresses apply at once; the download "
-                                   "folder and jobs at once take effect the next time Reeldeck starts.", self)
+        self.restart_note = QLabel("Prices, the budget, sending original images and the providers' addresses apply "
+                                   "at once; the download folder and jobs at once take effect the next time "
+                                   "Reeldeck starts.", self)
         self.restart_note.setWordWrap(True)
         _restyle(self.restart_note, "note")
         self.error = QLabel(self)
@@ -256,6 +265,10 @@ class SettingsDialog(QDialog):
             for (pid, option), choice in self.options.items():
                 self.settings.set_option(pid, option, choice.currentData())
             self.prices.apply(self.settings.data)
+            if self.originals_box.isChecked():
+                self.settings.data["send_original_images"] = True
+            else:
+                self.settings.data.pop("send_original_images", None)
             folder = self.download_dir.text().strip()
             if folder:
                 self.settings.data["download_dir"] = str(Path(folder).expanduser())
@@ -272,12 +285,14 @@ class SettingsDialog(QDialog):
         self.accept()
 
     def _apply_now(self) -> None:
-        """The running engine reads prices, the budget and the providers' addresses and options from its settings:
-        hand it the new ones, and have it build its providers again with them."""
+        """The running engine reads prices, the budget, image sending and the providers' addresses and options from
+        its settings: hand it the new ones (the input previews follow at once too), and have it build its providers
+        again with them."""
+        image_sending().set_originals(self.settings.send_original_images())
         hub = self.runtime.hub
         if hub is None:
             return
-        for key in ("prices", "budget_daily_usd", "base_urls", "endpoints", "options"):
+        for key in ("prices", "budget_daily_usd", "send_original_images", "base_urls", "endpoints", "options"):
             if key in self.settings.data:
                 hub.settings.data[key] = self.settings.data[key]
             else:

@@ -1,16 +1,19 @@
 """Input slots with drag-and-drop: image slots, ordered reference slots (@Image1..) and motion-video slots.
 
-Each image shows a thumbnail of the image *as it will be sent*: the provider's ``image_rules`` for the current
-parameters are applied by ``core.imaging.prepare_image`` in a worker thread, and the changes it made are listed
-("padded to 2:5"). A file that is not an image, is damaged or too large shows an inline error; nothing crashes.
+Each image shows a thumbnail of the image *as it will be sent*: the provider's rules for the slot and the current
+parameters (``slot_image_rules``: the API's rules and the size the model uses, or full size when the person chose
+to send originals) are applied by ``core.imaging.prepare_image`` in a worker thread; the size and bytes to send,
+the changes made ("padded to 2:5") and warnings (much cropped, enlarged) are listed under it, and first and last
+frames of different shapes are pointed out. A file that is not an image, is damaged or too large shows an inline
+error; nothing crashes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -25,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.imaging import ImageRules
-from core.params import Slot, SlotKind
+from core.imaging import ImageRules, frame_mismatch
+from core.params import Preset, Slot, SlotKind
 from core.providers import provider_class
 from gui.dropdata import dropped_items, looks_like_video
 from gui.last_folder import Purpose, last_folders
@@ -38,13 +41,42 @@ VIDEO_FILTER = "MP4 videos (*.mp4 *.mov *.m4v);;All files (*)"
 COLUMNS = 2  # reference images per row
 
 
+class ImageSending(QObject):
+    """The "send original images" setting as the slot widgets see it; ``changed`` makes them prepare again."""
+
+    changed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.originals = False
+
+    def set_originals(self, originals: bool) -> None:
+        if originals != self.originals:
+            self.originals = originals
+            self.changed.emit()
+
+
+_sending: ImageSending | None = None
+
+
+def image_sending() -> ImageSending:
+    """The one ``ImageSending`` of the process (set at start-up from the settings, and by the settings dialog)."""
+    global _sending
+    if _sending is None:
+        _sending = ImageSending()
+    return _sending
+
+
 class SlotWidget(QFrame):
     """Base of the slot widgets: drag-and-drop, the slot's declaration and the current image rules."""
 
     changed = Signal()
 
-    def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None) -> None:
+    def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None, *,
+                 model_id: str | None = None) -> None:
         super().__init__(parent)
+        #: The model whose declared rules (sizes, formats, byte limits) this slot's images are prepared by.
+        self.model_id = model_id
         self.slot = slot
         self.provider_id = provider_id
         self.rules: ImageRules | None = None
@@ -56,6 +88,7 @@ class SlotWidget(QFrame):
         self.title = QLabel(slot.label + (f" (up to {slot.max_count})" if slot.max_count > 1 else ""), self)
         self.title.setProperty("role", "title")
         self.title.setToolTip(slot.help)
+        image_sending().changed.connect(self._sending_changed)
 
     # --- values --------------------------------------------------------------------------------------------
 
@@ -98,12 +131,16 @@ class SlotWidget(QFrame):
         if self.slot.kind != SlotKind.IMAGE:
             return
         try:
-            rules: ImageRules | None = provider_class(self.provider_id).image_rules(self.params, self.slot.name)
+            rules: ImageRules | None = provider_class(self.provider_id).slot_image_rules(
+                self.slot, self.params, model=self.model_id, send_originals=image_sending().originals)
         except Exception:  # a half-typed parameter; the form shows the real error
             rules = None
         if rules != self.rules:
             self.rules = rules
             self.refresh()
+
+    def _sending_changed(self) -> None:
+        self.set_params(self.params)
 
     def refresh(self) -> None:
         """Prepare every filled item again with the current rules."""
@@ -157,8 +194,9 @@ class SlotWidget(QFrame):
 class ImageSlotWidget(SlotWidget):
     """A slot for one image: thumbnail as sent, what was changed, Choose… and Clear."""
 
-    def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(slot, provider_id, parent)
+    def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None, *,
+                 model_id: str | None = None) -> None:
+        super().__init__(slot, provider_id, parent, model_id=model_id)
         self.item = PreviewItem(parent=self)
         self.item.settled.connect(self.changed)
         self.choose = QPushButton("Choose…", self)
@@ -209,8 +247,9 @@ class ImageSlotWidget(SlotWidget):
 class ReferenceSlotWidget(SlotWidget):
     """Several ordered images (reference images): each is named @Image1, @Image2… and can be moved or removed."""
 
-    def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(slot, provider_id, parent)
+    def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None, *,
+                 model_id: str | None = None) -> None:
+        super().__init__(slot, provider_id, parent, model_id=model_id)
         self.setObjectName("ReferenceSlot")
         self._items: list[PreviewItem] = []
         self._holders: list[QWidget] = []
@@ -326,8 +365,9 @@ class ReferenceSlotWidget(SlotWidget):
 class VideoSlotWidget(SlotWidget):
     """A motion video: one of the slot's presets, or an MP4 file (or URL) of your own."""
 
-    def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(slot, provider_id, parent)
+    def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None, *,
+                 model_id: str | None = None) -> None:
+        super().__init__(slot, provider_id, parent, model_id=model_id)
         self.setObjectName("VideoSlot")
         self.item = PreviewItem(parent=self)
         self.item.show_empty("Drop an MP4 here")
@@ -340,15 +380,47 @@ class VideoSlotWidget(SlotWidget):
         self.presets.addItem("Your own video file…", "")
         self.presets.activated.connect(self._on_preset)
         self.presets.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.preview_link = self._make_preview_link()
         self.choose = QPushButton("Choose…", self)
         self.choose.clicked.connect(self._choose)
         top = QHBoxLayout()
         top.addWidget(self.presets)
+        top.addWidget(self.preview_link)
         top.addWidget(self.choose)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(top)
         layout.addWidget(self.item)
+
+    def _make_preview_link(self) -> QToolButton:
+        """"Preview ↗": opens the chosen preset's demo clip (the provider's docs show it only that way)."""
+        link = QToolButton(self)
+        link.setObjectName("PresetPreviewLink")
+        link.setText("Preview ↗")
+        link.setAutoRaise(True)
+        link.setCursor(Qt.CursorShape.PointingHandCursor)
+        link.clicked.connect(self._open_preview)
+        link.setVisible(False)
+        return link
+
+    def _chosen_preset(self) -> Preset | None:
+        value = self.item.value
+        if not value or not value.startswith(PRESET_PREFIX):
+            return None
+        name = value.removeprefix(PRESET_PREFIX)
+        return next((p for p in self.slot.presets if p.name == name), None)
+
+    def _show_preview_link(self) -> None:
+        preset = self._chosen_preset()
+        url = preset.preview_url if preset else ""
+        self.preview_link.setVisible(bool(url))
+        if preset and url:
+            self.preview_link.setToolTip(f"Open the provider's demo clip of {preset.name} in your browser:\n{url}")
+
+    def _open_preview(self) -> None:
+        preset = self._chosen_preset()
+        if preset and preset.preview_url:
+            QDesktopServices.openUrl(QUrl(preset.preview_url))
 
     def values(self) -> list[str]:
         value = self.item.value
@@ -378,6 +450,7 @@ class VideoSlotWidget(SlotWidget):
         else:
             self.item.load(value, None, SlotKind.VIDEO)
             self.presets.setCurrentIndex(self.presets.count() - 1)
+        self._show_preview_link()
         self.changed.emit()
 
     def add_items(self, items: list[str]) -> int:
@@ -404,13 +477,14 @@ class VideoSlotWidget(SlotWidget):
             self.set_values([path])
 
 
-def slot_widget(slot: Slot, provider_id: str, parent: QWidget | None = None) -> SlotWidget:
+def slot_widget(slot: Slot, provider_id: str, parent: QWidget | None = None, *,
+                model_id: str | None = None) -> SlotWidget:
     """The widget for a slot's kind and count."""
     if slot.kind == SlotKind.VIDEO:
-        return VideoSlotWidget(slot, provider_id, parent)
+        return VideoSlotWidget(slot, provider_id, parent, model_id=model_id)
     if slot.max_count > 1:
-        return ReferenceSlotWidget(slot, provider_id, parent)
-    return ImageSlotWidget(slot, provider_id, parent)
+        return ReferenceSlotWidget(slot, provider_id, parent, model_id=model_id)
+    return ImageSlotWidget(slot, provider_id, parent, model_id=model_id)
 
 
 class SlotsPanel(QWidget):
@@ -418,16 +492,37 @@ class SlotsPanel(QWidget):
 
     changed = Signal()
 
-    def __init__(self, provider_id: str, slots: tuple[Slot, ...], parent: QWidget | None = None) -> None:
+    def __init__(self, provider_id: str, slots: tuple[Slot, ...], parent: QWidget | None = None, *,
+                 model_id: str | None = None) -> None:
         super().__init__(parent)
         self.widgets: dict[str, SlotWidget] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for slot in slots:
-            widget = slot_widget(slot, provider_id, self)
+            widget = slot_widget(slot, provider_id, self, model_id=model_id)
             widget.changed.connect(self.changed)
             self.widgets[slot.name] = widget
             layout.addWidget(widget)
+        self.frames_warning = QLabel(self)
+        self.frames_warning.setObjectName("FramesWarning")
+        self.frames_warning.setProperty("role", "warning")
+        self.frames_warning.setWordWrap(True)
+        self.frames_warning.hide()
+        layout.addWidget(self.frames_warning)
+        self.changed.connect(self._check_frames)
+
+    def _check_frames(self) -> None:
+        """Point out a first and a last frame of different shapes (the provider would crop or stretch one)."""
+        sizes = [self._prepared_size(name) for name in ("image", "last_image")]
+        first, last = sizes
+        message = frame_mismatch(first, last) if first and last else None
+        self.frames_warning.setText(f"⚠ {message}" if message else "")
+        self.frames_warning.setVisible(bool(message))
+
+    def _prepared_size(self, name: str) -> tuple[int, int] | None:
+        widget = self.widgets.get(name)
+        items = widget.items() if widget is not None and widget.slot.kind == SlotKind.IMAGE else []
+        return items[0].prepared_size if items and items[0].state == PreviewItem.READY else None
 
     def inputs(self) -> dict[str, list[str]]:
         """Filled slots: slot name -> files, URLs or preset names (what ``JobRequest.inputs`` takes)."""

@@ -42,6 +42,12 @@ def colors(dark: bool) -> dict[str, str]:
     return DARK if dark else LIGHT
 
 
+def current_dark() -> bool:
+    """Whether the theme in use is the dark one (the theme manager's choice, or the system's before it exists)."""
+    manager = getattr(QApplication.instance(), "_reeldeck_theme", None)
+    return bool(manager.dark) if manager is not None else is_dark()
+
+
 def palette(dark: bool) -> QPalette:
     """A complete palette for the scheme."""
     c = colors(dark)
@@ -99,8 +105,11 @@ class ThemeManager(QObject):
         """Apply the light or dark theme (default: what the system asks for)."""
         dark = is_dark(self._app) if dark is None else dark
         self.dark = dark
-        self._app.setPalette(palette(dark))
-        self._app.setStyleSheet(style_sheet(dark))
+        colours, sheet = palette(dark), style_sheet(dark)
+        if self._app.palette() != colours:
+            self._app.setPalette(colours)
+        if self._app.styleSheet() != sheet:  # setting it again would re-polish every widget for nothing
+            self._app.setStyleSheet(sheet)
 
 
 def theme_manager(app: QApplication | None = None) -> ThemeManager:

@@ -12,7 +12,7 @@ import hashlib
 import io
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -36,6 +36,7 @@ class Preview:
     width: int
     height: int
     note: str
+    warnings: list[str] = field(default_factory=list)  # much of the picture lost, enlarged, stretched
 
 
 def _scaled(image: QImage, size: int) -> QImage:
@@ -62,9 +63,8 @@ def prepared_preview(path: str, rules: ImageRules, size: int = THUMB_SIZE) -> Pr
     image = QImage.fromData(prepared.data)
     if image.isNull():
         raise InputError(f"{Path(path).name}: the prepared image could not be shown.")
-    changes = "; ".join(prepared.changes) if prepared.changes else "sent as is"
-    note = f"{prepared.width}×{prepared.height} {prepared.format}: {changes}"
-    return Preview(_scaled(image, size), prepared.width, prepared.height, note)
+    note = "\n".join(line for line in prepared.note_lines() if not line.startswith("⚠"))
+    return Preview(_scaled(image, size), prepared.width, prepared.height, note, list(prepared.warnings))
 
 
 def first_frame_png(path: Path, size: int = 320) -> bytes:

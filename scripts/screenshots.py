@@ -1,9 +1,11 @@
 """Render Reeldeck's screens in sandbox mode with jobs in every state and save PNGs to docs/screenshots/.
 
-    xvfb-run -a .venv/bin/python scripts/screenshots.py
+    xvfb-run -a .venv/bin/python scripts/screenshots.py [--size 1024x700] [--dark] [--out DIR]
 
-The shots are 1480×940 and are taken from the X screen (so video surfaces show); when the screen is smaller than
-that (xvfb-run's default is 1280×1024) the script starts itself again on a large enough virtual screen.
+The shots are 1480×940 by default (``--size`` picks another window size; ``--dark`` takes every shot in the dark
+theme; ``--out`` writes elsewhere than docs/screenshots) and are taken from the X screen (so video surfaces show);
+when the screen is smaller than that (xvfb-run's default is 1280×1024) the script starts itself again on a large
+enough virtual screen.
 (``QT_QPA_PLATFORM=offscreen`` also works, but video surfaces come out empty there.)
 
 A temporary data dir gets jobs written straight into its store (pending, submitting, running, downloading,
@@ -13,6 +15,7 @@ running one), so nothing depends on timing.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -43,6 +46,7 @@ from gui.app import make_application  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 SIZE = (1480, 940)
+DARK = False
 BIG_SCREEN_FLAG = "REELDECK_SHOTS_BIG_SCREEN"
 
 
@@ -233,12 +237,15 @@ async def shoot(app: QApplication, root: Path) -> list[Path]:
         path = OUT / name
         pixmap.save(str(path))
         saved.append(path)
-        print(f"saved {path.relative_to(ROOT)}")
+        print(f"saved {path}")
 
+    theme = getattr(app, "_reeldeck_theme", None)
     try:
         window = MainWindow(runtime)
         window.confirm_close = lambda title, text: True
         window.resize(*SIZE)
+        if DARK and theme is not None:
+            theme.apply(dark=True)  # after the window, which applies the saved choice
         window.show()
         await settle()
 
@@ -335,7 +342,7 @@ async def shoot(app: QApplication, root: Path) -> list[Path]:
 
         # Library with the details of the fox video.
         window.tabs.setCurrentIndex(1)
-        await wait_for(lambda: window.library_model.loaded)
+        await wait_for(lambda: window.job_list.loaded)
         window.library.select_job("a5complete01")
         window.library.favourite_button.setChecked(True)
         window.library.rating.setCurrentIndex(4)
@@ -373,9 +380,15 @@ async def shoot(app: QApplication, root: Path) -> list[Path]:
         save(grab(settings_dialog), "settings-prices.png")
         settings_dialog.close()
 
+        # The charge ledger: this month's jobs, estimates and what the providers reported.
+        ledger = window.open_ledger()
+        ledger.resize(min(SIZE[0], 1200), min(SIZE[1], 640))
+        await settle(0.6)
+        save(grab(ledger), "ledger.png")
+        ledger.close()
+
         # Dark theme.
-        theme = getattr(app, "_reeldeck_theme", None)
-        if theme is not None:
+        if theme is not None and not DARK:
             theme.apply(dark=True)
             window.tabs.setCurrentIndex(0)
             composer.select("aihubmix", "sora-2")
@@ -409,11 +422,24 @@ def ensure_big_screen() -> None:
         return
     print(f"The screen is {size.width()}×{size.height()}; starting again on a 1920×1200 virtual screen.",
           file=sys.stderr)
-    os.execvpe("xvfb-run", ["xvfb-run", "-a", "-s", "-screen 0 1920x1200x24", sys.executable, __file__],
-               {**os.environ, BIG_SCREEN_FLAG: "1"})
+    os.execvpe("xvfb-run", ["xvfb-run", "-a", "-s", "-screen 0 1920x1200x24", sys.executable, __file__,
+                            *sys.argv[1:]], {**os.environ, BIG_SCREEN_FLAG: "1"})
+
+
+def read_options() -> None:
+    """--size WxH, --dark and --out DIR (see the module's docstring)."""
+    global OUT, SIZE, DARK
+    parser = argparse.ArgumentParser(description="Render Reeldeck's screens to PNGs.")
+    parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", help="window size, WIDTHxHEIGHT")
+    parser.add_argument("--dark", action="store_true", help="take every shot in the dark theme")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs")
+    options = parser.parse_args()
+    width, _, height = options.size.partition("x")
+    SIZE, DARK, OUT = (int(width), int(height)), options.dark, options.out.resolve()
 
 
 def main() -> int:
+    read_options()
     OUT.mkdir(parents=True, exist_ok=True)
     app = make_application(sys.argv[:1])
     ensure_big_screen()
@@ -421,7 +447,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="reeldeck-shots-") as tmp, \
             asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         saved = runner.run(shoot(app, Path(tmp)))
-    print(f"{len(saved)} screenshots in {OUT.relative_to(ROOT)}")
+    print(f"{len(saved)} screenshots in {OUT}")
     return 0
 
 

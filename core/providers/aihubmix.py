@@ -8,70 +8,39 @@ the job waits for the person's decision instead.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from core.errors import BadRequestError, NotFoundError, ProviderError
 from core.http import HttpRequest, error_message_from
-from core.imaging import ImageRules
-from core.params import ModelSpec, Param, ParamType, ProviderSpec, Slot, SlotKind
+from core.params import ProviderSpec
+from core.providers import wire
 from core.providers.base import (
     DownloadSource,
     JobInput,
+    ListMatch,
     Provider,
     RemoteStatus,
     classify_status,
+    current_model,
     require,
     task_id,
 )
 
-#: Sizes per model: sora-2 renders only the first two; sora-2-pro all four (AIHubMix Video-Gen guide,
-#: docs.aihubmix.com/en/api/Video-Gen; new-api relay/common/relay_utils.go answers ``invalid_size``).
-SORA_2_SIZES = ("720x1280", "1280x720")
-SIZES = (*SORA_2_SIZES, "1024x1792", "1792x1024")
-#: ``seconds`` is a string enum (page: "allowed values: 4, 8, 12").
-SECONDS = ("4", "8", "12")
-#: The model the page names, and the date openai-python marks every videos method deprecated for.
-SHUTDOWN = "OpenAI shut the Sora API down on 2026-09-24"
 #: Error codes/words of a model the service no longer serves (FIELD-NOTES: ``no_valid_channel_error``, HTTP 500,
 #: type ``Aihubmix_api_error``; or a model-not-found error).
 RETIRED_MARKERS = ("no_valid_channel", "model_not_found", "does not exist", "no available channel",
                    "not supported model", "deprecated", "shut down")
 
-
-def _sora_model(model_id: str, label: str, sizes: tuple[str, ...]) -> ModelSpec:
-    return ModelSpec(
-        id=model_id,
-        label=label,
-        help="OpenAI Sora through AIHubMix. Text to video, optionally guided by a first-frame image.",
-        params=(
-            Param("prompt", ParamType.TEXT, "Prompt", "What the video should show.", required=True,
-                  min_length=1, max_length=32000),
-            Param("seconds", ParamType.ENUM, "Length (s)", "Clip duration in seconds.", default="4",
-                  choices=SECONDS),
-            Param("size", ParamType.ENUM, "Size", "Output resolution, width × height"
-                  + (" (1024x1792 and 1792x1024 need sora-2-pro)." if sizes == SORA_2_SIZES else "."),
-                  default="720x1280", choices=sizes),
-            Param("image_fit", ParamType.ENUM, "Fit image", "How the reference image is fitted to the exact "
-                  "output size: crop to fill, pad with black bars, or stretch.", default="crop",
-                  choices=("crop", "pad", "scale"), local=True),
-        ),
-        slots=(
-            Slot("image", SlotKind.IMAGE, "Reference image", "First-frame reference (JPEG/PNG/WebP); it is "
-                 "fitted to exactly the output size.", field="input_reference"),
-        ),
-    )
-
-
+#: The provider; its models (Sora, Veo, Wan, ...) are in ``resources/catalog/aihubmix.toml``.
 SPEC = ProviderSpec(
     id="aihubmix",
     name="AIHubMix",
     default_base_url="https://aihubmix.com",
     key_help="An AIHubMix API key (sk-...) from aihubmix.com → API keys.",
     docs="https://docs.aihubmix.com",
-    models=(_sora_model("sora-2", "Sora 2", SORA_2_SIZES), _sora_model("sora-2-pro", "Sora 2 Pro", SIZES)),
+    models=(),
 )
 
 #: A video id that cannot exist, for the key check.
@@ -101,11 +70,14 @@ class AIHubMixProvider(Provider):
     def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
         text = f"{self.error_code(body)} {self.error_text(body)}".lower()
         if any(marker in text for marker in RETIRED_MARKERS) and response.status_code in (400, 404, 410, 500, 503):
-            model = _model_named(body, response)
+            model = _model_named(body, [m.id for m in self.spec.models])
+            note = next((m.lifecycle.note for m in self.spec.models if m.id == model and m.lifecycle.note), "")
+            said = f"AIHubMix said: {self.error_text(body) or text}"
+            current = current_model(self.spec, model)
+            instead = f"Pick a current model instead, e.g. {current}." if current else "Pick another provider instead."
             return BadRequestError(
-                f"AIHubMix no longer serves {model} ({SHUTDOWN}; AIHubMix said: {self.error_text(body) or text}). "
-                "Nothing was made or charged. Pick another provider and model instead, e.g. the video gateway's "
-                "Vidu models.", status_code=response.status_code)
+                f"AIHubMix no longer serves {model} ({note + '; ' if note else ''}{said}). Nothing was made or "
+                f"charged. {instead}", status_code=response.status_code)
         error = super().parse_error(response, body)
         if isinstance(error, NotFoundError) and _openai_error_shape(body):
             return VideoNotFoundError(error.message, status_code=error.status_code)
@@ -117,34 +89,28 @@ class AIHubMixProvider(Provider):
     def error_code(self, body: Any) -> str:
         return error_message_from(body, "error.code", "error.type")
 
-    @classmethod
-    def image_rules(cls, params: dict[str, Any], slot: str) -> ImageRules:
-        width, height = (int(v) for v in str(params.get("size", "720x1280")).split("x"))
-        return ImageRules(exact_size=(width, height), formats=("PNG", "JPEG", "WEBP"),
-                          fit=str(params.get("image_fit", "crop")))
-
     def build_create(self, job: JobInput) -> HttpRequest:
         source = job.prepared.get(REMIX_OF)
         if source:  # a remix of a finished video: its own endpoint, the new prompt only
             return HttpRequest("POST", f"/v1/videos/{source}/remix", json={"prompt": str(job.params.get("prompt", ""))},
                                idempotent=False)
-        fields = {"model": job.model, "prompt": str(job.params.get("prompt", ""))}
-        for name in ("seconds", "size"):  # strings, as the page's enums (FIELD-NOTES: "seconds is always a string")
-            if name in job.params:
-                fields[name] = str(job.params[name])
+        model = self.spec.model(job.model)
+        path = model.wire.create_path or "/v1/videos"
+        if model.wire.encoding == "json":
+            values = wire.inline_values(model, job.inputs, job.files)
+            return HttpRequest("POST", path, json=wire.json_body(model, job.params, values), idempotent=False)
         # multipart/form-data for every create, a text-only one too, as openai-python videos.create sends it
         # (src/openai/resources/videos.py sets Content-Type multipart/form-data; _base_client.py ForceMultipartDict).
         files = _ForceMultipart()
-        images = job.inputs.get("image") or []
-        if images:
-            path = Path(images[0])
-            files.append(("input_reference", (path.name, path.read_bytes(), _mime(path))))
-        return HttpRequest("POST", "/v1/videos", data=fields, files=files, idempotent=False)
+        for slot in model.slots:
+            chosen = (job.inputs.get(slot.name) or [])[:slot.max_count]
+            files += [wire.file_part(slot, value, job.files) for value in chosen]
+        return HttpRequest("POST", path, data=wire.form_fields(model, job.params), files=files, idempotent=False)
 
     def parse_create(self, body: Any) -> str:
         return task_id(require(body, "id", self.spec), "id", self.spec)
 
-    def build_poll(self, remote_id: str) -> HttpRequest:
+    def build_poll(self, remote_id: str, model: str = "") -> HttpRequest:
         return HttpRequest("GET", f"/v1/videos/{remote_id}")
 
     def parse_poll(self, body: Any, headers: httpx.Headers) -> RemoteStatus:
@@ -180,23 +146,24 @@ class AIHubMixProvider(Provider):
         return DownloadSource(f"{self.api.base_url}/v1/videos/{remote_id}/content?variant=thumbnail",
                               with_auth=True)
 
-    async def find_created(self, job: JobInput, exclude: set[str]) -> str | None:
-        """Look through recent videos (``GET /v1/videos``, newest first) for the one this job's create made."""
+    def build_list(self, cursor: str | None) -> HttpRequest:
+        """A page of recent videos, newest first (``GET /v1/videos``, OpenAI's list; AIHubMix documents none)."""
+        params = {"limit": "100", "order": "desc"} | ({"after": cursor} if cursor else {})
+        return HttpRequest("GET", "/v1/videos", params=params)
+
+    def match_created(self, body: Any, job: JobInput, exclude: set[str]) -> ListMatch:
+        """The video this job's create made (same prompt, model, length and size, made around when it was sent),
+        or the next page while the list still reaches back to then."""
         sent = job.submitted_at or job.created_at
-        after: str | None = None
-        for _ in range(20):
-            params = {"limit": "100", "order": "desc"} | ({"after": after} if after else {})
-            page = (await self.api.send(HttpRequest("GET", "/v1/videos", params=params))).body
-            items = page.get("data") if isinstance(page, dict) else None
-            if not isinstance(items, list):
-                return None
-            for video in items:
-                if isinstance(video, dict) and _same_job(video, job, sent) and video.get("id") not in exclude:
-                    return task_id(video["id"], "data.id", self.spec)
-            if not page.get("has_more") or not items or _created(items[-1]) < sent - CLOCK_TOLERANCE:
-                return None
-            after = str(items[-1].get("id"))
-        return None
+        items = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            return ListMatch()
+        for video in items:
+            if isinstance(video, dict) and _same_job(video, job, sent) and video.get("id") not in exclude:
+                return ListMatch(found=task_id(video["id"], "data.id", self.spec))
+        if not body.get("has_more") or not items or _created(items[-1]) < sent - CLOCK_TOLERANCE:
+            return ListMatch()
+        return ListMatch(next_cursor=str(items[-1].get("id")))
 
 
 def _percent(value: Any) -> float | None:
@@ -250,13 +217,9 @@ class _ForceMultipart(list[tuple[str, tuple[str, bytes, str]]]):
         return True
 
 
-def _model_named(body: Any, response: httpx.Response) -> str:
+def _model_named(body: Any, known: list[str]) -> str:
     text = error_message_from(body, "error.message", "message")
-    for model in ("sora-2-pro", "sora-2"):
+    for model in sorted(known, key=len, reverse=True):  # the longest first: sora-2-pro before sora-2
         if model in text:
             return model
-    return "this Sora model"
-
-
-def _mime(path: Path) -> str:
-    return {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}.get(path.suffix.lower(), "image/png")
+    return "this model"

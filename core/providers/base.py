@@ -1,15 +1,18 @@
 """What every provider implements, and the pieces they share.
 
-A provider turns a job into ``HttpRequest``s (pure, no I/O) and turns answers into ``RemoteStatus``. The engine
-does the sending through the provider's ``ApiClient``. Inputs are prepared (uploads, data URIs, files) by
-``prepare_inputs``, whose result is stored with the job so nothing is uploaded twice.
+A provider is pure: it turns a job into plans and ``HttpRequest``s and turns answers into ``RemoteStatus``; it reads
+no file and sends nothing. The engine (``core/plans.py``) does every I/O a plan names: it reads the local files a
+create carries inline (``inline_files`` → ``JobInput.files``), reads or fetches and uploads the inputs of
+``plan_inputs`` (the answers are stored with the job, so nothing is uploaded twice), and reads the list pages of
+``build_list``/``match_created`` after a create whose outcome is unknown.
 """
 
 from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -28,7 +31,8 @@ from core.errors import (
 )
 from core.http import ApiClient, HttpRequest, retry_after_seconds
 from core.imaging import ImageRules
-from core.params import ProviderSpec
+from core.params import ProviderSpec, Slot
+from core.providers import catalog, wire
 
 
 class Phase(StrEnum):
@@ -71,9 +75,43 @@ class JobInput:
     model: str
     params: dict[str, Any]
     inputs: dict[str, list[str]]  # slot -> local paths (prepared copies) or URLs or preset names
-    prepared: dict[str, Any] = field(default_factory=dict)  # results of prepare_inputs (asset ids, URLs)
+    prepared: dict[str, Any] = field(default_factory=dict)  # results of the input plan (asset ids, URLs)
     created_at: float = 0.0
     submitted_at: float | None = None
+    #: The bytes of the local files ``inline_files`` names, read by the engine before ``build_create``.
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One input to send ahead of the create: the engine reads ``source`` (a local file) or fetches it (a URL,
+    never with the key, at most ``limit`` bytes: local files were checked when the job was made), passes the bytes
+    through ``check`` (in a worker thread; it may refuse or convert them), sends ``build(data)`` and keeps
+    ``parse(answer body)`` under ``key``. ``what`` names the input in messages ("image", "motion video")."""
+
+    key: str
+    source: str
+    what: str
+    build: Callable[[bytes], HttpRequest]
+    parse: Callable[[Any], str]
+    limit: int | None = None
+    check: Callable[[bytes], bytes] | None = None
+
+
+@dataclass(frozen=True)
+class InputPlan:
+    """What a job's inputs need before the create: values kept as they are (preset ids) and uploads."""
+
+    kept: dict[str, str] = field(default_factory=dict)
+    uploads: tuple[Upload, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListMatch:
+    """One list page read after an unknown create: the task found, or the cursor of the next page to read."""
+
+    found: str | None = None
+    next_cursor: str | None = None
 
 
 def classify_status(raw: str, pending: set[str], running: set[str], succeeded: set[str],
@@ -151,13 +189,33 @@ def is_create_answer(response: httpx.Response) -> bool:
         return False
 
 
+class _CatalogSpec:
+    """``Provider.spec``: the class's declaration with its models read from the catalog at each access, so a
+    changed user catalog file is seen without a restart."""
+
+    def __get__(self, instance: object, owner: type[Provider]) -> ProviderSpec:
+        bare = owner.bare_spec
+        return replace(bare, models=catalog.models_for(bare.id))
+
+
 class Provider(ABC):
-    """One provider API. Subclasses declare ``spec`` and build/parse requests."""
+    """One provider API. Subclasses declare ``spec`` (identity, hosts, auth; no models: those are catalog data)
+    and build/parse requests."""
+
+    #: The provider's own declaration as the subclass wrote it; ``spec`` adds the catalog's models.
+    bare_spec: ProviderSpec
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = cls.__dict__.get("spec")
+        if isinstance(declared, ProviderSpec):
+            cls.bare_spec = declared
+            cls.spec = _CatalogSpec()  # type: ignore[assignment]
 
     spec: ProviderSpec
     #: Polling bounds in seconds when the API gives no hint.
     default_poll_interval: float = 10.0
-    #: True when ``find_created`` can look a task up (a list endpoint): unknown creates can be reconciled.
+    #: True when ``build_list``/``match_created`` can look a task up: unknown creates can be reconciled.
     can_reconcile: bool = False
     #: True when the API documents a cancel endpoint.
     can_cancel: bool = False
@@ -172,9 +230,27 @@ class Provider(ABC):
         self.settings = settings or {}
 
     @classmethod
-    def image_rules(cls, params: dict[str, Any], slot: str) -> ImageRules:
-        """What the API accepts for an image slot, given the job's parameters."""
-        return ImageRules()
+    def declared(cls) -> ProviderSpec:
+        """The provider's declaration with its models from the catalog (shipped and the user's)."""
+        return cls.spec
+
+    @classmethod
+    def image_rules(cls, params: dict[str, Any], slot: str, model: str | None = None) -> ImageRules:
+        """What the API accepts for an image slot of ``model`` (its catalog rules), given the job's parameters.
+
+        Without ``model`` the first model of the provider with such a slot is used."""
+        spec = cls.declared()
+        candidates = [m for m in spec.models if m.id == model] or list(spec.models)
+        declared = next((m.slot(slot) for m in candidates if m.slot(slot)), None)
+        return slot_image_rules(declared.rules, params) if declared else ImageRules()
+
+    @classmethod
+    def slot_image_rules(cls, slot: Slot, params: dict[str, Any], *, model: str | None = None,
+                         send_originals: bool = False) -> ImageRules:
+        """The rules an image for ``slot`` of ``model`` is prepared by: the API's (``image_rules``) and, unless the
+        person chose to send originals, the slot's declared size cap (``Slot.max_image_short_side``)."""
+        cap = None if send_originals else slot.max_image_short_side
+        return replace(cls.image_rules(params, slot.name, model), max_short_side=cap)
 
     def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
         """Turn an error answer into a typed error. Subclasses read their own error shape."""
@@ -187,9 +263,14 @@ class Provider(ABC):
     def error_code(self, body: Any) -> str:
         return ""
 
-    async def prepare_inputs(self, job: JobInput) -> dict[str, Any]:
-        """Upload or encode local inputs; the result is stored with the job. Default: nothing to do."""
-        return {}
+    def plan_inputs(self, job: JobInput) -> InputPlan:
+        """What must be uploaded (or kept) before the create; the engine carries it out. Default: nothing."""
+        return InputPlan()
+
+    def inline_files(self, job: JobInput) -> list[str]:
+        """The local files the create carries itself (data URIs, multipart parts): the engine reads them into
+        ``JobInput.files`` before ``build_create``."""
+        return wire.local_values(self.spec.model(job.model), job.inputs, ("data-uri", "file-part"))
 
     @abstractmethod
     def build_create(self, job: JobInput) -> HttpRequest:
@@ -200,8 +281,8 @@ class Provider(ABC):
         """The remote id from the create answer."""
 
     @abstractmethod
-    def build_poll(self, remote_id: str) -> HttpRequest:
-        """The status request for a remote task (pure)."""
+    def build_poll(self, remote_id: str, model: str = "") -> HttpRequest:
+        """The status request for a remote task of ``model`` (pure)."""
 
     @abstractmethod
     def parse_poll(self, body: Any, headers: httpx.Headers) -> RemoteStatus:
@@ -230,12 +311,14 @@ class Provider(ABC):
     def download_source(self, remote_id: str, status: RemoteStatus) -> DownloadSource:
         """Where to download the finished video from."""
 
-    async def find_created(self, job: JobInput, exclude: set[str]) -> str | None:
-        """After an unknown-outcome create, the remote id of the task it created, or None if none exists.
+    def build_list(self, cursor: str | None) -> HttpRequest:
+        """A page of the provider's recent tasks (newest first), after ``cursor``; only when ``can_reconcile``."""
+        raise NotImplementedError
 
-        ``exclude`` holds remote ids other jobs already own. Only called when ``can_reconcile`` is True.
-        """
-        return None
+    def match_created(self, body: Any, job: JobInput, exclude: set[str]) -> ListMatch:
+        """In one list page, the task this job's create made (``exclude``: ids other jobs own), or where to read
+        next; an empty match ends the search."""
+        return ListMatch()
 
 
 _TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:=+@-]{0,255}")
@@ -264,3 +347,30 @@ def require(body: Any, path: str, provider: ProviderSpec) -> Any:
                                 detail=str(body)[:300])
         node = node[part]
     return node
+
+
+def slot_image_rules(rules: Any, params: dict[str, Any]) -> ImageRules:
+    """A slot's declared rules (``core.params.SlotRules``) for this job's parameters, as ``ImageRules``."""
+    exact = None
+    if rules.exact_size_param and params.get(rules.exact_size_param):
+        width, height = (int(v) for v in str(params[rules.exact_size_param]).split("x"))
+        exact = (width, height)
+    return ImageRules(
+        exact_size=exact,
+        min_short_side=rules.min_short_side,
+        short_side_exclusive=rules.short_side_exclusive,
+        min_side=rules.min_side,
+        aspect_min=rules.aspect_min,
+        aspect_max=rules.aspect_max,
+        aspect_exclusive=rules.aspect_exclusive,
+        max_bytes=rules.max_bytes,
+        max_base64_chars=rules.max_base64_chars,
+        formats=rules.formats,
+        fit=str(params.get(rules.fit_param, "pad")) if rules.fit_param else "pad",
+    )
+
+
+
+def current_model(spec: ProviderSpec, instead_of: str = "") -> str | None:
+    """A model of the provider that takes new jobs (not ``instead_of``), to suggest in place of a retired one."""
+    return next((m.id for m in spec.models if m.lifecycle.usable and m.id != instead_of), None)

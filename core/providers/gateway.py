@@ -21,18 +21,17 @@ and less often, up to Vidu's 48-hour delivery window (``unknown_status_window``)
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from core.errors import InputError, NotFoundError, ProtocolError, ProviderError
 from core.http import HttpRequest, error_message_from, origin_of
-from core.imaging import ImageRules, data_uri
-from core.params import Mode, ModelSpec, Param, ParamType, ProviderSpec, Slot, SlotKind
+from core.params import ProviderSpec, Slot, SlotKind
+from core.providers import wire
 from core.providers.base import (
     DownloadSource,
+    InputPlan,
     JobInput,
     Phase,
     Provider,
@@ -44,8 +43,6 @@ from core.providers.base import (
 )
 
 PATH = "/v1/video/generations"  # page: POST {BASE_URL}/v1/video/generations
-ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")  # page example "16:9"; the rest are Vidu's (platform.vidu.com)
-MAX_REFERENCES = 4  # REFERENCE.md section 4: reference_image_urls "up to 4"
 #: Request dialects (Settings option ``dialect``): the page's fields, or new-api's (FIELD-NOTES "new-api dialect").
 DIALECT_PAGE = "page"
 DIALECT_NEW_API = "new-api"
@@ -57,73 +54,7 @@ NEW_API_MIN_REFERENCES = 3
 NEW_API_UNSUPPORTED = ("aspect_ratio", "audio")
 #: Vidu's delivery promise for off-peak jobs (FIELD-NOTES "Off-peak": "Vidu promises delivery within 48 h").
 DELIVERY_WINDOW = 48 * 3600.0
-MIX_MODEL = "viduq3p-mix-720p"
-#: Vidu: PNG/JPEG/WebP, at least 128×128, aspect 1:4..4:1, at most 50 MB, base64 payload under 10 MB.
-MAX_IMAGE_BYTES = 50 * 1024 * 1024
-MAX_BASE64_CHARS = 10_000_000
-
-_PROMPT = Param("prompt", ParamType.TEXT, "Prompt", "What the video should show (required in every mode). In "
-                "reference mode, cite the reference images as @Image1, @Image2, … in their order.", required=True,
-                min_length=1)
-_COMMON = (
-    Param("aspect_ratio", ParamType.ENUM, "Aspect ratio", "Frame shape of the result (text and reference "
-          "modes; with an image the image decides). Leave unset for the gateway's default (16:9).",
-          choices=ASPECT_RATIOS),
-    Param("duration", ParamType.INTEGER, "Length (s)", "Clip duration in seconds, 1 to 16.", default=5,
-          minimum=1, maximum=16),
-    Param("audio", ParamType.BOOLEAN, "Audio", "Generate sound with the video.", path="extra_body.audio"),
-    Param("seed", ParamType.INTEGER, "Seed", "Random seed for repeatable results (0 or unset: random).",
-          minimum=0, path="extra_body.seed"),
-    Param("bgm", ParamType.BOOLEAN, "Background music", "Add background music.", path="extra_body.bgm"),
-    Param("image_fit", ParamType.ENUM, "Fit image", "How an image outside the 1:4..4:1 aspect range is fixed: "
-          "pad with black bars, crop, or stretch.", default="pad", choices=("pad", "crop", "scale"), local=True),
-)
-
-_IMAGE = Slot("image", SlotKind.IMAGE, "First frame", "Start image (PNG/JPEG/WebP, at least 128×128, aspect "
-              "1:4..4:1; a local file is fixed to fit) or an image URL.", field="image")
-_LAST = Slot("last_image", SlotKind.IMAGE, "Last frame", "End image for first-and-last-frame mode; needs a "
-             "first frame too.", field="last_image")
-_REFS = Slot("ref_image", SlotKind.IMAGE, "Reference images", "Up to 4 reference images, in order; the prompt "
-             "refers to them as @Image1..@Image4.", field="reference_image_urls", max_count=MAX_REFERENCES)
-
-FRAME_MODES = (
-    Mode("first_last", "First and last frame", requires=("image", "last_image", "prompt")),
-    Mode("image", "Image to video", requires=("image", "prompt"), forbids=("last_image",)),
-    Mode("text", "Text to video", requires=("prompt",), forbids=("image", "last_image")),
-)
-REFERENCE_MODES = (Mode("reference", "Reference images to video", requires=("ref_image", "prompt")),)
-
-
-def _frame_model(model_id: str) -> ModelSpec:
-    family, resolution = model_id.split("-")[0], model_id.split("-")[1]
-    kind = "Pro" if family == "viduq3p" else "Turbo"
-    offpeak = model_id.endswith("-offpeak")
-    return ModelSpec(
-        id=model_id,
-        label=f"Vidu Q3 {kind} {resolution}" + (" (off-peak)" if offpeak else ""),
-        help=f"Vidu Q3 {kind} at {resolution}: text to video, image to video, or first and last frame."
-        + (" Off-peak: cheaper, queued until the provider has spare capacity." if offpeak else ""),
-        params=(_PROMPT, *_COMMON),
-        slots=(_IMAGE, _LAST),
-        modes=FRAME_MODES,
-    )
-
-
-def _models() -> tuple[ModelSpec, ...]:
-    ids = [f"{family}-{res}{suffix}" for family in ("viduq3p", "viduq3t") for res in ("540p", "720p", "1080p")
-           for suffix in ("", "-offpeak")]
-    mix = ModelSpec(
-        id=MIX_MODEL,
-        label="Vidu Q3 Pro mix 720p (reference images)",
-        help="Up to 4 reference images (people, objects, styles) combined by the prompt, which cites them as "
-        "@Image1, @Image2, ….",
-        params=(_PROMPT, *_COMMON),
-        slots=(_REFS,),
-        modes=REFERENCE_MODES,
-    )
-    return (*(_frame_model(i) for i in ids), mix)
-
-
+#: The provider; its models (Vidu Q3, and any the user adds) are in ``resources/catalog/gateway.toml``.
 SPEC = ProviderSpec(
     id="gateway",
     name="Video gateway (Vidu)",
@@ -131,7 +62,8 @@ SPEC = ProviderSpec(
     key_help="The key (sk-...) your OpenAI-compatible video gateway issued. The gateway has no fixed address: "
     "set its URL (scheme://host[:port][/prefix]) in REELDECK_GATEWAY_BASE_URL or in Settings.",
     docs="Create Video Task: POST {BASE_URL}/v1/video/generations",
-    models=_models(),
+    options={"dialect": (DEFAULT_DIALECT, DIALECTS)},  # FIELD-NOTES: new-api relays speak their own request shape
+    models=(),
 )
 
 #: Statuses, compared case-insensitively (FIELD-NOTES "Poll shapes met in the field"): new-api NOT_START |
@@ -166,12 +98,12 @@ class GatewayProvider(Provider):
         value = self.settings.get("dialect") or DEFAULT_DIALECT
         return value if value in DIALECTS else DEFAULT_DIALECT
 
-    async def prepare_inputs(self, job: JobInput) -> dict[str, Any]:
-        """Fix the job's dialect (shown in its details) and refuse what that dialect cannot say; sends nothing."""
+    def plan_inputs(self, job: JobInput) -> InputPlan:
+        """Fix the job's dialect (shown in its details) and refuse what that dialect cannot say; uploads nothing."""
         dialect = self.dialect()
         if dialect == DIALECT_NEW_API:
             _check_new_api(job)
-        return {"dialect": dialect}
+        return InputPlan(kept={"dialect": dialect})
 
     def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
         code = self.error_code(body)
@@ -185,34 +117,13 @@ class GatewayProvider(Provider):
     def error_code(self, body: Any) -> str:
         return error_message_from(body, "code", "error.code", "error.type")
 
-    @classmethod
-    def image_rules(cls, params: dict[str, Any], slot: str) -> ImageRules:
-        return ImageRules(
-            min_side=128,
-            aspect_min=1 / 4,
-            aspect_max=4.0,
-            max_bytes=MAX_IMAGE_BYTES,
-            max_base64_chars=MAX_BASE64_CHARS,
-            formats=("PNG", "JPEG", "WEBP"),
-            fit=str(params.get("image_fit", "pad")),
-        )
-
     def build_create(self, job: JobInput) -> HttpRequest:
         if job.prepared.get("dialect", self.dialect()) == DIALECT_NEW_API:
             return HttpRequest("POST", PATH, json=_new_api_body(job), idempotent=False)
         model = self.spec.model(job.model)
-        body: dict[str, Any] = {"model": job.model}
-        for param in model.params:
-            value = job.params.get(param.name)
-            if param.local or value is None or (isinstance(value, str) and not value.strip()):
-                continue
-            _put(body, param.body_path, value)
-        for slot in model.slots:
-            values = [_image_value(v) for v in job.inputs.get(slot.name) or []]
-            if not values:
-                continue
-            body[slot.field] = values if slot.max_count > 1 else values[0]
-        return HttpRequest("POST", PATH, json=body, idempotent=False)
+        values = wire.inline_values(model, job.inputs, job.files)
+        return HttpRequest("POST", model.wire.create_path or PATH, json=wire.json_body(model, job.params, values),
+                           idempotent=False)
 
     def parse_create(self, body: Any) -> str:
         _check_envelope(body, self.spec)
@@ -225,7 +136,7 @@ class GatewayProvider(Provider):
             self._models[remote_id] = node["model"]
         return remote_id
 
-    def build_poll(self, remote_id: str) -> HttpRequest:
+    def build_poll(self, remote_id: str, model: str = "") -> HttpRequest:
         return HttpRequest("GET", f"{PATH}/{remote_id}")
 
     def parse_poll(self, body: Any, headers: httpx.Headers) -> RemoteStatus:
@@ -276,10 +187,13 @@ def _check_new_api(job: JobInput) -> None:
 def _new_api_body(job: JobInput) -> dict[str, Any]:
     """new-api's fields: prompt, images[], size (Vidu's resolution), duration, metadata (seed, bgm)."""
     body: dict[str, Any] = {"model": job.model, "prompt": str(job.params.get("prompt", ""))}
-    images = [_image_value(v) for slot in ("image", "last_image", "ref_image") for v in job.inputs.get(slot) or []]
+    images = [wire.inline_value(_ANY_IMAGE, v, job.files) for slot in ("image", "last_image", "ref_image")
+              for v in job.inputs.get(slot) or []]
     if images:
         body["images"] = images
-    body["size"] = next(part for part in job.model.split("-") if part.endswith("p") and part[:-1].isdigit())
+    size = next((part for part in job.model.split("-") if part.endswith("p") and part[:-1].isdigit()), None)
+    if size:  # Vidu's resolution from the model id (viduq3p-720p -> 720p); new-api defaults to 1080p without it
+        body["size"] = size
     if job.params.get("duration") is not None:
         body["duration"] = int(job.params["duration"])
     metadata = {name: job.params[name] for name in ("seed", "bgm") if job.params.get(name) is not None}
@@ -294,22 +208,6 @@ def _remote_id(body: dict[str, Any], task: dict[str, Any]) -> str:
             if isinstance(node.get(key), str | int) and not isinstance(node.get(key), bool):
                 return str(node[key])
     return ""
-
-
-def _put(body: dict[str, Any], path: str, value: Any) -> None:
-    """Set ``value`` at a dotted path, creating nested objects (so an empty ``extra_body`` is never sent)."""
-    *parents, leaf = path.split(".")
-    node = body
-    for part in parents:
-        node = node.setdefault(part, {})
-    node[leaf] = value
-
-
-def _image_value(value: str) -> str:
-    """A URL as is; a prepared local file as a base64 data URI."""
-    if _is_url(value):
-        return value
-    return data_uri(Path(value).read_bytes())
 
 
 def _not_found(spec: ProviderSpec, code: str, status: int | None) -> NotFoundError:
@@ -371,6 +269,6 @@ def _video_url(task: dict[str, Any]) -> str | None:
     return None
 
 
-def _is_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+_is_url = wire.is_url
+#: Any image slot, for new-api's ``images[]`` (URLs pass; local files go inline).
+_ANY_IMAGE = Slot("image", SlotKind.IMAGE, "Image", "", field="images")

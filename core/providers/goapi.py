@@ -1,41 +1,40 @@
-"""GoAPI — Qubico hug video on GoAPI's unified task API: ``/api/v1/task`` create, poll and cancel.
+"""GoAPI — the unified task API (Qubico, Kling, Hailuo, Wan, Hunyuan): ``/api/v1/task`` create, poll, cancel.
 
-The task takes an image URL only. A local image is first sent to GoAPI's ephemeral upload endpoint (a different
+Tasks take image URLs only. A local image is first sent to GoAPI's ephemeral upload endpoint (a different
 host, same ``X-API-Key``), which answers with a public URL that lives for 24 hours.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
+from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from core.errors import NoCreditsError, ProtocolError, ProviderError
 from core.http import HttpRequest, error_message_from
-from core.imaging import ImageRules, image_mime
-from core.params import Mode, ModelSpec, Param, ParamType, ProviderSpec, Slot, SlotKind
+from core.imaging import image_mime
+from core.params import ProviderSpec
+from core.providers import wire
 from core.providers.base import (
     DownloadSource,
+    InputPlan,
     JobInput,
     Phase,
     Provider,
     RemoteStatus,
+    Upload,
     classify_status,
     http_error,
     require,
     task_id,
 )
 
-MODEL_ID = "Qubico/hug-video"
-TASK_TYPE = "image_to_video"
 DEFAULT_UPLOAD_URL = "https://upload.theapi.app/api/ephemeral_resource"
-#: The upload takes ``file_data`` of at most 10 MB; we keep the base64 text itself under that.
-UPLOAD_MAX_BASE64_CHARS = 10_000_000
 
+#: The provider; its models (Qubico, Kling, Hailuo, Wan, Hunyuan) are in ``resources/catalog/goapi.toml``.
 SPEC = ProviderSpec(
     id="goapi",
     name="GoAPI",
@@ -43,25 +42,9 @@ SPEC = ProviderSpec(
     key_help="A GoAPI key from goapi.ai → Workspace → API keys (sent as X-API-Key).",
     docs="https://goapi.ai/docs",
     extra_endpoints={"upload_url": DEFAULT_UPLOAD_URL},
-    models=(
-        ModelSpec(
-            id=MODEL_ID,
-            label="Hug video (Qubico)",
-            help="Turns a photo of two people into a short video of them hugging.",
-            params=(
-                Param("service_mode", ParamType.ENUM, "Service mode",
-                      "GoAPI billing mode: 'public' (pay as you go) or 'private' (your own seats). "
-                      "Leave unset to use the account default.", choices=("public", "private"),
-                      path="config.service_mode"),
-            ),
-            slots=(
-                Slot("image", SlotKind.IMAGE, "Photo", "A photo of two people (JPEG/PNG) or a public image URL. "
-                     "A local file is uploaded to GoAPI's temporary storage (kept 24 h).",
-                     field="input.image_url"),
-            ),
-            modes=(Mode("image", "Image to video", requires=("image",)),),
-        ),
-    ),
+    auth_header="X-API-Key",  # the page: "X-API-Key: YOUR_API_KEY" header
+    auth_prefix="",
+    models=(),
 )
 
 #: Statuses: schema capitalises them, examples and clients use lower case (piapi.ai docs; apinetwork/piapi-mcp-server
@@ -78,8 +61,14 @@ PLAN_TOO_LOW = (
 )
 
 
+def _upload_name(stem: str, data: bytes, suffix: str) -> str:
+    """The upload's file name: the job's, with the extension its bytes call for (at most 128 characters)."""
+    extension = {"image/png": ".png", "image/jpeg": ".jpg"}.get(image_mime(data), suffix)
+    return f"{stem}{extension}"[:128]
+
+
 class GoAPIProvider(Provider):
-    """GoAPI's unified task API for ``Qubico/hug-video``."""
+    """GoAPI's unified task API: every model of its catalog through one create, poll and cancel."""
 
     spec = SPEC
     default_poll_interval = 10.0
@@ -98,10 +87,6 @@ class GoAPIProvider(Provider):
         code = body.get("code") if isinstance(body, dict) else None
         return str(code) if isinstance(code, str) else ""
 
-    @classmethod
-    def image_rules(cls, params: dict[str, Any], slot: str) -> ImageRules:
-        return ImageRules(formats=("PNG", "JPEG"), max_base64_chars=UPLOAD_MAX_BASE64_CHARS)
-
     # --- inputs ----------------------------------------------------------------------------------------------
 
     def upload_url(self) -> str:
@@ -119,35 +104,40 @@ class GoAPIProvider(Provider):
             raise ProtocolError("GoAPI's upload answered without a usable image URL.", detail=str(body)[:300])
         return url
 
-    async def prepare_inputs(self, job: JobInput) -> dict[str, Any]:
-        """Upload a local image through the ephemeral upload; a URL needs nothing."""
-        images = job.inputs.get("image") or []
-        if not images or _is_url(images[0]):
-            return {}
-        path = Path(images[0])
-        data = await asyncio.to_thread(path.read_bytes)
-        extension = {"image/png": ".png", "image/jpeg": ".jpg"}.get(image_mime(data), path.suffix or ".png")
-        answer = await self.api.send(self.build_upload(f"reeldeck-{job.id}{extension}"[:128], data))
-        return {"image_url": self.parse_upload(answer.body)}
+    def _build_named_upload(self, stem: str, suffix: str, data: bytes) -> HttpRequest:
+        return self.build_upload(_upload_name(stem, data, suffix), data)
+
+    def plan_inputs(self, job: JobInput) -> InputPlan:
+        """Each local image of an ``upload`` slot goes through the ephemeral upload; a URL needs nothing.
+
+        The answer's URL is kept as ``<slot>_url`` (``image_url`` for the first-frame slot)."""
+        model = self.spec.model(job.model)
+        uploads = []
+        for slot in (s for s in model.slots if s.send == "upload"):
+            values = job.inputs.get(slot.name) or []
+            if not values or _is_url(values[0]):
+                continue
+            stem = f"reeldeck-{job.id}{'' if slot.name == 'image' else '-' + slot.name}"
+            suffix = Path(values[0]).suffix or ".png"
+            uploads.append(Upload(f"{slot.name}_url", values[0], "image",
+                                  build=partial(self._build_named_upload, stem, suffix), parse=self.parse_upload))
+        return InputPlan(uploads=tuple(uploads))
 
     # --- task ------------------------------------------------------------------------------------------------
 
     def build_create(self, job: JobInput) -> HttpRequest:
-        body: dict[str, Any] = {
-            "model": job.model,
-            "task_type": TASK_TYPE,
-            "input": {"image_url": self._image_url(job)},
-        }
-        service_mode = job.params.get("service_mode")
-        if service_mode:
-            body["config"] = {"service_mode": str(service_mode)}
-        return HttpRequest("POST", "/api/v1/task", json=body, idempotent=False)
+        """``{model, task_type, input, config}`` from the model's declaration (its constants give ``task_type``)."""
+        model = self.spec.model(job.model)
+        urls = {slot.name: [self._image_url(job, slot.name) if slot.send == "upload"
+                            else wire.inline_value(slot, (job.inputs.get(slot.name) or [""])[0], job.files)]
+                for slot in model.slots if job.inputs.get(slot.name)}
+        return HttpRequest("POST", "/api/v1/task", json=wire.json_body(model, job.params, urls), idempotent=False)
 
-    def _image_url(self, job: JobInput) -> str:
-        uploaded = job.prepared.get("image_url")
+    def _image_url(self, job: JobInput, slot: str) -> str:
+        uploaded = job.prepared.get(f"{slot}_url")
         if isinstance(uploaded, str) and uploaded:
             return uploaded
-        images = job.inputs.get("image") or []
+        images = job.inputs.get(slot) or []
         if images and _is_url(images[0]):
             return images[0]
         raise ProtocolError("The image was not uploaded to GoAPI before submitting; submit the job again.")
@@ -156,7 +146,7 @@ class GoAPIProvider(Provider):
         _check_envelope(body, self.spec)
         return task_id(require(body, "data.task_id", self.spec), "data.task_id", self.spec)
 
-    def build_poll(self, remote_id: str) -> HttpRequest:
+    def build_poll(self, remote_id: str, model: str = "") -> HttpRequest:
         return HttpRequest("GET", f"/api/v1/task/{remote_id}")
 
     def parse_poll(self, body: Any, headers: httpx.Headers) -> RemoteStatus:
@@ -207,6 +197,4 @@ def _video_url(output: Any) -> str | None:
     return None
 
 
-def _is_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+_is_url = wire.is_url

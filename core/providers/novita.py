@@ -1,19 +1,19 @@
-"""Novita — ``img2video-motion``: an image animated by a motion video. ``/v3/async/img2video-motion`` create,
+"""Novita — async video tasks: ``/v3/async/<endpoint>`` create (img2video-motion, Kling, ...),
 ``/v3/async/task-result`` poll.
 
-Both inputs are asset ids. ``prepare_inputs`` uploads the image and the motion video to Novita's asset host
-(a separate host; raw ``PUT`` bodies and no auth header), unless the motion video is one of the five demo presets.
+Both inputs are asset ids. Its input plan (carried out by ``core/plans.py``) uploads the image and the motion video
+to Novita's asset host (a separate host; raw ``PUT`` bodies and no auth header), unless the motion video is one of
+the five demo presets.
 The asset host does not take URLs, so an http(s) URL the user gives is downloaded first (no key is sent with it),
 checked like a local file, and uploaded. The API has no cancel.
 """
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -21,66 +21,38 @@ from core.errors import InputError, NotFoundError, ProtocolError, ProviderError
 from core.http import HttpRequest, error_message_from
 from core.imaging import ImageRules, image_mime, prepare_image
 from core.media import has_mp4_signature
-from core.params import Mode, ModelSpec, Param, ParamType, Preset, ProviderSpec, Slot, SlotKind
+from core.params import ProviderSpec, SlotKind
+from core.providers import wire
 from core.providers.base import (
     DownloadSource,
+    InputPlan,
     JobInput,
     Phase,
     Provider,
     RemoteStatus,
+    Upload,
     classify_status,
     is_create_answer,
     require,
     task_id,
 )
 
-MODEL_ID = "img2video-motion"
+MOTION_MODEL = "img2video-motion"
 DEFAULT_ASSETS_URL = "https://assets.novitai.com"
 PRESET_PREFIX = "preset:"
 MAX_IMAGE_BYTES = 30 * 1024 * 1024
 MAX_VIDEO_BYTES = 200 * 1024 * 1024
 
-#: The five ready-made motion videos listed on Novita's page (asset id; preview at the demo URL).
-MOTION_PRESETS = (
-    Preset("demo1", "cjIvbm92aXRhLWFpLWFzc2V0L3ZpZGVvL3BYTjRDTXpwNzNqa2U2Wm1Na0FiRmVpcGtXRHMyajM4",
-           "Demo motion 1 (https://faas-static-assets.s3.ap-southeast-1.amazonaws.com/demo1.mp4)"),
-    Preset("demo2", "cjIvbm92aXRhLWFpLWFzc2V0L3ZpZGVvL1BRNlpiRW5jWW1LR1pINk1LWDViMzRCRmo1Yk1jRDY4",
-           "Demo motion 2 (https://faas-static-assets.s3.ap-southeast-1.amazonaws.com/demo2.mp4)"),
-    Preset("demo3", "cjIvbm92aXRhLWFpLWFzc2V0L3ZpZGVvL2JrdE01UEpIY0tIU0ZmUzdINEQ0aTdTZEpTWjhBRWFC",
-           "Demo motion 3 (https://faas-static-assets.s3.ap-southeast-1.amazonaws.com/demo3.mp4)"),
-    Preset("demo4", "cjIvbm92aXRhLWFpLWFzc2V0L3ZpZGVvL0NLd0N3aHJwS0ZyYVduNWVoejVFV0tleGlzN0toNmRq",
-           "Demo motion 4 (https://faas-static-assets.s3.ap-southeast-1.amazonaws.com/demo4.mp4)"),
-    Preset("demo5", "cjIvbm92aXRhLWFpLWFzc2V0L3ZpZGVvL1FFcmphdGJCOFI3ODdhR0gzajVUSkJZbTNkaHIzNzRu",
-           "Demo motion 5 (https://faas-static-assets.s3.ap-southeast-1.amazonaws.com/demo5.mp4)"),
-)
-
+#: The provider; its models are in ``resources/catalog/novita.toml`` (img2video-motion's demo motions are its
+#: slot's presets there).
 SPEC = ProviderSpec(
     id="novita",
     name="Novita",
     default_base_url="https://api.novita.ai",
     key_help="A Novita API key from novita.ai → Settings → Key management.",
-    docs="https://novita.ai/docs/api-reference/model-apis-img2video-motion",
+    docs="https://novita.ai/docs/api-reference",
     extra_endpoints={"assets_url": DEFAULT_ASSETS_URL},
-    models=(
-        ModelSpec(
-            id=MODEL_ID,
-            label="Image to video with motion",
-            help="Animates the person in an image with the movements of a motion video (a DensePose-style "
-            "motion clip or one of Novita's five demo motions).",
-            params=(
-                Param("seed", ParamType.INTEGER, "Seed", "Random seed; -1 picks one at random. Always sent (the "
-                      "API requires it).", default=-1, minimum=-1),
-            ),
-            slots=(
-                Slot("image", SlotKind.IMAGE, "Image", "The image to animate (JPEG/PNG file or image URL; it is "
-                     "uploaded to Novita's asset host).", field="image_assets_id"),
-                Slot("motion_video", SlotKind.VIDEO, "Motion video", "The movements to copy: an MP4 file or URL "
-                     "(uploaded to Novita's asset host), or a demo preset (demo1..demo5).",
-                     field="motion_video_assets_id", presets=MOTION_PRESETS),
-            ),
-            modes=(Mode("motion", "Image + motion video", requires=("image", "motion_video")),),
-        ),
-    ),
+    models=(),
 )
 
 #: Statuses (page: QUEUED, PROCESSING, SUCCEED, FAILED; novitalabs/javascript-sdk src/types.ts adds
@@ -105,7 +77,7 @@ class NovitaProvider(Provider):
         if response.status_code == 404 and is_create_answer(response):
             said = self.error_text(body)
             return NotFoundError(
-                f"Novita no longer offers {MODEL_ID} (HTTP 404 on create): Novita removed it from its SDKs as "
+                f"Novita no longer offers {MOTION_MODEL} (HTTP 404 on create): Novita removed it from its SDKs as "
                 "deprecated and the endpoint is gone. Nothing was made or charged; use another provider for image "
                 f"animation.{' Novita said: ' + said if said else ''}", status_code=404)
         return super().parse_error(response, body)
@@ -115,10 +87,6 @@ class NovitaProvider(Provider):
 
     def error_code(self, body: Any) -> str:
         return error_message_from(body, "reason", "error.code")
-
-    @classmethod
-    def image_rules(cls, params: dict[str, Any], slot: str) -> ImageRules:
-        return ImageRules(formats=("PNG", "JPEG"), max_bytes=MAX_IMAGE_BYTES)
 
     # --- inputs ----------------------------------------------------------------------------------------------
 
@@ -136,60 +104,49 @@ class NovitaProvider(Provider):
             raise ProtocolError("Novita's asset host answered without an asset id.", detail=str(body)[:300])
         return value.strip()
 
-    async def prepare_inputs(self, job: JobInput) -> dict[str, Any]:
-        """Upload the image and the motion video (unless it is a preset) to the asset host."""
-        prepared: dict[str, Any] = {}
-        images = job.inputs.get("image") or []
-        if images:
-            data = await self._image_bytes(images[0], job.params)
-            prepared["image_assets_id"] = await self._upload("image", data, image_mime(data))
-        videos = job.inputs.get("motion_video") or []
-        if videos:
-            value = videos[0]
+    def plan_inputs(self, job: JobInput) -> InputPlan:
+        """Each ``asset`` slot's image or video (unless it is a preset) goes to the asset host; the id is kept under
+        the slot's wire name. An image given by URL is fetched and fitted to the slot's rules first."""
+        kept: dict[str, str] = {}
+        uploads: list[Upload] = []
+        model = self.spec.model(job.model)
+        for slot in (s for s in model.slots if s.send == "asset"):
+            values = job.inputs.get(slot.name) or []
+            if not values:
+                continue
+            value = values[0]
             if value.startswith(PRESET_PREFIX):
-                prepared["motion_video_assets_id"] = value[len(PRESET_PREFIX):]
+                kept[slot.field] = value[len(PRESET_PREFIX):]
+            elif slot.kind == SlotKind.VIDEO:
+                uploads.append(Upload(slot.field, value, "motion video", limit=MAX_VIDEO_BYTES,
+                                      check=partial(_an_mp4, value=value),
+                                      build=lambda data: self.build_asset_upload("video", data, "video/mp4"),
+                                      parse=self.parse_asset_upload))
             else:
-                data = await self._video_bytes(value)
-                prepared["motion_video_assets_id"] = await self._upload("video", data, "video/mp4")
-        return prepared
-
-    async def _upload(self, kind: str, data: bytes, content_type: str) -> str:
-        answer = await self.api.send(self.build_asset_upload(kind, data, content_type))
-        return self.parse_asset_upload(answer.body)
-
-    async def _image_bytes(self, value: str, params: dict[str, Any]) -> bytes:
-        if not _is_url(value):
-            return await asyncio.to_thread(Path(value).read_bytes)
-        raw = await self._fetch(value, MAX_IMAGE_BYTES, "image")
-        return await asyncio.to_thread(_prepare_downloaded_image, raw, self.image_rules(params, "image"))
-
-    async def _video_bytes(self, value: str) -> bytes:
-        if _is_url(value):
-            data = await self._fetch(value, MAX_VIDEO_BYTES, "motion video")
-        else:
-            data = await asyncio.to_thread(Path(value).read_bytes)
-        if not has_mp4_signature(data[:16]):
-            raise InputError(f"The motion video {_short(value)} is not an MP4 video.")
-        return data
-
-    async def _fetch(self, url: str, limit: int, what: str) -> bytes:
-        """Download a user-given URL through the transport (never with the key), refusing more than ``limit``."""
-        return await self.api.fetch_public(url, limit=limit, what=what)
+                rules = self.image_rules(job.params, slot.name, job.model)
+                fit = partial(_prepare_downloaded_image, rules=rules) if _is_url(value) else None
+                uploads.append(Upload(slot.field, value, "image", limit=rules.max_bytes or MAX_IMAGE_BYTES,
+                                      check=fit,
+                                      build=lambda data: self.build_asset_upload("image", data, image_mime(data)),
+                                      parse=self.parse_asset_upload))
+        return InputPlan(kept=kept, uploads=tuple(uploads))
 
     # --- task ------------------------------------------------------------------------------------------------
 
     def build_create(self, job: JobInput) -> HttpRequest:
-        body = {
-            "image_assets_id": _asset(job, "image_assets_id"),
-            "motion_video_assets_id": _asset(job, "motion_video_assets_id"),
-            "seed": int(job.params.get("seed", -1)),
-        }
-        return HttpRequest("POST", f"/v3/async/{MODEL_ID}", json=body, idempotent=False)
+        """``POST /v3/async/<endpoint>``: no model field (the path names the model); asset slots carry the ids
+        the input plan got, other slots their URL or inline image."""
+        model = self.spec.model(job.model)
+        values = {s.name: [_asset(job, s.field) if s.send == "asset" else wire.inline_value(s, v, job.files)
+                           for v in job.inputs.get(s.name) or []] for s in model.slots}
+        body = wire.json_body(model, job.params, values, model_field=None)
+        return HttpRequest("POST", model.wire.create_path or f"/v3/async/{model.sent_model}", json=body,
+                           idempotent=False)
 
     def parse_create(self, body: Any) -> str:
         return task_id(require(body, "task_id", self.spec), "task_id", self.spec)
 
-    def build_poll(self, remote_id: str) -> HttpRequest:
+    def build_poll(self, remote_id: str, model: str = "") -> HttpRequest:
         return HttpRequest("GET", "/v3/async/task-result", params={"task_id": remote_id})
 
     def parse_poll(self, body: Any, headers: httpx.Headers) -> RemoteStatus:
@@ -214,6 +171,13 @@ def _asset(job: JobInput, key: str) -> str:
         raise ProtocolError("The inputs were not uploaded to Novita's asset host before submitting; submit the "
                             "job again.")
     return value
+
+
+def _an_mp4(data: bytes, value: str) -> bytes:
+    """The motion video's bytes, or a plain InputError when they are not an MP4."""
+    if not has_mp4_signature(data[:16]):
+        raise InputError(f"The motion video {_short(value)} is not an MP4 video.")
+    return data
 
 
 def _prepare_downloaded_image(raw: bytes, rules: ImageRules) -> bytes:
@@ -252,6 +216,4 @@ def _short(value: str) -> str:
     return value if len(value) <= 80 else value[:77] + "..."
 
 
-def _is_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+_is_url = wire.is_url

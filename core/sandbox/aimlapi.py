@@ -14,9 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
+from . import declared
 from . import schemas as s
 from .engine import Engine
-from .errors import ApiError
+from .errors import ApiError, bad_request
 from .lifecycle import Lifecycle
 from .media import ImageLimits
 from .pipeline import Auth, Call, OriginSpec, Route, json_response
@@ -26,6 +27,8 @@ from .records import RenderPlan, TaskRecord
 PROVIDER = "aimlapi"
 MODEL = "video-01-live2d"
 PATH = "/v2/generate/video/minimax/generation"
+#: The universal path every other video model uses (FIELD-NOTES "AI/ML API"); a task polls on its create path.
+UNIVERSAL_PATH = "/v2/video/generations"
 LIFECYCLE = Lifecycle(((0.0, "queued"), (0.15, "generating")), 0.15, "completed", "error")
 VIDEO_SECONDS = 6
 FAIL_MESSAGE = "Video generation failed: the input image was rejected by the content filter"
@@ -102,6 +105,22 @@ async def poll(engine: Engine, call: Call) -> web.StreamResponse:
     return json_response(generation(engine, task))
 
 
+async def create_universal(engine: Engine, call: Call) -> web.StreamResponse:
+    """``POST /v2/video/generations``: any catalog model on the universal path, checked against its declaration."""
+    body = call.json_body()
+    entry = engine.declarations.find(PROVIDER, str(body.get("model"))) if isinstance(body, dict) else None
+    if entry is None or (entry.create_path or PATH) != UNIVERSAL_PATH:
+        raise bad_request("model", "must be one of the video models of /v2/video/generations")
+    declared.check(entry, body)
+    task_id = str(uuid.uuid4())
+    inputs = declared.store_inputs(engine, task_id, entry, body)
+    task = engine.create_task(task_id=task_id, provider=PROVIDER, model=entry.id,
+                              plan=declared.plan(entry, body, bool(inputs)), params=summarize(body), inputs=inputs,
+                              fail_message=FAIL_MESSAGE)
+    call.record.task_id = task.id
+    return json_response({"id": task.id, "status": "queued", "meta": {"usage": {"tokens_used": 0}}})
+
+
 def generation(engine: Engine, task: TaskRecord) -> dict[str, Any]:
     """The poll answer."""
     snap = engine.status(task)
@@ -109,8 +128,8 @@ def generation(engine: Engine, task: TaskRecord) -> dict[str, Any]:
     return {
         "id": task.id,
         "status": snap.status,
-        "video": {"url": engine.result_url(task), "duration": VIDEO_SECONDS} if done else None,
-        "duration": VIDEO_SECONDS if done else None,
+        "video": {"url": engine.result_url(task), "duration": task.plan.seconds} if done else None,
+        "duration": task.plan.seconds if done else None,
         "error": {"name": "GenerationError", "message": task.fail_message} if snap.failed else None,
         "meta": {"usage": {"tokens_used": 420_000} if done else {}},
     }
@@ -124,5 +143,7 @@ SPEC = OriginSpec(
     routes=(
         Route("POST", PATH, "create", create, body="json"),
         Route("GET", PATH, "poll", poll),
+        Route("POST", UNIVERSAL_PATH, "create", create_universal, body="json"),
+        Route("GET", UNIVERSAL_PATH, "poll", poll),
     ),
 )

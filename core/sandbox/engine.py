@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
+from .declared import Declarations
 from .faults import CREATE_HOOK, FaultSet
 from .lifecycle import Lifecycle, Snapshot, snapshot
 from .media import decode_inline, is_http_url, probe_image
@@ -67,6 +68,9 @@ class Engine:
         #: Seconds the provider's clock is off from ours: timestamps in answers are shifted by it.
         self.provider_clock_offset = 0.0
         self.faults = FaultSet()
+        #: The model catalog the origins check creates against: the shipped files and the data dir's
+        #: ``catalog/`` (the state dir's sibling, as the app lays it out); tests may point it elsewhere.
+        self.declarations = Declarations([self.state_dir.parent / "catalog"])
         self.origins: dict[str, str] = {}
         self.lifecycles: dict[str, Callable[[], Lifecycle]] = {}
         self.store = Store(self.state_dir)

@@ -26,9 +26,10 @@ from typing import Any
 
 from aiohttp import web
 
+from . import declared
 from . import schemas as s
 from .engine import Engine
-from .errors import ApiError
+from .errors import ApiError, bad_request
 from .lifecycle import Lifecycle, Snapshot
 from .media import ImageLimits, is_http_url, probe_image
 from .pipeline import Auth, Call, OriginSpec, Route, json_response
@@ -290,6 +291,8 @@ def _as_page(body: dict[str, Any]) -> dict[str, Any]:
 async def create(engine: Engine, call: Call) -> web.StreamResponse:
     """Create a generation job."""
     received = call.json_body()
+    if isinstance(received, dict) and received.get("model") not in (None, *MODELS):
+        return await _create_declared(engine, call, received)
     body = check_dialect(engine, received)
     task_id = _new_id()
     inputs = _store_inputs(engine, task_id, body)
@@ -320,6 +323,23 @@ async def create(engine: Engine, call: Call) -> web.StreamResponse:
             "created_at": int(task.created_at),
         }
     )
+
+
+async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> web.StreamResponse:
+    """A model the gateway's catalog declares besides the page's Vidu ones (a user's model), checked against its
+    declaration (page dialect fields)."""
+    entry = engine.declarations.find(PROVIDER, str(body.get("model")))
+    if entry is None:
+        raise bad_request("model", f"must be one of {', '.join(m.id for m in engine.declarations.models(PROVIDER))}")
+    declared.check(entry, body)
+    task_id = _new_id()
+    inputs = declared.store_inputs(engine, task_id, entry, body)
+    task = engine.create_task(task_id=task_id, provider=PROVIDER, model=entry.id,
+                              plan=declared.plan(entry, body, bool(inputs)), params=summarize(body), inputs=inputs,
+                              fail_message=FAIL_MESSAGE)
+    call.record.task_id = task.id
+    return json_response({"id": task.id, "task_id": task.id, "object": "video.generation.job", "model": task.model,
+                          "status": "queued", "progress": 0, "created_at": int(task.created_at)})
 
 
 async def poll(engine: Engine, call: Call) -> web.StreamResponse:

@@ -12,9 +12,10 @@ from typing import Any
 
 from aiohttp import web
 
+from . import declared
 from . import schemas as s
 from .engine import Engine
-from .errors import ApiError
+from .errors import ApiError, bad_request
 from .lifecycle import Lifecycle
 from .media import is_http_url
 from .pipeline import Auth, Call, OriginSpec, Route, json_response
@@ -64,6 +65,8 @@ def error_response(err: ApiError, request: web.Request) -> web.Response:
 async def create(engine: Engine, call: Call) -> web.StreamResponse:
     """Create a hug-video task."""
     body = call.json_body()
+    if isinstance(body, dict) and body.get("model") != MODEL:
+        return await _create_declared(engine, call, body)
     s.check(body, RULES)
     task_id = str(uuid.uuid4())
     image = engine.store_input(task_id, "image", body["input"]["image_url"])
@@ -76,6 +79,21 @@ async def create(engine: Engine, call: Call) -> web.StreamResponse:
         inputs=[image],
         fail_message=FAIL_MESSAGE,
     )
+    call.record.task_id = task_id
+    return json_response(envelope(engine, task))
+
+
+async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> web.StreamResponse:
+    """A task for another catalog model (Kling, Hailuo, Wan, Hunyuan, a user's), checked against its declaration."""
+    entry = engine.declarations.by_wire(PROVIDER, str(body.get("model")), body)
+    if entry is None:
+        raise bad_request("model", f"{body.get('model')!r} with task_type {body.get('task_type')!r} is not supported")
+    declared.check(entry, body)
+    task_id = str(uuid.uuid4())
+    inputs = declared.store_inputs(engine, task_id, entry, body)
+    task = engine.create_task(task_id=task_id, provider=PROVIDER, model=entry.sent_model,
+                              plan=declared.plan(entry, body, bool(inputs)), params=summarize(body), inputs=inputs,
+                              fail_message=FAIL_MESSAGE)
     call.record.task_id = task_id
     return json_response(envelope(engine, task))
 
@@ -118,7 +136,7 @@ def task_data(engine: Engine, task: TaskRecord) -> dict[str, Any]:
     return {
         "task_id": task.id,
         "model": task.model,
-        "task_type": TASK_TYPE,
+        "task_type": task.params.get("task_type", TASK_TYPE),
         "status": snap.status,
         "config": _config(task.params.get("config")),
         "input": task.params.get("input", {}),

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import declared
 from . import schemas as s
 from .engine import Engine
 from .errors import ApiError
@@ -123,6 +124,22 @@ async def create(engine: Engine, call: Call) -> web.StreamResponse:
     return json_response({"task_id": task.id})
 
 
+async def create_declared(engine: Engine, call: Call) -> web.StreamResponse:
+    """``POST /v3/async/<endpoint>`` for another catalog model (the path names it), checked against its declaration."""
+    entry = engine.declarations.by_path(PROVIDER, call.request.path)
+    if entry is None:
+        raise ApiError(404, f"no such endpoint: {call.request.path}", code="NOT_FOUND")
+    body = call.json_body()
+    declared.check(entry, body)
+    task_id = str(uuid.uuid4())
+    inputs = declared.store_inputs(engine, task_id, entry, body)
+    task = engine.create_task(task_id=task_id, provider=PROVIDER, model=entry.id,
+                              plan=declared.plan(entry, body, bool(inputs)), params=summarize(body), inputs=inputs,
+                              fail_message=FAIL_MESSAGE)
+    call.record.task_id = task.id
+    return json_response({"task_id": task.id})
+
+
 async def task_result(engine: Engine, call: Call) -> web.StreamResponse:
     """Poll a task."""
     task_id = call.request.query.get("task_id", "")
@@ -145,7 +162,7 @@ def result(engine: Engine, task: TaskRecord) -> dict[str, Any]:
     return {
         "task": {
             "task_id": task.id,
-            "task_type": TASK_TYPE,
+            "task_type": TASK_TYPE if task.model == MODEL else task.model.upper().replace("-", "_"),
             "status": snap.status,
             "reason": task.fail_message if snap.failed else "",
             "eta": 0 if snap.terminal else math.ceil(snap.remaining),
@@ -165,5 +182,6 @@ SPEC = OriginSpec(
     routes=(
         Route("POST", "/v3/async/img2video-motion", "create", create, body="json"),
         Route("GET", "/v3/async/task-result", "poll", task_result),
+        Route("POST", "/v3/async/{endpoint}", "create", create_declared, body="json"),
     ),
 )

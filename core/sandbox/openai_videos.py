@@ -1,4 +1,5 @@
-"""AIHubMix = the OpenAI Videos API (Sora) (``aihubmix-openai-videos.txt``, REFERENCE.md section 3).
+"""AIHubMix = the OpenAI Videos API (Sora; every other catalog model on ``/v1/videos`` from its declaration)
+ (``aihubmix-openai-videos.txt``, REFERENCE.md section 3).
 
 ``POST /v1/videos`` (multipart/form-data as the page and openai-python send it, or JSON as AIHubMix's guide shows;
 a form-urlencoded body is refused), sizes per model (sora-2: 720x1280 and 1280x720 only — AIHubMix Video-Gen guide,
@@ -21,9 +22,10 @@ from typing import Any
 
 from aiohttp import web
 
+from . import declared
 from . import schemas as s
 from .engine import RESULT_VARIANTS, Engine
-from .errors import ApiError
+from .errors import ApiError, bad_request
 from .files import serve_file
 from .lifecycle import Lifecycle
 from .media import decode_inline, is_http_url, probe_image
@@ -38,7 +40,8 @@ SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
 #: Sizes per model (FIELD-NOTES "Sizes per model"; new-api relay/common/relay_utils.go).
 MODEL_SIZES = {"sora-2": SIZES[:2], "sora-2-pro": SIZES}
 #: Create bodies the service reads: multipart (page, openai-python) and JSON (AIHubMix guide).
-CREATE_CONTENT_TYPES = ("multipart/form-data", "application/json")
+JSON = "application/json"
+CREATE_CONTENT_TYPES = ("multipart/form-data", JSON)
 LIFECYCLE = Lifecycle(((0.0, "queued"), (0.15, "in_progress")), 0.15, "completed", "failed")
 REFERENCE_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
 REFERENCE_FIELDS = ("input_reference", "input_reference.0", "input_reference[]")
@@ -91,6 +94,8 @@ def _form_or_json(call: Call) -> dict[str, Any]:
 async def create(engine: Engine, call: Call) -> web.StreamResponse:
     """Create a video job."""
     body = _form_or_json(call)
+    if body.get("model") not in (None, *MODELS):
+        return await _create_declared(engine, call, body)
     s.check(body, RULES)
     size = body.get("size") or SIZES[0]
     task_id = "video_" + secrets.token_hex(16)
@@ -116,6 +121,23 @@ async def create(engine: Engine, call: Call) -> web.StreamResponse:
         inputs=inputs,
         fail_message=FAIL_MESSAGE,
     )
+    call.record.task_id = task.id
+    return json_response(video_object(engine, task))
+
+
+async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> web.StreamResponse:
+    """A create for any other model of the catalog (Veo, Wan, a user's model), checked against its declaration."""
+    entry = engine.declarations.find(PROVIDER, str(body.get("model")))
+    if entry is None:
+        raise bad_request("model", f"{body.get('model')!r} is not supported on /v1/videos", "model_not_found")
+    declared.check(entry, body, multipart=call.request.content_type != JSON)
+    task_id = "video_" + secrets.token_hex(16)
+    inputs = declared.store_inputs(engine, task_id, entry, body)
+    plan = declared.plan(entry, body, bool(inputs))
+    params = declared.params_summary(entry, body) | {"model": entry.id, "expires_after": engine.url_ttl_seconds}
+    params.update(size=f"{plan.width}x{plan.height}", seconds=str(body.get("seconds") or int(plan.seconds)))
+    task = engine.create_task(task_id=task_id, provider=PROVIDER, model=entry.id, plan=plan, params=params,
+                              inputs=inputs, fail_message=FAIL_MESSAGE)
     call.record.task_id = task.id
     return json_response(video_object(engine, task))
 

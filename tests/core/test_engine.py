@@ -184,3 +184,21 @@ async def test_forget_refuses_a_working_job_and_remember_brings_a_finished_one_b
     back = h.engine.remember(forgotten)
     assert back == finished
     assert h.engine.store.annotation(job.id) == Annotation(favourite=True, rating=4, note="keep")
+
+
+async def test_wait_tries_a_job_stored_as_waiting_on_the_person_again(harness: Harness) -> None:
+    """The CLI says "it resumes with `wait` once that is fixed": a job an earlier process left waiting on a key is
+    tried again by `wait` (not reported at once from the stored flag), and its first step forward clears the note."""
+    h = harness
+    job = await h.engine.submit(SORA)
+    while h.engine.store.get(job.id).state != JobState.RUNNING:
+        await h.engine._sleep(0.1)
+    await h.engine.close()
+    h.engine.store.update(job.id, waiting="waiting: the key was refused", waiting_on_you=True)  # the earlier verdict
+    fresh = Engine(h.engine.store, h.hub, library_dir=h.tmp / "library", inputs_dir=h.tmp / "inputs",
+                   config=EngineConfig(poll_interval=0.5), clock=h.engine._clock, sleep=h.engine._sleep,
+                   owner=make_owner())
+    (final,) = await fresh.wait([job.id], timeout=60)
+    assert final.state == JobState.COMPLETED
+    assert final.waiting is None and not final.waiting_on_you
+    await fresh.close()

@@ -82,4 +82,23 @@ def test_describe_is_json_ready() -> None:
     described = MODEL.describe()
     assert described["params"][2]["path"] == "extra_body.audio"
     assert described["slots"][2]["max_count"] == 2
-    assert described["modes"][0]["requires"] == ("image", "last_image")
+    assert described["modes"][0]["requires"] == ["image", "last_image"]
+
+
+def test_validation_problems_are_data_each_front_end_words() -> None:
+    """The CLI's words name flags and parameter names; the form names the labels — from the same problems."""
+    from core.params import RequestProblems
+    from core.providers import provider_spec
+
+    model = provider_spec("gateway").model("viduq3p-540p")
+    with pytest.raises(RequestProblems) as caught:
+        validate(model, {"duration": "99"}, {"motion_video": ["/tmp/a.mp4"]})
+    codes = [(p.code, p.field) for p in caught.value.problems]
+    assert ("invalid_value", "duration") in codes and ("required", "prompt") in codes
+    assert ("unknown_input", "motion_video") in codes
+    cli = caught.value.message
+    assert "duration must be at most 16" in cli and "prompt is required" in cli and "--motion-video" in cli
+    labels = {p.name: p.label for p in model.params} | {s.name: s.label for s in model.slots}
+    form = caught.value.words(lambda field: f"“{labels.get(field, field)}”")
+    assert "“Length (s)” must be at most 16" in form and "“Prompt” is required" in form
+    assert "--" not in form

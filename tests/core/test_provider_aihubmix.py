@@ -12,6 +12,7 @@ from wire import BASE, content_type, multipart, wire
 
 from core.errors import InputError, NoCreditsError
 from core.params import validate
+from core.plans import build_create
 from core.providers.aihubmix import AIHubMixProvider
 from core.providers.base import JobInput
 
@@ -21,7 +22,7 @@ VIDEO = {"id": "video_1", "object": "video", "model": "sora-2", "status": "queue
 async def test_text_only_create_is_multipart_like_the_official_sdk() -> None:
     w = wire("aihubmix", VIDEO)
     job = JobInput("j", "sora-2", {"prompt": "a fox", "seconds": "8", "size": "1280x720", "image_fit": "crop"}, {})
-    await w.provider.api.send(w.provider.build_create(job))
+    await w.provider.api.send(build_create(w.provider, job))
     request = w.last
     assert (request.method, str(request.url)) == ("POST", f"{BASE}/v1/videos")
     assert content_type(request) == "multipart/form-data"  # openai-python src/openai/resources/videos.py
@@ -36,7 +37,7 @@ async def test_create_with_a_reference_image_sends_the_file_part(tmp_path: Path)
     Image.new("RGB", (720, 1280), "red").save(image)
     w = wire("aihubmix", VIDEO)
     job = JobInput("j", "sora-2-pro", {"prompt": "sea", "seconds": "4", "size": "720x1280"}, {"image": [str(image)]})
-    await w.provider.api.send(w.provider.build_create(job))
+    await w.provider.api.send(build_create(w.provider, job))
     parts = {p.name: p for p in multipart(w.last)}
     assert set(parts) == {"model", "prompt", "seconds", "size", "input_reference"}
     reference = parts["input_reference"]

@@ -14,6 +14,7 @@ from core.errors import AuthError, BadRequestError, InputError, NoCreditsError, 
 from core.http import RetryPolicy
 from core.hub import ProviderHub
 from core.params import validate
+from core.plans import build_create
 from core.providers.aimlapi import AIMLAPIProvider
 from core.providers.base import JobInput, Phase, RemoteStatus
 from core.secrets import KeyStore
@@ -60,7 +61,7 @@ def test_validation_refuses_bad_input(params: dict[str, object], inputs: dict[st
 
 
 def test_create_with_url_is_exactly_the_documented_body() -> None:
-    request = make().build_create(job({"prompt": "Mona Lisa puts on glasses", "prompt_optimizer": True},
+    request = build_create(make(), job({"prompt": "Mona Lisa puts on glasses", "prompt_optimizer": True},
                                       "https://example.com/mona.jpg"))
     assert (request.method, request.path, request.idempotent) == (
         "POST", "/v2/generate/video/minimax/generation", False)
@@ -75,7 +76,7 @@ def test_create_with_url_is_exactly_the_documented_body() -> None:
 def test_create_with_local_file_sends_a_data_uri_and_never_the_local_param(tmp_path: Path) -> None:
     path = tmp_path / "image-0.jpg"
     Image.new("RGB", (640, 480), (0, 90, 200)).save(path, "JPEG")
-    body = make().build_create(job({"prompt": "wave", "prompt_optimizer": False, "image_fit": "crop"},
+    body = build_create(make(), job({"prompt": "wave", "prompt_optimizer": False, "image_fit": "crop"},
                                    str(path))).json
     assert set(body) == {"model", "prompt", "prompt_optimizer", "first_frame_image"}
     assert body["prompt_optimizer"] is False

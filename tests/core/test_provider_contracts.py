@@ -20,9 +20,12 @@ from PIL import Image
 
 from core.errors import NotFoundError
 from core.jobs import Job, JobState
+from core.plans import build_create
+from core.providers import provider_spec
 from core.providers.base import JobInput
-from core.providers.novita import MOTION_PRESETS
 from core.sandbox import Fault
+
+MOTION_PRESETS = provider_spec("novita").model("img2video-motion").slot("motion_video").presets
 
 
 def assert_completed_mp4(job: Job) -> tuple[int, int]:
@@ -119,7 +122,7 @@ async def test_goapi_low_plan_upload_fails_plainly_and_creates_nothing(harness: 
 async def test_goapi_cancel_is_a_delete(harness: Harness) -> None:
     h = harness
     provider = h.hub.get("goapi")
-    answer = await provider.api.send(provider.build_create(
+    answer = await provider.api.send(build_create(provider,
         _job_input("Qubico/hug-video", {"image": ["https://images.example/p.jpg"]})))
     remote_id = provider.parse_create(answer.body)
     cancel = provider.build_cancel(remote_id)
@@ -405,3 +408,13 @@ async def test_aihubmix_without_a_list_endpoint_text_only_multipart(harness: Har
     assert (create.method, create.path, create.content_type) == ("POST", "/v1/videos", "multipart/form-data")
     assert create.body == {"model": "sora-2", "prompt": "a heron", "seconds": "4", "size": "1280x720"}
     assert h.sandbox.count("aihubmix", "list") == 0
+
+
+def test_providers_are_pure_the_engine_does_their_io() -> None:
+    """No provider reads a file, fetches a URL or sends a request itself: they plan, the engine (core/plans.py)
+    carries the plans out. (Each provider's upload and list plans are run end to end by its own tests.)"""
+    root = Path(__file__).resolve().parents[2] / "core" / "providers"
+    offenders = [f"{path.name}: {needle}" for path in sorted(root.glob("*.py"))
+                 for needle in ("api.send(", "read_bytes(", "to_thread(", "fetch_public(", "async def ", "open(")
+                 if needle in path.read_text(encoding="utf-8")]
+    assert offenders == []

@@ -16,8 +16,10 @@ from core.errors import AuthError, BadRequestError, InputError, ModerationError,
 from core.http import RetryPolicy
 from core.hub import ProviderHub
 from core.params import validate
+from core.plans import build_create, prepare_inputs
+from core.providers import provider_spec
 from core.providers.base import JobInput, Phase, RemoteStatus
-from core.providers.gateway import ASPECT_RATIOS, GatewayProvider
+from core.providers.gateway import GatewayProvider
 from core.secrets import KeyStore
 from core.settings import Settings
 
@@ -106,7 +108,7 @@ def test_invalid_combinations_are_refused(model_id: str, params: dict[str, objec
 def test_text_to_video_body() -> None:
     params = {"prompt": "slow camera push-in", "aspect_ratio": "16:9", "duration": 5, "audio": False, "seed": 42,
               "bgm": False, "image_fit": "pad"}
-    request = make().build_create(job("viduq3p-720p", params))
+    request = build_create(make(), job("viduq3p-720p", params))
     assert (request.method, request.path, request.idempotent) == ("POST", "/v1/video/generations", False)
     assert request.json == {
         "model": "viduq3p-720p",
@@ -119,7 +121,7 @@ def test_text_to_video_body() -> None:
 
 def test_image_to_video_body_with_only_seed_in_extra_body() -> None:
     params = {"prompt": "natural motion", "duration": 5, "seed": 42, "image_fit": "pad"}
-    body = make().build_create(job("viduq3t-540p", params, {"image": ["https://example.com/source.png"]})).json
+    body = build_create(make(), job("viduq3t-540p", params, {"image": ["https://example.com/source.png"]})).json
     assert body == {
         "model": "viduq3t-540p",
         "prompt": "natural motion",
@@ -131,7 +133,7 @@ def test_image_to_video_body_with_only_seed_in_extra_body() -> None:
 
 def test_first_last_body_without_extra_body() -> None:
     inputs = {"image": ["https://example.com/head.png"], "last_image": ["https://example.com/tail.png"]}
-    body = make().build_create(job("viduq3p-1080p-offpeak", {"prompt": "keep identity", "duration": 6},
+    body = build_create(make(), job("viduq3p-1080p-offpeak", {"prompt": "keep identity", "duration": 6},
                                    inputs)).json
     assert body == {
         "model": "viduq3p-1080p-offpeak",
@@ -147,7 +149,7 @@ def test_reference_body_keeps_the_order() -> None:
     refs = [f"https://example.com/ref-{i}.png" for i in (1, 2, 3, 4)]
     params = {"prompt": "A @Image1 walking in the style of @Image2", "aspect_ratio": "16:9", "duration": 5,
               "audio": False, "seed": 42}
-    body = make().build_create(job("viduq3p-mix-720p", params, {"ref_image": refs})).json
+    body = build_create(make(), job("viduq3p-mix-720p", params, {"ref_image": refs})).json
     assert body == {
         "model": "viduq3p-mix-720p",
         "prompt": "A @Image1 walking in the style of @Image2",
@@ -162,7 +164,7 @@ def test_local_images_become_data_uris(tmp_path: Path) -> None:
     first, last = tmp_path / "image-0.png", tmp_path / "last_image-0.webp"
     Image.new("RGB", (320, 240), "red").save(first)
     Image.new("RGB", (320, 240), "blue").save(last, "WEBP")
-    body = make().build_create(job("viduq3p-540p", {"duration": 4}, {"image": [str(first)],
+    body = build_create(make(), job("viduq3p-540p", {"duration": 4}, {"image": [str(first)],
                                                                       "last_image": [str(last)]})).json
     for key, mime in (("image", "image/png"), ("last_image", "image/webp")):
         prefix, payload = body[key].split(",", 1)
@@ -302,7 +304,7 @@ def test_image_rules_follow_vidu_limits() -> None:
     assert rules.min_side == 128 and rules.aspect_min == 0.25 and rules.aspect_max == 4.0
     assert set(rules.formats) == {"PNG", "JPEG", "WEBP"} and rules.fit == "crop"
     assert rules.byte_limit is not None and len(base64.b64encode(b"x" * rules.byte_limit)) < 10 * 1024 * 1024
-    assert "16:9" in ASPECT_RATIOS
+    assert "16:9" in provider_spec("gateway").model("viduq3p-720p").param("aspect_ratio").choices
 
 
 # --- the request on the wire, per dialect and mode (issue 12) ------------------------------------------------
@@ -345,9 +347,9 @@ async def body_sent(dialect: str | None, model_id: str, params: dict[str, Any], 
     """The JSON body of the create as it leaves for the wire, checking method, path and the recorded dialect."""
     w = wired(dialect)
     job_input = job(model_id, params, inputs)
-    job_input.prepared = await w.provider.prepare_inputs(job_input)
+    job_input.prepared = await prepare_inputs(w.provider, job_input)
     assert job_input.prepared == {"dialect": dialect or "page"}
-    await w.provider.api.send(w.provider.build_create(job_input))
+    await w.provider.api.send(build_create(w.provider, job_input))
     assert (w.last.method, w.last.url.path) == ("POST", "/v1/video/generations")
     return wire_module.json_body(w.last)
 
@@ -383,7 +385,7 @@ async def test_new_api_dialect_refuses_what_it_cannot_say(params: dict[str, obje
     w = wired("new-api")
     model_id = "viduq3p-mix-720p" if inputs else "viduq3p-720p"
     with pytest.raises(InputError) as caught:
-        await w.provider.prepare_inputs(job(model_id, params, inputs))
+        await prepare_inputs(w.provider, job(model_id, params, inputs))
     assert needle in caught.value.message and "dialect" in caught.value.message
     assert not w.sent
 

@@ -23,6 +23,7 @@ from core.errors import (
 from core.http import RetryPolicy
 from core.hub import ProviderHub
 from core.params import validate
+from core.plans import build_create, prepare_inputs
 from core.providers.base import JobInput, Phase, RemoteStatus
 from core.providers.goapi import GoAPIProvider
 from core.secrets import KeyStore
@@ -77,7 +78,7 @@ def test_spec_declares_the_model_slot_and_service_mode() -> None:
 
 
 def test_create_with_a_url_is_exactly_the_documented_body() -> None:
-    request = make().build_create(job({"image": ["https://i.test/people.jpg"]}))
+    request = build_create(make(), job({"image": ["https://i.test/people.jpg"]}))
     assert (request.method, request.path, request.idempotent) == ("POST", "/api/v1/task", False)
     assert request.json == {
         "model": "Qubico/hug-video",
@@ -87,7 +88,7 @@ def test_create_with_a_url_is_exactly_the_documented_body() -> None:
 
 
 def test_create_uses_the_uploaded_url_and_nests_service_mode_under_config() -> None:
-    request = make().build_create(job({"image": ["/data/inputs/job1/image-0.png"]}, {"service_mode": "private"},
+    request = build_create(make(), job({"image": ["/data/inputs/job1/image-0.png"]}, {"service_mode": "private"},
                                       {"image_url": "https://cdn.test/up.png"}))
     assert request.json == {
         "model": "Qubico/hug-video",
@@ -99,7 +100,7 @@ def test_create_uses_the_uploaded_url_and_nests_service_mode_under_config() -> N
 
 def test_create_refuses_a_local_file_that_was_not_uploaded() -> None:
     with pytest.raises(ProtocolError, match="not uploaded"):
-        make().build_create(job({"image": ["/tmp/a.png"]}))
+        build_create(make(), job({"image": ["/tmp/a.png"]}))
 
 
 def test_parse_create_reads_the_envelope() -> None:
@@ -216,7 +217,7 @@ async def test_prepare_inputs_uploads_a_local_file_with_the_key(tmp_path: Path) 
         return httpx.Response(200, json={"code": 200, "data": {"url": "https://cdn.test/f.png"}, "message": "ok"})
 
     image = _png(tmp_path / "image-0.png")
-    prepared = await make(handler).prepare_inputs(job({"image": [str(image)]}))
+    prepared = await prepare_inputs(make(handler), job({"image": [str(image)]}))
     assert prepared == {"image_url": "https://cdn.test/f.png"}
     (request,) = seen
     assert request.method == "POST" and str(request.url) == UPLOAD
@@ -228,7 +229,7 @@ async def test_prepare_inputs_uploads_a_local_file_with_the_key(tmp_path: Path) 
 
 
 async def test_prepare_inputs_passes_urls_through() -> None:
-    assert await make().prepare_inputs(job({"image": ["https://i.test/a.jpg"]})) == {}
+    assert await prepare_inputs(make(), job({"image": ["https://i.test/a.jpg"]})) == {}
 
 
 async def test_prepare_inputs_plan_error_is_plain(tmp_path: Path) -> None:
@@ -236,7 +237,7 @@ async def test_prepare_inputs_plan_error_is_plain(tmp_path: Path) -> None:
         return httpx.Response(403, json={"code": 403, "message": "Insufficient plan level"})
 
     with pytest.raises(NoCreditsError, match="Paste a public image URL"):
-        await make(handler).prepare_inputs(job({"image": [str(_png(tmp_path / "a.png"))]}))
+        await prepare_inputs(make(handler), job({"image": [str(_png(tmp_path / "a.png"))]}))
 
 
 def test_image_rules_keep_the_upload_under_ten_megabytes() -> None:

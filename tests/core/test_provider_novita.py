@@ -23,11 +23,15 @@ from core.errors import (
 from core.http import ApiClient, RetryPolicy
 from core.hub import ProviderHub
 from core.params import validate
+from core.plans import build_create, prepare_inputs
+from core.providers import provider_spec
 from core.providers.base import JobInput, Phase, RemoteStatus
-from core.providers.novita import MOTION_PRESETS, NovitaProvider
+from core.providers.novita import NovitaProvider
 from core.secrets import KeyStore
 from core.settings import Settings
 from core.submission import JobRequest, build_job
+
+MOTION_PRESETS = provider_spec("novita").model("img2video-motion").slot("motion_video").presets
 
 API = "https://api.novita.test"
 ASSETS = "https://assets.novita.test"
@@ -77,6 +81,15 @@ def test_spec_has_the_page_presets_and_a_seed() -> None:
     assert seed is not None and seed.default == -1 and seed.minimum == -1
 
 
+def test_each_preset_links_its_documented_demo_clip() -> None:
+    """The page gives each preset's asset id and a demo MP4, nothing else: the declaration carries both as fields."""
+    documented = [f"https://faas-static-assets.s3.ap-southeast-1.amazonaws.com/demo{n}.mp4" for n in range(1, 6)]
+    assert [p.preview_url for p in MOTION_PRESETS] == documented
+    assert all("http" not in p.help for p in MOTION_PRESETS)  # the link is not buried in the help text
+    described = NovitaProvider.spec.model("img2video-motion").describe()
+    assert described["slots"][1]["presets"][0]["preview_url"] == documented[0]  # `providers --json` shows it
+
+
 @pytest.mark.parametrize(("params", "inputs", "needle"), [
     ({}, {"image": ["a.png"]}, "--motion-video"),
     ({}, {"motion_video": ["demo1"]}, "--image"),
@@ -102,17 +115,17 @@ def test_submission_turns_a_preset_name_into_its_asset_id(tmp_path: Path) -> Non
 
 def test_create_body_is_exactly_the_documented_one() -> None:
     prepared = {"image_assets_id": "img-asset", "motion_video_assets_id": PAGE_PRESET_IDS[0]}
-    request = make().build_create(job({"image": ["/x.png"], "motion_video": [f"preset:{PAGE_PRESET_IDS[0]}"]},
+    request = build_create(make(), job({"image": ["/x.png"], "motion_video": [f"preset:{PAGE_PRESET_IDS[0]}"]},
                                       {"seed": 20231127}, prepared))
     assert (request.method, request.path, request.idempotent) == ("POST", "/v3/async/img2video-motion", False)
     assert request.json == {"image_assets_id": "img-asset", "motion_video_assets_id": PAGE_PRESET_IDS[0],
                             "seed": 20231127}
-    assert make().build_create(job({}, {}, prepared)).json["seed"] == -1
+    assert build_create(make(), job({}, {}, prepared)).json["seed"] == -1
 
 
 def test_create_refuses_inputs_that_were_not_uploaded() -> None:
     with pytest.raises(ProtocolError, match="not uploaded"):
-        make().build_create(job({"image": ["/x.png"]}))
+        build_create(make(), job({"image": ["/x.png"]}))
 
 
 def test_parse_create_and_poll_request() -> None:
@@ -201,7 +214,7 @@ async def test_local_image_and_video_are_put_raw_without_auth(tmp_path: Path) ->
     image = _png(tmp_path / "image-0.png")
     video = tmp_path / "motion-0.mp4"
     video.write_bytes(MP4)
-    prepared = await make(host).prepare_inputs(job({"image": [str(image)], "motion_video": [str(video)]}))
+    prepared = await prepare_inputs(make(host), job({"image": [str(image)], "motion_video": [str(video)]}))
     assert prepared == {"image_assets_id": "asset-image-1", "motion_video_assets_id": "asset-video-2"}
     put_image, put_video = host.requests
     assert (put_image.method, str(put_image.url)) == ("PUT", f"{ASSETS}/image")
@@ -214,7 +227,7 @@ async def test_local_image_and_video_are_put_raw_without_auth(tmp_path: Path) ->
 
 async def test_a_preset_is_not_uploaded(tmp_path: Path) -> None:
     host = AssetHost()
-    prepared = await make(host).prepare_inputs(job({"image": [str(_png(tmp_path / "i.png"))],
+    prepared = await prepare_inputs(make(host), job({"image": [str(_png(tmp_path / "i.png"))],
                                                     "motion_video": [f"preset:{PAGE_PRESET_IDS[4]}"]}))
     assert prepared["motion_video_assets_id"] == PAGE_PRESET_IDS[4]
     assert [str(r.url) for r in host.requests] == [f"{ASSETS}/image"]
@@ -226,7 +239,7 @@ async def test_urls_are_downloaded_without_auth_then_uploaded() -> None:
     Image.new("RGBA", (50, 40), (255, 0, 0, 128)).save(buffer, "PNG")
     host.files["https://files.test/me.png"] = buffer.getvalue()
     host.files["https://files.test/dance.mp4"] = MP4
-    prepared = await make(host).prepare_inputs(job({"image": ["https://files.test/me.png"],
+    prepared = await prepare_inputs(make(host), job({"image": ["https://files.test/me.png"],
                                                     "motion_video": ["https://files.test/dance.mp4"]}))
     assert set(prepared) == {"image_assets_id", "motion_video_assets_id"}
     methods = [(r.method, str(r.url)) for r in host.requests]
@@ -243,9 +256,9 @@ async def test_bad_urls_give_plain_errors() -> None:
     host.files["https://files.test/not-a-video.mp4"] = b"<html>hello</html>"
     provider = make(host)
     with pytest.raises(InputError, match="HTTP 404"):
-        await provider.prepare_inputs(job({"motion_video": ["https://files.test/missing.mp4"]}))
+        await prepare_inputs(provider, job({"motion_video": ["https://files.test/missing.mp4"]}))
     with pytest.raises(InputError, match="not an MP4"):
-        await provider.prepare_inputs(job({"motion_video": ["https://files.test/not-a-video.mp4"]}))
+        await prepare_inputs(provider, job({"motion_video": ["https://files.test/not-a-video.mp4"]}))
     assert not [r for r in host.requests if r.method == "PUT"]
 
 
@@ -256,7 +269,7 @@ async def test_asset_host_error_is_plain(tmp_path: Path) -> None:
 
     with pytest.raises(BadRequestError, match="not a readable image"):
         image = str(_png(tmp_path / "a.png"))
-        await make(handler).prepare_inputs(job({"motion_video": ["preset:x"], "image": [image]}))
+        await prepare_inputs(make(handler), job({"motion_video": ["preset:x"], "image": [image]}))
 
 
 def test_upload_request_is_pure() -> None:

@@ -103,6 +103,8 @@ async def test_budget_cap_blocks_submission_and_sends_nothing(real_harness: Harn
         await h.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "b", "seconds": "4"}))
     assert h.sandbox.count("aihubmix", "create") == 1
     assert len(h.engine.store.all()) == 1
+    problem = h.engine.budget_problem(1.0, what="This batch")  # the batch dialog asks the same rule
+    assert problem is not None and problem.startswith("This batch would take today's estimated spend to $1.40")
 
 
 async def test_sandbox_renders_cost_nothing_and_never_count_toward_the_budget(harness: Harness) -> None:
@@ -112,6 +114,7 @@ async def test_sandbox_renders_cost_nothing_and_never_count_toward_the_budget(ha
     done = await harness.engine.wait([j.id for j in jobs], timeout=60)
     assert [j.state for j in done] == [JobState.COMPLETED] * 2 and {j.world for j in done} == {"sandbox"}
     assert spend(done) == {}
+    assert harness.engine.budget_problem(100.0, what="This batch") is None  # a sandbox batch is never refused
 
 
 async def test_sidecar_written_and_reused(harness: Harness) -> None:

@@ -64,6 +64,9 @@ async def test_a_provider_quoting_the_key_leaks_it_nowhere(keyed: tuple[Sandbox,
     assert "did not accept the API key" in said and "[redacted]" in said
     runs.append(await cli(env, *submit, "--wait"))  # a job that completes: a video and its sidecar
     assert runs[-1][0] == 0, runs[-1][2]
+    if request_kind == "poll":  # the waiting job resumes too, now that the provider takes the key
+        runs.append(await cli(env, "wait", job["id"]))
+        assert runs[-1][0] == 0, runs[-1][2]
     runs += [await cli(env, "jobs", "--json"), await cli(env, "show", job["id"])]
     if request_kind == "create":
         assert "[redacted]" in runs[-1][1]  # the error as `show` prints it

@@ -12,6 +12,7 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from test_window import make_window
 
+from core.costs import budget_problem
 from core.errors import InputError
 from core.jobs import JobState
 from core.runtime import Runtime
@@ -67,7 +68,7 @@ def test_fan_out_counts_estimates_and_problems(qtbot: QtBot) -> None:
 
 def test_the_dialog_keeps_a_batch_within_the_budget(qtbot: QtBot) -> None:
     base = JobRequest("aihubmix", "sora-2", {"prompt": "Fox", "seconds": "4"})
-    dialog = BatchDialog(base, spent_today=0.30, budget_cap=1.00)
+    dialog = BatchDialog(base, budget=lambda cost: budget_problem(0.30, cost, 1.00, "This batch"))
     qtbot.addWidget(dialog)
     assert dialog.queue_button.isEnabled() and dialog.estimate.usd == pytest.approx(0.40)  # $0.70 of $1.00
     dialog.set_targets([("aihubmix", "sora-2"), ("aihubmix", "sora-2-pro")])  # + 4 s × $0.30
@@ -169,7 +170,7 @@ async def test_selected_videos_open_in_compare(qtbot: QtBot, runtime: Runtime, t
     assert window.compare.hasFocus() or window.compare.isAncestorOf(window.focusWidget())
 
     window.tabs.setCurrentIndex(1)  # the library: Ctrl+click several, then Compare
-    await until(lambda: window.library_model.loaded, what="the library")
+    await until(lambda: window.job_list.loaded, what="the library")
     window.library.select_jobs(["sel0", "sel2"])
     assert window.library.compare_button.isEnabled()
     window.library.compare_button.click()

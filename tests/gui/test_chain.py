@@ -82,7 +82,7 @@ async def test_use_last_frame_from_library_and_queue(qtbot: QtBot, runtime: Runt
     assert composer.select("aihubmix", "sora-2")  # one image slot: no question asked
     window.chainer.choose_slot = lambda choices: pytest.fail("asked although there is one slot")  # type: ignore[assignment,return-value]
     window.tabs.setCurrentIndex(1)
-    await until(lambda: window.library_model.loaded, what="the library")
+    await until(lambda: window.job_list.loaded, what="the library")
     assert window.library.select_job("chain01")
     assert window.library.last_frame_button.isEnabled()
     window.library.last_frame_button.click()

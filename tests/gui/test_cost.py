@@ -160,9 +160,9 @@ async def test_library_shows_spend(qtbot: QtBot, real_runtime: Runtime) -> None:
     spend = window.library.spend
     assert spend.cap == 2.0
     await until(lambda: spend.today_spent() == pytest.approx(0.8), what="the stored job's spend")
-    window.library_model.on_job(make_job("spent2", JobState.RUNNING, provider="aihubmix", remote_id="q",
+    window.job_list.on_job(make_job("spent2", JobState.RUNNING, provider="aihubmix", remote_id="q",
                                          cost_usd=0.4, submitted_at=time.time()))
-    window.library_model.flush()
+    window.job_list.flush()
     await until(lambda: spend.today_spent() == pytest.approx(1.2), what="the panel to follow new jobs")
     assert spend.summary.textFormat() == Qt.TextFormat.RichText
     window.close()

@@ -114,7 +114,8 @@ def test_rows_and_tiles_tell_takes_apart_by_seed(qtbot: QtBot, tmp_path: Path) -
     from PySide6.QtCore import Qt
 
     from gui.annotations import AnnotationStore
-    from gui.library_model import LibraryModel
+    from gui.job_list import JobListModel
+    from gui.library_model import LibraryTiles
     from gui.queue_model import Column
 
     takes = [make_job(f"take{seed}", JobState.COMPLETED, provider="gateway", model="viduq3t-540p") for seed in (7, 8)]
@@ -126,7 +127,9 @@ def test_rows_and_tiles_tell_takes_apart_by_seed(qtbot: QtBot, tmp_path: Path) -
     model.flush()
     shown = {model.data(model.index(r, Column.MODEL), Qt.ItemDataRole.DisplayRole) for r in range(2)}
     assert {s.rsplit(" · ", 1)[-1] for s in shown} == {"seed 7", "seed 8"}
-    library = LibraryModel(AnnotationStore(tmp_path))
+    library = JobListModel(AnnotationStore(tmp_path))
     library.load(takes, check_in_background=False)
-    tiles = {library.data(library.index(r, 0), Qt.ItemDataRole.DisplayRole) for r in range(2)}
+    view = LibraryTiles()
+    view.setSourceModel(library)
+    tiles = {view.data(view.index(r, 0), Qt.ItemDataRole.DisplayRole) for r in range(2)}
     assert all("seed" in t for t in tiles) and len(tiles) == 2

@@ -84,7 +84,7 @@ async def test_a_job_submitted_from_the_window_runs_on_the_engine_thread_and_is_
     assert engine_threads == {"reeldeck-engine"}
     assert recorder.threads == {threading.main_thread().name}
     assert recorder.events[-1].state == JobState.COMPLETED and Path(str(recorder.events[-1].video_path)).is_file()
-    await until(lambda: window.library_model.row_of(job.id) >= 0, what="the video in the library")
+    await until(lambda: window.job_list.row_of(job.id) >= 0, what="the video in the library")
     window.close()
 
 
@@ -187,7 +187,7 @@ async def test_switching_worlds_on_the_engine_thread_follows_the_new_engine(qtbo
         window.sandbox_action.trigger()  # off: the real providers (their engine is built on the engine thread)
         await until(lambda: rt.world == "real" and window.sandbox_action.isEnabled(), what="the real world")
         assert rt.engine is not sandbox_engine and window.engine is rt.engine
-        await until(lambda: window.library_model.loaded, what="the library listed")
+        await until(lambda: window.job_list.loaded, what="the library listed")
         assert window.queue_model.rowCount() == 0
         window.sandbox_action.trigger()  # on again: the job resumes there and its events reach the window
         await until(lambda: rt.world == "sandbox" and window.sandbox_action.isEnabled(), what="the sandbox")

@@ -30,7 +30,7 @@ async def test_export_selected_videos(qtbot: QtBot, runtime: Runtime, tmp_path: 
     window = await make_window(qtbot, runtime)
     library = window.library
     window.tabs.setCurrentIndex(1)
-    await until(lambda: window.library_model.loaded, what="the library")
+    await until(lambda: window.job_list.loaded, what="the library")
     assert not library.export_button.isEnabled()  # nothing selected
     library.select_jobs(["exp1", "exp2"])
     assert library.export_button.isEnabled() and library.selection_label.text() == "2 selected"

@@ -19,8 +19,9 @@ from core.jobs import JobState
 from core.paths import DataDir
 from core.store import JobStore
 from gui.annotations import Annotation, AnnotationStore
+from gui.job_list import JobListModel
 from gui.library import LibraryPanel, details_html
-from gui.library_model import LibraryFilter, LibraryModel, StateFilter
+from gui.library_model import LibraryFilter, StateFilter
 from gui.thumbs import ThumbnailCache
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,10 +63,10 @@ def earlier_data(tmp_path: Path) -> DataDir:
     return DataDir(root)
 
 
-def open_library(data: DataDir, qtbot: QtBot) -> tuple[LibraryPanel, LibraryModel, JobStore]:
+def open_library(data: DataDir, qtbot: QtBot) -> tuple[LibraryPanel, JobListModel, JobStore]:
     store = JobStore(data.database, world="sandbox")  # the sandbox window shows the sandbox's jobs
     thumbs = ThumbnailCache(data.root / "thumbnails")
-    model = LibraryModel(AnnotationStore(data.root), thumbs)
+    model = JobListModel(AnnotationStore(data.root), thumbs)
     panel = LibraryPanel(model)
     qtbot.addWidget(panel)
     model.load(store.all())
@@ -155,7 +156,7 @@ def test_details_html_lists_everything(tmp_path: Path) -> None:
 
 def test_library_model_passes_modeltester(qtmodeltester: ModelTester, tmp_path: Path) -> None:
     video = make_video(tmp_path / "v.mp4")
-    model = LibraryModel(AnnotationStore(tmp_path))
+    model = JobListModel(AnnotationStore(tmp_path))
     model.load([make_job("a1", JobState.COMPLETED, video_path=str(video)),
                 make_job("b2", JobState.FAILED, created_at=5.0)], check_in_background=False)
     qtmodeltester.check(model, force_py=True)
@@ -174,7 +175,7 @@ def test_library_model_passes_modeltester(qtmodeltester: ModelTester, tmp_path: 
 class Signals:
     """Counts a model's change signals (what the views and the filter react to)."""
 
-    def __init__(self, model: LibraryModel) -> None:
+    def __init__(self, model: JobListModel) -> None:
         self.changed: list[tuple[int, int, list[int]]] = []
         self.layouts = 0
         self.resets = 0
@@ -192,7 +193,7 @@ def video_file(path: Path) -> str:
 
 
 def test_a_finished_job_changes_its_own_row_only(qtbot: QtBot, tmp_path: Path) -> None:
-    model = LibraryModel(AnnotationStore(tmp_path))
+    model = JobListModel(AnnotationStore(tmp_path))
     proxy = LibraryFilter()  # videos on disk only, as the library opens
     proxy.setSourceModel(model)
     now = time.time()
@@ -219,7 +220,7 @@ def test_a_finished_job_changes_its_own_row_only(qtbot: QtBot, tmp_path: Path) -
 
 
 def test_new_jobs_and_pages_keep_newest_first(qtbot: QtBot, tmp_path: Path) -> None:
-    model = LibraryModel(AnnotationStore(tmp_path))
+    model = JobListModel(AnnotationStore(tmp_path))
     model.annotations.put("p3", Annotation(True, 4, "kept"))
     signals = Signals(model)
     inserted: list[tuple[int, int]] = []
@@ -243,7 +244,7 @@ def test_new_jobs_and_pages_keep_newest_first(qtbot: QtBot, tmp_path: Path) -> N
 
 def test_thumbnails_find_their_rows_after_removals(qtbot: QtBot, tmp_path: Path) -> None:
     thumbs = ThumbnailCache(tmp_path / "thumbnails")
-    model = LibraryModel(AnnotationStore(tmp_path), thumbs)
+    model = JobListModel(AnnotationStore(tmp_path), thumbs)
     jobs = [make_job(f"j{n}", JobState.COMPLETED, created_at=100.0 - n,
                      video_path=video_file(tmp_path / f"v{n}.mp4")) for n in range(6)]
     jobs.append(make_job("copy", JobState.COMPLETED, created_at=10.0, video_path=jobs[4].video_path))
@@ -269,7 +270,7 @@ def test_thumbnails_find_their_rows_after_removals(qtbot: QtBot, tmp_path: Path)
 
 
 def test_filter_choices_follow_additions_and_removals(tmp_path: Path) -> None:
-    model = LibraryModel(AnnotationStore(tmp_path))
+    model = JobListModel(AnnotationStore(tmp_path))
     model.add_jobs([make_job("a", JobState.COMPLETED, created_at=3.0),
                     make_job("b", JobState.FAILED, provider="gateway", model="viduq3p-720p", created_at=2.0),
                     make_job("c", JobState.FAILED, provider="gateway", model="viduq3p-720p", created_at=1.0)],
@@ -284,7 +285,7 @@ def test_filter_choices_follow_additions_and_removals(tmp_path: Path) -> None:
 
 
 def test_library_model_with_pages_passes_modeltester(qtmodeltester: ModelTester, tmp_path: Path) -> None:
-    model = LibraryModel(AnnotationStore(tmp_path))
+    model = JobListModel(AnnotationStore(tmp_path))
     model.add_jobs([make_job(f"a{n}", JobState.COMPLETED, created_at=50.0 - n) for n in range(5)], on_disk=set())
     qtmodeltester.check(model, force_py=True)
     model.add_jobs([make_job(f"b{n}", JobState.FAILED, created_at=40.0 - n) for n in range(5)], on_disk=set())
@@ -294,3 +295,54 @@ def test_library_model_with_pages_passes_modeltester(qtmodeltester: ModelTester,
     model.remove_job("b1")
     qtmodeltester.check(model, force_py=True)
     model.annotations.close()
+
+
+def caption_contrast(panel: LibraryPanel, job_id: str) -> tuple[str, int]:
+    """The background colour of a tile without a picture (only its caption) and how far its most different pixel
+    is from it (0 to 765)."""
+    index = panel.proxy.index_of(job_id)
+    assert index is not None
+    caption = panel.grid.viewport().grab(panel.grid.visualRect(index)).toImage()
+    background = caption.pixelColor(1, caption.height() - 1)
+    distance = 0
+    for y in range(caption.height()):
+        for x in range(caption.width()):
+            pixel = caption.pixelColor(x, y)
+            distance = max(distance, abs(pixel.red() - background.red()) + abs(pixel.green() - background.green())
+                           + abs(pixel.blue() - background.blue()))
+    return background.name(), distance
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_tile_captions_stay_readable_under_a_platform_themes_palette(qtbot: QtBot, earlier_data: DataDir,
+                                                                      dark: bool) -> None:
+    """A platform theme (QT_QPA_PLATFORMTHEME=gtk3) can hand item views a palette of its own; here one whose text
+    is as dark as its base. The tiles draw with the theme's colours: their captions stay readable."""
+    from PySide6.QtGui import QColor, QPalette
+
+    from gui.theme import colors, palette, theme_manager
+
+    gtk_like = QPalette(palette(dark))
+    for role, colour in ((QPalette.ColorRole.Base, "#2b2b2b"), (QPalette.ColorRole.Text, "#2e3436"),
+                         (QPalette.ColorRole.Window, "#2b2b2b"), (QPalette.ColorRole.WindowText, "#2e3436")):
+        gtk_like.setColor(role, QColor(colour))
+    manager = theme_manager()
+    try:
+        manager.apply(dark=dark)
+        store = JobStore(earlier_data.database, world="sandbox")
+        model = JobListModel(AnnotationStore(earlier_data.root), None)  # no thumbnails: the tiles are captions
+        panel = LibraryPanel(model)
+        qtbot.addWidget(panel)
+        model.load(store.all())
+        qtbot.waitUntil(lambda: model.loaded, timeout=10_000)
+        panel.grid.setPalette(gtk_like)
+        panel.grid.viewport().setPalette(gtk_like)
+        panel.resize(1024, 700)
+        panel.show()
+        qtbot.waitExposed(panel)
+        background, contrast = caption_contrast(panel, "owl00000001")
+        assert background == colors(dark)["base"]
+        assert contrast > 300, f"caption barely differs from its background {background}"
+        store.close()
+    finally:
+        manager.apply(dark=False)

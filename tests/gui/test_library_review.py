@@ -23,8 +23,8 @@ from core.secrets import KeyStore
 from core.settings import Settings
 from core.store import JobStore
 from gui.annotations import Annotation, AnnotationStore
+from gui.job_list import JobListModel
 from gui.library import LibraryPanel
-from gui.library_model import LibraryModel
 from gui.library_trash import LibraryTrash
 
 #: Selecting the next tile while a video is still opening interrupts that open; FFmpeg says so.
@@ -59,7 +59,7 @@ class Library:
             self.jobs.append(job)
         (self.data.inputs / "fox0000001").mkdir(parents=True)
         (self.data.inputs / "fox0000001" / "image-0.png").write_bytes(b"png")
-        self.model = LibraryModel(AnnotationStore(self.store))
+        self.model = JobListModel(AnnotationStore(self.store))
         self.panel = LibraryPanel(self.model)
         hub = ProviderHub(Settings(environ={}), KeyStore(environ={}), sandbox_endpoints={})
         self.engine = Engine(self.store, hub, library_dir=self.data.library, inputs_dir=self.data.inputs)

@@ -18,9 +18,8 @@ from core.params import validate
 from core.provenance import sidecar_path
 from core.providers import provider_spec
 from core.runtime import Runtime
-from core.submission import JobRequest
+from core.submission import JobRequest, with_defaults
 from gui.composer import Composer
-from gui.cost import with_defaults
 from gui.main_window import MainWindow
 
 pytestmark = pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
@@ -99,7 +98,7 @@ async def test_dropping_a_sidecar_and_reusing_from_the_library(qtbot: QtBot, run
 
     await other_form(window)
     window.tabs.setCurrentIndex(1)
-    await until(lambda: window.library_model.loaded, what="the library")
+    await until(lambda: window.job_list.loaded, what="the library")
     assert window.library.select_job(job.id)
     sink = window.library.player.video_sink()
     await until(lambda: sink.videoFrame().isValid(), what="the video on screen")

@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from core.jobs import JobState
 from core.runtime import Runtime
 from core.store import JobStore
+from gui.job_list import JobListModel
 from gui.queue_model import Column, JobRole, QueueModel, format_duration, progress_text
 from gui.queue_view import QueueView
 
@@ -93,7 +94,7 @@ def test_the_tick_is_one_signal_over_live_rows(tmp_path: Path) -> None:
     changed: list[tuple[int, int, int, int]] = []
     model.dataChanged.connect(lambda top, bottom, roles=(): changed.append(
         (top.row(), bottom.row(), top.column(), bottom.column())))
-    model._tick()
+    model.tick()
     live = [model.row_of(j) for j in ("decide01", "running01", "pending01")]
     assert changed == [(min(live), max(live), Column.PROGRESS, Column.ELAPSED)]
 
@@ -102,7 +103,7 @@ def test_thumbnails_find_their_rows_after_changes_and_removals(tmp_path: Path) -
     from gui.thumbs import ThumbnailCache
 
     thumbs = ThumbnailCache(tmp_path / "thumbnails")
-    model = QueueModel(thumbs)
+    model = QueueModel(JobListModel(thumbs=thumbs))
     jobs = jobs_in_every_state(tmp_path)
     image = str(tmp_path / "photo.png")
     waiting = make_job("withimage", JobState.RUNNING, provider="gateway", model="viduq3p-720p", created_at=1010)

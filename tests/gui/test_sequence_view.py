@@ -59,7 +59,7 @@ def centre(image: Image.Image) -> object:
 async def sequence_tab(qtbot: QtBot, runtime: Runtime) -> tuple[MainWindow, SequenceView]:
     window = await make_window(qtbot, runtime)
     window.tabs.setCurrentWidget(window.sequence_view)
-    await until(lambda: window.library_model.loaded, what="the library")
+    await until(lambda: window.job_list.loaded, what="the library")
     return window, window.sequence_view
 
 

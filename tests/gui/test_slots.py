@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from guikit import make_image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+import pytest
+from guikit import OFFSCREEN_NOISE, make_image, memory_keys
+from PIL import Image
+from PySide6.QtCore import QMimeData, QObject, QPoint, QPointF, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from core.params import SlotKind
+from core.paths import DataDir
+from core.runtime import Runtime
 from gui.composer import Composer
 from gui.dropdata import dropped_items
+from gui.prefs import GuiPrefs
 from gui.preview_item import PreviewItem
-from gui.slots import ReferenceSlotWidget, VideoSlotWidget
+from gui.settings_dialog import SettingsDialog
+from gui.slots import ReferenceSlotWidget, VideoSlotWidget, image_sending
 
 
 def mime_for_files(*paths: Path) -> QMimeData:
@@ -72,7 +80,8 @@ def test_drop_local_image_shows_it_as_sent(qtbot: QtBot, tmp_path: Path) -> None
     assert drag_and_drop(slot, mime_for_files(tall)) == (True, True)
     item = slot.items()[0]
     qtbot.waitUntil(lambda: item.state == PreviewItem.READY, timeout=10_000)
-    assert "1000 PNG: padded to aspect ratio" in item.note  # widened to the 2:5 limit
+    assert item.note.startswith("404×1000 PNG, ")  # widened to just inside 2:5, then what it was and what changed
+    assert "to send\nfrom 100×1000 PNG" in item.note and "padded to aspect ratio just inside 2:5" in item.note
     assert item.thumb.pixmap() is not None and not item.thumb.pixmap().isNull()
     qtbot.waitUntil(lambda: composer.submit_button.isEnabled())
     assert composer.request().inputs == {"image": [str(tall)]}  # type: ignore[union-attr]
@@ -87,6 +96,17 @@ def test_thumbnail_follows_parameters(qtbot: QtBot, image_file: Path) -> None:
     assert "720×1280" in item.note and "cropped" in item.note
     composer.form.editors["image_fit"].set_value("pad")  # type: ignore[union-attr]
     qtbot.waitUntil(lambda: item.state == PreviewItem.READY and "padded" in item.note, timeout=10_000)
+
+
+def test_each_model_previews_by_its_own_declared_rules(qtbot: QtBot) -> None:
+    """AIHubMix serves Sora (an image must match ``size`` exactly) and Veo (no exact size) on one endpoint: the
+    preview of a Veo first frame must not be fitted to Sora's rules."""
+    veo = composer_for(qtbot, "aihubmix", "veo-3.1-generate-preview").slots.widgets["image"]  # type: ignore[union-attr]
+    sora = composer_for(qtbot, "aihubmix", "sora-2").slots.widgets["image"]  # type: ignore[union-attr]
+    veo.set_params({"size": "1280x720"})
+    sora.set_params({"size": "720x1280"})
+    assert sora.rules is not None and sora.rules.exact_size == (720, 1280)
+    assert veo.rules is not None and veo.rules.exact_size is None and veo.rules.max_short_side == 1920
 
 
 def test_drop_web_url_as_uri_list_and_as_text(qtbot: QtBot) -> None:
@@ -178,6 +198,43 @@ def test_video_slot_presets_and_files(qtbot: QtBot, tmp_path: Path, image_file: 
     assert drag_and_drop(slot, mime_for_files(image_file)) == (False, False)
 
 
+class LinkCatcher(QObject):
+    """Receives QDesktopServices.openUrl calls for https:// URLs instead of a web browser."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url.toString())
+
+
+@pytest.mark.qt_log_ignore(*OFFSCREEN_NOISE)
+def test_video_slot_links_each_presets_documented_demo(qtbot: QtBot) -> None:
+    composer = composer_for(qtbot, "novita", "img2video-motion")
+    composer.show()
+    slot = composer.slots.widgets["motion_video"]  # type: ignore[union-attr]
+    assert isinstance(slot, VideoSlotWidget)
+    presets = composer.model.slot("motion_video").presets  # type: ignore[union-attr]
+    assert not slot.preview_link.isVisible()  # no preset chosen: nothing to preview
+    catcher = LinkCatcher()
+    QDesktopServices.setUrlHandler("https", catcher, "open")
+    try:
+        for index, preset in enumerate(presets, start=1):
+            slot.presets.setCurrentIndex(index)
+            slot.presets.activated.emit(index)
+            assert slot.preview_link.isVisible()
+            assert preset.preview_url in slot.preview_link.toolTip()
+            qtbot.mouseClick(slot.preview_link, Qt.MouseButton.LeftButton)
+            assert catcher.urls[-1] == preset.preview_url
+    finally:
+        QDesktopServices.unsetUrlHandler("https")
+    assert len(catcher.urls) == len(presets)
+    slot.set_values([])
+    assert not slot.preview_link.isVisible()
+
+
 def test_fill_first_empty(qtbot: QtBot, tmp_path: Path) -> None:
     one, two = make_image(tmp_path / "one.png"), make_image(tmp_path / "two.png")
     composer = composer_for(qtbot, "gateway", "viduq3p-720p")
@@ -200,3 +257,128 @@ def test_video_slot_shows_the_first_frame_of_a_real_mp4(qtbot: QtBot, tmp_path: 
     assert not item.thumb.pixmap().isNull()
     assert slot.values() == [str(clip)]
     assert slot.presets.currentIndex() == slot.presets.count() - 1  # "your own video file"
+
+
+# --- the preview tells the truth: size and bytes sent, what changed, what is lost ------------------------------
+
+
+def wait_ready(qtbot: QtBot, item: PreviewItem) -> None:
+    qtbot.waitUntil(lambda: item.state in (PreviewItem.READY, PreviewItem.ERROR), timeout=15_000)
+    assert item.state == PreviewItem.READY, item.note
+
+
+def make_photo(path: Path, size: tuple[int, int]) -> Path:
+    noise = Image.effect_noise(size, 30)
+    Image.merge("RGB", (noise, Image.linear_gradient("L").resize(size), noise)).save(path, "JPEG", quality=80)
+    return path
+
+
+def test_a_small_jpeg_is_shown_as_the_jpeg_it_is(qtbot: QtBot, tmp_path: Path) -> None:
+    photo = make_photo(tmp_path / "small.jpg", (512, 512))
+    composer = composer_for(qtbot, "goapi", "Qubico/hug-video")
+    slot = composer.slots.widgets["image"]  # type: ignore[union-attr]
+    drag_and_drop(slot, mime_for_files(photo))
+    item = slot.items()[0]
+    wait_ready(qtbot, item)
+    kilobytes = round(photo.stat().st_size / 1024)
+    assert item.note == f"512×512 JPEG, {kilobytes} KB to send\nthe file as it is"
+    assert item.prepared_size == (512, 512) and item.warning_label.isHidden()
+
+
+def test_a_large_photo_is_shown_at_the_size_the_model_uses(qtbot: QtBot, tmp_path: Path) -> None:
+    photo = make_photo(tmp_path / "big.jpg", (3000, 2000))
+    composer = composer_for(qtbot, "gateway", "viduq3p-540p")
+    composer.set_prompt("waves")
+    slot = composer.slots.widgets["image"]  # type: ignore[union-attr]
+    drag_and_drop(slot, mime_for_files(photo))
+    item = slot.items()[0]
+    wait_ready(qtbot, item)
+    assert item.prepared_size == (1440, 960)
+    assert item.note.startswith("1440×960 JPEG, ") and "from 3000×2000 JPEG" in item.note
+    assert "scaled down to 1440×960" in item.note
+    image_sending().set_originals(True)  # what the settings dialog does: the preview follows at once
+    try:
+        qtbot.waitUntil(lambda: item.state == PreviewItem.READY and item.prepared_size == (3000, 2000),
+                        timeout=15_000)
+        assert "the file as it is" in item.note
+    finally:
+        image_sending().set_originals(False)
+    qtbot.waitUntil(lambda: item.state == PreviewItem.READY and item.prepared_size == (1440, 960), timeout=15_000)
+
+
+@pytest.mark.qt_log_ignore(*OFFSCREEN_NOISE)
+def test_a_cropped_panorama_is_warned_about_under_its_thumbnail(qtbot: QtBot, tmp_path: Path) -> None:
+    panorama = make_image(tmp_path / "panorama.png", (8000, 1000), "navy")
+    composer = composer_for(qtbot, "aihubmix", "sora-2")
+    composer.resize(520, 700)  # the narrow composer column of a 1024×700 window
+    composer.show()
+    qtbot.waitExposed(composer)
+    slot = composer.slots.widgets["image"]  # type: ignore[union-attr]
+    drag_and_drop(slot, mime_for_files(panorama))
+    item = slot.items()[0]
+    wait_ready(qtbot, item)
+    assert item.warnings and item.warnings[0].startswith("Cropped: only 7 % of the picture is kept")
+    assert item.warning_label.isVisibleTo(composer) and item.warning_label.property("role") == "warning"
+    assert "⚠ Cropped" in item.note
+    qtbot.waitUntil(lambda: item.note_label.geometry().top() >= item.thumb.geometry().bottom())
+    # nothing is drawn over anything: thumbnail, note and warning follow each other inside the item
+    assert item.warning_label.geometry().top() >= item.note_label.geometry().bottom()
+    assert item.warning_label.geometry().bottom() <= item.height()
+    assert item.note_label.height() >= item.note_label.heightForWidth(item.note_label.width())
+    composer.form.editors["image_fit"].set_value("pad")  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: item.state == PreviewItem.READY and "padded" in item.note, timeout=15_000)
+    assert item.warnings[0].startswith("Padded: the picture fills only 7 % of the frame")
+
+
+def test_a_tiny_image_enlarged_is_warned_about(qtbot: QtBot, tmp_path: Path) -> None:
+    tiny = make_image(tmp_path / "tiny.png", (100, 100))
+    composer = composer_for(qtbot, "aimlapi", "video-01-live2d")
+    slot = composer.slots.widgets["image"]  # type: ignore[union-attr]
+    drag_and_drop(slot, mime_for_files(tiny))
+    item = slot.items()[0]
+    wait_ready(qtbot, item)
+    assert item.prepared_size == (301, 301)
+    assert any(w.startswith("Enlarged 3.0× from 100×100") for w in item.warnings)
+
+
+def test_first_and_last_frames_of_different_shapes_are_pointed_out(qtbot: QtBot, tmp_path: Path) -> None:
+    landscape = make_image(tmp_path / "wide.png", (640, 360))
+    portrait = make_image(tmp_path / "tall.png", (360, 640))
+    other_landscape = make_image(tmp_path / "wide2.png", (1280, 720), "teal")
+    composer = composer_for(qtbot, "gateway", "viduq3p-720p")
+    panel = composer.slots
+    assert panel is not None
+    panel.set_inputs({"image": [str(landscape)], "last_image": [str(portrait)]})
+    qtbot.waitUntil(lambda: panel.frames_warning.isVisibleTo(composer), timeout=15_000)
+    assert "640×360" in panel.frames_warning.text() and "360×640" in panel.frames_warning.text()
+    panel.widgets["last_image"].set_values([str(other_landscape)])
+    qtbot.waitUntil(lambda: panel.frames_warning.isHidden(), timeout=15_000)
+
+
+def test_an_unexpected_failure_reads_as_words_not_a_python_exception(qtbot: QtBot, tmp_path: Path) -> None:
+    item = PreviewItem()
+    qtbot.addWidget(item)
+    item._done(item._generation, SlotKind.IMAGE)(None, KeyError("_reeldeck_internal"))
+    assert item.state == PreviewItem.ERROR
+    assert "KeyError" not in item.note and "could not be read or prepared" in item.note
+
+
+def test_the_setting_to_send_originals_is_a_checkbox_that_applies_at_once(qtbot: QtBot, tmp_path: Path) -> None:
+    data = DataDir(tmp_path / "data").ensure()
+    dialog = SettingsDialog(Runtime(data, keys=memory_keys()), GuiPrefs(data.root))
+    qtbot.addWidget(dialog)
+    assert not dialog.originals_box.isChecked()
+    dialog.originals_box.setChecked(True)
+    try:
+        dialog.save()
+        assert json.loads(data.settings_file.read_text())["send_original_images"] is True
+        assert image_sending().originals is True
+        again = SettingsDialog(Runtime(data, keys=memory_keys()), GuiPrefs(data.root))
+        qtbot.addWidget(again)
+        assert again.originals_box.isChecked()
+        again.originals_box.setChecked(False)
+        again.save()
+        assert "send_original_images" not in json.loads(data.settings_file.read_text())
+        assert image_sending().originals is False
+    finally:
+        image_sending().set_originals(False)

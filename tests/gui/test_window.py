@@ -53,8 +53,8 @@ async def test_submit_complete_and_play(qtbot: QtBot, runtime: Runtime) -> None:
     await until(lambda: len(frames) > 2, timeout=20, what="video frames at the sink")
     assert frames[-1].isValid()
     assert window.queue_model.data(window.queue_model.index(0, Column.STATE)) == "Completed"
-    await until(lambda: window.library_model.row_of(done.id) >= 0, what="the video in the library")
-    await until(lambda: window.library_model.item_for(done.id).on_disk,  # type: ignore[union-attr]
+    await until(lambda: window.job_list.row_of(done.id) >= 0, what="the video in the library")
+    await until(lambda: window.job_list.item_for(done.id).on_disk,  # type: ignore[union-attr]
                 what="the library to know the video is on disk")
     if window.in_background():  # offscreen windows are never active: the finish was notified
         assert any(n.startswith("Video ready") for n in window.notifications)

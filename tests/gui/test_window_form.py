@@ -99,8 +99,8 @@ async def test_sandbox_mode_switches_from_the_menu_and_the_worlds_stay_apart(qtb
         await until(lambda: rt.world == "real" and window.sandbox_action.isEnabled(), what="the real world")
         assert window.banner.isHidden() and window.windowTitle() == "Reeldeck"
         assert not window.sandbox_action.isChecked()
-        await until(lambda: window.library_model.loaded, what="the library listed")
-        assert window.queue_model.rowCount() == 0 and window.library_model.rowCount() == 0
+        await until(lambda: window.job_list.loaded, what="the library listed")
+        assert window.queue_model.rowCount() == 0 and window.job_list.rowCount() == 0
         assert not window.composer.setup_notice.isHidden()  # real providers need keys
         assert not GuiPrefs(rt.data.root).sandbox_mode  # kept for the next start
         assert rt.store.find(job.id) is None  # type: ignore[union-attr]
@@ -193,4 +193,35 @@ async def test_everything_fits_at_1024_by_700(qtbot: QtBot, runtime: Runtime, pr
     overflow = window.queue_view.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
     assert overflow is None or not overflow.isVisible()  # every queue action shown, no "»"
     assert window.width() <= 1024
+    window.close()
+
+
+@pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE,  # and offscreen, a resized video has no handle:
+                           r"QBackingStore::flush\(\) called for +QVideoWindow")
+async def test_queue_columns_keep_their_room_at_1024_by_700(qtbot: QtBot, runtime: Runtime) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from gui.queue_model import Column
+    from gui.queue_view import PROMPT_MIN_WIDTH
+
+    window = MainWindow(runtime)
+    qtbot.addWidget(window)
+    window.confirm_close = lambda title, text: True
+    window.resize(1024, 700)
+    window.show()
+    await until(lambda: window.windowHandle() is not None and window.windowHandle().isExposed(), what="exposure")
+    table = window.queue_view.table
+    header = table.horizontalHeader()
+    await until(lambda: header.sectionSize(Column.PROMPT) >= PROMPT_MIN_WIDTH, what="the prompt column's room")
+    assert header.sectionSize(Column.MODEL) >= 150  # "Video gateway (Vidu) · Vidu Q3 … · seed 12" needs it
+    option = QStyleOptionViewItem()
+    table.itemDelegateForColumn(Column.PROMPT).initStyleOption(option, table.model().index(0, Column.PROMPT))
+    assert option.textElideMode == Qt.TextElideMode.ElideRight  # a prompt keeps its beginning
+    window.resize(1600, 1000)
+    await until(lambda: window.width() == 1600, what="the wide window")
+    # Wide: the prompt takes the room the other columns leave, with no sideways scrolling.
+    await until(lambda: sum(header.sectionSize(c) for c in range(header.count()) if not header.isSectionHidden(c))
+                == table.viewport().width(), what="the columns filling the table")
+    assert header.sectionSize(Column.PROMPT) > PROMPT_MIN_WIDTH
     window.close()

@@ -1,0 +1,317 @@
+"""The model catalog: shipped files validate, user files add and override models, broken files are reported with
+file, line and reason, every model's create is built as declared, and every model runs in the sandbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from clikit import run_cli
+from harness import Harness
+
+from core import catalog as data
+from core.errors import InputError
+from core.jobs import JobState
+from core.params import ModelSpec, ParamType
+from core.plans import build_create
+from core.providers import all_specs, provider_class, provider_spec
+from core.providers.base import JobInput
+from core.sandbox import schemas
+from core.sandbox.declared import Declarations
+from core.submission import JobRequest, build_job
+
+URL = "https://images.example/first-frame.png"
+
+
+def user_catalog(home: Path, name: str, text: str) -> Path:
+    folder = home / "catalog"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+USER_GATEWAY_MODEL = """
+provider = "gateway"
+
+[[models]]
+id = "acme-video-1"
+label = "Acme video 1"
+help = "A model the gateway serves that Reeldeck never heard of."
+poll = "gateway-task"
+source = { url = "https://gateway.example/models", date = "2026-11-30" }
+  [[models.params]]
+  name = "prompt"
+  type = "text"
+  label = "Prompt"
+  required = true
+  min_length = 1
+  [[models.params]]
+  name = "duration"
+  type = "integer"
+  label = "Length (s)"
+  default = 4
+  minimum = 2
+  maximum = 8
+  [[models.params]]
+  name = "style"
+  type = "enum"
+  label = "Style"
+  choices = ["film", "anime"]
+  wire = "extra_body.style"
+"""
+
+
+# --- the shipped catalogs --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", sorted(data.SHIPPED_DIR.glob("*.toml")), ids=lambda p: p.stem)
+def test_every_shipped_catalog_validates(path: Path) -> None:
+    parsed = data.read_file(path)
+    assert parsed.provider == path.stem
+    for model in parsed.models:
+        assert model.source is not None and model.source.url and model.source.date, model.id
+        assert model.poll, f"{model.id} names no poll shape"
+
+
+def test_the_shipped_catalog_has_the_real_models() -> None:
+    loaded = data.load(data.SHIPPED_DIR, ())
+    assert loaded.problems == []
+    ids = {pid: {m.entry.id for m in loaded.for_provider(pid)} for pid in data.PROVIDERS}
+    assert {"veo-3.1-generate-preview", "veo-3.1-fast-generate-preview", "veo-3.0-generate-preview",
+            "wan2.5-t2v-preview", "wan2.5-i2v-preview", "wan2.6-t2v", "sora-2", "sora-2-pro"} <= ids["aihubmix"]
+    assert {"Qubico/hug-video", "kling", "hailuo-t2v-01", "wanx-txt2video-14b", "hunyuan-txt2video"} <= ids["goapi"]
+    assert len(ids["aimlapi"] - {"video-01-live2d"}) >= 5
+    assert "img2video-motion" in ids["novita"] and len(ids["novita"]) >= 2
+    motion = provider_spec("novita").model("img2video-motion")
+    assert motion.lifecycle.status == "deprecated" and "SDK" in motion.lifecycle.note
+    assert "2026-09-24" in provider_spec("aihubmix").model("sora-2").lifecycle.note
+
+
+def test_providers_json_lists_every_model_with_its_source_and_lifecycle() -> None:
+    code, out, _err = run_cli("providers", "--json")
+    assert code == 0
+    listed = {(p["id"], m["id"]): m for p in json.loads(out) for m in p["models"]}
+    for spec in all_specs():
+        for model in spec.models:
+            entry = listed[spec.id, model.id]
+            assert entry["origin"] == "shipped" and entry["source"]["url"] and entry["lifecycle"]["status"]
+
+
+# --- user catalogs ----------------------------------------------------------------------------------------------
+
+
+def test_a_user_catalog_adds_a_model_and_overrides_a_shipped_one(isolated_env: Path) -> None:
+    added = user_catalog(isolated_env, "mine.toml", USER_GATEWAY_MODEL)
+    user_catalog(isolated_env, "relabel.toml", data.SHIPPED_DIR.joinpath("novita.toml").read_text()
+                 .replace('label = "Image to video with motion"', 'label = "Motion (my label)"'))
+    gateway = provider_spec("gateway")
+    assert gateway.model("acme-video-1").origin == str(added)
+    assert gateway.model("viduq3p-720p").origin == "shipped"
+    assert provider_spec("novita").model("img2video-motion").label == "Motion (my label)"
+    code, out, _err = run_cli("providers", "--json")
+    listed = {m["id"]: m for p in json.loads(out) if p["id"] == "gateway" for m in p["models"]}
+    assert code == 0 and listed["acme-video-1"]["origin"] == str(added)
+
+
+def test_a_broken_user_catalog_is_reported_with_file_line_and_reason_and_the_rest_loads(isolated_env: Path) -> None:
+    bad_enum = user_catalog(isolated_env, "bad.toml", USER_GATEWAY_MODEL.replace('choices = ["film", "anime"]',
+                                                                                  'choices = ["film", "anime"]\n'
+                                                                                  '  default = "noir"'))
+    not_toml = user_catalog(isolated_env, "worse.toml", 'provider = "goapi"\n[[models]\nid = "x"\n')
+    problems = {p.file: p for p in data.load(data.SHIPPED_DIR, [isolated_env / "catalog"]).problems}
+    assert "'noir' is not one of its choices" in problems[bad_enum].reason
+    line = bad_enum.read_text().splitlines()[problems[bad_enum].line - 1]
+    assert "[[models.params]]" in line  # the third parameter's table, where the default sits
+    assert problems[not_toml].line == 2 and "not valid TOML" in problems[not_toml].reason
+    code, out, err = run_cli("providers")
+    assert code == 0 and "viduq3p-720p" in out and "acme-video-1" not in out
+    assert f"{bad_enum}:{problems[bad_enum].line}" in err and str(not_toml) in err
+
+
+def test_a_typo_in_a_field_name_is_refused_not_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "typo.toml"
+    path.write_text(USER_GATEWAY_MODEL.replace("min_length = 1", "min_lenght = 1"))
+    with pytest.raises(data.CatalogFileError) as caught:
+        data.read_file(path)
+    assert "min_lenght" in caught.value.problem.reason and caught.value.problem.line is not None
+
+
+# --- every model's create, exactly as declared ---------------------------------------------------------------------
+
+
+def _value(param: Any) -> Any:
+    if param.type == ParamType.ENUM:
+        return param.choices[-1]
+    if param.type == ParamType.BOOLEAN:
+        return param.default is not True  # the value other than the default, so it must be sent
+    if param.type == ParamType.INTEGER:
+        return int(param.maximum if param.maximum is not None else (param.minimum or 0) + 3)
+    if param.type == ParamType.NUMBER:
+        return param.maximum if param.maximum is not None else 0.25
+    return f"{param.name} text"
+
+
+def _cases() -> list[tuple[str, str]]:
+    return [(spec.id, model.id) for spec in all_specs() for model in spec.models]
+
+
+@pytest.mark.parametrize(("provider_id", "model_id"), _cases())
+def test_each_models_create_is_built_exactly_as_declared(provider_id: str, model_id: str, tmp_path: Path) -> None:
+    cls = provider_class(provider_id)
+    model = cls.declared().model(model_id)
+    params = {p.name: _value(p) for p in model.params}
+    image = tmp_path / "frame.png"
+    image.write_bytes(_png())
+    inputs = {s.name: [str(image) if s.send == "file-part" else URL] for s in model.slots
+              if s.name != "motion_video"}
+    prepared = {s.field: f"asset-{s.name}" for s in model.slots if s.send == "asset"}
+    if any(s.name == "motion_video" for s in model.slots):
+        inputs["motion_video"] = ["preset:asset-motion_video"]
+    provider = cls(api=None, settings={})  # type: ignore[arg-type]
+    request = build_create(provider, JobInput("job1", model_id, params, inputs, prepared))
+    assert request.method == "POST" and request.path == (model.wire.create_path or _default_path(provider_id))
+    body = request.json if request.json is not None else dict(request.data or {})
+    multipart = request.json is None
+    if provider_id != "novita":
+        assert body["model"] == model.sent_model
+    for path, value in model.wire.constants:
+        assert schemas.get_path(body, path) == value
+    for param in model.params:
+        sent = schemas.get_path(body, param.body_path)
+        if param.local:
+            assert sent is schemas.MISSING
+        else:
+            expected = params[param.name]
+            assert sent == (_as_text(expected) if multipart else expected), param.name
+    for slot in model.slots:
+        if slot.send == "file-part":
+            assert [name for name, _part in request.files or []] == [slot.field]
+        else:
+            sent = schemas.get_path(body, slot.field)
+            one = prepared.get(slot.field) or URL
+            assert sent == (one if slot.max_count == 1 else [one]), slot.name
+
+
+def _as_text(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _default_path(provider_id: str) -> str:
+    return {"goapi": "/api/v1/task", "aihubmix": "/v1/videos", "gateway": "/v1/video/generations"}[provider_id]
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1280, 720), "teal").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+# --- lifecycle ------------------------------------------------------------------------------------------------------
+
+
+RETIRE_SORA = data.SHIPPED_DIR.joinpath("aihubmix.toml").read_text().replace(
+    'lifecycle = { status = "deprecated", date = "2026-09-24"', 'lifecycle = { status = "retired", date = "2026-09-24"')
+
+
+def test_a_retired_model_is_refused_with_a_current_one_suggested(isolated_env: Path, tmp_path: Path) -> None:
+    user_catalog(isolated_env, "retire.toml", RETIRE_SORA)
+    with pytest.raises(InputError) as caught:
+        build_job(JobRequest("aihubmix", "sora-2", {"prompt": "a fox"}), tmp_path)
+    message = caught.value.message
+    assert "retired sora-2 since 2026-09-24" in message and "e.g. veo-3.1-generate-preview" in message
+    code, _out, err = run_cli("--sandbox", "submit", "--provider", "aihubmix", "--model", "sora-2", "--prompt", "x")
+    assert code == 2 and "retired" in err
+
+
+async def test_a_job_made_before_its_model_retired_still_resumes_and_downloads(harness: Harness, isolated_env: Path,
+                                                                              quick_renders: None) -> None:
+    job = await harness.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "a fox", "seconds": "4"}))
+    user_catalog(isolated_env, "retire.toml", RETIRE_SORA)
+    assert provider_spec("aihubmix").model("sora-2").lifecycle.status == "retired"
+    (final,) = await harness.engine.wait([job.id], timeout=60)
+    assert final.state == JobState.COMPLETED and final.video_path and Path(final.video_path).stat().st_size > 0
+
+
+# --- every model in the sandbox ---------------------------------------------------------------------------------------
+
+
+def _request_for(h: Harness, spec_id: str, model: ModelSpec) -> JobRequest:
+    params: dict[str, Any] = {}
+    if model.param("prompt"):
+        params["prompt"] = "a red fox in the snow"
+    inputs: dict[str, list[str]] = {}
+    mode = next((m for m in model.modes if "image" in m.requires), model.modes[0] if model.modes else None)
+    for name in mode.requires if mode else ():
+        slot = model.slot(name)
+        if slot is None:
+            continue
+        if slot.presets:
+            inputs[name] = [slot.presets[0].name]
+        elif slot.send == "url-only":
+            inputs[name] = [h.sandbox.endpoints()["REELDECK_NOVITA_BASE_URL"] + "/missing.png"]
+        else:
+            inputs[name] = [h.image(f"{name}.png", (1280, 720))] * (min(slot.max_count, 3)
+                                                                     if name == "ref_image" else 1)
+    return JobRequest(spec_id, model.id, params, inputs)
+
+
+@pytest.mark.parametrize(("provider_id", "model_id"), _cases())
+async def test_every_catalog_model_runs_in_the_sandbox(harness: Harness, provider_id: str, model_id: str,
+                                                       quick_renders: None) -> None:
+    model = provider_spec(provider_id).model(model_id)
+    request = _request_for(harness, provider_id, model)
+    job = await harness.engine.submit(request)
+    (final,) = await harness.engine.wait([job.id], timeout=60)
+    assert final.state == JobState.COMPLETED, final.error
+    assert final.video_path and Path(final.video_path).read_bytes()[4:8] == b"ftyp"
+
+
+async def test_a_model_registered_by_data_only_runs_end_to_end(harness: Harness, isolated_env: Path,
+                                                               quick_renders: None) -> None:
+    user_catalog(isolated_env, "acme.toml", USER_GATEWAY_MODEL)
+    harness.sandbox.declarations = Declarations([isolated_env / "catalog"])
+    final = await harness.run("gateway", "acme-video-1", {"prompt": "a red fox", "duration": "6", "style": "anime"})
+    assert final.state == JobState.COMPLETED, final.error
+    create = harness.only("gateway", "create")
+    assert create.body == {"model": "acme-video-1", "prompt": "a red fox", "duration": 6,
+                           "extra_body": {"style": "anime"}}
+    with pytest.raises(InputError, match="duration must be at most 8"):
+        await harness.engine.submit(JobRequest("gateway", "acme-video-1", {"prompt": "x", "duration": "9"}))
+
+
+async def test_the_sandbox_refuses_what_the_declaration_refuses(harness: Harness, isolated_env: Path) -> None:
+    user_catalog(isolated_env, "acme.toml", USER_GATEWAY_MODEL)
+    harness.sandbox.declarations = Declarations([isolated_env / "catalog"])
+    import httpx
+
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(harness.sandbox.endpoints()["REELDECK_GATEWAY_BASE_URL"] + "/v1/video/generations",
+                                   json={"model": "acme-video-1", "prompt": "x", "extra_body": {"style": "noir"}},
+                                   headers={"Authorization": "Bearer k"})
+    assert answer.status_code == 400 and "extra_body.style" in answer.text
+
+
+
+def test_a_user_catalog_model_runs_end_to_end_from_the_cli(isolated_env: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    user_catalog(isolated_env, "acme.toml", USER_GATEWAY_MODEL)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REELDECK_")}
+    env.update(REELDECK_HOME=str(isolated_env), REELDECK_SANDBOX_JOB_SECONDS="2")
+    result = subprocess.run([sys.executable, "main.py", "--sandbox", "submit", "--provider", "gateway", "--model",
+                             "acme-video-1", "--prompt", "a red fox", "--param", "style=film", "--wait", "--json"],
+                            cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    job = json.loads(result.stdout)
+    assert job["state"] == "completed" and job["model"] == "acme-video-1"
+    assert Path(job["video_path"]).read_bytes()[4:8] == b"ftyp"

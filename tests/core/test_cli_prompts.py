@@ -1,0 +1,36 @@
+"""`python main.py submit` records its prompt in the prompt library the window searches; nothing else changes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from clikit import run_cli
+
+from core.prompts import PromptHistory
+
+SORA = ("--provider", "aihubmix", "--model", "sora-2")
+
+
+def test_a_submitted_prompt_is_in_the_library(isolated_env: Path) -> None:
+    code, out, err = run_cli("--sandbox", "submit", *SORA, "--prompt", "Lanterns over a river",
+                             "--param", "seconds=4", "--json")
+    assert code == 0, err
+    assert json.loads(out)["provider"] == "aihubmix"  # stdout still holds only the job
+    history = PromptHistory.in_data_dir(isolated_env)
+    try:
+        [entry] = history.search("lanterns")
+        assert (entry.text, entry.provider, entry.model, entry.uses) == \
+            ("Lanterns over a river", "aihubmix", "sora-2", 1)
+    finally:
+        history.close()
+
+
+def test_a_refused_submit_records_nothing(isolated_env: Path) -> None:
+    code, out, err = run_cli("--sandbox", "submit", *SORA, "--prompt", "Refused fox", "--param", "seconds=5")
+    assert code == 2 and out == "" and "seconds must be one of" in err
+    history = PromptHistory.in_data_dir(isolated_env)
+    try:
+        assert history.search("fox") == []
+    finally:
+        history.close()
