@@ -21,7 +21,7 @@ from core.store import JobStore, new_job_id
 MODELS = {
     "goapi": ("Qubico/hug-video", {}),
     "aimlapi": ("video-01-live2d", {"prompt_optimizer": True}),
-    "aihubmix": ("sora-2", {"seconds": "8", "size": "720x1280"}),
+    "aihubmix": ("veo-3.1-generate-preview", {"seconds": "8", "size": "720x1280"}),
     "gateway": ("viduq3p-720p", {"duration": 5, "aspect_ratio": "16:9"}),
     "novita": ("img2video-motion", {"seed": -1}),
 }

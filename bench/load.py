@@ -111,7 +111,7 @@ def requests_for(index: int, image: str) -> JobRequest:
     return {
         "goapi": JobRequest("goapi", "Qubico/hug-video", {}, {"image": [image]}),
         "aimlapi": JobRequest("aimlapi", "video-01-live2d", {"prompt": prompt}, {"image": [image]}),
-        "aihubmix": JobRequest("aihubmix", "sora-2", {"prompt": prompt, "seconds": "4"}),
+        "aihubmix": JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": prompt, "seconds": "4"}),
         "gateway": JobRequest("gateway", "viduq3p-720p", {"prompt": prompt}, {"image": [image]}),
         "novita": JobRequest("novita", "img2video-motion", {}, {"image": [image], "motion_video": ["demo1"]}),
     }[provider]

@@ -11,7 +11,8 @@ Models (assumptions, documented in bench/RESULTS.md):
 
 * goapi — hug video, 45–300 s (log-normal around 120 s); pending → staged → processing; no progress, no ETA.
 * aimlapi — MiniMax live2d, "about 3 minutes": 90–300 s around 180 s; queued → generating; no progress.
-* aihubmix — Sora 2, ``seconds`` 4/8/12 mixed (one history for the model): 30–300 s; integer ``progress``
+* aihubmix — Veo 3.1 on ``/v1/videos`` (Sora 2 retired 2026-09-24), ``seconds`` 4/6/8 mixed (one history for the
+  model): 30–300 s; integer ``progress``
   rising unevenly (per-job curve exponent 0.8–1.25), ``openai-poll-after-ms`` as the emulator sends it
   (a quarter of the time left, 0.25–15 s). Also run without the header (a proxy may drop it).
 * gateway — Vidu Q3 via shape (a): 30–150 s; ``"NN%"`` progress rising unevenly; no ETA.
@@ -45,6 +46,8 @@ from core.settings import Settings
 
 NO_HEADERS = httpx.Headers()
 CDN = "https://cdn.example/result.mp4?Expires=1"
+#: The AIHubMix model the simulated jobs use (a current one: Sora was retired on 2026-09-24).
+VEO = "veo-3.1-generate-preview"
 
 
 @dataclass
@@ -100,10 +103,10 @@ def aimlapi_answer(job: SimJob, t: float) -> tuple[dict[str, Any], httpx.Headers
             "duration": 6, "error": None, "meta": {"usage": {}}}, NO_HEADERS
 
 
-def _sora_answer(job: SimJob, t: float, with_header: bool) -> tuple[dict[str, Any], httpx.Headers]:
+def _video_answer(job: SimJob, t: float, with_header: bool) -> tuple[dict[str, Any], httpx.Headers]:
     done = job.done(t)
     status = "completed" if done else "queued" if t < job.queue else "in_progress"
-    body = {"id": f"video_{job.index}", "object": "video", "model": "sora-2", "status": status,
+    body = {"id": f"video_{job.index}", "object": "video", "model": VEO, "status": status,
             "progress": 100 if done else job.progress(t), "created_at": 0, "completed_at": None,
             "expires_at": None, "size": "720x1280", "seconds": "8", "error": None}
     headers = NO_HEADERS
@@ -157,10 +160,10 @@ def aimlapi_jobs(rng: random.Random, n: int) -> list[SimJob]:
     return jobs
 
 
-def sora_jobs(rng: random.Random, n: int) -> list[SimJob]:
+def openai_video_jobs(rng: random.Random, n: int) -> list[SimJob]:
     jobs = []
     for i in range(n):
-        seconds = rng.choice((4, 8, 12))
+        seconds = rng.choice((4, 6, 8))
         d = min(300.0, max(30.0, (20 + 14 * seconds) * rng.uniform(0.7, 1.4)))
         jobs.append(SimJob(i, d, _queued(rng, d), curve=rng.uniform(0.8, 1.25)))
     return jobs
@@ -215,13 +218,13 @@ class Case:
 CASES = (
     Case("goapi", "goapi", "Qubico/hug-video", False, goapi_jobs, goapi_answer),
     Case("aimlapi", "aimlapi", "video-01-live2d", False, aimlapi_jobs, aimlapi_answer),
-    Case("aihubmix", "aihubmix", "sora-2", True, sora_jobs, lambda j, t: _sora_answer(j, t, True)),
-    Case("aihubmix-no-header", "aihubmix", "sora-2", True, sora_jobs, lambda j, t: _sora_answer(j, t, False)),
+    Case("aihubmix", "aihubmix", VEO, True, openai_video_jobs, lambda j, t: _video_answer(j, t, True)),
+    Case("aihubmix-no-header", "aihubmix", VEO, True, openai_video_jobs, lambda j, t: _video_answer(j, t, False)),
     Case("gateway", "gateway", "viduq3p-720p", True, gateway_jobs, gateway_answer),
     Case("novita", "novita", "img2video-motion", True, novita_jobs, novita_answer),
 )
 STRESS = (
-    Case("stress-aihubmix", "aihubmix", "sora-2", False, harsh_progress_jobs, lambda j, t: _sora_answer(j, t, False)),
+    Case("stress-aihubmix", "aihubmix", VEO, False, harsh_progress_jobs, lambda j, t: _video_answer(j, t, False)),
     Case("stress-gateway", "gateway", "viduq3p-720p", False, harsh_progress_jobs, gateway_answer),
     Case("stress-novita", "novita", "img2video-motion", False, harsh_novita_jobs, novita_answer),
 )

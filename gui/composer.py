@@ -37,10 +37,10 @@ from PySide6.QtWidgets import (
 from core.costs import Estimate, PriceTable
 from core.errors import InputError
 from core.jobs import Job
-from core.params import Mode, ModelSpec, ParamType, ProviderSpec, RequestProblems, validate
+from core.params import LifecycleStatus, Mode, ModelSpec, ParamType, ProviderSpec, RequestProblems, validate
 from core.providers import all_specs
 from core.runtime import SetupNeed
-from core.submission import JobRequest, estimate_request
+from core.submission import JobRequest, check_usable, estimate_request
 from core.templates import TemplateError, fill, is_template, parse_template
 from gui.cost import estimate_text
 from gui.form import ModelForm, TextEditor
@@ -246,8 +246,11 @@ class Composer(QWidget):
         spec = self.spec
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
-        for model in spec.models if spec else ():
+        models = spec.models if spec else ()
+        for model in models:
             self._add_model_item(model)
+        # A provider opens on a model that takes new jobs (AIHubMix lists retired Sora first).
+        self.model_combo.setCurrentIndex(next((i for i, m in enumerate(models) if not _retired(m)), 0))
         self.model_combo.blockSignals(False)
         self._on_model()
         self.refresh_setup()
@@ -404,6 +407,8 @@ class Composer(QWidget):
         model = self.model
         if request is None or model is None:
             problems.append("Choose a provider and a model." if self.specs else "No provider is available.")
+        elif (retired := self._retired_problem(model)) is not None:
+            problems.append(retired)  # nothing else to fix: the model takes no new job
         else:
             try:
                 request = self.sent_request() or request
@@ -421,6 +426,16 @@ class Composer(QWidget):
         self._show_state(model)
         self.edited.emit()
         return problems
+
+    def _retired_problem(self, model: ModelSpec) -> str | None:
+        """Why a retired model takes no new job, and a current one of the provider to use (core's rule)."""
+        spec = self.spec
+        try:
+            if spec is not None:
+                check_usable(spec, model)
+        except InputError as exc:
+            return exc.message
+        return None
 
     def _show_state(self, model: ModelSpec | None) -> None:
         blocked = not self.problems and self.setup_need is not None  # the notice above says what to set
@@ -616,3 +631,7 @@ def _fits(model: ModelSpec, name: str, value: Any) -> bool:
     except InputError:
         return False
     return True
+
+
+def _retired(model: ModelSpec) -> bool:
+    return model.lifecycle.status == LifecycleStatus.RETIRED

@@ -395,7 +395,7 @@ class MainWindow(QMainWindow):
             self.studio_splitter.setSizes([330, 670])
         self.tabs.setCurrentIndex(int(self.prefs.get("window/tab", 0) or 0))
         # The draft of last time (provider, model, parameters, prompt, inputs); else the last provider and model;
-        # on first run Sora, which needs nothing but a prompt.
+        # on first run the provider's first current model (Veo 3.1), which needs nothing but a prompt.
         if self.composer.restore_draft(self._saved_draft()):
             return
         provider, model = self.prefs.get("form/provider", DEFAULT_PROVIDER), self.prefs.get("form/model")

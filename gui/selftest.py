@@ -38,8 +38,8 @@ async def _job_end_to_end(data: DataDir, report: Report) -> Path | None:
                       engine_config=EngineConfig(poll_interval=0.3))
     try:
         engine = await runtime.start()
-        job = await engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "Reeldeck self-test", "seconds": "4",
-                                                                    "size": "1280x720"}))
+        job = await engine.submit(JobRequest("aihubmix", "veo-3.1-generate-preview",
+                                             {"prompt": "Reeldeck self-test", "seconds": "4", "size": "1280x720"}))
         (final,) = await engine.wait([job.id], timeout=90)
     finally:
         await runtime.close()

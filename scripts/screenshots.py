@@ -69,6 +69,10 @@ class ShotKeyring(KeyringBackend):
         self.values.pop((service, username), None)
 
 
+#: AIHubMix's current model (Sora was retired on 2026-09-24).
+VEO = "veo-3.1-generate-preview"
+
+
 def picture(path: Path, size: tuple[int, int], sky: tuple[int, int, int], sun: tuple[int, int, int]) -> Image.Image:
     """A simple landscape: sky, sun, hills."""
     image = Image.new("RGB", size, sky)
@@ -121,7 +125,7 @@ def seed_jobs(data: DataDir) -> dict[str, Job]:
     data.ensure()
     store = JobStore(data.database, world="sandbox")  # shown by the sandbox-mode window
     now = time.time()
-    fox = video(data.library / "20261121-090000_aihubmix_sora-2_sunset_fox.mp4")
+    fox = video(data.library / "20261121-090000_aihubmix_veo-3.1-generate-preview_sunset_fox.mp4")
     hills = video(data.library / "20261120-180000_gateway_viduq3p-720p_hills.mp4", size=(480, 480))
     still = data.inputs / "demo" / "image-0.png"
     picture(still, (720, 1280), (120, 170, 230), (255, 220, 120))
@@ -143,12 +147,12 @@ def seed_jobs(data: DataDir) -> dict[str, Job]:
             5, inputs={"image": [str(still)]}),
         job("a2submit0001", JobState.SUBMITTING, "goapi", "Qubico/hug-video", "Two old friends hug at a station",
             12, inputs={"image": [str(still)]}),
-        job("a3running001", JobState.RUNNING, "aihubmix", "sora-2-pro",
+        job("a3running001", JobState.RUNNING, "aihubmix", "veo-3.1-fast-generate-preview",
             "Slow dolly shot through a neon-lit night market in the rain, reflections everywhere", 95,
             remote_id="video_68f2a1", remote_status="in_progress", progress=42.0, eta=74.0, submitted_at=now - 90),
         job("a4download01", JobState.DOWNLOADING, "gateway", "viduq3p-720p", "Waves roll onto a black sand beach",
             140, remote_id="vidu-8812", submitted_at=now - 138),
-        job("a5complete01", JobState.COMPLETED, "aihubmix", "sora-2",
+        job("a5complete01", JobState.COMPLETED, "aihubmix", "veo-3.1-generate-preview",
             "A red fox trots through fresh snow at dawn, golden light, shallow depth of field", 3600,
             remote_id="video_5521ab", video_path=str(fox), submitted_at=now - 3598, finished_at=now - 3420,
             progress=100.0, polls=14, attempts=1),
@@ -158,7 +162,7 @@ def seed_jobs(data: DataDir) -> dict[str, Job]:
         job("a7failed0001", JobState.FAILED, "novita", "img2video-motion", "A dancer spins in a white studio",
             7200, error="Novita could not make this video: the motion video is shorter than 2 seconds.",
             finished_at=now - 7100, remote_id="nv-331"),
-        job("a8cancel0001", JobState.CANCELED, "aihubmix", "sora-2", "Timelapse of clouds over a mountain lake",
+        job("a8cancel0001", JobState.CANCELED, "aihubmix", VEO, "Timelapse of clouds over a mountain lake",
             9000, finished_at=now - 8900),
         job("a9decide0001", JobState.SUBMITTING, "goapi", "Qubico/hug-video", "A grandmother hugs her grandson",
             600, needs_decision=True, inputs={"image": [str(still)]},
@@ -171,7 +175,7 @@ def seed_jobs(data: DataDir) -> dict[str, Job]:
     # A finished batch: one prompt on three models, the gateway with two seeds.
     sunset = "The sun sets behind rolling hills; the camera slowly pushes in"
     for index, (provider, model, seed) in enumerate((("gateway", "viduq3p-720p", 11), ("gateway", "viduq3p-720p", 12),
-                                                      ("aihubmix", "sora-2", None), ("gateway", "viduq3t-720p", 11))):
+                                                      ("aihubmix", VEO, None), ("gateway", "viduq3t-720p", 11))):
         clip = video(data.library / f"20261121-08{index}000_{provider}_{model}_sunset.mp4", take=index)
         take = job(f"b{index}batch00001", JobState.COMPLETED, provider, model, sunset, 1800 - index,
                    remote_id=f"take-{index}", video_path=str(clip), submitted_at=now - 1790, finished_at=now - 1500,
@@ -286,7 +290,7 @@ async def shoot(app: QApplication, root: Path) -> list[Path]:
 
         # The batch dialog over that form: three models × two seeds.
         dialog = window.open_batch(composer.request())  # type: ignore[arg-type]
-        dialog.set_targets([("gateway", "viduq3p-720p"), ("gateway", "viduq3t-720p"), ("aihubmix", "sora-2")])
+        dialog.set_targets([("gateway", "viduq3p-720p"), ("gateway", "viduq3t-720p"), ("aihubmix", VEO)])
         dialog.seeds.setText("11, 12")  # type: ignore[attr-defined]
         await settle(0.4)
         save(grab(dialog), "batch-dialog.png")
@@ -391,7 +395,7 @@ async def shoot(app: QApplication, root: Path) -> list[Path]:
         if theme is not None and not DARK:
             theme.apply(dark=True)
             window.tabs.setCurrentIndex(0)
-            composer.select("aihubmix", "sora-2")
+            composer.select("aihubmix", "veo-3.1-generate-preview")
             composer.set_prompt("A red fox trots through fresh snow at dawn")
             window.queue_view.select_job("a3running001")
             await settle(1.0)

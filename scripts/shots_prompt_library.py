@@ -98,7 +98,7 @@ async def shoot(root: Path, out: Path) -> list[Path]:
                 request = composer.request()
                 assert request is not None
                 dialog = window.open_batch(request)
-                dialog.set_targets([("gateway", "viduq3p-720p"), ("aihubmix", "sora-2")])  # type: ignore[attr-defined]
+                dialog.set_targets([("gateway", "viduq3p-720p"), ("aihubmix", "veo-3.1-generate-preview")])  # type: ignore[attr-defined]
                 dialog.value_edits["animal"].setText("red fox, snowy owl")  # type: ignore[attr-defined]
                 await asyncio.sleep(0.4)
                 saved.append(save(grab_screen(window), out / f"batch-template-{name}.png"))

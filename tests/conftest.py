@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -19,3 +20,27 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("REELDECK_HOME", str(home))
     return home
+
+
+def sora_still_served_catalog() -> str:
+    """AIHubMix's shipped catalog with Sora re-declared as available: the user catalog of someone whose gateway
+    still serves the retired model. Tests of Sora-only features (remix, an image fitted to an exact ``size``, the
+    hand-written Sora emulation) run with it; everything else uses a current model."""
+    from core import catalog as data
+
+    shipped = data.SHIPPED_DIR.joinpath("aihubmix.toml").read_text(encoding="utf-8")
+    retired = re.compile(r'^lifecycle = \{ status = "retired", date = "2026-09-24".*$', re.MULTILINE)
+    assert len(retired.findall(shipped)) == 2, "the shipped catalog no longer retires sora-2 and sora-2-pro"
+    return retired.sub('lifecycle = { status = "available", note = "My gateway still serves Sora." }', shipped)
+
+
+@pytest.fixture
+def sora_served(isolated_env: Path, tmp_path: Path) -> Path:
+    """Sora still served, for this test: the override goes in every catalog folder the test's app and emulators
+    read — REELDECK_HOME's (the app), ``tmp_path`` (the core ``sandbox`` fixture's emulator, whose user catalog is
+    its state dir's sibling) and ``tmp_path/data`` (the GUI ``runtime`` fixture's data dir)."""
+    text = sora_still_served_catalog()
+    for folder in (isolated_env, tmp_path, tmp_path / "data"):
+        (folder / "catalog").mkdir(parents=True, exist_ok=True)
+        (folder / "catalog" / "sora-still-served.toml").write_text(text, encoding="utf-8")
+    return isolated_env / "catalog" / "sora-still-served.toml"

@@ -96,6 +96,7 @@ async def create(engine: Engine, call: Call) -> web.StreamResponse:
     body = _form_or_json(call)
     if body.get("model") not in (None, *MODELS):
         return await _create_declared(engine, call, body)
+    refuse_retired(engine, str(body.get("model") or MODELS[0]))
     s.check(body, RULES)
     size = body.get("size") or SIZES[0]
     task_id = "video_" + secrets.token_hex(16)
@@ -130,6 +131,7 @@ async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> 
     entry = engine.declarations.find(PROVIDER, str(body.get("model")))
     if entry is None:
         raise bad_request("model", f"{body.get('model')!r} is not supported on /v1/videos", "model_not_found")
+    refuse_retired(engine, entry.id)
     declared.check(entry, body, multipart=call.request.content_type != JSON)
     task_id = "video_" + secrets.token_hex(16)
     inputs = declared.store_inputs(engine, task_id, entry, body)
@@ -140,6 +142,17 @@ async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> 
                               inputs=inputs, fail_message=FAIL_MESSAGE)
     call.record.task_id = task.id
     return json_response(video_object(engine, task))
+
+
+def refuse_retired(engine: Engine, model: str) -> None:
+    """A retired model takes no new job (FIELD-NOTES "Sora retired upstream": OpenAI shut the Sora API down on
+    2026-09-24): the answer OpenAI gives for a model that does not exist, 404 ``model_not_found``. A user's catalog
+    that re-declares the model as available (a gateway still serving it) is served; videos already made still
+    poll and download."""
+    entry = engine.declarations.find(PROVIDER, model)
+    if entry is not None and entry.lifecycle.status == "retired":
+        raise ApiError(404, f"The model `{model}` does not exist or you do not have access to it.", field="model",
+                       code="model_not_found")
 
 
 def _reference_value(body: dict[str, Any]) -> Any:
@@ -258,6 +271,7 @@ async def remix(engine: Engine, call: Call) -> web.StreamResponse:
         raise ApiError(
             400, f"Video '{source.id}' is not completed; only completed videos can be remixed.", code="invalid_request"
         )
+    refuse_retired(engine, source.model)
     task_id = "video_" + secrets.token_hex(16)
     plan = RenderPlan(
         source.plan.width, source.plan.height, source.plan.seconds, body["prompt"], source.plan.mode, source.model

@@ -22,6 +22,9 @@ from core.settings import Settings
 from core.store import JobStore
 from core.submission import JobRequest
 
+#: AIHubMix's current model (Sora was retired on 2026-09-24): the one tests use for an ordinary AIHubMix job.
+VEO_31 = "veo-3.1-generate-preview"
+
 
 class Harness:
     """An engine wired to the sandbox, plus helpers to look at what the emulator received."""
@@ -59,7 +62,7 @@ def request_for(h: Harness, provider: str) -> JobRequest:
     if provider == "aimlapi":
         return JobRequest("aimlapi", "video-01-live2d", {"prompt": "wave"}, {"image": [url]})
     if provider == "aihubmix":
-        return JobRequest("aihubmix", "sora-2", {"prompt": "a red fox"})
+        return JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": "a red fox"})
     if provider == "gateway":
         return JobRequest("gateway", "viduq3t-540p", {"prompt": "a red fox", "duration": "1"})
     return JobRequest("novita", "img2video-motion", {}, {"image": [h.image("me.png", (300, 400))],

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from clikit import run_cli
-from harness import Harness
+from harness import Harness, wait_until
 
 from core import catalog as data
 from core.errors import InputError
@@ -18,7 +18,7 @@ from core.params import ModelSpec, ParamType
 from core.plans import build_create
 from core.providers import all_specs, provider_class, provider_spec
 from core.providers.base import JobInput
-from core.sandbox import schemas
+from core.sandbox import Sandbox, schemas
 from core.sandbox.declared import Declarations
 from core.submission import JobRequest, build_job
 
@@ -158,6 +158,12 @@ def _cases() -> list[tuple[str, str]]:
     return [(spec.id, model.id) for spec in all_specs() for model in spec.models]
 
 
+def _usable_cases() -> list[tuple[str, str]]:
+    """The models that take new jobs (a retired one is refused before anything is sent)."""
+    return [(spec.id, model.id) for spec in all_specs() for model in spec.models
+            if model.lifecycle.status != "retired"]
+
+
 @pytest.mark.parametrize(("provider_id", "model_id"), _cases())
 def test_each_models_create_is_built_exactly_as_declared(provider_id: str, model_id: str, tmp_path: Path) -> None:
     cls = provider_class(provider_id)
@@ -216,27 +222,72 @@ def _png() -> bytes:
 # --- lifecycle ------------------------------------------------------------------------------------------------------
 
 
-RETIRE_SORA = data.SHIPPED_DIR.joinpath("aihubmix.toml").read_text().replace(
-    'lifecycle = { status = "deprecated", date = "2026-09-24"', 'lifecycle = { status = "retired", date = "2026-09-24"')
+def test_sora_is_retired_since_openai_shut_its_api_down() -> None:
+    for model_id in ("sora-2", "sora-2-pro"):
+        life = provider_spec("aihubmix").model(model_id).lifecycle
+        assert (life.status, life.date) == ("retired", "2026-09-24")
+        assert "OpenAI shut the Sora API down" in life.note and "openai-python" in life.note
 
 
 def test_a_retired_model_is_refused_with_a_current_one_suggested(isolated_env: Path, tmp_path: Path) -> None:
-    user_catalog(isolated_env, "retire.toml", RETIRE_SORA)
     with pytest.raises(InputError) as caught:
         build_job(JobRequest("aihubmix", "sora-2", {"prompt": "a fox"}), tmp_path)
     message = caught.value.message
     assert "retired sora-2 since 2026-09-24" in message and "e.g. veo-3.1-generate-preview" in message
+    assert not (tmp_path / "inputs").exists()
     code, _out, err = run_cli("--sandbox", "submit", "--provider", "aihubmix", "--model", "sora-2", "--prompt", "x")
-    assert code == 2 and "retired" in err
+    assert code == 2 and "retired" in err and "veo-3.1-generate-preview" in err
 
 
-async def test_a_job_made_before_its_model_retired_still_resumes_and_downloads(harness: Harness, isolated_env: Path,
+def test_a_user_catalog_that_still_serves_a_retired_model_makes_it_usable(sora_served: Path, tmp_path: Path) -> None:
+    job = build_job(JobRequest("aihubmix", "sora-2", {"prompt": "a fox"}), tmp_path)
+    assert job.model == "sora-2" and provider_spec("aihubmix").model("sora-2").lifecycle.status == "available"
+
+
+async def test_the_sandbox_refuses_a_new_sora_create_as_openai_does(sandbox: Sandbox) -> None:
+    import httpx
+
+    url = sandbox.endpoints()["REELDECK_AIHUBMIX_BASE_URL"] + "/v1/videos"
+    async with httpx.AsyncClient() as client:
+        for body in ({"model": "sora-2", "prompt": "a fox"}, {"model": "sora-2-pro", "prompt": "a fox"},
+                     {"prompt": "a fox"}):  # sora-2 is the model a create without one gets
+            answer = await client.post(url, files={k: (None, v) for k, v in body.items()},
+                                       headers={"Authorization": "Bearer k"})
+            assert answer.status_code == 404, answer.text
+            error = answer.json()["error"]
+            model = body.get("model", "sora-2")
+            assert error["code"] == "model_not_found" and error["type"] == "invalid_request_error"
+            assert error["message"] == f"The model `{model}` does not exist or you do not have access to it."
+    assert sandbox.count("aihubmix", "create") == 3 and not sandbox.store.list_tasks("aihubmix")
+
+
+def _retire_sora_again(sora_served: Path, tmp_path: Path) -> None:
+    """Remove the ``sora_served`` override from every folder it was written to: the shipped catalog rules again."""
+    for folder in (sora_served.parent, tmp_path / "catalog", tmp_path / "data" / "catalog"):
+        (folder / sora_served.name).unlink()
+
+
+async def test_a_sora_job_queued_before_the_retirement_fails_saying_to_pick_veo(harness: Harness, sora_served: Path,
+                                                                               tmp_path: Path) -> None:
+    waiting = await harness.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "a fox"}), start=False)
+    _retire_sora_again(sora_served, tmp_path)
+    harness.engine.resume_all()
+    (final,) = await harness.engine.wait([waiting.id], timeout=60)
+    assert final.state == JobState.FAILED and final.remote_id is None
+    assert "AIHubMix no longer serves sora-2" in (final.error or "")
+    assert "e.g. veo-3.1-generate-preview" in (final.error or "")
+
+
+async def test_a_job_made_before_its_model_retired_still_resumes_and_downloads(harness: Harness, sora_served: Path,
+                                                                              tmp_path: Path,
                                                                               quick_renders: None) -> None:
     job = await harness.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "a fox", "seconds": "4"}))
-    user_catalog(isolated_env, "retire.toml", RETIRE_SORA)
+    await wait_until(harness, job.id, lambda j: j.remote_id is not None)
+    _retire_sora_again(sora_served, tmp_path)  # Sora retires while the job is at the provider
     assert provider_spec("aihubmix").model("sora-2").lifecycle.status == "retired"
     (final,) = await harness.engine.wait([job.id], timeout=60)
     assert final.state == JobState.COMPLETED and final.video_path and Path(final.video_path).stat().st_size > 0
+    assert harness.received("aihubmix", "poll") and harness.received("aihubmix", "content")
 
 
 # --- every model in the sandbox ---------------------------------------------------------------------------------------
@@ -262,7 +313,7 @@ def _request_for(h: Harness, spec_id: str, model: ModelSpec) -> JobRequest:
     return JobRequest(spec_id, model.id, params, inputs)
 
 
-@pytest.mark.parametrize(("provider_id", "model_id"), _cases())
+@pytest.mark.parametrize(("provider_id", "model_id"), _usable_cases())
 async def test_every_catalog_model_runs_in_the_sandbox(harness: Harness, provider_id: str, model_id: str,
                                                        quick_renders: None) -> None:
     model = provider_spec(provider_id).model(model_id)

@@ -11,6 +11,11 @@ from PIL import Image
 
 from core.cli import EXIT_BAD_INPUT
 
+#: The hand-written Sora emulation and Sora's own rules and prices, with a user catalog that still serves Sora
+#: (it is retired; tests/core/test_catalog.py proves a new Sora job is refused).
+pytestmark = pytest.mark.usefixtures("sora_served")
+
+
 URL = "https://images.example/a.png"
 
 

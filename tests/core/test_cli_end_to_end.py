@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import av
+from harness import VEO_31
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,12 +53,12 @@ def _wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-unty
 
 
 def test_submit_wait_json_gives_a_playable_mp4(isolated_env: Path) -> None:
-    result = _run(isolated_env, "--sandbox", "submit", "--provider", "aihubmix", "--model", "sora-2",
-                  "--prompt", "a red fox", "--param", "seconds=4", "--wait", "--json")
+    result = _run(isolated_env, "--sandbox", "submit", "--provider", "aihubmix", "--model", VEO_31,
+                  "--prompt", "a red fox", "--param", "seconds=4", "--param", "size=720x1280", "--wait", "--json")
     assert result.returncode == 0, result.stderr
     job = json.loads(result.stdout)
     assert job["state"] == "completed"
-    assert job["remote_id"] and job["provider"] == "aihubmix" and job["model"] == "sora-2"
+    assert job["remote_id"] and job["provider"] == "aihubmix" and job["model"] == "veo-3.1-generate-preview"
     assert Path(job["video_path"]).is_file()
     assert _decode_first_frame(job["video_path"]) == (720, 1280)
     assert "job " in result.stderr  # progress went to stderr, stdout is pure JSON
@@ -75,7 +76,7 @@ def test_submit_wait_json_gives_a_playable_mp4(isolated_env: Path) -> None:
 def test_sigkill_while_polling_then_wait_completes_with_one_create(isolated_env: Path) -> None:
     env = _env(isolated_env, job_seconds="8")
     process = subprocess.Popen(
-        [sys.executable, "main.py", "--sandbox", "submit", "--provider", "aihubmix", "--model", "sora-2",
+        [sys.executable, "main.py", "--sandbox", "submit", "--provider", "aihubmix", "--model", VEO_31,
          "--prompt", "a fox in the rain", "--wait", "--json"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -109,14 +110,14 @@ def test_sigkill_while_polling_then_wait_completes_with_one_create(isolated_env:
 
 
 def test_bad_input_exits_2_and_sends_nothing(isolated_env: Path) -> None:
-    result = _run(isolated_env, "--sandbox", "submit", "--provider", "aihubmix", "--model", "sora-2",
+    result = _run(isolated_env, "--sandbox", "submit", "--provider", "aihubmix", "--model", VEO_31,
                   "--prompt", "fox", "--param", "seconds=5")
     assert result.returncode == 2
-    assert "seconds must be one of 4, 8, 12" in result.stderr
+    assert "seconds must be one of 4, 6, 8" in result.stderr
     assert result.stdout == ""
     unknown = _run(isolated_env, "--sandbox", "submit", "--provider", "nope", "--model", "x", "--prompt", "fox")
     assert unknown.returncode == 2 and "Unknown provider 'nope'" in unknown.stderr
-    missing = _run(isolated_env, "--sandbox", "submit", "--provider", "aihubmix", "--model", "sora-2",
+    missing = _run(isolated_env, "--sandbox", "submit", "--provider", "aihubmix", "--model", VEO_31,
                    "--prompt", "fox", "--image", str(isolated_env / "missing.png"))
     assert missing.returncode == 2 and "no such file" in missing.stderr
     sandbox_db = isolated_env / "sandbox" / "sandbox.sqlite"
@@ -140,7 +141,7 @@ def test_standalone_sandbox_with_env_configuration(isolated_env: Path, tmp_path:
         assert set(exports) >= {"REELDECK_AIHUBMIX_BASE_URL", "REELDECK_GOAPI_UPLOAD_URL"}
         client_env = _env(isolated_env) | exports | {"REELDECK_AIHUBMIX_API_KEY": "sk-test-standalone"}
         result = subprocess.run(
-            [sys.executable, "main.py", "submit", "--provider", "aihubmix", "--model", "sora-2", "--prompt",
+            [sys.executable, "main.py", "submit", "--provider", "aihubmix", "--model", VEO_31, "--prompt",
              "an owl", "--wait", "--json"], cwd=ROOT, env=client_env, capture_output=True, text=True, timeout=120,
             check=False)
         assert result.returncode == 0, result.stderr

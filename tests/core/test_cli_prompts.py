@@ -9,11 +9,11 @@ from clikit import run_cli
 
 from core.prompts import PromptHistory
 
-SORA = ("--provider", "aihubmix", "--model", "sora-2")
+VEO = ("--provider", "aihubmix", "--model", "veo-3.1-generate-preview")
 
 
 def test_a_submitted_prompt_is_in_the_library(isolated_env: Path) -> None:
-    code, out, err = run_cli("--sandbox", "submit", *SORA, "--prompt", "Lanterns over a river",
+    code, out, err = run_cli("--sandbox", "submit", *VEO, "--prompt", "Lanterns over a river",
                              "--param", "seconds=4", "--json")
     assert code == 0, err
     assert json.loads(out)["provider"] == "aihubmix"  # stdout still holds only the job
@@ -21,13 +21,13 @@ def test_a_submitted_prompt_is_in_the_library(isolated_env: Path) -> None:
     try:
         [entry] = history.search("lanterns")
         assert (entry.text, entry.provider, entry.model, entry.uses) == \
-            ("Lanterns over a river", "aihubmix", "sora-2", 1)
+            ("Lanterns over a river", "aihubmix", "veo-3.1-generate-preview", 1)
     finally:
         history.close()
 
 
 def test_a_refused_submit_records_nothing(isolated_env: Path) -> None:
-    code, out, err = run_cli("--sandbox", "submit", *SORA, "--prompt", "Refused fox", "--param", "seconds=5")
+    code, out, err = run_cli("--sandbox", "submit", *VEO, "--prompt", "Refused fox", "--param", "seconds=5")
     assert code == 2 and out == "" and "seconds must be one of" in err
     history = PromptHistory.in_data_dir(isolated_env)
     try:

@@ -16,7 +16,7 @@ from core.sandbox import Fault
 from core.store import JobStore, make_owner
 from core.submission import JobRequest
 
-SORA = JobRequest("aihubmix", "sora-2", {"prompt": "a red fox", "seconds": "4"})
+VEO = JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": "a red fox", "seconds": "4"})
 HUG = JobRequest("goapi", "Qubico/hug-video", {}, {"image": ["https://images.example/two.jpg"]})
 
 
@@ -24,7 +24,7 @@ async def test_lost_sora_create_answer_waits_for_the_user_without_a_list_endpoin
     h = harness  # AIHubMix documents no GET /v1/videos (FIELD-NOTES): one read answers 404, nothing is re-sent
     h.sandbox.aihubmix_list_endpoint = False
     fault = h.sandbox.faults.add(Fault("reset_after", provider="aihubmix", request_kind="create"))
-    job = await h.engine.submit(SORA)
+    job = await h.engine.submit(VEO)
     (waiting,) = await h.engine.wait([job.id], timeout=60)
     assert fault.fired == 1
     assert waiting.needs_decision and waiting.state == JobState.SUBMITTING and waiting.remote_id is None
@@ -58,7 +58,7 @@ async def test_resend_after_a_lost_answer_is_the_users_choice(harness: Harness) 
 
 async def test_cancel_a_running_job_cancels_remotely(harness: Harness) -> None:
     h = harness
-    job = await h.engine.submit(SORA)
+    job = await h.engine.submit(VEO)
     seen = []
     h.engine.subscribe(lambda j: seen.append(j.state))
     while h.engine.store.get(job.id).state != JobState.RUNNING:
@@ -71,7 +71,7 @@ async def test_cancel_a_running_job_cancels_remotely(harness: Harness) -> None:
 
 async def test_a_second_process_does_not_work_a_leased_job(harness: Harness, tmp_path: Path) -> None:
     h = harness
-    job = await h.engine.submit(SORA, start=False)
+    job = await h.engine.submit(VEO, start=False)
     other_store = JobStore(h.engine.store.path, clock=h.engine._clock)
     assert other_store.claim(job.id, "another-host:1:gui", ttl=3600)  # e.g. the GUI on this data dir
     assert h.engine.resume_all() == []
@@ -92,7 +92,7 @@ async def test_full_disk_waits_cleanly_and_retry_resumes_the_same_task(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(download, "_write_all", no_space)
-    job = await h.engine.submit(SORA)
+    job = await h.engine.submit(VEO)
     (waiting,) = await h.engine.wait([job.id], timeout=60)
     # The provider made the video: the job is not given up, it waits for space, saying so.
     assert waiting.state == JobState.DOWNLOADING and waiting.waiting_on_you and waiting.remote_id
@@ -124,7 +124,7 @@ async def test_truncated_download_resumes_with_range(harness: Harness) -> None:
 async def test_jobs_resume_in_a_new_engine(harness: Harness) -> None:
     """A job left running by one engine (closed mid-poll) is finished by the next one on the same store."""
     h = harness
-    job = await h.engine.submit(SORA)
+    job = await h.engine.submit(VEO)
     while h.engine.store.get(job.id).state != JobState.RUNNING:
         await h.engine._sleep(0.1)
     await h.engine.close()
@@ -139,8 +139,8 @@ async def test_jobs_resume_in_a_new_engine(harness: Harness) -> None:
     await fresh.close()
 
 
-async def test_remix_of_a_finished_sora_video(harness: Harness) -> None:
-    h = harness
+async def test_remix_of_a_finished_sora_video(harness: Harness, sora_served: Path) -> None:
+    h = harness  # remix is Sora's (a gateway that still serves it: a user catalog re-declares it)
     source = await h.run("aihubmix", "sora-2", {"prompt": "a red fox", "seconds": "8", "size": "1280x720"})
     remix = await h.engine.remix(source.id, "the same fox, in the rain")
     (final,) = await h.engine.wait([remix.id], timeout=60)
@@ -156,7 +156,7 @@ async def test_only_finished_videos_of_providers_that_can_remix(harness: Harness
     from core.errors import InputError
 
     h = harness
-    pending = await h.engine.submit(SORA, start=False)
+    pending = await h.engine.submit(VEO, start=False)
     with pytest.raises(InputError, match="Only a finished video"):
         await h.engine.remix(pending.id, "x")
     hug = await h.run("goapi", "Qubico/hug-video", image=["https://images.example/two.jpg"])
@@ -164,8 +164,8 @@ async def test_only_finished_videos_of_providers_that_can_remix(harness: Harness
         await h.engine.remix(hug.id, "x")
 
 
-async def test_sora_thumbnail_is_kept_beside_the_video(harness: Harness) -> None:
-    job = await harness.run("aihubmix", "sora-2", {"prompt": "thumb"})
+async def test_the_providers_thumbnail_is_kept_beside_the_video(harness: Harness) -> None:
+    job = await harness.run("aihubmix", "veo-3.1-generate-preview", {"prompt": "thumb"})
     thumb = Path(job.video_path or "").with_suffix(".thumbnail.webp")
     assert thumb.read_bytes()[8:12] == b"WEBP"
     assert [r.query for r in harness.received("aihubmix", "content") if r.query.get("variant") == "thumbnail"]
@@ -173,7 +173,7 @@ async def test_sora_thumbnail_is_kept_beside_the_video(harness: Harness) -> None
 
 async def test_forget_refuses_a_working_job_and_remember_brings_a_finished_one_back(harness: Harness) -> None:
     h = harness
-    job = await h.engine.submit(SORA, start=False)
+    job = await h.engine.submit(VEO, start=False)
     with pytest.raises(InputError, match="still working"):
         h.engine.forget(job.id)
     assert h.engine.store.find(job.id) is not None
@@ -190,7 +190,7 @@ async def test_wait_tries_a_job_stored_as_waiting_on_the_person_again(harness: H
     """The CLI says "it resumes with `wait` once that is fixed": a job an earlier process left waiting on a key is
     tried again by `wait` (not reported at once from the stored flag), and its first step forward clears the note."""
     h = harness
-    job = await h.engine.submit(SORA)
+    job = await h.engine.submit(VEO)
     while h.engine.store.get(job.id).state != JobState.RUNNING:
         await h.engine._sleep(0.1)
     await h.engine.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from harness import Harness
+from harness import VEO_31, Harness
 
 from core.hub import ProviderHub
 from core.jobs import JobState
@@ -56,7 +56,7 @@ async def test_forget_picks_up_a_changed_key(sandbox: Sandbox) -> None:
 
 async def test_delete_removes_job_and_inputs(harness: Harness, tmp_path: Path) -> None:
     h = harness
-    request = JobRequest("aihubmix", "sora-2", {"prompt": "x"}, {"image": [h.image("a.png", (900, 500))]})
+    request = JobRequest("aihubmix", VEO_31, {"prompt": "x"}, {"image": [h.image("a.png", (900, 500))]})
     job = await h.engine.submit(request, start=False)
     assert (h.tmp / "inputs" / job.id).is_dir()
     await h.engine.delete(job.id)
@@ -68,7 +68,7 @@ async def test_download_progress_is_reported_then_cleared(harness: Harness) -> N
     seen: list[tuple[int, int | None]] = []
     harness.engine.subscribe(lambda job: seen.extend(
         [harness.engine.download_progress[job.id]] if job.id in harness.engine.download_progress else []))
-    job = await harness.run("aihubmix", "sora-2", {"prompt": "bytes"})
+    job = await harness.run("aihubmix", "veo-3.1-generate-preview", {"prompt": "bytes"})
     assert job.state == JobState.COMPLETED
     assert seen and seen[-1][0] == seen[-1][1] == harness.sandbox.tasks.video_path(job.remote_id or "").stat().st_size
     assert harness.engine.download_progress == {}

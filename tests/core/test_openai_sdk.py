@@ -23,6 +23,7 @@ def _has_videos() -> bool:
 pytestmark = [
     pytest.mark.skipif(not _has_videos(), reason=f"openai {openai.__version__} has no client.videos resource"),
     pytest.mark.filterwarnings("ignore:The Sora API is scheduled:DeprecationWarning"),
+    pytest.mark.usefixtures("sora_served"),  # the SDK's Sora calls, at a gateway that still serves Sora (retired)
 ]
 
 

@@ -169,25 +169,25 @@ def test_duration_history_loads_once_per_model_and_keeps_the_newest() -> None:
     assert calls == [("goapi", "m"), ("aimlapi", "m")]
 
 
-SORA = JobRequest("aihubmix", "sora-2", {"prompt": "a red fox", "seconds": "4"})
+VEO = JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": "a red fox", "seconds": "4"})
 
 
 async def test_the_engine_learns_durations_and_they_outlive_it(harness: Harness, tmp_path: object) -> None:
     h = harness
-    first = await h.run(SORA.provider, SORA.model, SORA.params)
+    first = await h.run(VEO.provider, VEO.model, VEO.params)
     assert first.state == JobState.COMPLETED, first.error
-    learned = h.engine.durations.get("aihubmix", "sora-2")
+    learned = h.engine.durations.get("aihubmix", "veo-3.1-generate-preview")
     assert len(learned) == 1 and learned[0] > 0
-    stored = JobStore(h.engine.store.path).durations("aihubmix", "sora-2")
+    stored = JobStore(h.engine.store.path).durations("aihubmix", "veo-3.1-generate-preview")
     assert len(stored) == 1 and stored[0] >= learned[0]  # from submission to the video on disk
-    assert JobStore(h.engine.store.path).durations("aihubmix", "sora-2-pro") == []
+    assert JobStore(h.engine.store.path).durations("aihubmix", "veo-3.1-fast-generate-preview") == []
 
 
 async def test_with_history_the_engine_polls_less(harness: Harness) -> None:
     h = harness
     polls = []
     for _ in range(8):
-        job = await h.run(SORA.provider, SORA.model, SORA.params)
+        job = await h.run(VEO.provider, VEO.model, VEO.params)
         assert job.state == JobState.COMPLETED, job.error
         polls.append(job.polls)
     assert sum(polls[-3:]) < sum(polls[:3])

@@ -63,7 +63,7 @@ async def test_a_video_moved_alone_still_carries_its_settings(harness: Harness, 
 
 
 async def test_no_key_goes_into_the_video(real_harness: Harness) -> None:
-    job = await real_harness.run("aihubmix", "sora-2", {"prompt": "a red fox", "seconds": "4"})
+    job = await real_harness.run("aihubmix", "veo-3.1-generate-preview", {"prompt": "a red fox", "seconds": "4"})
     assert job.state == JobState.COMPLETED, job.error
     raw = Path(job.video_path or "").read_bytes()
     assert b"a red fox" in raw  # the recipe is in there...

@@ -401,12 +401,12 @@ async def test_gateway_vidus_own_task_object_to_the_end(harness: Harness) -> Non
 async def test_aihubmix_without_a_list_endpoint_text_only_multipart(harness: Harness) -> None:
     h = harness
     h.sandbox.aihubmix_list_endpoint = False
-    job = await h.run("aihubmix", "sora-2", {"prompt": "a heron", "seconds": "4", "size": "1280x720"})
+    job = await h.run("aihubmix", "veo-3.1-generate-preview", {"prompt": "a heron", "seconds": "4", "size": "1280x720"})
     width_height = assert_completed_mp4(job)
     assert width_height == (1280, 720)
     create = h.only("aihubmix", "create")
     assert (create.method, create.path, create.content_type) == ("POST", "/v1/videos", "multipart/form-data")
-    assert create.body == {"model": "sora-2", "prompt": "a heron", "seconds": "4", "size": "1280x720"}
+    assert create.body == {"model": "veo-3.1-generate-preview", "prompt": "a heron", "seconds": "4", "size": "1280x720"}
     assert h.sandbox.count("aihubmix", "list") == 0
 
 

@@ -12,8 +12,8 @@ from core.store import JobStore
 from core.submission import JobRequest
 
 
-def sora(prompt: str) -> JobRequest:
-    return JobRequest("aihubmix", "sora-2", {"prompt": prompt, "seconds": "4"})
+def veo(prompt: str) -> JobRequest:
+    return JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": prompt, "seconds": "4"})
 
 
 def sent_order(engine: Engine) -> list[str]:
@@ -31,7 +31,7 @@ def one_at_a_time(h: Harness) -> None:
 async def test_waiting_jobs_start_in_the_order_set(harness: Harness) -> None:
     h = harness
     one_at_a_time(h)
-    a, b, c = [await h.engine.submit(sora(p), start=False) for p in "abc"]
+    a, b, c = [await h.engine.submit(veo(p), start=False) for p in "abc"]
     moved = h.engine.reorder([c.id, a.id, b.id])
     assert [j.id for j in sorted(moved, key=lambda j: j.queue_pos or 0)] == [c.id, a.id, b.id]
     order = sent_order(h.engine)
@@ -44,7 +44,7 @@ async def test_waiting_jobs_start_in_the_order_set(harness: Harness) -> None:
 async def test_the_order_is_kept_in_the_store_for_the_next_process(harness: Harness) -> None:
     h = harness
     one_at_a_time(h)
-    a, b, c = [await h.engine.submit(sora(p), start=False) for p in "abc"]
+    a, b, c = [await h.engine.submit(veo(p), start=False) for p in "abc"]
     h.engine.reorder([b.id, c.id, a.id])
     store = JobStore(h.engine.store.path, clock=h.engine._clock)  # the next start, or the CLI
     try:
@@ -65,7 +65,7 @@ async def test_a_reorder_while_waiting_for_a_slot_counts(harness: Harness) -> No
     h = harness
     one_at_a_time(h)
     order = sent_order(h.engine)
-    a, b, c = [await h.engine.submit(sora(p)) for p in "abc"]
+    a, b, c = [await h.engine.submit(veo(p)) for p in "abc"]
     await wait_until(h, a.id, lambda j: j.state == JobState.RUNNING)  # a holds the one slot; b and c wait
     h.engine.reorder([c.id, b.id])
     finals = await h.engine.wait([a.id, b.id, c.id], timeout=120)
@@ -75,9 +75,9 @@ async def test_a_reorder_while_waiting_for_a_slot_counts(harness: Harness) -> No
 
 async def test_jobs_already_sent_do_not_move(harness: Harness) -> None:
     h = harness
-    a = await h.engine.submit(sora("a"))
+    a = await h.engine.submit(veo("a"))
     await wait_until(h, a.id, lambda j: j.state == JobState.RUNNING)
-    b = await h.engine.submit(sora("b"), start=False)
+    b = await h.engine.submit(veo("b"), start=False)
     before = h.engine.store.get(a.id).queue_pos
     assert [j.id for j in h.engine.reorder([b.id, a.id])] == [b.id]
     assert h.engine.store.get(a.id).queue_pos == before
@@ -85,10 +85,10 @@ async def test_jobs_already_sent_do_not_move(harness: Harness) -> None:
 
 async def test_a_paused_queue_sends_no_create_but_finishes_the_paid_jobs(harness: Harness) -> None:
     h = harness
-    running = await h.engine.submit(sora("already at the provider"))
+    running = await h.engine.submit(veo("already at the provider"))
     await wait_until(h, running.id, lambda j: j.state == JobState.RUNNING)
     h.engine.pause()
-    held = await h.engine.submit(sora("held back"))
+    held = await h.engine.submit(veo("held back"))
     (done,) = await h.engine.wait([running.id], timeout=120)
     assert done.state == JobState.COMPLETED  # polled and downloaded while paused
     for _ in range(2000):  # the paused job gets no slot however long the engine runs
@@ -103,11 +103,11 @@ async def test_a_paused_queue_sends_no_create_but_finishes_the_paid_jobs(harness
 async def test_a_resumed_job_with_a_task_is_polled_while_paused(harness: Harness) -> None:
     h = harness
     one_at_a_time(h)
-    job = await h.engine.submit(sora("a"))
+    job = await h.engine.submit(veo("a"))
     await wait_until(h, job.id, lambda j: j.state == JobState.RUNNING)
     await h.engine.close()  # the window closed mid-job
     h.engine.pause()
-    waiting = await h.engine.submit(sora("b"), start=False)
+    waiting = await h.engine.submit(veo("b"), start=False)
     started = h.engine.resume_all()
     assert set(started) == {job.id, waiting.id}
     (final,) = await h.engine.wait([job.id], timeout=120)

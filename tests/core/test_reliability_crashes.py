@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness import VEO_31
 
 from core import store as store_module
 from core.cli import EXIT_BAD_INPUT, EXIT_JOB_FAILED, EXIT_OK, main
@@ -38,7 +39,7 @@ from core.store import JobStore, open_or_recover
 from core.submission import JobRequest, build_job
 
 ROOT = Path(__file__).resolve().parents[2]
-SORA = ("--provider", "aihubmix", "--model", "sora-2")
+VEO = ("--provider", "aihubmix", "--model", "veo-3.1-generate-preview")
 LIVE2D = ("--provider", "aimlapi", "--model", "video-01-live2d", "--image", "https://images.example/face.jpg")
 
 
@@ -101,7 +102,7 @@ def emulator_state(home: Path) -> Iterator[Sandbox]:
 
 def test_sigkill_during_a_submission_then_the_person_decides(isolated_env: Path) -> None:
     slow_create = json.dumps([{"kind": "slow", "request_kind": "create", "delay": 60}])
-    process = start(isolated_env, "--sandbox", "submit", *SORA, "--prompt", "a heron", "--wait",
+    process = start(isolated_env, "--sandbox", "submit", *VEO, "--prompt", "a heron", "--wait",
                     REELDECK_SANDBOX_FAULTS=slow_create)
     try:
         wait_for(lambda: (job_row(isolated_env) or {}).get("state") == "submitting", process)
@@ -174,7 +175,7 @@ async def test_window_and_command_line_on_one_data_dir_never_work_the_same_job(i
     store = JobStore(isolated_env / "reeldeck.sqlite")
     ids = []
     for index in range(2 * HALF):  # written as pending, not started: both sides find them on the same data dir
-        job = build_job(JobRequest("aihubmix", "sora-2", {"prompt": f"shared job {index}"}), isolated_env / "inputs")
+        job = build_job(JobRequest("aihubmix", VEO_31, {"prompt": f"shared job {index}"}), isolated_env / "inputs")
         ids.append(store.add(job).id)
     hub = ProviderHub(Settings(environ=endpoints), KeyStore(environ={"REELDECK_AIHUBMIX_API_KEY": "key-B"}))
     window = Engine(store, hub, library_dir=isolated_env / "library", inputs_dir=isolated_env / "inputs",
@@ -261,7 +262,7 @@ def test_the_sandbox_fault_hook_is_checked() -> None:
 def test_a_bad_fault_hook_is_a_clear_error_that_sends_nothing(isolated_env: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REELDECK_SANDBOX_FAULTS", "[{]")
-    code, out, err = cli("--sandbox", "submit", *SORA, "--prompt", "x")
+    code, out, err = cli("--sandbox", "submit", *VEO, "--prompt", "x")
     assert (code, out) == (EXIT_BAD_INPUT, "") and "REELDECK_SANDBOX_FAULTS is not a valid list" in err
 
 
@@ -296,7 +297,7 @@ def test_a_busy_database_is_never_moved_aside(isolated_env: Path, monkeypatch: p
     isolated_env.mkdir(parents=True)
     path = isolated_env / "reeldeck.sqlite"
     store = JobStore(path)
-    store.add(build_job(JobRequest("aihubmix", "sora-2", {"prompt": "keep me"}), isolated_env / "inputs"))
+    store.add(build_job(JobRequest("aihubmix", VEO_31, {"prompt": "keep me"}), isolated_env / "inputs"))
     store.close()
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("PRAGMA journal_mode=DELETE")  # an old-style file another program holds locked

@@ -39,7 +39,7 @@ def _request(index: int, image: str) -> JobRequest:
         return JobRequest("aimlapi", "video-01-live2d", {"prompt": tag},
                           {"image": [f"https://images.example/{tag}.jpg"]})
     if provider == "aihubmix":
-        return JobRequest("aihubmix", "sora-2", {"prompt": tag})
+        return JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": tag})
     if provider == "gateway":
         return JobRequest("gateway", "viduq3t-540p", {"prompt": tag, "duration": "1"})
     return JobRequest("novita", "img2video-motion", {"seed": str(1000 + index)},

@@ -19,6 +19,11 @@ from core.jobs import Job, JobState
 from core.provenance import read_sidecar, request_from_sidecar
 from core.submission import JobRequest
 
+#: The hand-written Sora emulation and Sora's own rules and prices, with a user catalog that still serves Sora
+#: (it is retired; tests/core/test_catalog.py proves a new Sora job is refused).
+pytestmark = pytest.mark.usefixtures("sora_served")
+
+
 COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255), (255, 0, 255)]
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import keyring.backend
 import keyring.errors
+from harness import VEO_31
 
 from core.jobs import JobState
 from core.paths import DataDir
@@ -45,7 +46,7 @@ async def test_switching_worlds_keeps_each_worlds_jobs_apart_and_safe(tmp_path: 
     rt = runtime(tmp_path / "data", sandbox=True)
     engine = await rt.start()
     try:
-        job = await engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "a fox", "seconds": "4"}, {}))
+        job = await engine.submit(JobRequest("aihubmix", VEO_31, {"prompt": "a fox", "seconds": "4"}, {}))
         real_engine = await rt.switch_world(False)
         assert rt.world == "real" and rt.sandbox is None  # the emulator is stopped
         assert real_engine is not engine and real_engine.config.poll_interval is None  # no sandbox pacing

@@ -11,6 +11,11 @@ import pytest
 from core.sandbox import Fault, ManualClock, Sandbox
 from core.sandbox.testing import data_uri, image_bytes
 
+#: The hand-written Sora emulation and Sora's own rules and prices, with a user catalog that still serves Sora
+#: (it is retired; tests/core/test_catalog.py proves a new Sora job is refused).
+pytestmark = pytest.mark.usefixtures("sora_served")
+
+
 AIML = {"Authorization": "Bearer aiml"}
 AIML_PATH = "/v2/generate/video/minimax/generation"
 SORA = {"Authorization": "Bearer sora"}

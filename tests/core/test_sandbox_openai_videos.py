@@ -13,6 +13,11 @@ from PIL import Image
 from core.sandbox import ManualClock, Sandbox
 from core.sandbox.testing import data_uri, image_bytes, mp4_info
 
+#: The hand-written Sora emulation and Sora's own rules and prices, with a user catalog that still serves Sora
+#: (it is retired; tests/core/test_catalog.py proves a new Sora job is refused).
+pytestmark = pytest.mark.usefixtures("sora_served")
+
+
 KEY = {"Authorization": "Bearer sk-aihubmix-test"}
 
 

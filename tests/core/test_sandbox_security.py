@@ -8,9 +8,15 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 
 from core.sandbox import Fault, ManualClock, Sandbox
 from core.sandbox.testing import data_uri, image_bytes
+
+#: The hand-written Sora emulation and Sora's own rules and prices, with a user catalog that still serves Sora
+#: (it is retired; tests/core/test_catalog.py proves a new Sora job is refused).
+pytestmark = pytest.mark.usefixtures("sora_served")
+
 
 PRESET = "cjIvbm92aXRhLWFpLWFzc2V0L3ZpZGVvL3BYTjRDTXpwNzNqa2U2Wm1Na0FiRmVpcGtXRHMyajM4"
 

@@ -59,7 +59,7 @@ def submissions(images: Path) -> dict[str, list[str]]:
     return {
         "goapi": ["--model", "Qubico/hug-video", "--image", str(images / "two people.png")],
         "aimlapi": ["--model", "video-01-live2d", "--prompt", "wave", "--image", str(images / "face.jpg")],
-        "aihubmix": ["--model", "sora-2", "--prompt", "a fox", "--image", str(images / "face.jpg")],
+        "aihubmix": ["--model", "veo-3.1-generate-preview", "--prompt", "a fox", "--image", str(images / "face.jpg")],
         "gateway": ["--model", "viduq3t-540p", "--prompt", "a fox", "--image", str(images / "face.jpg"),
                     "--param", "duration=1"],
         "novita": ["--model", "img2video-motion", "--image", str(images / "face.jpg"), "--motion-video", "demo2"],
@@ -137,7 +137,7 @@ async def test_an_api_redirect_to_another_origin_carries_no_key(harness: Harness
 
 async def test_sora_content_redirected_to_a_cdn_is_fetched_without_the_key(harness: Harness) -> None:
     h = harness
-    job = await h.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "a fox"}))
+    job = await h.engine.submit(JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": "a fox"}))
     while h.engine.store.get(job.id).remote_id is None:
         await h.engine._sleep(0.1)  # advance the simulated clock until the create was answered
     remote_id = h.engine.store.get(job.id).remote_id or ""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from harness import VEO_31
 
 from core.batch import Target, expand_batch
 from core.submission import JobRequest
@@ -128,7 +129,7 @@ def test_templates_expand_into_the_right_jobs() -> None:
     base = JobRequest("gateway", "viduq3p-720p", {"prompt": "A {colour} {animal|fox,owl}", "duration": 5})
     prompts = [f.prompt for f in expand(parse_template(str(base.params["prompt"])), {"colour": ["red", "white"]},
                                         Combine.EVERY)]
-    targets = [Target("gateway", "viduq3p-720p"), Target("aihubmix", "sora-2"), Target("goapi", "Qubico/hug-video")]
+    targets = [Target("gateway", "viduq3p-720p"), Target("aihubmix", VEO_31), Target("goapi", "Qubico/hug-video")]
     jobs = expand_batch(base, targets, seeds=[1, 2], prompts=prompts)
     gateway = [(j.params["prompt"], j.params["seed"]) for j in jobs if j.provider == "gateway"]
     assert gateway == [(p, s) for p in ("A red fox", "A red owl", "A white fox", "A white owl") for s in (1, 2)]

@@ -18,7 +18,7 @@ import pytest
 from core.sandbox import Fault, Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
-SORA = ("--provider", "aihubmix", "--model", "sora-2")
+VEO = ("--provider", "aihubmix", "--model", "veo-3.1-generate-preview")
 KEY = "sk-two-processes-0123456789abcdef"
 
 
@@ -78,7 +78,7 @@ async def test_a_paused_owner_loses_the_job_and_neither_process_creates_twice(
 ) -> None:
     home = isolated_env
     slow = provider.faults.add(Fault("slow", provider="aihubmix", request_kind="create", delay=6))  # made at +6 s
-    first = await start(home, provider, "submit", *SORA, "--prompt", "a heron", "--wait", "--json",
+    first = await start(home, provider, "submit", *VEO, "--prompt", "a heron", "--wait", "--json",
                         REELDECK_LEASE_SECONDS="2")
     await until(lambda: slow.fired == 1)  # the create has reached the provider
     first.send_signal(signal.SIGSTOP)  # paused with the create in flight, past its lease
@@ -103,7 +103,7 @@ async def test_a_cancel_from_another_process_wins_over_a_create_in_flight(isolat
                                                                           provider: Sandbox) -> None:
     home = isolated_env
     provider.faults.add(Fault("slow", provider="aihubmix", request_kind="create", delay=3))
-    worker = await start(home, provider, "submit", *SORA, "--prompt", "a heron", "--wait", "--json")
+    worker = await start(home, provider, "submit", *VEO, "--prompt", "a heron", "--wait", "--json")
     await until(lambda: job_row(home).get("state") == "submitting")
     job_id = job_row(home)["id"]
     canceled = await finish(await start(home, provider, "cancel", job_id))

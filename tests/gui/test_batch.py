@@ -20,7 +20,9 @@ from core.submission import JobRequest
 from gui.batch_dialog import BatchDialog, parse_seeds
 from gui.queue_model import Column, JobRole, QueueModel
 
-pytestmark = pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
+#: Sora's prices, sizes and exact-size image fitting, with a user catalog that still serves it (it is retired;
+#: tests/gui/test_catalog_gui.py shows the window refusing it).
+pytestmark = [pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE), pytest.mark.usefixtures("sora_served")]
 
 BASE = JobRequest("gateway", "viduq3p-720p", {"prompt": "A lighthouse in a storm", "duration": 5})
 

@@ -16,7 +16,9 @@ from core.jobs import JobState
 from core.runtime import Runtime
 from gui.chain import SlotChoice
 
-pytestmark = pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
+#: Sora's prices, sizes and exact-size image fitting, with a user catalog that still serves it (it is retired;
+#: tests/gui/test_catalog_gui.py shows the window refusing it).
+pytestmark = [pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE), pytest.mark.usefixtures("sora_served")]
 
 COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255), (255, 0, 255)]
 

@@ -14,7 +14,9 @@ from core.jobs import Job, JobState
 from gui.compare import CompareView, best_grid, pane_label
 from gui.player import timecode
 
-pytestmark = pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
+#: Sora's prices, sizes and exact-size image fitting, with a user catalog that still serves it (it is retired;
+#: tests/gui/test_catalog_gui.py shows the window refusing it).
+pytestmark = [pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE), pytest.mark.usefixtures("sora_served")]
 
 PLAYING = QMediaPlayer.PlaybackState.PlayingState
 #: Players report positions frame by frame (24 fps here: every 42 ms), at slightly different moments; two panes in

@@ -21,7 +21,9 @@ from gui.cost import PricesEditor, SpendPanel
 from gui.prefs import GuiPrefs
 from gui.settings_dialog import SettingsDialog
 
-pytestmark = pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
+#: Sora's prices, sizes and exact-size image fitting, with a user catalog that still serves it (it is retired;
+#: tests/gui/test_catalog_gui.py shows the window refusing it).
+pytestmark = [pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE), pytest.mark.usefixtures("sora_served")]
 
 
 def table_rows(editor: PricesEditor) -> list[list[str]]:

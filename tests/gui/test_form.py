@@ -15,6 +15,10 @@ from core.providers import all_specs
 from gui.composer import Composer
 from gui.form import BoolEditor, EnumEditor, FreeNumberEditor, IntEditor, ModelForm, NumberEditor, TextEditor
 
+#: Sora's prices, sizes and exact-size image fitting, with a user catalog that still serves it (it is retired;
+#: tests/gui/test_catalog_gui.py shows the window refusing it).
+pytestmark = pytest.mark.usefixtures("sora_served")
+
 ALL_MODELS = [(spec.id, model.id) for spec in all_specs() for model in spec.models]
 
 

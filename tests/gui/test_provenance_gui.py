@@ -22,7 +22,9 @@ from core.submission import JobRequest, with_defaults
 from gui.composer import Composer
 from gui.main_window import MainWindow
 
-pytestmark = pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
+#: Sora's prices, sizes and exact-size image fitting, with a user catalog that still serves it (it is retired;
+#: tests/gui/test_catalog_gui.py shows the window refusing it).
+pytestmark = [pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE), pytest.mark.usefixtures("sora_served")]
 
 ORIGINAL = {"prompt": "A kite over the dunes, slow pan", "duration": 7, "seed": 42, "aspect_ratio": "9:16",
             "audio": True, "image_fit": "crop"}

@@ -19,6 +19,9 @@ from gui.job_list import JobListModel
 from gui.queue_model import Column, JobRole, QueueModel, format_duration, progress_text
 from gui.queue_view import QueueView
 
+#: The jobs these tests retry or send again make a new create: a current model (Sora is retired).
+VEO = "veo-3.1-generate-preview"
+
 
 def jobs_in_every_state(tmp_path: Path) -> list:
     video = make_video(tmp_path / "done.mp4")
@@ -186,8 +189,8 @@ async def test_actions_on_real_jobs(qtbot: QtBot, runtime: Runtime, tmp_path: Pa
     assert store is not None and engine is not None
     video = make_video(runtime.data.library / "old.mp4")
     for job in (make_job("done02", JobState.COMPLETED, video_path=str(video), finished_at=None),
-                make_job("failed02", JobState.FAILED, error="boom"),
-                make_job("decide02", JobState.SUBMITTING, needs_decision=True, error="Lost answer.")):
+                make_job("failed02", JobState.FAILED, model=VEO, error="boom"),
+                make_job("decide02", JobState.SUBMITTING, model=VEO, needs_decision=True, error="Lost answer.")):
         store.add(job)
     model = QueueModel()
     model.set_jobs(store.all())
@@ -266,14 +269,14 @@ async def test_cancel_running_job_and_resend_decision(qtbot: QtBot, tmp_path: Pa
         unsubscribe = engine.subscribe(model.on_job)
         view = QueueView(model, engine)
         qtbot.addWidget(view)
-        job = await engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "slow one"}))
+        job = await engine.submit(JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": "slow one"}))
         await until(lambda: (model.find(job.id) or job).state == JobState.RUNNING, what="running")
         view.select_job(job.id)
         assert view.cancel_action.isEnabled()
         view.cancel_selected()
         await until(lambda: model.find(job.id).state == JobState.CANCELED,  # type: ignore[union-attr]
                     what="the cancel")
-        stuck = make_job("decide03", JobState.SUBMITTING, needs_decision=True, error="Lost.", prompt="again")
+        stuck = make_job("decide03", JobState.SUBMITTING, model=VEO, needs_decision=True, error="Lost.", prompt="again")
         store.add(stuck)
         model.on_job(stuck)
         model.flush()

@@ -21,8 +21,8 @@ from gui.queue_model import Column, QueueModel, state_text
 pytestmark = pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
 
 
-def sora(prompt: str) -> JobRequest:
-    return JobRequest("aihubmix", "sora-2", {"prompt": prompt, "seconds": "4"})
+def veo(prompt: str) -> JobRequest:
+    return JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": prompt, "seconds": "4"})
 
 
 async def open_window(qtbot: QtBot, runtime: Runtime) -> MainWindow:
@@ -55,7 +55,7 @@ async def test_pause_then_drag_sets_the_order_jobs_start_in(qtbot: QtBot, runtim
     window.queue_view.pause_action.trigger()
     assert engine.paused and window.queue_view.pause_action.text() == "Resume queue"
     assert window.queue_view.pause_note.isVisible()
-    a, b, c = [await engine.submit(sora(p)) for p in ("first", "second", "third")]
+    a, b, c = [await engine.submit(veo(p)) for p in ("first", "second", "third")]
     await until(lambda: len(window.queue_model.jobs()) == 3, what="the three jobs listed")
     assert shown_ids(window) == [c.id, b.id, a.id]  # the last to start on top
     assert window.queue_model.index(0, Column.PROGRESS).data() == "Paused"
@@ -85,7 +85,7 @@ async def test_the_dragged_order_is_there_after_a_restart(qtbot: QtBot, tmp_path
     try:
         window = await open_window(qtbot, first)
         window.queue_view.set_paused(True)
-        a, b, c = [await first.engine.submit(sora(p)) for p in "abc"]
+        a, b, c = [await first.engine.submit(veo(p)) for p in "abc"]
         await until(lambda: len(window.queue_model.jobs()) == 3, what="the jobs listed")
         drag(window, [c.id], 3)  # the newest dragged to the bottom: it starts first
         await until(lambda: shown_ids(window) == [b.id, a.id, c.id], what="the new order")
@@ -110,7 +110,7 @@ async def test_the_dragged_order_is_there_after_a_restart(qtbot: QtBot, tmp_path
 async def test_only_waiting_jobs_can_be_dragged(qtbot: QtBot, runtime: Runtime) -> None:
     window = await open_window(qtbot, runtime)
     assert runtime.engine is not None
-    job = await runtime.engine.submit(sora("runs now"))
+    job = await runtime.engine.submit(veo("runs now"))
     await until(lambda: (window.queue_model.find(job.id) or job).state == JobState.RUNNING, what="running")
     index = window.queue_model.index(window.queue_model.row_of(job.id), Column.PROMPT)
     assert not window.queue_model.flags(index) & Qt.ItemFlag.ItemIsDragEnabled
@@ -150,8 +150,8 @@ async def test_quit_counts_only_jobs_still_working_and_start_says_what_resumed(q
     await rt.start()
     assert rt.engine is not None and rt.store is not None
     try:
-        done = await rt.engine.submit(sora("finishes"))
-        waiting = await rt.engine.submit(sora("left waiting"), start=False)
+        done = await rt.engine.submit(veo("finishes"))
+        waiting = await rt.engine.submit(veo("left waiting"), start=False)
         await until(lambda: rt.store.get(done.id).terminal, timeout=60, what="done")  # type: ignore[union-attr]
         window = await open_window(qtbot, rt)
         asked: list[str] = []

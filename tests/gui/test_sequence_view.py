@@ -18,7 +18,9 @@ from core.runtime import Runtime
 from gui.main_window import MainWindow
 from gui.sequence_view import SequenceView
 
-pytestmark = pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
+#: Sora's prices, sizes and exact-size image fitting, with a user catalog that still serves it (it is retired;
+#: tests/gui/test_catalog_gui.py shows the window refusing it).
+pytestmark = [pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE), pytest.mark.usefixtures("sora_served")]
 
 RED, GREEN, BLUE = (230, 30, 30), (30, 200, 30), (30, 30, 230)
 

@@ -23,6 +23,10 @@ from gui.preview_item import PreviewItem
 from gui.settings_dialog import SettingsDialog
 from gui.slots import ReferenceSlotWidget, VideoSlotWidget, image_sending
 
+#: Sora's prices, sizes and exact-size image fitting, with a user catalog that still serves it (it is retired;
+#: tests/gui/test_catalog_gui.py shows the window refusing it).
+pytestmark = pytest.mark.usefixtures("sora_served")
+
 
 def mime_for_files(*paths: Path) -> QMimeData:
     mime = QMimeData()

@@ -166,7 +166,7 @@ async def test_the_first_frame_becomes_the_window_and_last_times_job_resumes(qtb
     root = tmp_path / "home"
     first = sandbox_runtime(root, job_seconds=2.0)
     await first.start()
-    job = await first.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "Survives"}))  # type: ignore[union-attr]
+    job = await first.engine.submit(JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": "Survives"}))  # type: ignore[union-attr]
     await until(lambda: first.store.get(job.id).remote_id is not None, what="the remote id")  # type: ignore[union-attr]
     await first.close()
 

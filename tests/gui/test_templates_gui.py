@@ -16,7 +16,9 @@ from core.submission import JobRequest
 from gui.batch_dialog import BatchDialog
 from gui.composer import Composer
 
-pytestmark = pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
+#: Sora's prices, sizes and exact-size image fitting, with a user catalog that still serves it (it is retired;
+#: tests/gui/test_catalog_gui.py shows the window refusing it).
+pytestmark = [pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE), pytest.mark.usefixtures("sora_served")]
 
 
 def test_the_form_shows_placeholders_and_sends_the_prompt_filled_in(qtbot: QtBot) -> None:

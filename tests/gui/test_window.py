@@ -34,7 +34,7 @@ async def test_submit_complete_and_play(qtbot: QtBot, runtime: Runtime) -> None:
     assert window.banner.isVisible() and "SANDBOX" in window.banner.text()
     assert window.windowTitle() == "SANDBOX · Reeldeck"  # never "Reeldeck — SANDBOX — Reeldeck"
     composer = window.composer
-    assert composer.select("aihubmix", "sora-2")
+    assert composer.select("aihubmix", "veo-3.1-generate-preview")
     composer.set_prompt("A red fox trots through fresh snow at dawn")
     await until(lambda: composer.submit_button.isEnabled(), what="Submit enabled")
     composer.submit_button.click()
@@ -88,7 +88,7 @@ async def test_duplicate_fills_the_form(qtbot: QtBot, runtime: Runtime, tmp_path
                               start=False)
     window = await make_window(qtbot, runtime)
     window.queue_model.flush()
-    window.composer.select("aihubmix", "sora-2")
+    window.composer.select("aihubmix", "veo-3.1-generate-preview")
     window.queue_view.select_job(job.id)
     window.queue_view.duplicate_selected()
     composer = window.composer
@@ -111,7 +111,8 @@ async def test_close_with_running_jobs_and_resume_next_launch(qtbot: QtBot, tmp_
     window = await make_window(qtbot, first)
     asked: list[str] = []
     window.confirm_close = lambda title, text: asked.append(text) or True
-    job = await first.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "Survives a restart"}))  # type: ignore[union-attr]
+    request = JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": "Survives a restart"})
+    job = await first.engine.submit(request)  # type: ignore[union-attr]
     await until(lambda: first.store.get(job.id).remote_id is not None, what="the remote id")  # type: ignore[union-attr]
     window.save_layout()
     window.resize(701, 555)
@@ -143,7 +144,7 @@ async def test_refuses_to_close_when_asked_not_to(qtbot: QtBot, tmp_path: Path) 
     await rt.start()
     try:
         window = await make_window(qtbot, rt)
-        await rt.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "Keep going"}))  # type: ignore[union-attr]
+        await rt.engine.submit(JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": "Keep going"}))  # type: ignore[union-attr]
         window.confirm_close = lambda title, text: False
         window.close()
         assert window.isVisible()
@@ -177,9 +178,9 @@ async def test_run_window_starts_resumes_and_stops(qtbot: QtBot, tmp_path: Path)
     assert await asyncio.wait_for(task, 30) == 0
 
 
-async def test_first_run_shows_sora_and_later_runs_the_last_model(qtbot: QtBot, runtime: Runtime) -> None:
+async def test_first_run_shows_veo_and_later_runs_the_last_model(qtbot: QtBot, runtime: Runtime) -> None:
     window = await make_window(qtbot, runtime)
-    assert (window.composer.provider_id, window.composer.model.id) == ("aihubmix", "sora-2")  # type: ignore[union-attr]
+    assert (window.composer.provider_id, window.composer.model.id) == ("aihubmix", "veo-3.1-generate-preview")  # type: ignore[union-attr]
     assert window.composer.select("gateway", "viduq3t-1080p")
     window.save_layout()
     window.close()

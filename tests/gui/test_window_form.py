@@ -40,7 +40,7 @@ async def test_missing_key_is_said_at_provider_choice_and_set_from_the_form(qtbo
     try:
         window = await open_window(qtbot, rt)
         composer = window.composer
-        composer.select("aihubmix", "sora-2")
+        composer.select("aihubmix", "veo-3.1-generate-preview")
         assert not composer.setup_notice.isHidden()
         assert composer.setup_label.text() == "AIHubMix needs an API key before it can make videos."
         composer.set_prompt("A fox at dusk")
@@ -92,7 +92,8 @@ async def test_sandbox_mode_switches_from_the_menu_and_the_worlds_stay_apart(qtb
     try:
         window = await open_window(qtbot, rt)
         assert window.sandbox_action.isChecked() and not window.banner.isHidden()
-        job = await rt.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "a sandbox fox"}, {}))  # type: ignore[union-attr]
+        request = JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": "a sandbox fox"}, {})
+        job = await rt.engine.submit(request)  # type: ignore[union-attr]
         await until(lambda: window.queue_model.row_of(job.id) >= 0, what="the job in the queue")
 
         window.sandbox_action.trigger()  # off: the real providers
@@ -144,7 +145,7 @@ async def test_submitted_prompts_are_kept_and_found_again(qtbot: QtBot, runtime:
 
     window = await open_window(qtbot, runtime)
     composer = window.composer
-    composer.select("aihubmix", "sora-2")
+    composer.select("aihubmix", "veo-3.1-generate-preview")
     for prompt in ("A paper boat in the rain", "A heron over the marsh"):
         composer.set_prompt(prompt)
         await until(lambda: composer.submit_button.isEnabled(), what="Submit enabled")
