@@ -60,7 +60,7 @@ def test_stopping_cancels_what_still_runs_and_refuses_more() -> None:
 
 def test_each_thread_has_its_own_connection_and_sees_the_others_writes(tmp_path: Path) -> None:
     store = JobStore(tmp_path / "jobs.sqlite", world="sandbox")
-    job = Job(id="j1", provider="aihubmix", model="sora-2", params={"prompt": "x"}, inputs={}, state=JobState.PENDING)
+    job = Job(id="j1", provider="aihubmix", model="veo-3.1-generate-preview", params={"prompt": "x"}, inputs={}, state=JobState.PENDING)
     store.add(job)
     seen: dict[str, object] = {}
 
@@ -98,7 +98,7 @@ async def test_a_runtime_started_in_a_thread_works_there_and_closes_with_it(tmp_
     engine = await runtime.start_in_thread()
     thread = runtime.thread
     assert thread is not None and thread.running
-    request = JobRequest("aihubmix", "sora-2", {"prompt": "a kite over dunes", "seconds": "4"})
+    request = JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": "a kite over dunes"})
     job = await asyncio.wrap_future(thread.run(engine.submit, request))
     (final,) = await asyncio.wrap_future(thread.run(engine.wait, [job.id], 60))
     assert final.state == JobState.COMPLETED and Path(str(final.video_path)).is_file()

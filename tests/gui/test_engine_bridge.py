@@ -20,7 +20,7 @@ from gui.main_window import MainWindow
 
 pytestmark = pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
 
-SORA = JobRequest("aihubmix", "sora-2", {"prompt": "a heron lands on a pier", "seconds": "4"})
+VEO = JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": "a heron lands on a pier"})
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ async def test_a_job_submitted_from_the_window_runs_on_the_engine_thread_and_is_
     engine_threads: set[str] = set()
     assert threaded.engine is not None
     threaded.engine.subscribe(lambda job: engine_threads.add(threading.current_thread().name))
-    window.submit(SORA)
+    window.submit(VEO)
     await until(lambda: window.queue_model.rowCount() == 1, what="the job in the queue")
     job = window.queue_model.job(0)
     assert job is not None and window.queue_view.selected_job() is not None  # shown before the call returned
@@ -93,7 +93,7 @@ async def test_many_events_of_one_job_in_a_frame_arrive_as_its_latest(qtbot: QtB
     recorder = Recorder(window)
     engine = threaded.engine
     assert engine is not None
-    job = await window.bridge.call(engine.submit, SORA, start=False)  # stored, not started
+    job = await window.bridge.call(engine.submit, VEO, start=False)  # stored, not started
     recorder.events.clear()
 
     def progress_burst() -> None:  # on the engine thread: fifty progress events in a row
@@ -114,7 +114,7 @@ async def test_events_between_calls_reach_the_window_by_themselves(qtbot: QtBot,
     recorder = Recorder(window)
     engine, thread = threaded.engine, threaded.thread
     assert engine is not None and thread is not None
-    job = await window.bridge.call(engine.submit, SORA, start=False)
+    job = await window.bridge.call(engine.submit, VEO, start=False)
     recorder.events.clear()
     thread.run(engine._emit, replace(job, progress=0.5))  # not awaited through the bridge: the signal brings it
     await until(lambda: recorder.events, what="the event")
@@ -128,7 +128,7 @@ async def test_queue_actions_cross_to_the_engine_thread(qtbot: QtBot, threaded: 
     assert engine is not None
     window.queue_view.set_paused(True)  # nothing is sent while paused
     await until(lambda: engine.paused, what="the engine to pause")
-    window.submit(SORA)
+    window.submit(VEO)
     await until(lambda: window.queue_model.rowCount() == 1, what="the job in the queue")
     job = window.queue_model.job(0)
     assert job is not None and job.state == JobState.PENDING
@@ -150,7 +150,7 @@ async def test_closing_stops_the_engine_thread_and_jobs_resume_next_time(qtbot: 
     first = sandbox_runtime(tmp_path / "data", job_seconds=30.0)
     await first.start_in_thread()
     window = await open_window(qtbot, first)
-    window.submit(SORA)
+    window.submit(VEO)
     await until(lambda: (job := window.queue_model.job(0)) is not None and job.state == JobState.RUNNING,
                 timeout=20, what="the job to be sent")
     job_id = window.queue_model.job(0).id  # type: ignore[union-attr]
@@ -180,7 +180,7 @@ async def test_switching_worlds_on_the_engine_thread_follows_the_new_engine(qtbo
     try:
         window = await open_window(qtbot, rt)
         sandbox_engine = rt.engine
-        window.submit(SORA)
+        window.submit(VEO)
         await until(lambda: window.queue_model.rowCount() == 1, what="the job in the queue")
         job_id = window.queue_model.job(0).id  # type: ignore[union-attr]
         deselect(window)
