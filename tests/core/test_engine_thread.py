@@ -60,7 +60,8 @@ def test_stopping_cancels_what_still_runs_and_refuses_more() -> None:
 
 def test_each_thread_has_its_own_connection_and_sees_the_others_writes(tmp_path: Path) -> None:
     store = JobStore(tmp_path / "jobs.sqlite", world="sandbox")
-    job = Job(id="j1", provider="aihubmix", model="veo-3.1-generate-preview", params={"prompt": "x"}, inputs={}, state=JobState.PENDING)
+    job = Job(id="j1", provider="aihubmix", model="veo-3.1-generate-preview", params={"prompt": "x"}, inputs={},
+              state=JobState.PENDING)
     store.add(job)
     seen: dict[str, object] = {}
 
