@@ -285,12 +285,7 @@ async def _wait(runtime: Runtime, args: argparse.Namespace, out: TextIO, err: Te
     engine.subscribe(reporter)
     jobs = await engine.wait(args.job_ids or None, timeout=args.timeout)
     reporter.finish()
-    if args.json:
-        json.dump([j.to_json() for j in jobs], out, indent=2)
-        out.write("\n")
-    else:
-        for job in jobs:
-            print(_job_line(job), file=out)
+    _print_jobs(jobs, args.json, out)
     for job in (j for j in jobs if not j.terminal):
         print(f"job {job.id}: {_why_unfinished(job)}", file=err)
     return EXIT_OK if all(j.state == JobState.COMPLETED for j in jobs) else EXIT_JOB_FAILED
@@ -307,15 +302,20 @@ def _why_unfinished(job: Job) -> str:
 async def _jobs(runtime: Runtime, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     assert runtime.store is not None
     jobs = runtime.store.all()
-    if args.json:
+    _print_jobs(jobs, args.json, out)
+    if not jobs and not args.json:
+        print("no jobs yet", file=err)
+    return EXIT_OK
+
+
+def _print_jobs(jobs: list[Job], as_json: bool, out: TextIO) -> None:
+    """The jobs as a JSON array, or a line each."""
+    if as_json:
         json.dump([j.to_json() for j in jobs], out, indent=2)
         out.write("\n")
-    else:
-        for job in jobs:
-            print(_job_line(job), file=out)
-        if not jobs:
-            print("no jobs yet", file=err)
-    return EXIT_OK
+        return
+    for job in jobs:
+        print(_job_line(job), file=out)
 
 
 async def _show(runtime: Runtime, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -34,6 +35,7 @@ from core.settings import Settings
 from core.store import JobStore, open_or_recover
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 SANDBOX_POLL_INTERVAL = 1.0
 #: The emulator's list shows a task at once (unless a test makes it lag): look for a lost create's task briefly.
@@ -202,13 +204,14 @@ class Runtime:
             self.store.close()
 
     async def _stop_world(self) -> None:
-        """Stop the engine (jobs stay as stored), close HTTP and the emulator; the store stays open."""
+        """Stop the engine (jobs stay as stored), close HTTP and the emulator; the store stays open. Each step has
+        a time limit: quitting never hangs on one (what it left unfinished resumes next time)."""
         if self.engine is not None:
-            await self.engine.close()
+            await _within_limit("the engine", self.engine.close())
         if self.hub is not None:
-            await self.hub.close()
+            await _within_limit("the HTTP client", self.hub.close())
         if self.sandbox is not None:
-            await self.sandbox.stop()
+            await _within_limit("the sandbox", self.sandbox.stop())
             self.sandbox = None
 
 
@@ -270,6 +273,18 @@ class EngineThread:
             return
         gathered = asyncio.gather(*tasks, return_exceptions=True)
         gathered.add_done_callback(lambda _: self.loop.stop())
+
+
+#: The longest one step of closing (the engine, HTTP, the emulator) may take before closing goes on without it.
+CLOSE_STEP_SECONDS = 20.0
+
+
+async def _within_limit(what: str, step: Awaitable[None]) -> None:
+    try:
+        await asyncio.wait_for(step, CLOSE_STEP_SECONDS)
+    except TimeoutError:
+        log.warning("closing %s took over %.0f s; going on without it (unfinished jobs resume next time)", what,
+                    CLOSE_STEP_SECONDS)
 
 
 def open_store(data_root: Path) -> JobStore:

@@ -21,12 +21,10 @@ from functools import partial
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QKeySequence, QMouseEvent, QPalette, QShortcut
-from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer
-from PySide6.QtMultimediaWidgets import QVideoWidget
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtMultimedia import QMediaMetaData, QMediaPlayer
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -40,7 +38,19 @@ from PySide6.QtWidgets import (
 
 from core.jobs import Job
 from core.words import count
-from gui.player import DEFAULT_FPS, SPEEDS, SeekSlider, control_icon, frame_number, shown_frame_seconds, timecode
+from gui.player import (
+    bind_keys,
+    frame_duration_ms,
+    frame_step_buttons,
+    media_surface,
+    seek_bar,
+    shown_frame_seconds,
+    speed_box,
+    time_code_label,
+    time_text,
+    tool_button,
+    transport_row,
+)
 from gui.queue_model import excerpt, model_label
 from gui.safety import guarded
 
@@ -103,14 +113,8 @@ class ComparePane(QFrame):
         self.setObjectName("ComparePane")
         self.job = job
         self.path = job.video_path or ""
-        self.player = QMediaPlayer(self)
-        self.audio = QAudioOutput(self)
+        self.player, self.audio, self.video = media_surface(self, QSize(200, 112))
         self.audio.setMuted(True)
-        self.player.setAudioOutput(self.audio)
-        self.video = QVideoWidget(self)
-        self.video.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.video.setMinimumSize(200, 112)
-        self.player.setVideoOutput(self.video)
 
         self.number = QLabel(self)
         self.number.setObjectName("PaneNumber")
@@ -153,12 +157,8 @@ class ComparePane(QFrame):
             self.player.pause()  # shows the first frame
 
     def _button(self, text: str, tip: str, slot: Callable[[], object]) -> QToolButton:
-        button = QToolButton(self)
-        button.setText(text)
-        button.setToolTip(tip)
+        button = tool_button(self, tip, slot, text=text)
         button.setAutoRaise(True)
-        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        button.clicked.connect(lambda _=False: slot())
         return button
 
     def set_number(self, number: int) -> None:
@@ -191,12 +191,7 @@ class ComparePane(QFrame):
         return self.player.playbackState()
 
     def frame_ms(self) -> float:
-        rate = self.player.metaData().value(QMediaMetaData.Key.VideoFrameRate)
-        try:
-            fps = float(rate) if rate else DEFAULT_FPS
-        except (TypeError, ValueError):
-            fps = DEFAULT_FPS
-        return 1000.0 / (fps if fps > 0 else DEFAULT_FPS)
+        return frame_duration_ms(self.player)
 
     def _on_position(self, position: int) -> None:
         self.reported = position
@@ -278,43 +273,23 @@ class CompareView(QWidget):
         self.grid.setSpacing(6)
 
         style = self.style()
-        self.play_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay),
-                                        "Play / pause all (Space)", self.toggle_play)
-        self.back_button = self._button(None, "One frame back, all videos (,)", lambda: self.step_frames(-1))
-        self.forward_button = self._button(None, "One frame forward, all videos (.)", lambda: self.step_frames(1))
-        self._tint_step_icons()
-        self.seek_slider = SeekSlider(self)
-        self.seek_slider.setObjectName("CompareSeek")
-        self.seek_slider.setRange(0, 0)
-        self.seek_slider.setToolTip("Seek all videos: click or drag (← / →: 1 s)")
-        self.seek_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.seek_slider.sliderMoved.connect(self.seek)
-        self.seek_slider.seekRequested.connect(self.seek)
-        self.time_label = QLabel(self)
-        self.time_label.setObjectName("TimeCode")
-        self.time_label.setToolTip("Time of the longest clip (minutes:seconds.milliseconds) and its frame number")
-        self.loop_button = self._button(None, "Loop all (L)", self.toggle_loop, text="⟲ Loop")
+        self.play_button = tool_button(self, "Play / pause all (Space)", self.toggle_play,
+                                       icon=style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.back_button, self.forward_button = frame_step_buttons(
+            self, "One frame back, all videos (,)", "One frame forward, all videos (.)", self.step_frames)
+        self.seek_slider = seek_bar(self, "CompareSeek", "Seek all videos: click or drag (← / →: 1 s)", self.seek)
+        self.time_label = time_code_label(
+            self, "Time of the longest clip (minutes:seconds.milliseconds) and its frame number")
+        self.loop_button = tool_button(self, "Loop all (L)", self.toggle_loop, text="⟲ Loop")
         self.loop_button.setCheckable(True)
-        self.speed = QComboBox(self)
-        self.speed.setToolTip("Playback speed of all videos")
-        self.speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        for value in SPEEDS:
-            self.speed.addItem(f"{value:g}×", value)
-        self.speed.setCurrentIndex(SPEEDS.index(1.0))
-        self.speed.currentIndexChanged.connect(lambda _i: self.set_speed(float(self.speed.currentData())))
-        self.use_frame_button = self._button(None, "Put the focused video's frame on screen into the form",
-                                             self.use_frame, text="Use this frame")
+        self.speed = speed_box(self, "Playback speed of all videos", self.set_speed)
+        self.use_frame_button = tool_button(self, "Put the focused video's frame on screen into the form",
+                                            self.use_frame, text="Use this frame")
         self.status = QLabel(self)
         self.status.setProperty("role", "note")
 
-        transport = QHBoxLayout()
-        left: list[QWidget] = [self.play_button, self.back_button, self.forward_button, self.time_label]
-        right: list[QWidget] = [self.loop_button, self.speed, self.use_frame_button]
-        for widget in left:
-            transport.addWidget(widget)
-        transport.addStretch(1)
-        for widget in right:
-            transport.addWidget(widget)
+        transport = transport_row([self.play_button, self.back_button, self.forward_button, self.time_label],
+                                  [self.loop_button, self.speed, self.use_frame_button])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.placeholder, 1)
@@ -329,33 +304,11 @@ class CompareView(QWidget):
         self._shortcuts()
         self._relayout()
 
-    def _tint_step_icons(self) -> None:
-        color = self.palette().color(QPalette.ColorRole.ButtonText)
-        self.back_button.setIcon(control_icon("frame-back", color))
-        self.forward_button.setIcon(control_icon("frame-forward", color))
-
-    @guarded()
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            self._tint_step_icons()  # light ↔ dark
-
     @guarded(False)
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.grid_host and event.type() == QEvent.Type.Resize:
             self._arrange()
         return False
-
-    def _button(self, icon: object, tip: str, slot: Callable[[], object], text: str = "") -> QToolButton:
-        button = QToolButton(self)
-        if icon is not None:
-            button.setIcon(icon)  # type: ignore[arg-type]
-        if text:
-            button.setText(text)
-        button.setToolTip(tip)
-        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        button.clicked.connect(lambda _=False: slot())
-        return button
 
     def _shortcuts(self) -> None:
         bindings: dict[str, Callable[[], object]] = {
@@ -372,12 +325,7 @@ class CompareView(QWidget):
         }
         for number in range(1, MAX_PANES + 1):
             bindings[str(number)] = partial(self.focus_pane, number - 1)
-        self.shortcuts: dict[str, QShortcut] = {}
-        for keys, slot in bindings.items():
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
-            self.shortcuts[keys] = shortcut
+        self.shortcuts = bind_keys(self, bindings)
 
     # --- panes -----------------------------------------------------------------------------------------------
 
@@ -558,14 +506,10 @@ class CompareView(QWidget):
 
     def _show_time(self) -> None:
         """'0:01.000 / 0:05.000 · frame 13 / 60' of the master (the longest clip)."""
-        position, duration = self.position(), self.duration()
-        text = f"{timecode(position)} / {timecode(duration)}"
         master = self.master
-        if master is not None and duration > 0:
-            frame_ms = master.frame_ms()
-            frames = max(1, round(duration / frame_ms))
-            text += f" · frame {min(frames, frame_number(master.shown_frame_seconds(), frame_ms))} / {frames}"
-        self.time_label.setText(text)
+        frame_ms = master.frame_ms() if master is not None else 0.0
+        shown = master.shown_frame_seconds if master is not None else None
+        self.time_label.setText(time_text(self.position(), self.duration(), frame_ms, shown))
 
     def _on_status(self, pane: ComparePane, status: QMediaPlayer.MediaStatus) -> None:
         if status != QMediaPlayer.MediaStatus.EndOfMedia:

@@ -7,9 +7,10 @@ filled in. A parameter with no default that is not required can be left unset ("
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtCore import QRegularExpression, Qt, Signal, SignalInstance
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -57,6 +58,19 @@ class ParamEditor(QWidget):
     def reset(self) -> None:
         """Back to the declared default (or unset)."""
         self.set_value(self.param.default)
+
+    def _hold(self, widget: QWidget, edited: SignalInstance, *, stretch: bool = False,
+              on_edit: Callable[[], None] | None = None) -> None:
+        """Lay out the one input widget (kept at its own width when ``stretch``), tell of each edit (through
+        ``on_edit`` when given, else ``changed``) and show the default."""
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(widget)
+        if stretch:
+            layout.addStretch(1)
+        slot = on_edit or self.changed.emit
+        edited.connect(lambda *_args: slot())
+        self.reset()
 
 
 class TextEditor(ParamEditor):
@@ -113,11 +127,7 @@ class StringEditor(ParamEditor):
         self.edit.setPlaceholderText(UNSET_TEXT if self.optional else "")
         if param.max_length:
             self.edit.setMaxLength(max(param.max_length + 1, 1))
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.edit)
-        self.edit.textChanged.connect(lambda _text: self.changed.emit())
-        self.reset()
+        self._hold(self.edit, self.edit.textChanged)
 
     def value(self) -> Any:
         text = self.edit.text()
@@ -138,11 +148,7 @@ class EnumEditor(ParamEditor):
             self.combo.addItem(UNSET_TEXT, None)
         for choice in param.choices:
             self.combo.addItem(str(choice), choice)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.combo)
-        self.combo.currentIndexChanged.connect(lambda _index: self.changed.emit())
-        self.reset()
+        self._hold(self.combo, self.combo.currentIndexChanged)
 
     def value(self) -> Any:
         return self.combo.currentData()
@@ -166,12 +172,7 @@ class _SpinEditor(ParamEditor):
     def _lay_out(self) -> None:
         if self.optional:
             self.spin.setSpecialValueText(UNSET_TEXT)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.spin)
-        layout.addStretch(1)
-        self.spin.valueChanged.connect(lambda _value: self.changed.emit())
-        self.reset()
+        self._hold(self.spin, self.spin.valueChanged, stretch=True)
 
     def value(self) -> Any:
         if self._unset_at is not None and self.spin.value() <= self._unset_at:
@@ -240,11 +241,7 @@ class FreeNumberEditor(ParamEditor):
         pattern = r"-?\d*" if param.type == ParamType.INTEGER else r"-?\d*\.?\d*([eE]-?\d+)?"
         self.edit.setValidator(QRegularExpressionValidator(QRegularExpression(pattern), self.edit))
         self.edit.setPlaceholderText(UNSET_TEXT if self.optional else "")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.edit)
-        self.edit.textChanged.connect(lambda _text: self.changed.emit())
-        self.reset()
+        self._hold(self.edit, self.edit.textChanged)
 
     def value(self) -> Any:
         text = self.edit.text().strip()
@@ -262,12 +259,7 @@ class BoolEditor(ParamEditor):
         self.check = QCheckBox(param.label, self)
         self.check.setToolTip(param.help)
         self.check.setTristate(self.optional)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.check)
-        layout.addStretch(1)
-        self.check.checkStateChanged.connect(lambda _state: self._on_state())
-        self.reset()
+        self._hold(self.check, self.check.checkStateChanged, stretch=True, on_edit=self._on_state)
         self._on_state()
 
     def _on_state(self) -> None:

@@ -9,9 +9,10 @@ L loop, Home back to the start.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QRect, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QKeySequence, QMouseEvent, QPainter, QPalette, QPixmap, QShortcut
 from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer, QVideoSink
 from PySide6.QtMultimediaWidgets import QVideoWidget
@@ -109,6 +110,137 @@ class SeekSlider(QSlider):
         super().mousePressEvent(event)  # the handle is under the pointer now: a drag goes on from there
 
 
+def media_surface(owner: QWidget, minimum: QSize) -> tuple[QMediaPlayer, QAudioOutput, QVideoWidget]:
+    """A player with its sound output and the video surface it draws on (growing with ``owner``)."""
+    player = QMediaPlayer(owner)
+    audio = QAudioOutput(owner)
+    player.setAudioOutput(audio)
+    video = QVideoWidget(owner)
+    video.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+    video.setMinimumSize(minimum)
+    player.setVideoOutput(video)
+    return player, audio, video
+
+
+def frame_duration_ms(player: QMediaPlayer) -> float:
+    """One frame's duration from the file's frame rate (24 fps when unknown)."""
+    rate = player.metaData().value(QMediaMetaData.Key.VideoFrameRate)
+    try:
+        fps = float(rate) if rate else DEFAULT_FPS
+    except (TypeError, ValueError):
+        fps = DEFAULT_FPS
+    return 1000.0 / (fps if fps > 0 else DEFAULT_FPS)
+
+
+def time_text(position: float, duration: float, frame_ms: float, shown_seconds: Callable[[], float] | None) -> str:
+    """'0:01.000 / 0:03.000 · frame 13 / 36': the frame part when a clip of some length is loaded (``shown_seconds``
+    gives the start of the frame on screen)."""
+    text = f"{timecode(position)} / {timecode(duration)}"
+    if shown_seconds is not None and duration > 0:
+        frames = max(1, round(duration / frame_ms))
+        text += f" · frame {min(frames, frame_number(shown_seconds(), frame_ms))} / {frames}"
+    return text
+
+
+def tool_button(parent: QWidget, tip: str, slot: Callable[[], object], *, icon: QIcon | None = None,
+                text: str = "") -> QToolButton:
+    """A transport button that never takes the keyboard focus (the keys belong to the player)."""
+    button = QToolButton(parent)
+    if icon is not None:
+        button.setIcon(icon)
+    if text:
+        button.setText(text)
+    button.setToolTip(tip)
+    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    button.clicked.connect(lambda _=False: slot())
+    return button
+
+
+class _StepIconTint(QObject):
+    """Keeps the frame-step buttons' icons in the owner's text colour, again on each light ↔ dark change."""
+
+    def __init__(self, owner: QWidget, back: QToolButton, forward: QToolButton) -> None:
+        super().__init__(owner)
+        self.owner, self.back, self.forward = owner, back, forward
+        self.tint()
+        owner.installEventFilter(self)
+
+    def tint(self) -> None:
+        color = self.owner.palette().color(QPalette.ColorRole.ButtonText)
+        self.back.setIcon(control_icon("frame-back", color))
+        self.forward.setIcon(control_icon("frame-forward", color))
+        for button in (self.back, self.forward):
+            button.setIconSize(QSize(16, 16))
+
+    @guarded(False)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.owner and event.type() == QEvent.Type.PaletteChange:
+            self.tint()
+        return False
+
+
+def frame_step_buttons(owner: QWidget, back_tip: str, forward_tip: str,
+                       step: Callable[[int], object]) -> tuple[QToolButton, QToolButton]:
+    """One frame back and one forward (``step(-1)``, ``step(1)``), with icons tinted to the theme."""
+    back = tool_button(owner, back_tip, lambda: step(-1))
+    forward = tool_button(owner, forward_tip, lambda: step(1))
+    _StepIconTint(owner, back, forward)
+    return back, forward
+
+
+def seek_bar(parent: QWidget, name: str, tip: str, seek: Callable[[int], object]) -> SeekSlider:
+    """The track: empty until a duration is known; a click or a drag seeks."""
+    slider = SeekSlider(parent)
+    slider.setObjectName(name)
+    slider.setRange(0, 0)
+    slider.setToolTip(tip)
+    slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    slider.sliderMoved.connect(seek)
+    slider.seekRequested.connect(seek)
+    return slider
+
+
+def time_code_label(parent: QWidget, tip: str) -> QLabel:
+    label = QLabel(parent)
+    label.setObjectName("TimeCode")
+    label.setToolTip(tip)
+    return label
+
+
+def speed_box(parent: QWidget, tip: str, set_rate: Callable[[float], object]) -> QComboBox:
+    """The playback speeds, 1× chosen."""
+    box = QComboBox(parent)
+    box.setToolTip(tip)
+    box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    for value in SPEEDS:
+        box.addItem(f"{value:g}×", value)
+    box.setCurrentIndex(SPEEDS.index(1.0))
+    box.currentIndexChanged.connect(lambda _i: set_rate(float(box.currentData())))
+    return box
+
+
+def bind_keys(owner: QWidget, bindings: dict[str, Callable[[], object]]) -> dict[str, QShortcut]:
+    """Shortcuts that work while ``owner`` or a child of it has the focus, by their key sequence."""
+    shortcuts: dict[str, QShortcut] = {}
+    for keys, slot in bindings.items():
+        shortcut = QShortcut(QKeySequence(keys), owner)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(slot)
+        shortcuts[keys] = shortcut
+    return shortcuts
+
+
+def transport_row(left: list[QWidget], right: list[QWidget]) -> QHBoxLayout:
+    """Controls at the left and the right end of a row."""
+    row = QHBoxLayout()
+    for widget in left:
+        row.addWidget(widget)
+    row.addStretch(1)
+    for widget in right:
+        row.addWidget(widget)
+    return row
+
+
 def shown_frame_seconds(sink: QVideoSink, position_ms: int) -> float:
     """The start time of the frame on screen, when the sink holds the frame for ``position_ms``; else the position.
 
@@ -134,14 +266,8 @@ class PlayerWidget(QWidget):
         self.setObjectName("Player")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.path: str | None = None
-        self.player = QMediaPlayer(self)
-        self.audio = QAudioOutput(self)
+        self.player, self.audio, self.video = media_surface(self, QSize(240, 135))
         self.audio.setVolume(0.8)
-        self.player.setAudioOutput(self.audio)
-        self.video = QVideoWidget(self)
-        self.video.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.video.setMinimumSize(240, 135)
-        self.player.setVideoOutput(self.video)
 
         self.placeholder = QLabel(placeholder, self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -154,34 +280,20 @@ class PlayerWidget(QWidget):
         self.stack.setCurrentWidget(self.placeholder)
 
         style = self.style()
-        self.play_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play / pause (Space)",
-                                        self.toggle_play)
-        self.back_button = self._button(None, "One frame back (,)", lambda: self.step_frames(-1))
-        self.forward_button = self._button(None, "One frame forward (.)", lambda: self.step_frames(1))
-        self._tint_step_icons()
-        self.loop_button = self._button(None, "Loop (L)", self.toggle_loop, text="⟲ Loop")
+        self.play_button = tool_button(self, "Play / pause (Space)", self.toggle_play,
+                                       icon=style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.back_button, self.forward_button = frame_step_buttons(self, "One frame back (,)",
+                                                                   "One frame forward (.)", self.step_frames)
+        self.loop_button = tool_button(self, "Loop (L)", self.toggle_loop, text="⟲ Loop")
         self.loop_button.setCheckable(True)
-        self.mute_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaVolume), "Mute (M)",
-                                        self.toggle_mute)
+        self.mute_button = tool_button(self, "Mute (M)", self.toggle_mute,
+                                       icon=style.standardIcon(QStyle.StandardPixmap.SP_MediaVolume))
         self.mute_button.setCheckable(True)
-        self.seek = SeekSlider(self)
-        self.seek.setObjectName("SeekSlider")
-        self.seek.setRange(0, 0)
-        self.seek.setToolTip("Seek: click or drag (← / →: 5 s)")
-        self.seek.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.seek.sliderMoved.connect(self.set_position)
-        self.seek.seekRequested.connect(self.set_position)
-        self.time_label = QLabel(self)
-        self.time_label.setObjectName("TimeCode")
-        self.time_label.setToolTip("Time (minutes:seconds.milliseconds) and frame number of the picture on screen")
+        self.seek = seek_bar(self, "SeekSlider", "Seek: click or drag (← / →: 5 s)", self.set_position)
+        self.time_label = time_code_label(
+            self, "Time (minutes:seconds.milliseconds) and frame number of the picture on screen")
         self.held_at_end = False  # standing on the last frame after the clip ended
-        self.speed = QComboBox(self)
-        self.speed.setToolTip("Playback speed")
-        self.speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        for value in SPEEDS:
-            self.speed.addItem(f"{value:g}×", value)
-        self.speed.setCurrentIndex(SPEEDS.index(1.0))
-        self.speed.currentIndexChanged.connect(lambda _i: self.player.setPlaybackRate(float(self.speed.currentData())))
+        self.speed = speed_box(self, "Playback speed", self.player.setPlaybackRate)
         self.volume = QSlider(Qt.Orientation.Horizontal, self)
         self.volume.setRange(0, 100)
         self.volume.setValue(80)
@@ -189,22 +301,17 @@ class PlayerWidget(QWidget):
         self.volume.setToolTip("Volume (↑ / ↓)")
         self.volume.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.volume.valueChanged.connect(lambda v: self.audio.setVolume(v / 100))
-        self.use_frame_button = self._button(None, "Use this frame: put the frame on screen into a slot of the "
-                                             "form (first frame, last frame or reference) to continue the clip",
-                                             self.use_frame, text="Use this frame")
+        self.use_frame_button = tool_button(self, "Use this frame: put the frame on screen into a slot of the form "
+                                            "(first frame, last frame or reference) to continue the clip",
+                                            self.use_frame, text="Use this frame")
         self.use_frame_button.setObjectName("UseFrameButton")
         self.status = QLabel(self)
         self.status.setProperty("role", "note")
         self.status.setWordWrap(True)
 
-        controls = QHBoxLayout()  # the track and the time code have a row of their own, above the buttons
-        left: list[QWidget] = [self.play_button, self.back_button, self.forward_button]
-        right: list[QWidget] = [self.loop_button, self.speed, self.mute_button, self.volume]
-        for widget in left:
-            controls.addWidget(widget)
-        controls.addStretch(1)
-        for widget in right:
-            controls.addWidget(widget)
+        # the track and the time code have a row of their own, above the buttons
+        controls = transport_row([self.play_button, self.back_button, self.forward_button],
+                                 [self.loop_button, self.speed, self.mute_button, self.volume])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.stack, 1)
@@ -227,32 +334,8 @@ class PlayerWidget(QWidget):
         self._set_enabled(False)
         self._show_time(0)
 
-    def _tint_step_icons(self) -> None:
-        color = self.palette().color(QPalette.ColorRole.ButtonText)
-        self.back_button.setIcon(control_icon("frame-back", color))
-        self.forward_button.setIcon(control_icon("frame-forward", color))
-        for button in (self.back_button, self.forward_button):
-            button.setIconSize(QSize(16, 16))
-
-    @guarded()
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            self._tint_step_icons()  # light ↔ dark
-
-    def _button(self, icon: object, tip: str, slot: object, text: str = "") -> QToolButton:
-        button = QToolButton(self)
-        if icon is not None:
-            button.setIcon(icon)  # type: ignore[arg-type]
-        if text:
-            button.setText(text)
-        button.setToolTip(tip)
-        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        button.clicked.connect(lambda _=False: slot())  # type: ignore[operator]
-        return button
-
     def _shortcuts(self) -> None:
-        bindings = {
+        bindings: dict[str, Callable[[], object]] = {
             "Space": self.toggle_play,
             "Left": lambda: self.seek_by(-SEEK_MS),
             "Right": lambda: self.seek_by(SEEK_MS),
@@ -264,12 +347,7 @@ class PlayerWidget(QWidget):
             "L": self.toggle_loop,
             "Home": lambda: self.set_position(0),
         }
-        self.shortcuts: dict[str, QShortcut] = {}
-        for keys, slot in bindings.items():
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
-            self.shortcuts[keys] = shortcut
+        self.shortcuts = bind_keys(self, bindings)
 
     # --- loading ---------------------------------------------------------------------------------------------
 
@@ -351,12 +429,7 @@ class PlayerWidget(QWidget):
 
     def frame_ms(self) -> float:
         """One frame's duration from the file's frame rate (24 fps when unknown)."""
-        rate = self.player.metaData().value(QMediaMetaData.Key.VideoFrameRate)
-        try:
-            fps = float(rate) if rate else DEFAULT_FPS
-        except (TypeError, ValueError):
-            fps = DEFAULT_FPS
-        return 1000.0 / (fps if fps > 0 else DEFAULT_FPS)
+        return frame_duration_ms(self.player)
 
     def step_frames(self, frames: int) -> None:
         """Pause and move by whole frames."""
@@ -399,14 +472,8 @@ class PlayerWidget(QWidget):
 
     def _show_time(self, position: int) -> None:
         """'0:01.000 / 0:03.000 · frame 13 / 36' for the frame on screen."""
-        duration = max(0, self.player.duration())
-        frame_ms = self.frame_ms()
-        text = f"{timecode(position)} / {timecode(duration)}"
-        if self.path is not None and duration > 0:
-            shown = shown_frame_seconds(self.video_sink(), position)
-            frames = max(1, round(duration / frame_ms))
-            text += f" · frame {min(frames, frame_number(shown, frame_ms))} / {frames}"
-        self.time_label.setText(text)
+        shown = None if self.path is None else lambda: shown_frame_seconds(self.video_sink(), position)
+        self.time_label.setText(time_text(position, max(0, self.player.duration()), self.frame_ms(), shown))
 
     def _on_duration(self, duration: int) -> None:
         self.seek.setRange(0, max(0, duration))

@@ -20,7 +20,7 @@ from .engine import Engine
 from .errors import ApiError, bad_request
 from .lifecycle import Lifecycle
 from .media import ImageLimits
-from .pipeline import Auth, Call, OriginSpec, Route, json_response
+from .pipeline import Auth, Call, OriginSpec, Route, json_response, named_task, required_query
 from .recording import summarize
 from .records import RenderPlan, TaskRecord
 
@@ -95,13 +95,8 @@ async def create(engine: Engine, call: Call) -> web.StreamResponse:
 
 async def poll(engine: Engine, call: Call) -> web.StreamResponse:
     """Retrieve a generation."""
-    generation_id = call.request.query.get("generation_id", "")
-    if not generation_id:
-        raise ApiError(400, "generation_id: is required", field="generation_id", code="invalid_query")
-    call.record.task_id = generation_id
-    task = engine.get_task(generation_id, PROVIDER)
-    if task is None:
-        raise ApiError(404, f"Generation {generation_id} not found")
+    generation_id = required_query(call, "generation_id", "invalid_query")
+    task = named_task(engine, call, generation_id, PROVIDER, ApiError(404, f"Generation {generation_id} not found"))
     return json_response(generation(engine, task))
 
 
@@ -111,13 +106,8 @@ async def create_universal(engine: Engine, call: Call) -> web.StreamResponse:
     entry = engine.declarations.find(PROVIDER, str(body.get("model"))) if isinstance(body, dict) else None
     if entry is None or (entry.create_path or PATH) != UNIVERSAL_PATH:
         raise bad_request("model", "must be one of the video models of /v2/video/generations")
-    declared.check(entry, body)
-    task_id = str(uuid.uuid4())
-    inputs = declared.store_inputs(engine, task_id, entry, body)
-    task = engine.create_task(task_id=task_id, provider=PROVIDER, model=entry.id,
-                              plan=declared.plan(entry, body, bool(inputs)), params=summarize(body), inputs=inputs,
-                              fail_message=FAIL_MESSAGE)
-    call.record.task_id = task.id
+    task = declared.create_task(engine, call, entry, body, provider=PROVIDER, task_id=str(uuid.uuid4()),
+                                fail_message=FAIL_MESSAGE)
     return json_response({"id": task.id, "status": "queued", "meta": {"usage": {"tokens_used": 0}}})
 
 

@@ -17,11 +17,12 @@ from core import catalog as data
 from . import schemas as s
 from .errors import ApiError
 from .media import ImageLimits, is_http_url
-from .recording import FilePart
-from .records import RenderPlan, TaskInput
+from .recording import FilePart, summarize
+from .records import RenderPlan, TaskInput, TaskRecord
 
 if TYPE_CHECKING:
     from .engine import Engine
+    from .pipeline import Call
 
 #: Output frame when a model declares no size (landscape 720p).
 DEFAULT_FRAME = (1280, 720)
@@ -99,6 +100,19 @@ def store_inputs(engine: Engine, task_id: str, entry: data.ModelEntry, body: dic
             elif isinstance(item, str) and item and slot.send != "asset":
                 stored.append(engine.store_input(task_id, slot.name, item))
     return stored
+
+
+def create_task(engine: Engine, call: Call, entry: data.ModelEntry, body: dict[str, Any], *, provider: str,
+                task_id: str, fail_message: str, model: str | None = None) -> TaskRecord:
+    """Check a create for a declared model against its declaration, keep its inputs and start its task (recorded
+    on the call); ``model`` is the task's model name when the origin answers with another than the entry's id."""
+    check(entry, body)
+    inputs = store_inputs(engine, task_id, entry, body)
+    task = engine.create_task(task_id=task_id, provider=provider, model=model or entry.id,
+                              plan=plan(entry, body, bool(inputs)), params=summarize(body), inputs=inputs,
+                              fail_message=fail_message)
+    call.record.task_id = task.id
+    return task
 
 
 def params_summary(entry: data.ModelEntry, body: dict[str, Any]) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from .engine import Engine
 from .errors import ApiError, bad_request
 from .lifecycle import Lifecycle, Snapshot
 from .media import ImageLimits, is_http_url, probe_image
-from .pipeline import Auth, Call, OriginSpec, Route, json_response
+from .pipeline import Auth, Call, OriginSpec, Route, json_response, named_task
 from .recording import summarize
 from .records import RenderPlan, TaskInput, TaskRecord
 
@@ -331,13 +331,8 @@ async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> 
     entry = engine.declarations.find(PROVIDER, str(body.get("model")))
     if entry is None:
         raise bad_request("model", f"must be one of {', '.join(m.id for m in engine.declarations.models(PROVIDER))}")
-    declared.check(entry, body)
-    task_id = _new_id()
-    inputs = declared.store_inputs(engine, task_id, entry, body)
-    task = engine.create_task(task_id=task_id, provider=PROVIDER, model=entry.id,
-                              plan=declared.plan(entry, body, bool(inputs)), params=summarize(body), inputs=inputs,
-                              fail_message=FAIL_MESSAGE)
-    call.record.task_id = task.id
+    task = declared.create_task(engine, call, entry, body, provider=PROVIDER, task_id=_new_id(),
+                                fail_message=FAIL_MESSAGE)
     return json_response({"id": task.id, "task_id": task.id, "object": "video.generation.job", "model": task.model,
                           "status": "queued", "progress": 0, "created_at": int(task.created_at)})
 
@@ -345,10 +340,8 @@ async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> 
 async def poll(engine: Engine, call: Call) -> web.StreamResponse:
     """Poll a generation in the configured shape."""
     task_id = call.request.match_info["task_id"]
-    call.record.task_id = task_id
-    task = engine.get_task(task_id, PROVIDER)
-    if task is None:
-        raise ApiError(400, f"task_not_exist: {task_id}", code="task_not_exist")
+    task = named_task(engine, call, task_id, PROVIDER,
+                      ApiError(400, f"task_not_exist: {task_id}", code="task_not_exist"))
     snap = engine.status(task)
     url = engine.result_url(task) if snap.succeeded else None
     shape = engine.gateway_shape if engine.gateway_shape in SHAPES else "a"

@@ -18,7 +18,7 @@ from .engine import Engine
 from .errors import ApiError, bad_request
 from .lifecycle import Lifecycle
 from .media import is_http_url
-from .pipeline import Auth, Call, OriginSpec, Route, json_response
+from .pipeline import Auth, Call, OriginSpec, Route, json_response, named_task
 from .recording import summarize
 from .records import RenderPlan, TaskRecord
 
@@ -88,13 +88,8 @@ async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> 
     entry = engine.declarations.by_wire(PROVIDER, str(body.get("model")), body)
     if entry is None:
         raise bad_request("model", f"{body.get('model')!r} with task_type {body.get('task_type')!r} is not supported")
-    declared.check(entry, body)
-    task_id = str(uuid.uuid4())
-    inputs = declared.store_inputs(engine, task_id, entry, body)
-    task = engine.create_task(task_id=task_id, provider=PROVIDER, model=entry.sent_model,
-                              plan=declared.plan(entry, body, bool(inputs)), params=summarize(body), inputs=inputs,
-                              fail_message=FAIL_MESSAGE)
-    call.record.task_id = task_id
+    task = declared.create_task(engine, call, entry, body, provider=PROVIDER, task_id=str(uuid.uuid4()),
+                                fail_message=FAIL_MESSAGE, model=entry.sent_model)
     return json_response(envelope(engine, task))
 
 
@@ -118,11 +113,7 @@ async def cancel(engine: Engine, call: Call) -> web.StreamResponse:
 
 def _task(engine: Engine, call: Call) -> TaskRecord:
     task_id = call.request.match_info["task_id"]
-    call.record.task_id = task_id
-    task = engine.get_task(task_id, PROVIDER)
-    if task is None:
-        raise ApiError(404, f"task {task_id} not found")
-    return task
+    return named_task(engine, call, task_id, PROVIDER, ApiError(404, f"task {task_id} not found"))
 
 
 def envelope(engine: Engine, task: TaskRecord) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from . import schemas as s
 from .engine import Engine
 from .errors import ApiError
 from .lifecycle import Lifecycle
-from .pipeline import Auth, Call, OriginSpec, Route, json_response
+from .pipeline import Auth, Call, OriginSpec, Route, json_response, named_task, required_query
 from .recording import summarize
 from .records import RenderPlan, TaskInput, TaskRecord
 
@@ -130,25 +130,16 @@ async def create_declared(engine: Engine, call: Call) -> web.StreamResponse:
     if entry is None:
         raise ApiError(404, f"no such endpoint: {call.request.path}", code="NOT_FOUND")
     body = call.json_body()
-    declared.check(entry, body)
-    task_id = str(uuid.uuid4())
-    inputs = declared.store_inputs(engine, task_id, entry, body)
-    task = engine.create_task(task_id=task_id, provider=PROVIDER, model=entry.id,
-                              plan=declared.plan(entry, body, bool(inputs)), params=summarize(body), inputs=inputs,
-                              fail_message=FAIL_MESSAGE)
-    call.record.task_id = task.id
+    task = declared.create_task(engine, call, entry, body, provider=PROVIDER, task_id=str(uuid.uuid4()),
+                                fail_message=FAIL_MESSAGE)
     return json_response({"task_id": task.id})
 
 
 async def task_result(engine: Engine, call: Call) -> web.StreamResponse:
     """Poll a task."""
-    task_id = call.request.query.get("task_id", "")
-    if not task_id:
-        raise ApiError(400, "task_id: is required", field="task_id", code="INVALID_REQUEST_BODY")
-    call.record.task_id = task_id
-    task = engine.get_task(task_id, PROVIDER)
-    if task is None:
-        raise ApiError(404, f"task {task_id} not found", code="TASK_NOT_FOUND")
+    task_id = required_query(call, "task_id", "INVALID_REQUEST_BODY")
+    missing = ApiError(404, f"task {task_id} not found", code="TASK_NOT_FOUND")
+    task = named_task(engine, call, task_id, PROVIDER, missing)
     return json_response(result(engine, task))
 
 

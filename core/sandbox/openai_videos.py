@@ -29,7 +29,7 @@ from .errors import ApiError, bad_request
 from .files import serve_file
 from .lifecycle import Lifecycle
 from .media import decode_inline, is_http_url, probe_image
-from .pipeline import Auth, Call, OriginSpec, Route, json_response
+from .pipeline import Auth, Call, OriginSpec, Route, json_response, named_task
 from .recording import FilePart, summarize
 from .records import RenderPlan, TaskInput, TaskRecord
 
@@ -237,11 +237,8 @@ def video_object(engine: Engine, task: TaskRecord) -> dict[str, Any]:
 
 def _task(engine: Engine, call: Call) -> TaskRecord:
     video_id = call.request.match_info["video_id"]
-    call.record.task_id = video_id
-    task = engine.get_task(video_id, PROVIDER)
-    if task is None:
-        raise ApiError(404, f"Video with id '{video_id}' not found.", field="video_id", code="not_found")
-    return task
+    return named_task(engine, call, video_id, PROVIDER,
+                      ApiError(404, f"Video with id '{video_id}' not found.", field="video_id", code="not_found"))
 
 
 async def retrieve(engine: Engine, call: Call) -> web.StreamResponse:

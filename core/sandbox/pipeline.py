@@ -30,7 +30,7 @@ from .recording import (
     sha256_text,
     summarize,
 )
-from .records import RecordedRequest
+from .records import RecordedRequest, TaskRecord
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 STATUS_MESSAGES = {
@@ -356,6 +356,23 @@ def drop_connection(request: web.Request) -> web.Response:
     elif request.transport is not None:
         request.transport.close()
     return web.Response(status=599, text="connection dropped by a sandbox fault")
+
+
+def named_task(engine: Engine, call: Call, task_id: str, provider: str, missing: ApiError) -> TaskRecord:
+    """The live task of ``provider`` that a call names (the id is recorded on the call), or ``missing`` raised."""
+    call.record.task_id = task_id
+    task = engine.get_task(task_id, provider)
+    if task is None:
+        raise missing
+    return task
+
+
+def required_query(call: Call, name: str, code: str) -> str:
+    """A query parameter the call must carry (a 400 with the origin's ``code`` when it is missing or empty)."""
+    value = call.request.query.get(name, "")
+    if not value:
+        raise ApiError(400, f"{name}: is required", field=name, code=code)
+    return value
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 IMAGE_ROLES = ("image", "first_frame_image", "input_reference", "reference", "last_image")
 
 
+#: The longest ``close`` waits for renders still running.
+RENDER_CLOSE_SECONDS = 30.0
+
+
 class RenderManager:
     """One render per task at a time, on a small thread pool."""
 
@@ -94,5 +98,5 @@ class RenderManager:
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
         pending = list(self._running.values())
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        if pending:  # a render runs a few seconds at most; one stuck must not hold the emulator open
+            await asyncio.wait(pending, timeout=RENDER_CLOSE_SECONDS)
