@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +48,61 @@ from core.providers import PROVIDER_IDS
 from core.runtime import SANDBOX_POLL_INTERVAL, Runtime
 from core.secrets import KeyStore
 from core.submission import JobRequest
+
+
+class GcPauses:
+    """How long each garbage collection held the interpreter (every thread waits for it, the window's too)."""
+
+    def __init__(self) -> None:
+        self.pauses_ms: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self.spans: list[tuple[float, float]] = []
+        self._started = 0.0
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            ended = time.perf_counter()
+            self.pauses_ms[info["generation"]].append((ended - self._started) * 1000)
+            self.spans.append((self._started, ended))
+
+    def overlapping(self, spans: list[tuple[float, float]]) -> int:
+        """How many of ``spans`` (late ticks of the loop) a collection ran in."""
+        return sum(any(start < end and gc_start < end and start < gc_end for gc_start, gc_end in self.spans)
+                   for start, end in spans)
+
+    def figures(self) -> dict[str, Any]:
+        every = [p for pauses in self.pauses_ms.values() for p in pauses]
+        return {"max_ms": rounded(max(every, default=0.0), 1), "total_ms": rounded(sum(every), 1),
+                "full_collections": len(self.pauses_ms[2]),
+                "full_max_ms": rounded(max(self.pauses_ms[2], default=0.0), 1)}
+
+
+class LateTicks:
+    """When the loop was late by more than ``threshold`` ms (the span between the tick's start and its firing)."""
+
+    def __init__(self, threshold_ms: float = 30.0, period: float = 0.010) -> None:
+        self.threshold_ms, self.period = threshold_ms, period
+        self.spans: list[tuple[float, float]] = []
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(self.period)
+            after = time.perf_counter()
+            if (after - before - self.period) * 1000 > self.threshold_ms:
+                self.spans.append((before, after))
+
+    def stop(self) -> None:
+        self._task.cancel()
 
 
 def requests_for(index: int, image: str) -> JobRequest:
@@ -82,10 +140,15 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
     image = home / "input.png"
     Image.new("RGB", (1024, 768), (200, 120, 40)).save(image)
     runtime = Runtime(data, keys=KeyStore(), engine_config=EngineConfig(poll_interval=SANDBOX_POLL_INTERVAL))
-    engine = await runtime.start()
+    threaded = args.loop == "qasync" and args.engine == "thread"
+    engine = await (runtime.start_in_thread() if threaded else runtime.start())
     assert runtime.hub is not None
     window, kind = (None, "none (plain asyncio loop, as the CLI runs)") if args.loop == "asyncio" else \
         gui_loop.open_window(None if args.plain_window else runtime, plain=args.plain_window)
+    if kind == "gui.main_window.MainWindow" and not args.no_freeze:
+        from gui.app import keep_startup_out_of_collections
+
+        keep_startup_out_of_collections()  # as gui.app.run_window does once the window is up
     sent = 0
 
     async def count(_request: object) -> None:
@@ -99,15 +162,22 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
     idle = {"stall_p99_ms": rounded(probe.p99, 2), "stall_max_ms": rounded(probe.max, 2),
             "rss_mb": rounded(rss_mb(), 1)}
     probe.reset()
-    cpu0, wall0 = cpu_seconds(), time.perf_counter()
-    jobs = await asyncio.gather(*(engine.submit(requests_for(i, str(image))) for i in range(args.jobs)))
-    submitted = time.perf_counter() - wall0
-    finals = await engine.wait([j.id for j in jobs], timeout=args.timeout)
+    cpu0, wall0, loop_cpu0 = cpu_seconds(), time.perf_counter(), time.thread_time()
+    late = LateTicks()
+    with GcPauses() as gc_pauses:
+        jobs = await asyncio.gather(*(on_engine(runtime, engine.submit, requests_for(i, str(image)))
+                                      for i in range(args.jobs)))
+        submitted = time.perf_counter() - wall0
+        finals = await on_engine(runtime, engine.wait, [j.id for j in jobs], args.timeout)
     wall = time.perf_counter() - wall0
     cpu = cpu_seconds() - cpu0
+    loop_cpu = time.thread_time() - loop_cpu0  # the loop's own thread: what competes with painting
+    late.stop()
     await probe.stop()
     if sampler is not None:
         sampler.report()
+        tracked = Counter(type(o).__name__ for o in gc.get_objects())
+        print(f"   objects the collector tracks: {sum(tracked.values())}; most: {tracked.most_common(8)}")
     states: dict[str, int] = {}
     for job in finals:
         states[str(job.state)] = states.get(str(job.state), 0) + 1
@@ -118,6 +188,7 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
     await runtime.close()
     return {
         "window": kind,
+        "engine": "its own thread" if threaded else "the window's loop" if args.loop == "qasync" else "plain asyncio",
         "jobs": args.jobs,
         "states": states,
         "errors": errors,
@@ -125,6 +196,10 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
         "submit_s": rounded(submitted, 2),
         "cpu_s": rounded(cpu, 2),
         "cpu_share_of_one_core": rounded(cpu / wall, 3),
+        "loop_thread_cpu_s": rounded(loop_cpu, 2),
+        "gc": gc_pauses.figures(),
+        "late_over_30ms": len(late.spans),
+        "late_over_30ms_with_gc": gc_pauses.overlapping(late.spans),
         "peak_rss_mb": rounded(max(probe.peak_rss, peak_rss_mb()), 1),
         "requests": sent,
         "requests_per_s": rounded(sent / wall, 1),
@@ -133,6 +208,13 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
         "stall_max_ms": rounded(probe.max, 2),
         "idle": idle,
     }
+
+
+async def on_engine(runtime: Runtime, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    """Call into the engine as the window does: on its thread when it has one, else on this loop."""
+    if runtime.thread is None:
+        return await function(*args)
+    return await asyncio.wrap_future(runtime.thread.run(function, *args))
 
 
 def main() -> int:
@@ -147,6 +229,11 @@ def main() -> int:
     parser.add_argument("--plain-window", action="store_true", help="a plain QMainWindow instead of Reeldeck's")
     parser.add_argument("--loop", choices=("qasync", "asyncio"), default="qasync",
                         help="asyncio: no Qt at all, the engine on a plain loop as the CLI runs it")
+    parser.add_argument("--engine", choices=("thread", "gui"), default="thread",
+                        help="with qasync: the engine on its own thread as the window runs it (thread), or on the "
+                             "window's loop as before (gui)")
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="leave start-up's objects in every garbage collection (before gui.app froze them)")
     args = parser.parse_args()
     args.timeout = args.timeout or (100.0 if args.quick else 240.0)
     header(f"real load: {args.jobs} concurrent jobs, {args.job_seconds:g} s each, emulator in its own process")
@@ -177,12 +264,16 @@ def main() -> int:
                 emulator.terminate()
                 emulator.wait(10)
     f = figures
-    print(f"   window: {f['window']}; jobs: {f['states']} in {f['wall_s']} s (all submitted after {f['submit_s']} s)")
+    print(f"   window: {f['window']}; engine on {f['engine']}")
+    print(f"   jobs: {f['states']} in {f['wall_s']} s (all submitted after {f['submit_s']} s)")
     if f["errors"]:
         print(f"   errors: {f['errors']}")
-    print(f"   Reeldeck CPU {f['cpu_s']} s ({f['cpu_share_of_one_core']:.0%} of one core), peak RSS "
-          f"{f['peak_rss_mb']} MB; emulator CPU {f['emulator_cpu_s']} s")
+    print(f"   Reeldeck CPU {f['cpu_s']} s ({f['cpu_share_of_one_core']:.0%} of one core; the loop's thread "
+          f"{f['loop_thread_cpu_s']} s), peak RSS {f['peak_rss_mb']} MB; emulator CPU {f['emulator_cpu_s']} s")
     print(f"   {f['requests']} requests ({f['polls']} polls), {f['requests_per_s']} requests/s")
+    print(f"   garbage collections: longest {f['gc']['max_ms']} ms, {f['gc']['total_ms']} ms in all; "
+          f"{f['gc']['full_collections']} full ones, longest {f['gc']['full_max_ms']} ms")
+    print(f"   {f['late_over_30ms']} ticks over 30 ms late, {f['late_over_30ms_with_gc']} of them during a collection")
     print(f"   loop stalls under load: p99 {f['stall_p99_ms']} ms, max {f['stall_max_ms']} ms")
     print(f"   baseline, same window idle: p99 {f['idle']['stall_p99_ms']} ms, max {f['idle']['stall_max_ms']} ms, "
           f"RSS {f['idle']['rss_mb']} MB")

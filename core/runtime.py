@@ -13,14 +13,16 @@ two-process tests can pause one past it.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import os
 import sqlite3
-from collections.abc import Awaitable
+import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from core.engine import Engine, EngineConfig
 from core.errors import ConfigError
@@ -32,6 +34,7 @@ from core.secrets import KeyStore
 from core.settings import Settings
 from core.store import JobStore, open_or_recover
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 SANDBOX_POLL_INTERVAL = 1.0
@@ -68,6 +71,24 @@ class Runtime:
         self.engine: Engine | None = None
         #: Messages for the user from start-up (shown by the CLI on stderr, by the GUI in a dialog).
         self.notices: list[str] = []
+        #: The thread whose loop runs the engine when started with :meth:`start_in_thread` (the window); None when
+        #: it runs on the caller's loop (the CLI, tests).
+        self.thread: EngineThread | None = None
+
+    async def start_in_thread(self) -> Engine:
+        """Start on an :class:`EngineThread` of its own: the engine, its HTTP and its store writes run there, and
+        the caller's loop only awaits them. Calls into the engine go through ``self.thread.run``; :meth:`close`
+        and :meth:`switch_world` hand themselves over."""
+        self.thread = EngineThread()
+        return await self._on_thread(self.start)
+
+    async def _on_thread(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
+        assert self.thread is not None
+        return await asyncio.wrap_future(self.thread.run(function, *args))
+
+    def _elsewhere(self) -> bool:
+        """True when the engine runs on its own thread and the caller is not on it."""
+        return self.thread is not None and not self.thread.in_thread()
 
     async def start(self) -> Engine:
         """Open the store, start the sandbox when asked, and build the engine."""
@@ -110,6 +131,8 @@ class Runtime:
         that world is opened again); the store is narrowed to the new world, so its jobs only are seen and worked.
         Nothing of one world ever runs in the other.
         """
+        if self._elsewhere():
+            return await self._on_thread(self.switch_world, sandbox)
         if self.store is None or self.engine is None:
             raise RuntimeError("start the runtime before switching worlds")
         if sandbox == self.sandbox_mode:
@@ -166,7 +189,16 @@ class Runtime:
             REDACTOR.add(key)
 
     async def close(self) -> None:
-        """Stop work (unfinished jobs resume next time), close HTTP, the store and the sandbox."""
+        """Stop work (unfinished jobs resume next time), close HTTP, the store and the sandbox (and the engine's
+        thread, when it has one)."""
+        if self._elsewhere():
+            assert self.thread is not None
+            try:
+                if self.thread.running:
+                    await self._on_thread(self.close)
+            finally:
+                self.thread.stop()
+            return
         await self._stop_world()
         if self.store is not None:
             self.store.close()
@@ -181,6 +213,67 @@ class Runtime:
         if self.sandbox is not None:
             await _within_limit("the sandbox", self.sandbox.stop())
             self.sandbox = None
+
+
+class EngineThread:
+    """A plain asyncio loop in a thread of its own, where the window runs the engine (network and database work).
+
+    The window's event loop stays free for painting: it hands work over with :meth:`run` (any thread may call it)
+    and awaits the answer. The CLI needs none of this; it runs the engine on ``asyncio.run``.
+    """
+
+    def __init__(self, name: str = "reeldeck-engine") -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            self.loop.close()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def in_thread(self) -> bool:
+        """True when the caller runs on this thread (its loop)."""
+        return threading.current_thread() is self._thread
+
+    def run(self, function: Callable[..., T | Awaitable[T]], *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
+        """Call ``function(*args, **kwargs)`` on the engine's loop (awaiting it when it is a coroutine function or
+        returns an awaitable); the returned future holds its result or exception."""
+        if not self.running:
+            raise RuntimeError("the engine thread has stopped")
+
+        async def call() -> T:
+            result = function(*args, **kwargs)
+            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+                return await result
+            return result  # type: ignore[return-value]
+
+        return asyncio.run_coroutine_threadsafe(call(), self.loop)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the loop (tasks still on it are cancelled) and wait for the thread; call it after closing the runtime."""
+        if not self.running:
+            return
+        self.loop.call_soon_threadsafe(self._cancel_and_stop)
+        self._thread.join(timeout)
+
+    def _cancel_and_stop(self) -> None:
+        tasks = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if not tasks:
+            self.loop.stop()
+            return
+        gathered = asyncio.gather(*tasks, return_exceptions=True)
+        gathered.add_done_callback(lambda _: self.loop.stop())
+
 
 #: The longest one step of closing (the engine, HTTP, the emulator) may take before closing goes on without it.
 CLOSE_STEP_SECONDS = 20.0

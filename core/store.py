@@ -10,6 +10,7 @@ import json
 import os
 import socket
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -187,6 +188,10 @@ class JobStore:
 
     ``world`` scopes the store to the sandbox's jobs or the real providers' (``"sandbox"`` / ``"real"``): every
     read sees only that world, and a job of the other world is "not here". ``None`` (tools and tests) sees all.
+
+    Each thread that uses the store gets a SQLite connection of its own (the window reads on its thread while the
+    engine writes on its own): WAL lets them read and write side by side, and a transaction never mixes two
+    threads' statements.
     """
 
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time, world: str | None = None) -> None:
@@ -195,11 +200,15 @@ class JobStore:
         self.path = path
         self.world = world
         self._clock = clock
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._closed = False
         path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + OPEN_BUSY_SECONDS
         while True:
             try:
-                self._db = self._connect(path)
+                self._adopt(self._connect(path))
                 return
             except sqlite3.OperationalError as exc:
                 if not _busy(exc):
@@ -211,19 +220,41 @@ class JobStore:
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"The job database {path} cannot be opened: {exc}.") from exc
 
-    def _connect(self, path: Path) -> sqlite3.Connection:
+    def _connect(self, path: Path, *, migrate: bool = True) -> sqlite3.Connection:
         db = sqlite3.connect(path, timeout=OPEN_BUSY_SECONDS, isolation_level=None, check_same_thread=False)
         try:
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=10000")
-            self._db = db
-            self._migrate()
+            if migrate:
+                self._local.db = db
+                self._migrate()
         except BaseException:
+            self._local.db = None
             db.close()
             raise
         return db
+
+    def _adopt(self, db: sqlite3.Connection) -> sqlite3.Connection:
+        """Make ``db`` the calling thread's connection (closed with the store)."""
+        self._local.db = db
+        with self._connections_lock:
+            self._connections.append(db)
+        return db
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The calling thread's connection, opened on its first use (the schema is already migrated then)."""
+        if self._closed:
+            raise StoreError("The job store is closed.")
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None:
+            return db
+        try:
+            return self._adopt(self._connect(self.path, migrate=False))
+        except sqlite3.Error as exc:
+            raise StoreError(f"The job database {self.path} cannot be opened: {exc}.") from exc
 
     def _run(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
         """Execute one statement; a locked database becomes StoreBusyError, other failures StoreError."""
@@ -235,7 +266,12 @@ class JobStore:
             raise StoreError(f"The job database could not be used: {exc}.") from exc
 
     def close(self) -> None:
-        self._db.close()
+        """Close every thread's connection."""
+        self._closed = True
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+        for db in connections:
+            db.close()
 
     def check(self) -> None:
         """Check the file's structure (``PRAGMA quick_check``, no full read); raise StoreError when it is damaged."""

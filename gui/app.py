@@ -64,9 +64,13 @@ def show_first_frame(data: DataDir, sandbox: bool, *, paint: bool = True) -> Mai
 
 
 async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None,
-                     window: MainWindow | None = None) -> int:
+                     window: MainWindow | None = None, *, freeze_startup: bool = False) -> int:
     """Start the core, give the window (its first frame, shown now unless given) its content, resume unfinished
-    jobs; return when the window has closed (at once when it was closed before the core was up)."""
+    jobs; return when the window has closed (at once when it was closed before the core was up).
+
+    The engine runs on a loop of its own in a thread (``Runtime.start_in_thread``): this loop only paints and asks,
+    through ``gui.engine_bridge``; closing the runtime ends the thread. The app (``run_gui``) also freezes what
+    start-up made once the window is up (``keep_startup_out_of_collections``; not in a test process)."""
     import asyncio
 
     from core.runtime import Runtime
@@ -79,7 +83,7 @@ async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None,
         return 0
     runtime = Runtime(data, sandbox_mode=window.sandbox, keys=keys or KeyStore())
     try:
-        await runtime.start()
+        await runtime.start_in_thread()  # network and database work off the window's thread
         if not closed.done():
             if runtime.hub is not None:  # the input previews prepare images as submission will
                 from gui.slots import image_sending
@@ -88,11 +92,23 @@ async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None,
             window.attach(runtime)
             show_notices(window, runtime.notices)
             window.resume()
+            if freeze_startup:
+                keep_startup_out_of_collections()
             _quit_on_sigint(window)
             await closed
     finally:
         await runtime.close()
     return 0
+
+
+def keep_startup_out_of_collections() -> None:
+    """Collect once, then leave what start-up made (modules, widgets, the catalog: most of what the collector
+    tracks) out of later collections (``gc.freeze``). A full collection holds every thread — the window's too —
+    and under load one scanned all of it: 90–115 ms, the longest pauses the window had (bench/RESULTS.md)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def show_notices(window: QWidget, notices: list[str]) -> QMessageBox | None:
@@ -135,7 +151,7 @@ def run_gui(sandbox: bool) -> int:
         import qasync
 
         with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-            return runner.run(run_window(data, sandbox, window=window))
+            return runner.run(run_window(data, sandbox, window=window, freeze_startup=True))
     except ReeldeckError as exc:
         QMessageBox.critical(None, "Reeldeck cannot start", exc.message)
         return 1

@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # the window's content and the core are imported when the cor
     from core.prompts import PromptHistory
     from core.runtime import Runtime
     from core.submission import JobRequest
+    from gui.engine_bridge import EngineBridge
     from gui.ledger_view import LedgerView
     from gui.queue_model import GroupSummary
 
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
     page_size: int | None = None
     runtime: Runtime
     engine: Engine
+    bridge: EngineBridge
 
     def __init__(self, runtime: Runtime | None = None, *, prefs: GuiPrefs | None = None, data: DataDir | None = None,
                  sandbox: bool = False) -> None:
@@ -157,6 +159,7 @@ class MainWindow(QMainWindow):
         from gui.chain import FrameChainer
         from gui.compare import CompareView
         from gui.composer import Composer
+        from gui.engine_bridge import EngineBridge
         from gui.export_action import Exporter
         from gui.job_list import JobListModel
         from gui.library import LibraryPanel
@@ -170,6 +173,8 @@ class MainWindow(QMainWindow):
 
         self.runtime = runtime
         self.engine = runtime.engine
+        #: Calls into the engine and its events back (coalesced per frame when it runs on its own thread).
+        self.bridge = EngineBridge(runtime, lambda job: self._on_job(job), self)
         self.sandbox = runtime.sandbox_mode
         self.setAcceptDrops(True)
 
@@ -184,6 +189,7 @@ class MainWindow(QMainWindow):
         self.composer.prices = lambda: self.engine.prices  # Settings → Prices apply at once
         self.composer.setup_check = self.runtime.setup_need  # a missing key or base URL, said at provider choice
         self.queue_view = QueueView(self.queue_model, self.engine, self)
+        self.queue_view.calls = self.queue_view.stall.calls = self.bridge
         self.player = PlayerWidget(self)
         self.library = LibraryPanel(self.job_list, self)
         self.compare = CompareView(self)
@@ -220,7 +226,7 @@ class MainWindow(QMainWindow):
         self.library.spend.set_budget(self.engine.budget_cap)
 
         self._load_jobs()
-        self._unsubscribe = self.engine.subscribe(self._on_job)
+        self.bridge.attach(self.engine)
         self._restore_layout()
         self.composer.edited.connect(self._draft_timer.start)  # after the draft is back: keep every later edit
         for action in self._frame_actions:
@@ -432,10 +438,16 @@ class MainWindow(QMainWindow):
             self.compare.setFocus()  # keyboard driven
 
     def resume(self) -> list[str]:
-        """Pick up every unfinished job from earlier runs (call once the loop runs)."""
-        started = self.engine.resume_all()
-        if started:
-            self.show_message(f"{count(len(started), 'job')} from last time {have(len(started))} resumed.")
+        """Pick up every unfinished job from earlier runs (call once the loop runs); returns their ids — at once when
+        the engine runs on this loop, once it has answered when it runs on its own thread."""
+        started: list[str] = []
+
+        def resumed(ids: list[str]) -> None:
+            started.extend(ids)
+            if ids:
+                self.show_message(f"{count(len(ids), 'job')} from last time {have(len(ids))} resumed.")
+
+        self.bridge.send(self.engine.resume_all, on_done=resumed)
         return started
 
     # --- sandbox mode or the real providers ------------------------------------------------------------------
@@ -465,7 +477,7 @@ class MainWindow(QMainWindow):
 
     async def _switch_world(self, on: bool) -> None:
         self.job_pages.stop()
-        self._unsubscribe()
+        self.bridge.detach()
         for player in (self.player, self.library.player):
             player.stop()
         self.compare.clear()
@@ -487,7 +499,7 @@ class MainWindow(QMainWindow):
         self.queue_view.engine = engine
         self.job_list.load([], check_in_background=False)
         self._load_jobs()
-        self._unsubscribe = engine.subscribe(self._on_job)
+        self.bridge.attach(engine)
         self._show_world()
         self.library.spend.set_budget(engine.budget_cap)
         self.composer.refresh_setup()
@@ -558,7 +570,7 @@ class MainWindow(QMainWindow):
         from gui.queue_model import model_label
 
         try:
-            job = await self.engine.submit(request)
+            job = await self.bridge.call(self.engine.submit, request)
         finally:
             self.composer.set_busy(False)
         self.job_list.flush()  # the engine's event for it is in: show it now, to select it
@@ -634,7 +646,7 @@ class MainWindow(QMainWindow):
         try:
             for request in requests:
                 try:
-                    queued.append(await self.engine.submit(request))
+                    queued.append(await self.bridge.call(self.engine.submit, request))
                 except ReeldeckError as exc:
                     if queued:
                         raise InputError(f"{len(queued)} of {len(requests)} batch jobs were queued; then: "
@@ -728,14 +740,13 @@ class MainWindow(QMainWindow):
 
     def open_track(self) -> None:
         """Follow a task made elsewhere: the engine's ``track``, as `python main.py track` does."""
-        from gui.asyncs import spawn
         from gui.track_dialog import TrackDialog
 
         dialog = TrackDialog(self)
         if dialog.exec() != TrackDialog.DialogCode.Accepted or self.runtime.engine is None:
             return
         provider_id, model, task = dialog.choice()
-        spawn(self.runtime.engine.track(provider_id, model, task), self._track_failed)
+        self.bridge.send(self.runtime.engine.track, provider_id, model, task, on_error=self._track_failed)
         self.show_message(f"Following task {task}; it appears in the queue.")
 
     def _track_failed(self, error: BaseException) -> None:
@@ -798,7 +809,7 @@ class MainWindow(QMainWindow):
 
     def _setup_changed(self) -> None:
         self.composer.refresh_setup()
-        self.engine.wake()  # jobs waiting for a key try again now
+        self.bridge.send(self.engine.wake)  # jobs waiting for a key try again now
 
     def shortcut_lines(self) -> list[tuple[str, str]]:
         """(keys, what they do) for every menu and queue action that has a shortcut."""
@@ -859,6 +870,7 @@ class MainWindow(QMainWindow):
 
     def running_jobs(self) -> list[Job]:
         """Jobs that are still working (not ended, not waiting for a decision), as the queue shows them now."""
+        self.bridge.flush()
         self.job_list.flush()  # the latest engine events first: a job that just ended is not running
         return [j for j in self.job_list.jobs() if not j.terminal and not j.needs_decision]
 
@@ -891,7 +903,8 @@ class MainWindow(QMainWindow):
             self.library.player.stop()
             self.compare.clear()
             self.sequence_view.shutdown()
-            self._unsubscribe()
+            self.bridge.flush()  # the engine's last events, then no more
+            self.bridge.detach()
             self.job_list.flush()
             self.annotations.close()
             if self.prompts is not None:

@@ -7,6 +7,7 @@ be paused (no new job is sent; jobs at the provider go on) and waiting jobs drag
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -54,6 +55,7 @@ from core.errors import ReeldeckError
 from core.jobs import Job, JobState
 from core.providers import provider_class
 from gui.asyncs import spawn
+from gui.engine_bridge import INLINE, EngineCalls
 from gui.queue_model import Column, GroupSummary, JobRole, QueueModel
 from gui.safety import guarded
 from gui.stall_box import StallBox
@@ -168,6 +170,8 @@ class QueueView(QWidget):
         super().__init__(parent)
         self.model = model
         self.engine = engine
+        #: How calls reach the engine (the window's bridge when it runs on a thread of its own).
+        self.calls: EngineCalls = INLINE
         self.ask: Ask = self._ask_user
         #: Asks for a prompt (title, label, initial text) -> text or None; replaceable in tests.
         self.ask_prompt: Callable[[str, str, str], str | None] = self._ask_prompt_dialog
@@ -441,23 +445,20 @@ class QueueView(QWidget):
         job = self.selected_job()
         if job is None or job.terminal or self.engine is None:
             return
-        spawn(self.engine.cancel(job.id), self._report)
+        self.calls.send(self.engine.cancel, job.id, on_error=self._report)
         self.message.emit("Canceling the job…")
 
     def retry_selected(self) -> None:
         job = self.selected_job()
         if job is None or self.engine is None:
             return
-        try:
-            self.engine.retry(job.id)
-        except ReeldeckError as exc:
-            self._report(exc)
+        self.calls.send(self.engine.retry, job.id, on_error=self._report)
 
     def generate_again_selected(self) -> None:
         job = self.selected_job()
         if job is None or self.engine is None:
             return
-        spawn(self.engine.generate_again(job.id), self._report)
+        self.calls.send(self.engine.generate_again, job.id, on_error=self._report)
         self.message.emit("A new job with the same settings was queued.")
 
     def attach_selected(self) -> None:
@@ -465,19 +466,13 @@ class QueueView(QWidget):
         task = self.task_id_edit.text().strip()
         if job is None or self.engine is None or not job.needs_decision or not task:
             return
-        try:
-            self.engine.decide(job.id, task_id_found=task)
-        except ReeldeckError as exc:
-            self._report(exc)
+        self.calls.send(functools.partial(self.engine.decide, task_id_found=task), job.id, on_error=self._report)
 
     def resolve_selected(self, *, resend: bool) -> None:
         job = self.selected_job()
         if job is None or self.engine is None or not job.needs_decision:
             return
-        try:
-            self.engine.resolve(job.id, resend=resend)
-        except ReeldeckError as exc:
-            self._report(exc)
+        self.calls.send(functools.partial(self.engine.resolve, resend=resend), job.id, on_error=self._report)
 
     def duplicate_selected(self) -> None:
         job = self.selected_job()
@@ -498,8 +493,7 @@ class QueueView(QWidget):
         prompt = self.ask_prompt("Remix", "Describe the change (the new prompt for the remix):", job.prompt)
         if prompt is None or not prompt.strip():
             return
-        engine = self.engine
-        spawn(engine.remix(job.id, prompt.strip()), self._report)
+        self.calls.send(self.engine.remix, job.id, prompt.strip(), on_error=self._report)
         self.message.emit("Remix submitted.")
 
     def _ask_prompt_dialog(self, title: str, label: str, text: str) -> str | None:
@@ -538,7 +532,7 @@ class QueueView(QWidget):
             return
         job = self.engine.store.find(job_id)
         if job is not None and not job.terminal:
-            await self.engine.cancel(job_id)
+            await self.calls.call(self.engine.cancel, job_id)
         # Questions (no trash?) open dialogs: do that from a Qt event, not inside an asyncio task step.
         QTimer.singleShot(0, lambda: self._forget(job_id))
 
@@ -555,7 +549,7 @@ class QueueView(QWidget):
     async def _delete(self, job_id: str, outcome: str) -> None:
         """The engine forgets the job and its prepared inputs (``Engine.delete``); the row goes."""
         assert self.engine is not None
-        await self.engine.delete(job_id)
+        await self.calls.call(self.engine.delete, job_id)
         self.model.remove_job(job_id)
         self.jobDeleted.emit(job_id)
         self.message.emit(f"Job deleted; {outcome}.")
@@ -566,7 +560,7 @@ class QueueView(QWidget):
 
     def set_paused(self, paused: bool) -> None:
         if self.engine is not None:
-            self.engine.pause() if paused else self.engine.unpause()
+            self.calls.send(self.engine.pause if paused else self.engine.unpause, on_error=self._report)
         self.pause_action.setChecked(paused)
         self.pause_action.setText("Resume queue" if paused else "Pause queue")
         self.pause_note.setVisible(paused)
@@ -577,10 +571,7 @@ class QueueView(QWidget):
         """Waiting jobs start in this order from now on (stored, so it holds after a restart and for the CLI)."""
         if self.engine is None:
             return
-        try:
-            self.engine.reorder(job_ids)
-        except ReeldeckError as exc:
-            self._report(exc)
+        self.calls.send(self.engine.reorder, job_ids, on_error=self._report)
 
     def clear_finished(self) -> None:
         count = self.model.remove_finished()

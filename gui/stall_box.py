@@ -17,7 +17,7 @@ from core.engine import Engine
 from core.errors import ReeldeckError
 from core.jobs import Job
 from core.stalls import Stall, span, stall_of
-from gui.asyncs import spawn
+from gui.engine_bridge import INLINE, EngineCalls
 
 #: How often the notice is looked at again while a working job is shown.
 REFRESH_MS = 5000
@@ -33,6 +33,8 @@ class StallBox(QFrame):
         super().__init__(parent)
         self.setObjectName("StallBox")
         self.engine: Engine | None = None
+        #: How calls reach the engine (the window's bridge when it runs on a thread of its own).
+        self.calls: EngineCalls = INLINE
         self._clock = clock
         self._job: Job | None = None
         self._kept: set[str] = set()
@@ -93,7 +95,7 @@ class StallBox(QFrame):
         job, engine = self._job, self.engine
         if job is None or engine is None:
             return
-        spawn(engine.cancel(job.id), self._report)
+        self.calls.send(engine.cancel, job.id, on_error=self._report)
         self.message.emit("Canceling the job…")
         self.hide()
 

@@ -1,0 +1,185 @@
+"""The window's one way into the engine, and the engine's one way back: calls in, job events out.
+
+When the runtime runs the engine on its own thread (``Runtime.start_in_thread``, as ``gui.app`` starts it), the
+window's qasync loop only paints and asks: a call is handed to the engine's loop and awaited here
+(``asyncio.wrap_future``), and the engine's job events cross to this thread through one queued Qt signal,
+coalesced — many events of one job within a frame become its latest one — and are delivered together
+(to ``MainWindow._on_job``). When the engine runs on this very loop (tests, tools), calls run directly and events are
+delivered as they happen, exactly as before.
+
+The engine itself stays free of Qt; the store gives each thread its own connection, so the window may read it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+from core.engine import Engine
+from core.jobs import Job
+from core.runtime import Runtime
+from gui.asyncs import ErrorHandler, spawn
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: How long events gather before the window is told (one frame at 60 Hz).
+FRAME_MS = 16
+
+
+class EngineCalls(Protocol):
+    """What a view needs to call into the engine wherever it runs."""
+
+    async def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+
+    def send(self, function: Callable[..., Any], *args: Any, on_error: ErrorHandler | None = None,
+             on_done: Callable[[Any], None] | None = None) -> None: ...
+
+
+class InlineCalls:
+    """Calls into an engine on the caller's own loop (a view made without a window, tests): run at once."""
+
+    async def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        result = function(*args, **kwargs)
+        return await result if inspect.isawaitable(result) else result
+
+    def send(self, function: Callable[..., Any], *args: Any, on_error: ErrorHandler | None = None,
+             on_done: Callable[[Any], None] | None = None) -> None:
+        """Call ``function(*args)`` and don't wait: a plain function runs now, a coroutine as a task; its failure
+        goes to ``on_error`` (or the log), its result to ``on_done``."""
+        try:
+            result = function(*args)
+        except Exception as exc:
+            _report(exc, on_error)
+            return
+        if inspect.isawaitable(result):
+            spawn(_finish(result, on_done), on_error)
+        elif on_done is not None:
+            on_done(result)
+
+
+INLINE = InlineCalls()
+
+
+async def _finish(awaitable: Any, on_done: Callable[[Any], None] | None) -> None:
+    result = await awaitable
+    if on_done is not None:
+        on_done(result)
+
+
+def _report(error: BaseException, on_error: ErrorHandler | None) -> None:
+    if on_error is None:
+        log.error("engine call failed", exc_info=error)
+        return
+    try:
+        on_error(error)
+    except Exception:
+        log.exception("error handler failed")
+
+
+class EngineBridge(QObject):
+    """Calls from the window into the runtime's engine, and the engine's job events back to ``deliver``.
+
+    ``attach(engine)`` starts delivering an engine's events (a world switch attaches the new one); ``detach``
+    stops and drops what has not been delivered. ``call`` is awaited, ``send`` is not; both run the function on
+    the engine's loop, and the events the call made are delivered before its answer (a job just submitted is in the
+    queue when ``call`` returns).
+    """
+
+    _events_waiting = Signal()
+
+    def __init__(self, runtime: Runtime, deliver: Callable[[Job], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runtime = runtime
+        self._deliver = deliver
+        self._pending: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._signalled = False
+        self._unsubscribe: Callable[[], None] | None = None
+        self._frame = QTimer(self)
+        self._frame.setSingleShot(True)
+        self._frame.setInterval(FRAME_MS)
+        self._frame.timeout.connect(self.flush)
+        self._events_waiting.connect(self._frame_later, Qt.ConnectionType.QueuedConnection)
+        #: Events delivered and how many engine events they stood for (a measure of the coalescing).
+        self.delivered = 0
+        self.collected = 0
+
+    @property
+    def threaded(self) -> bool:
+        """True when the engine runs on a thread of its own."""
+        return self.runtime.thread is not None
+
+    # --- events ------------------------------------------------------------------------------------------------
+
+    def attach(self, engine: Engine) -> None:
+        """Deliver ``engine``'s job events from now on (and no other engine's)."""
+        self.detach()
+        self._unsubscribe = engine.subscribe(self._collect if self.threaded else self._deliver)
+
+    def detach(self) -> None:
+        """Stop delivering events; those not delivered yet are dropped."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        with self._lock:
+            self._pending.clear()
+        self._frame.stop()
+
+    def _collect(self, job: Job) -> None:
+        """On the engine's thread: keep the job's latest state; the first event of a frame wakes the window."""
+        with self._lock:
+            self._pending[job.id] = job
+            self.collected += 1
+            if self._signalled:
+                return
+            self._signalled = True
+        self._events_waiting.emit()
+
+    def _frame_later(self) -> None:
+        if not self._frame.isActive():
+            self._frame.start()
+
+    def flush(self) -> None:
+        """Deliver every job's latest event now (on the window's thread)."""
+        with self._lock:
+            jobs = list(self._pending.values())
+            self._pending.clear()
+            self._signalled = False
+        self._frame.stop()
+        for job in jobs:
+            try:
+                self._deliver(job)
+            except Exception:  # one bad event must not stop the others
+                log.exception("showing a job event failed")
+        self.delivered += len(jobs)
+
+    # --- calls ---------------------------------------------------------------------------------------------------
+
+    async def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``function(*args, **kwargs)`` on the engine's loop (awaited when it is a coroutine); its result or
+        exception."""
+        thread = self.runtime.thread
+        if thread is None:
+            return await INLINE.call(function, *args, **kwargs)
+        try:
+            return await asyncio.wrap_future(thread.run(function, *args, **kwargs))
+        finally:
+            if self._unsubscribe is not None:
+                self.flush()
+
+    def send(self, function: Callable[..., Any], *args: Any, on_error: ErrorHandler | None = None,
+             on_done: Callable[[Any], None] | None = None) -> None:
+        """Like :meth:`call` without waiting: failures go to ``on_error`` (or the log), the result to ``on_done``.
+        On this loop a plain function runs at once."""
+        if self.runtime.thread is None:
+            INLINE.send(function, *args, on_error=on_error, on_done=on_done)
+            return
+        spawn(_finish(self.call(function, *args), on_done), on_error)
