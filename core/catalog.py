@@ -9,6 +9,7 @@ read the same declarations the clients use (``core.providers.catalog`` turns ent
 from __future__ import annotations
 
 import re
+import threading
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -305,6 +306,50 @@ def load(shipped_dir: Path = SHIPPED_DIR, user_dirs: Iterable[Path] = (),
         for entry in parsed.models:
             catalog.add(LoadedModel(parsed.provider, entry, origin, path))
     return catalog
+
+
+def folder_signature(folder: Path) -> tuple[Any, ...]:
+    """What changes when a catalog file in ``folder`` is added, removed or rewritten: names, times and sizes."""
+    try:
+        entries = []
+        for path in folder.iterdir():
+            if path.suffix == ".toml":
+                info = path.stat()
+                entries.append((path.name, info.st_mtime_ns, info.st_size))
+        return (str(folder), *sorted(entries))
+    except OSError:
+        return (str(folder),)
+
+
+_memo: dict[tuple[Any, ...], Catalog] = {}
+_memo_lock = threading.Lock()
+
+
+def load_current(shipped_dir: Path = SHIPPED_DIR, user_dirs: Iterable[Path] = (),
+                 provider_files: Mapping[str, Path] | None = None) -> Catalog:
+    """``load``, read again only when a file changed (the files are checked on every call, parsed only then)."""
+    folders = (shipped_dir, *user_dirs)
+    files = dict(provider_files or {})
+    key = (*(folder_signature(f) for f in folders),
+           *sorted((pid, str(path), _file_signature(path)) for pid, path in files.items()))
+    with _memo_lock:
+        cached = _memo.get(key)
+    if cached is not None:
+        return cached
+    loaded = load(shipped_dir, tuple(user_dirs), provider_files=files)
+    with _memo_lock:
+        if len(_memo) > 16:  # folders of earlier runs or tests
+            _memo.clear()
+        _memo[key] = loaded
+    return loaded
+
+
+def _file_signature(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+        return (info.st_mtime_ns, info.st_size)
+    except OSError:
+        return None
 
 
 def _toml_files(folder: Path) -> list[Path]:

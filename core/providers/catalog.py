@@ -72,7 +72,8 @@ def _loaded() -> tuple[data.Catalog, dict[str, tuple[ModelSpec, ...]]]:
     folders = (data.SHIPPED_DIR, user_catalog_dir())
     with _lock:
         extra = dict(_provider_files)
-        key = (*(_signature(folder) for folder in folders), *sorted((pid, str(p)) for pid, p in extra.items()))
+        key = (*(data.folder_signature(folder) for folder in folders),
+               *sorted((pid, str(p)) for pid, p in extra.items()))
         if key not in _cache:
             _cache.clear()
             loaded = data.load(folders[0], folders[1:], provider_files=extra)
@@ -81,14 +82,6 @@ def _loaded() -> tuple[data.Catalog, dict[str, tuple[ModelSpec, ...]]]:
             specs = {pid: tuple(model_spec(m) for m in loaded.for_provider(pid)) for pid in (*data.PROVIDERS, *extra)}
             _cache[key] = (loaded, specs)
         return _cache[key]
-
-
-def _signature(folder: Path) -> tuple[Any, ...]:
-    try:
-        return (str(folder), *sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                                     for p in folder.iterdir() if p.suffix == ".toml"))
-    except OSError:
-        return (str(folder),)
 
 
 def model_spec(loaded: data.LoadedModel) -> ModelSpec:

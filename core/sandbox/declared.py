@@ -30,14 +30,14 @@ DEFAULT_SECONDS = 5.0
 
 
 class Declarations:
-    """The catalog as the emulator reads it: the shipped files plus the user's folder, re-read on each lookup so a
-    model added while the emulator runs is served at once."""
+    """The catalog as the emulator reads it: the shipped files plus the user's folder, checked on each lookup (and
+    parsed again when a file changed) so a model added while the emulator runs is served at once."""
 
     def __init__(self, user_dirs: Iterable[Path] = ()) -> None:
         self.user_dirs = tuple(user_dirs)
 
     def models(self, provider: str) -> list[data.ModelEntry]:
-        return [m.entry for m in data.load(data.SHIPPED_DIR, self.user_dirs).for_provider(provider)]
+        return [m.entry for m in data.load_current(data.SHIPPED_DIR, self.user_dirs).for_provider(provider)]
 
     def find(self, provider: str, model_id: str) -> data.ModelEntry | None:
         return next((m for m in self.models(provider) if m.id == model_id), None)
