@@ -18,6 +18,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import keyring.errors
 import pytest
@@ -178,3 +179,16 @@ def _qt_application(qapp: QApplication) -> QApplication:
     """
     qapp.setQuitOnLastWindowClosed(False)
     return qapp
+
+
+async def open_window(qtbot: Any, runtime: Any) -> Any:
+    """The main window over ``runtime``, shown and on screen (closing a never-exposed QVideoWidget makes Qt warn);
+    closing it asks nothing."""
+    from gui.main_window import MainWindow
+
+    window = MainWindow(runtime)
+    qtbot.addWidget(window)
+    window.confirm_close = lambda title, text: True
+    window.show()
+    await until(lambda: window.windowHandle() is not None and window.windowHandle().isExposed(), what="exposure")
+    return window

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from guikit import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, sandbox_runtime, until
+from guikit import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, open_window, sandbox_runtime, until
 from pytestqt.qtbot import QtBot
 
 from core.jobs import Job, JobState
@@ -48,15 +48,6 @@ class Recorder:
             original(job)
 
         window._on_job = record  # type: ignore[method-assign]
-
-
-async def open_window(qtbot: QtBot, runtime: Runtime) -> MainWindow:
-    window = MainWindow(runtime)
-    qtbot.addWidget(window)
-    window.confirm_close = lambda title, text: True
-    window.show()
-    await until(lambda: window.windowHandle() is not None and window.windowHandle().isExposed(), what="exposure")
-    return window
 
 
 def deselect(window: MainWindow) -> None:

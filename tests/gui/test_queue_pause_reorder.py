@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from guikit import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, make_job, sandbox_runtime, until
+from guikit import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, make_job, open_window, sandbox_runtime, until
 from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
@@ -23,15 +23,6 @@ pytestmark = pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
 
 def veo(prompt: str) -> JobRequest:
     return JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": prompt, "seconds": "4"})
-
-
-async def open_window(qtbot: QtBot, runtime: Runtime) -> MainWindow:
-    window = MainWindow(runtime)
-    qtbot.addWidget(window)
-    window.confirm_close = lambda title, text: True
-    window.show()
-    await until(lambda: window.windowHandle() is not None and window.windowHandle().isExposed(), what="exposure")
-    return window
 
 
 def drag(window: MainWindow, job_ids: list[str], before_row: int) -> bool:

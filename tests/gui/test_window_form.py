@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from guikit import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, memory_keys, sandbox_runtime, until
+from guikit import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, memory_keys, open_window, sandbox_runtime, until
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -23,15 +23,6 @@ from gui.prefs import GuiPrefs
 from gui.theme import DARK, LIGHT, theme_manager
 
 pytestmark = pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
-
-
-async def open_window(qtbot: QtBot, runtime: Runtime) -> MainWindow:
-    window = MainWindow(runtime)
-    qtbot.addWidget(window)
-    window.confirm_close = lambda title, text: True
-    window.show()
-    await until(lambda: window.windowHandle() is not None and window.windowHandle().isExposed(), what="exposure")
-    return window
 
 
 async def test_missing_key_is_said_at_provider_choice_and_set_from_the_form(qtbot: QtBot, tmp_path: Path) -> None:
