@@ -18,7 +18,7 @@ import random
 import re
 import shutil
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -455,9 +455,16 @@ class Engine:
         self._emit(job)
         return job
 
-    def apply_settings(self) -> None:
-        """Use changed settings (keys, base URLs, concurrency) from now on; waiting jobs try again at once."""
-        self.hub.forget()
+    def apply_settings(self, changes: Mapping[str, Any] | None = None, provider_id: str | None = None) -> None:
+        """Use changed settings from now on: ``changes`` (settings keys; None removes one) go into the running
+        settings, the providers (one, or all) are built again with them (keys, base URLs, hosts, options), and
+        waiting jobs try again at once."""
+        for key, value in (changes or {}).items():
+            if value is None:
+                self.hub.settings.data.pop(key, None)
+            else:
+                self.hub.settings.data[key] = value
+        self.hub.forget(provider_id)
         self.queue.capacity_changed()
         self.wake()
 

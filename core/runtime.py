@@ -142,6 +142,19 @@ class Runtime:
         self.store.world = self.world
         return await self._start_world(Settings.load(self.data.settings_file))
 
+    def apply_settings(self, changes: dict[str, Any] | None = None, provider_id: str | None = None) -> None:
+        """Hand changed settings to the running engine (``Engine.apply_settings``) on the engine's own thread when
+        it has one: the hub and its providers are only ever changed there (calls run there in the order made, so a
+        submit made after this sees the new settings)."""
+        engine = self.engine
+        if engine is None:
+            return
+        if self._elsewhere():
+            assert self.thread is not None
+            self.thread.run(engine.apply_settings, changes, provider_id)
+        else:
+            engine.apply_settings(changes, provider_id)
+
     def setup_need(self, provider_id: str) -> SetupNeed | None:
         """What ``provider_id`` lacks before it can make a video in this world (a key, a base URL), or None."""
         if self.sandbox_mode:

@@ -41,15 +41,9 @@ def _restyle(widget: QWidget, role: str) -> None:
 
 
 def forget_provider(runtime: Runtime, provider_id: str) -> None:
-    """Make the engine build the provider again with the new key (the hub caches built providers)."""
-    hub = runtime.hub
-    if hub is None:
-        return
-    forget = getattr(hub, "forget", None)
-    if callable(forget):
-        forget(provider_id)
-    else:  # core has no public way yet; see the report
-        hub.forget(provider_id)
+    """Make the engine build the provider again with the new key (the hub caches built providers); jobs waiting
+    for a key try again."""
+    runtime.apply_settings(provider_id=provider_id)
 
 
 def describe_backend(keys: KeyStore) -> str:

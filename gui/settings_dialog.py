@@ -289,12 +289,5 @@ class SettingsDialog(QDialog):
         its settings: hand it the new ones (the input previews follow at once too), and have it build its providers
         again with them."""
         image_sending().set_originals(self.settings.send_original_images())
-        hub = self.runtime.hub
-        if hub is None:
-            return
-        for key in ("prices", "budget_daily_usd", "send_original_images", "base_urls", "endpoints", "options"):
-            if key in self.settings.data:
-                hub.settings.data[key] = self.settings.data[key]
-            else:
-                hub.settings.data.pop(key, None)
-        hub.forget()
+        keys = ("prices", "budget_daily_usd", "send_original_images", "base_urls", "endpoints", "options")
+        self.runtime.apply_settings({key: self.settings.data.get(key) for key in keys})

@@ -107,3 +107,20 @@ async def test_a_runtime_started_in_a_thread_works_there_and_closes_with_it(tmp_
     assert runtime.engine is not engine and runtime.world == "real"
     await runtime.close()
     assert not thread.running
+
+
+async def test_settings_applied_from_the_window_reach_the_engine_on_its_thread(tmp_path: Path) -> None:
+    runtime = Runtime(DataDir(tmp_path / "home"), sandbox_mode=True, keys=KeyStore(environ={}, backend=NullKeyring()))
+    engine = await runtime.start_in_thread()
+    thread = runtime.thread
+    assert thread is not None
+    seen: list[str] = []
+    runtime.apply_settings({"budget_daily_usd": 1.5, "prices": None})  # from this (the window's) thread
+
+    def read() -> float | None:
+        seen.append(threading.current_thread().name)
+        return engine.budget_cap
+
+    assert await asyncio.wrap_future(thread.run(read)) == 1.5  # applied on the engine's loop, before this read
+    assert seen == ["reeldeck-engine"]
+    await runtime.close()
