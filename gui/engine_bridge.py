@@ -84,6 +84,10 @@ def _report(error: BaseException, on_error: ErrorHandler | None) -> None:
         log.exception("error handler failed")
 
 
+#: The longest the window waits for a short call on the engine's thread.
+RUN_NOW_SECONDS = 10.0
+
+
 class EngineBridge(QObject):
     """Calls from the window into the runtime's engine, and the engine's job events back to ``deliver``.
 
@@ -171,6 +175,18 @@ class EngineBridge(QObject):
             return await INLINE.call(function, *args, **kwargs)
         try:
             return await asyncio.wrap_future(thread.run(function, *args, **kwargs))
+        finally:
+            if self._unsubscribe is not None:
+                self.flush()
+
+    def run_now(self, function: Callable[..., Any], *args: Any) -> Any:
+        """A short plain call (a store write) on the engine's loop, waited for here: for the window's synchronous
+        actions (the library's trash and undo). Its events are shown before it returns."""
+        thread = self.runtime.thread
+        if thread is None:
+            return function(*args)
+        try:
+            return thread.run(function, *args).result(timeout=RUN_NOW_SECONDS)
         finally:
             if self._unsubscribe is not None:
                 self.flush()

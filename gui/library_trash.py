@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QFile
 
@@ -61,10 +63,17 @@ def _free(path: Path) -> Path:
 class LibraryTrash:
     """Moves jobs' files to the trash and forgets the jobs; ``restore`` undoes it."""
 
-    def __init__(self, engine: Engine, *, own_trash: Path) -> None:
-        self.engine = engine
-        self.inputs = engine.inputs_dir
+    def __init__(self, engine: Callable[[], Engine], *, own_trash: Path,
+                 run: Callable[..., Any] = lambda function, *args: function(*args)) -> None:
+        """``engine`` gives the engine of the world shown now; ``run`` calls it where it runs (the window's engine
+        bridge: on the engine's own thread)."""
+        self.engine_of = engine
+        self.run = run
         self.own_trash = own_trash
+
+    @property
+    def inputs(self) -> Path:
+        return self.engine_of().inputs_dir
 
     def _move_away(self, path: Path, job_id: str) -> MovedFile:
         mover = QFile(str(path))
@@ -93,7 +102,7 @@ class LibraryTrash:
             self._put_back(entry)
             raise
         try:
-            entry.forgotten = self.engine.forget(job.id)
+            entry.forgotten = self.run(self.engine_of().forget, job.id)
         except Exception:
             self._put_back(entry)
             raise
@@ -103,7 +112,7 @@ class LibraryTrash:
         """Put the files back where they were and write the job and its annotation again."""
         self._put_back(entry)
         assert entry.forgotten is not None, "only a finished trash() is undone"
-        return self.engine.remember(entry.forgotten)
+        return self.run(self.engine_of().remember, entry.forgotten)
 
     def _put_back(self, entry: TrashedJob) -> None:
         for moved in entry.files:

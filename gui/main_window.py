@@ -222,7 +222,8 @@ class MainWindow(QMainWindow):
         guard_wheel(self)  # scrolling a page never changes a value (forms made later guard themselves)
         self._connect()
         if runtime.store is not None:  # deleting in the library: to the trash, with undo
-            self.library.set_trash(LibraryTrash(self.engine, own_trash=runtime.data.root / "trash"))
+            self.library.set_trash(LibraryTrash(lambda: self.engine, own_trash=runtime.data.root / "trash",
+                                                run=self.bridge.run_now))
         self.library.spend.set_budget(self.engine.budget_cap)
 
         self._load_jobs()

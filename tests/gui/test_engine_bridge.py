@@ -188,3 +188,23 @@ async def test_switching_worlds_on_the_engine_thread_follows_the_new_engine(qtbo
     finally:
         await rt.close()
     assert rt.thread is not None and not rt.thread.running
+
+
+async def test_the_library_trash_forgets_and_remembers_on_the_engine_thread(qtbot: QtBot, threaded: Runtime) -> None:
+    window = await open_window(qtbot, threaded)
+    assert threaded.engine is not None and window.library.trash is not None
+    engine_threads: set[str] = set()
+    threaded.engine.subscribe(lambda job: engine_threads.add(threading.current_thread().name))
+    window.submit(VEO)
+    await until(lambda: window.queue_model.rowCount() == 1, what="the job in the queue")
+    deselect(window)
+    await until(lambda: (shown := window.queue_model.job(0)) is not None and shown.state == JobState.COMPLETED,
+                timeout=60, what="the job to complete")
+    job = window.queue_model.job(0)
+    assert job is not None
+    entry = window.library.trash.trash(job)  # from the window's thread
+    assert threaded.store is not None and threaded.store.find(job.id) is None
+    back = window.library.trash.restore(entry)
+    assert back.id == job.id and threaded.store.find(job.id) is not None
+    assert engine_threads == {"reeldeck-engine"}  # remember's event was made where the engine runs
+    window.close()

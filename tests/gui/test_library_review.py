@@ -63,7 +63,7 @@ class Library:
         self.panel = LibraryPanel(self.model)
         hub = ProviderHub(Settings(environ={}), KeyStore(environ={}), sandbox_endpoints={})
         self.engine = Engine(self.store, hub, library_dir=self.data.library, inputs_dir=self.data.inputs)
-        self.panel.set_trash(LibraryTrash(self.engine, own_trash=self.data.root / "trash"))
+        self.panel.set_trash(LibraryTrash(lambda: self.engine, own_trash=self.data.root / "trash"))
         qtbot.addWidget(self.panel)
         self.panel.resize(1000, 640)
         self.panel.show()
