@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -64,6 +64,14 @@ if TYPE_CHECKING:  # the window's content and the core are imported when the cor
     from gui.queue_model import GroupSummary
 
 log = logging.getLogger(__name__)
+
+#: The window's size on first run, when the screen has room for it.
+FIRST_RUN_SIZE = QSize(1400, 900)
+
+
+def first_run_size(available: QSize) -> QSize:
+    """The first-run size, kept within the screen's available area (a 1280×800 laptop gets a window it can see)."""
+    return FIRST_RUN_SIZE.boundedTo(available)
 
 #: The provider the form shows on first run.
 DEFAULT_PROVIDER = "aihubmix"
@@ -143,7 +151,7 @@ class MainWindow(QMainWindow):
         theme_manager().set_mode(self.prefs.theme)
         geometry = self.prefs.bytes("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1400, 900)
+            self.resize(first_run_size(self.screen().availableGeometry().size()))
         state = self.prefs.bytes("window/state")
         if state is not None:
             self.restoreState(state)

@@ -217,3 +217,12 @@ async def test_queue_columns_keep_their_room_at_1024_by_700(qtbot: QtBot, runtim
                 == table.viewport().width(), what="the columns filling the table")
     assert header.sectionSize(Column.PROMPT) > PROMPT_MIN_WIDTH
     window.close()
+
+
+def test_the_first_run_window_fits_the_screen() -> None:
+    from PySide6.QtCore import QSize
+
+    from gui.main_window import first_run_size
+
+    assert first_run_size(QSize(1280, 760)) == QSize(1280, 760)  # a small laptop: the window it can see
+    assert first_run_size(QSize(2560, 1400)) == QSize(1400, 900)
