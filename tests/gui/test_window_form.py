@@ -188,8 +188,6 @@ async def test_everything_fits_at_1024_by_700(qtbot: QtBot, runtime: Runtime, pr
     window.close()
 
 
-@pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE,  # and offscreen, a resized video has no handle:
-                           r"QBackingStore::flush\(\) called for +QVideoWindow")
 async def test_queue_columns_keep_their_room_at_1024_by_700(qtbot: QtBot, runtime: Runtime) -> None:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QStyleOptionViewItem
