@@ -88,7 +88,10 @@ async def test_soak_under_faults(harness: Harness, quick_renders: None, caplog: 
             assert job.state == JobState.FAILED, (job.state, job.error, job.waiting)
             assert job.error and "could not make this video" in job.error
     decisions = sum(1 for j in final if j.needs_decision)
-    assert decisions < JOBS // 4
+    # A decision is asked only for a create whose answer was lost: never more than the faults that hit creates
+    # (how many that is follows the random draw, which varies with the order requests arrive in).
+    lost_creates = sum(1 for e in sb.faults.history if e.request_kind == "create" and e.kind != "fail_job")
+    assert decisions <= lost_creates < JOBS // 2
 
     tasks_per_job: dict[int, list[str]] = defaultdict(list)
     for task in sb.tasks:
