@@ -10,8 +10,6 @@ import asyncio
 import contextlib
 import signal
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -49,32 +47,12 @@ class Sandbox(Engine):
     ``faults``, ``requests``, ``count()`` and ``tasks`` are for tests; ``await stop()`` shuts down.
     """
 
-    def __init__(
-        self,
-        state_dir: Path,
-        *,
-        host: str = "127.0.0.1",
-        base_port: int = 0,
-        job_seconds: float = 6.0,
-        url_ttl_seconds: float = 600.0,
-        clock: Callable[[], float] = time.time,
-        valid_keys: dict[str, str] | None = None,
-        gateway_shape: str = "a",
-        gateway_dialect: str = "page",
-    ) -> None:
-        if gateway_shape not in gateway.SHAPES:
-            raise ValueError(f"gateway_shape must be one of {gateway.SHAPES}")
-        if gateway_dialect not in gateway.DIALECTS:
-            raise ValueError(f"gateway_dialect must be one of {gateway.DIALECTS}")
-        super().__init__(
-            state_dir,
-            job_seconds=job_seconds,
-            url_ttl_seconds=url_ttl_seconds,
-            clock=clock,
-            valid_keys=valid_keys,
-            gateway_shape=gateway_shape,
-            gateway_dialect=gateway_dialect,
-        )
+    def __init__(self, state_dir: Path, *, host: str = "127.0.0.1", base_port: int = 0, **options: Any) -> None:
+        """``options`` are :class:`Engine`'s (``job_seconds``, ``clock``, ``gateway_shape``, ...)."""
+        for name, allowed in (("gateway_shape", gateway.SHAPES), ("gateway_dialect", gateway.DIALECTS)):
+            if name in options and options[name] not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}")
+        super().__init__(state_dir, **options)
         self.host = host
         self.base_port = base_port
         self.lifecycles = {
