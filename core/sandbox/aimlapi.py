@@ -20,7 +20,7 @@ from .engine import Engine
 from .errors import ApiError, bad_request
 from .lifecycle import Lifecycle
 from .media import ImageLimits
-from .pipeline import Auth, Call, OriginSpec, Route, json_response, named_task, required_query
+from .pipeline import BEARER, Call, OriginSpec, Route, json_response, named_task, required_query
 from .recording import summarize
 from .records import RenderPlan, TaskRecord
 
@@ -80,16 +80,8 @@ async def create(engine: Engine, call: Call) -> web.StreamResponse:
     s.check(body, RULES)
     task_id = str(secrets.randbelow(9 * 10**14) + 10**14)
     image = engine.store_input(task_id, "first_frame_image", body["first_frame_image"])
-    task = engine.create_task(
-        task_id=task_id,
-        provider=PROVIDER,
-        model=MODEL,
-        plan=RenderPlan(0, 0, float(VIDEO_SECONDS), body["prompt"], "pan", MODEL),
-        params=summarize(body),
-        inputs=[image],
-        fail_message=FAIL_MESSAGE,
-    )
-    call.record.task_id = task.id
+    plan = RenderPlan(0, 0, float(VIDEO_SECONDS), body["prompt"], "pan", MODEL)
+    task = call.start_task(engine, task_id, model=MODEL, plan=plan, params=summarize(body), inputs=[image])
     return json_response({"generation_id": task.id, "status": "queued"})
 
 
@@ -106,8 +98,7 @@ async def create_universal(engine: Engine, call: Call) -> web.StreamResponse:
     entry = engine.declarations.find(PROVIDER, str(body.get("model"))) if isinstance(body, dict) else None
     if entry is None or (entry.create_path or PATH) != UNIVERSAL_PATH:
         raise bad_request("model", "must be one of the video models of /v2/video/generations")
-    task = declared.create_task(engine, call, entry, body, provider=PROVIDER, task_id=str(uuid.uuid4()),
-                                fail_message=FAIL_MESSAGE)
+    task = declared.create_task(engine, call, entry, body, task_id=str(uuid.uuid4()))
     return json_response({"id": task.id, "status": "queued", "meta": {"usage": {"tokens_used": 0}}})
 
 
@@ -125,15 +116,9 @@ def generation(engine: Engine, task: TaskRecord) -> dict[str, Any]:
     }
 
 
-SPEC = OriginSpec(
-    name="aimlapi",
-    provider=PROVIDER,
-    auth=Auth("Authorization", bearer=True),
-    errors=error_response,
-    routes=(
-        Route("POST", PATH, "create", create, body="json"),
-        Route("GET", PATH, "poll", poll),
-        Route("POST", UNIVERSAL_PATH, "create", create_universal, body="json"),
-        Route("GET", UNIVERSAL_PATH, "poll", poll),
-    ),
-)
+SPEC = OriginSpec.api(PROVIDER, auth=BEARER, errors=error_response, fail_message=FAIL_MESSAGE, routes=(
+    Route("POST", PATH, "create", create, body="json"),
+    Route("GET", PATH, "poll", poll),
+    Route("POST", UNIVERSAL_PATH, "create", create_universal, body="json"),
+    Route("GET", UNIVERSAL_PATH, "poll", poll),
+))

@@ -102,17 +102,14 @@ def store_inputs(engine: Engine, task_id: str, entry: data.ModelEntry, body: dic
     return stored
 
 
-def create_task(engine: Engine, call: Call, entry: data.ModelEntry, body: dict[str, Any], *, provider: str,
-                task_id: str, fail_message: str, model: str | None = None) -> TaskRecord:
+def create_task(engine: Engine, call: Call, entry: data.ModelEntry, body: dict[str, Any], *, task_id: str,
+                model: str | None = None) -> TaskRecord:
     """Check a create for a declared model against its declaration, keep its inputs and start its task (recorded
     on the call); ``model`` is the task's model name when the origin answers with another than the entry's id."""
     check(entry, body)
     inputs = store_inputs(engine, task_id, entry, body)
-    task = engine.create_task(task_id=task_id, provider=provider, model=model or entry.id,
-                              plan=plan(entry, body, bool(inputs)), params=summarize(body), inputs=inputs,
-                              fail_message=fail_message)
-    call.record.task_id = task.id
-    return task
+    return call.start_task(engine, task_id, model=model or entry.id, plan=plan(entry, body, bool(inputs)),
+                           params=summarize(body), inputs=inputs)
 
 
 def params_summary(entry: data.ModelEntry, body: dict[str, Any]) -> dict[str, Any]:

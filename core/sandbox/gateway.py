@@ -32,7 +32,7 @@ from .engine import Engine
 from .errors import ApiError, bad_request
 from .lifecycle import Lifecycle, Snapshot
 from .media import ImageLimits, is_http_url, probe_image
-from .pipeline import Auth, Call, OriginSpec, Route, json_response, named_task
+from .pipeline import BEARER, Call, OriginSpec, Route, json_response, named_task
 from .recording import summarize
 from .records import RenderPlan, TaskInput, TaskRecord
 
@@ -302,27 +302,8 @@ async def create(engine: Engine, call: Call) -> web.StreamResponse:
     plan = RenderPlan(width, height, float(duration), body.get("prompt") or "", mode, body["model"])
     params = summarize(received)
     params["duration"] = duration
-    task = engine.create_task(
-        task_id=task_id,
-        provider=PROVIDER,
-        model=body["model"],
-        plan=plan,
-        params=params,
-        inputs=inputs,
-        fail_message=FAIL_MESSAGE,
-    )
-    call.record.task_id = task.id
-    return json_response(
-        {
-            "id": task.id,
-            "task_id": task.id,
-            "object": "video.generation.job",
-            "model": task.model,
-            "status": "queued",
-            "progress": 0,
-            "created_at": int(task.created_at),
-        }
-    )
+    task = call.start_task(engine, task_id, model=body["model"], plan=plan, params=params, inputs=inputs)
+    return json_response(created(task))
 
 
 async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> web.StreamResponse:
@@ -331,10 +312,14 @@ async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> 
     entry = engine.declarations.find(PROVIDER, str(body.get("model")))
     if entry is None:
         raise bad_request("model", f"must be one of {', '.join(m.id for m in engine.declarations.models(PROVIDER))}")
-    task = declared.create_task(engine, call, entry, body, provider=PROVIDER, task_id=_new_id(),
-                                fail_message=FAIL_MESSAGE)
-    return json_response({"id": task.id, "task_id": task.id, "object": "video.generation.job", "model": task.model,
-                          "status": "queued", "progress": 0, "created_at": int(task.created_at)})
+    task = declared.create_task(engine, call, entry, body, task_id=_new_id())
+    return json_response(created(task))
+
+
+def created(task: TaskRecord) -> dict[str, Any]:
+    """The create's answer: the new job, queued."""
+    return {"id": task.id, "task_id": task.id, "object": "video.generation.job", "model": task.model,
+            "status": "queued", "progress": 0, "created_at": int(task.created_at)}
 
 
 async def poll(engine: Engine, call: Call) -> web.StreamResponse:
@@ -437,13 +422,7 @@ def lifecycle(engine: Engine) -> Lifecycle:
     return LIFECYCLE_A if engine.gateway_shape not in ("b", "c") else LIFECYCLE_BC
 
 
-SPEC = OriginSpec(
-    name="gateway",
-    provider=PROVIDER,
-    auth=Auth("Authorization", bearer=True),
-    errors=error_response,
-    routes=(
-        Route("POST", "/v1/video/generations", "create", create, body="json"),
-        Route("GET", "/v1/video/generations/{task_id}", "poll", poll),
-    ),
-)
+SPEC = OriginSpec.api(PROVIDER, auth=BEARER, errors=error_response, fail_message=FAIL_MESSAGE, routes=(
+    Route("POST", "/v1/video/generations", "create", create, body="json"),
+    Route("GET", "/v1/video/generations/{task_id}", "poll", poll),
+))

@@ -29,6 +29,7 @@ LIFECYCLE = Lifecycle(((0.0, "pending"), (0.1, "staged"), (0.2, "processing")), 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 COST = 200_000
 FAIL_MESSAGE = "task failed: the model could not find two people to hug in the image"
+AUTH = Auth("X-API-Key", bearer=False)
 
 RULES = (
     s.required("model"),
@@ -70,16 +71,8 @@ async def create(engine: Engine, call: Call) -> web.StreamResponse:
     s.check(body, RULES)
     task_id = str(uuid.uuid4())
     image = engine.store_input(task_id, "image", body["input"]["image_url"])
-    task = engine.create_task(
-        task_id=task_id,
-        provider=PROVIDER,
-        model=MODEL,
-        plan=RenderPlan(0, 0, 5.0, "AI hug video", "pan", MODEL),
-        params=summarize(body),
-        inputs=[image],
-        fail_message=FAIL_MESSAGE,
-    )
-    call.record.task_id = task_id
+    plan = RenderPlan(0, 0, 5.0, "AI hug video", "pan", MODEL)
+    task = call.start_task(engine, task_id, model=MODEL, plan=plan, params=summarize(body), inputs=[image])
     return json_response(envelope(engine, task))
 
 
@@ -88,8 +81,7 @@ async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> 
     entry = engine.declarations.by_wire(PROVIDER, str(body.get("model")), body)
     if entry is None:
         raise bad_request("model", f"{body.get('model')!r} with task_type {body.get('task_type')!r} is not supported")
-    task = declared.create_task(engine, call, entry, body, provider=PROVIDER, task_id=str(uuid.uuid4()),
-                                fail_message=FAIL_MESSAGE, model=entry.sent_model)
+    task = declared.create_task(engine, call, entry, body, task_id=str(uuid.uuid4()), model=entry.sent_model)
     return json_response(envelope(engine, task))
 
 
@@ -164,14 +156,8 @@ def _error(message: str | None) -> dict[str, Any]:
     return {"code": 10000, "raw_message": message, "message": message, "detail": None}
 
 
-SPEC = OriginSpec(
-    name="goapi",
-    provider=PROVIDER,
-    auth=Auth("X-API-Key", bearer=False),
-    errors=error_response,
-    routes=(
-        Route("POST", "/api/v1/task", "create", create, body="json"),
-        Route("GET", "/api/v1/task/{task_id}", "poll", get),
-        Route("DELETE", "/api/v1/task/{task_id}", "cancel", cancel),
-    ),
-)
+SPEC = OriginSpec.api(PROVIDER, auth=AUTH, errors=error_response, fail_message=FAIL_MESSAGE, routes=(
+    Route("POST", "/api/v1/task", "create", create, body="json"),
+    Route("GET", "/api/v1/task/{task_id}", "poll", get),
+    Route("DELETE", "/api/v1/task/{task_id}", "cancel", cancel),
+))

@@ -18,7 +18,7 @@ from . import schemas as s
 from .engine import Engine
 from .errors import ApiError
 from .lifecycle import Lifecycle
-from .pipeline import Auth, Call, OriginSpec, Route, json_response, named_task, required_query
+from .pipeline import BEARER, Call, OriginSpec, Route, json_response, named_task, required_query
 from .recording import summarize
 from .records import RenderPlan, TaskInput, TaskRecord
 
@@ -111,16 +111,8 @@ async def create(engine: Engine, call: Call) -> web.StreamResponse:
     inputs = _inputs(engine, task_id, body)
     motion = inputs[1]
     caption = "motion: " + (motion.url.rsplit("/", 1)[-1] if motion.url else "uploaded video")
-    task = engine.create_task(
-        task_id=task_id,
-        provider=PROVIDER,
-        model=MODEL,
-        plan=RenderPlan(0, 0, VIDEO_SECONDS, caption, "pan", MODEL),
-        params=summarize(body),
-        inputs=inputs,
-        fail_message=FAIL_MESSAGE,
-    )
-    call.record.task_id = task.id
+    plan = RenderPlan(0, 0, VIDEO_SECONDS, caption, "pan", MODEL)
+    task = call.start_task(engine, task_id, model=MODEL, plan=plan, params=summarize(body), inputs=inputs)
     return json_response({"task_id": task.id})
 
 
@@ -130,8 +122,7 @@ async def create_declared(engine: Engine, call: Call) -> web.StreamResponse:
     if entry is None:
         raise ApiError(404, f"no such endpoint: {call.request.path}", code="NOT_FOUND")
     body = call.json_body()
-    task = declared.create_task(engine, call, entry, body, provider=PROVIDER, task_id=str(uuid.uuid4()),
-                                fail_message=FAIL_MESSAGE)
+    task = declared.create_task(engine, call, entry, body, task_id=str(uuid.uuid4()))
     return json_response({"task_id": task.id})
 
 
@@ -165,14 +156,8 @@ def result(engine: Engine, task: TaskRecord) -> dict[str, Any]:
     }
 
 
-SPEC = OriginSpec(
-    name="novita",
-    provider=PROVIDER,
-    auth=Auth("Authorization", bearer=True),
-    errors=error_response,
-    routes=(
-        Route("POST", "/v3/async/img2video-motion", "create", create, body="json"),
-        Route("GET", "/v3/async/task-result", "poll", task_result),
-        Route("POST", "/v3/async/{endpoint}", "create", create_declared, body="json"),
-    ),
-)
+SPEC = OriginSpec.api(PROVIDER, auth=BEARER, errors=error_response, fail_message=FAIL_MESSAGE, routes=(
+    Route("POST", "/v3/async/img2video-motion", "create", create, body="json"),
+    Route("GET", "/v3/async/task-result", "poll", task_result),
+    Route("POST", "/v3/async/{endpoint}", "create", create_declared, body="json"),
+))

@@ -29,7 +29,7 @@ from .errors import ApiError, bad_request
 from .files import serve_file
 from .lifecycle import Lifecycle
 from .media import decode_inline, is_http_url, probe_image
-from .pipeline import Auth, Call, OriginSpec, Route, json_response, named_task
+from .pipeline import BEARER, Call, OriginSpec, Route, json_response, named_task
 from .recording import FilePart, summarize
 from .records import RenderPlan, TaskInput, TaskRecord
 
@@ -113,16 +113,7 @@ async def create(engine: Engine, call: Call) -> web.StreamResponse:
     params = summarize({k: v for k, v in body.items() if not k.startswith("input_reference")})
     params.update(size=size, seconds=body.get("seconds") or "4", model=body.get("model") or MODELS[0])
     params["expires_after"] = engine.url_ttl_seconds
-    task = engine.create_task(
-        task_id=task_id,
-        provider=PROVIDER,
-        model=params["model"],
-        plan=plan,
-        params=params,
-        inputs=inputs,
-        fail_message=FAIL_MESSAGE,
-    )
-    call.record.task_id = task.id
+    task = call.start_task(engine, task_id, model=params["model"], plan=plan, params=params, inputs=inputs)
     return json_response(video_object(engine, task))
 
 
@@ -138,9 +129,7 @@ async def _create_declared(engine: Engine, call: Call, body: dict[str, Any]) -> 
     plan = declared.plan(entry, body, bool(inputs))
     params = declared.params_summary(entry, body) | {"model": entry.id, "expires_after": engine.url_ttl_seconds}
     params.update(size=f"{plan.width}x{plan.height}", seconds=str(body.get("seconds") or int(plan.seconds)))
-    task = engine.create_task(task_id=task_id, provider=PROVIDER, model=entry.id, plan=plan, params=params,
-                              inputs=inputs, fail_message=FAIL_MESSAGE)
-    call.record.task_id = task.id
+    task = call.start_task(engine, task_id, model=entry.id, plan=plan, params=params, inputs=inputs)
     return json_response(video_object(engine, task))
 
 
@@ -274,17 +263,8 @@ async def remix(engine: Engine, call: Call) -> web.StreamResponse:
         source.plan.width, source.plan.height, source.plan.seconds, body["prompt"], source.plan.mode, source.model
     )
     params = dict(source.params, prompt=body["prompt"], expires_after=engine.url_ttl_seconds)
-    task = engine.create_task(
-        task_id=task_id,
-        provider=PROVIDER,
-        model=source.model,
-        plan=plan,
-        params=params,
-        inputs=list(source.inputs),
-        fail_message=FAIL_MESSAGE,
-        remixed_from=source.id,
-    )
-    call.record.task_id = task.id
+    task = call.start_task(engine, task_id, model=source.model, plan=plan, params=params,
+                           inputs=list(source.inputs), remixed_from=source.id)
     return json_response(video_object(engine, task))
 
 
@@ -346,17 +326,11 @@ def _limit(raw: str) -> int:
     return limit
 
 
-SPEC = OriginSpec(
-    name="aihubmix",
-    provider=PROVIDER,
-    auth=Auth("Authorization", bearer=True),
-    errors=error_response,
-    routes=(
-        Route("POST", "/v1/videos", "create", create, body="auto"),
-        Route("GET", "/v1/videos", "list", list_videos),
-        Route("GET", "/v1/videos/{video_id}", "poll", retrieve),
-        Route("DELETE", "/v1/videos/{video_id}", "cancel", delete),
-        Route("POST", "/v1/videos/{video_id}/remix", "remix", remix, body="json"),
-        Route("GET", "/v1/videos/{video_id}/content", "content", content),
-    ),
-)
+SPEC = OriginSpec.api(PROVIDER, auth=BEARER, errors=error_response, fail_message=FAIL_MESSAGE, routes=(
+    Route("POST", "/v1/videos", "create", create, body="auto"),
+    Route("GET", "/v1/videos", "list", list_videos),
+    Route("GET", "/v1/videos/{video_id}", "poll", retrieve),
+    Route("DELETE", "/v1/videos/{video_id}", "cancel", delete),
+    Route("POST", "/v1/videos/{video_id}/remix", "remix", remix, body="json"),
+    Route("GET", "/v1/videos/{video_id}/content", "content", content),
+))

@@ -30,7 +30,7 @@ from .recording import (
     sha256_text,
     summarize,
 )
-from .records import RecordedRequest, TaskRecord
+from .records import RecordedRequest, RenderPlan, TaskInput, TaskRecord
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 STATUS_MESSAGES = {
@@ -59,6 +59,16 @@ class Call:
             raise ApiError(400, "request body must be valid JSON", field="body", code="invalid_json")
         return self.body
 
+    def start_task(self, engine: Engine, task_id: str, *, model: str, plan: RenderPlan, params: dict[str, Any],
+                   inputs: list[TaskInput], remixed_from: str | None = None) -> TaskRecord:
+        """Start a task of this origin's provider (failed, when a fault says so, in the origin's words) and record
+        its id on this request."""
+        task = engine.create_task(task_id=task_id, provider=self.origin.provider, model=model, plan=plan,
+                                  params=params, inputs=inputs, fail_message=self.origin.fail_message,
+                                  remixed_from=remixed_from)
+        self.record.task_id = task.id
+        return task
+
 
 Handler = Callable[[Engine, Call], Awaitable[web.StreamResponse]]
 ErrorRenderer = Callable[[ApiError, web.Request], web.Response]
@@ -82,6 +92,10 @@ class Auth:
         return key.strip() or None if scheme.lower() == "bearer" else None
 
 
+#: ``Authorization: Bearer <key>``, the scheme of every provider API but GoAPI's.
+BEARER = Auth("Authorization", bearer=True)
+
+
 @dataclass(frozen=True)
 class Route:
     """One endpoint: method, aiohttp path, request kind, handler and how to read the body.
@@ -98,7 +112,8 @@ class Route:
 
 @dataclass(frozen=True)
 class OriginSpec:
-    """An emulated origin: its name, provider, auth, error shape and routes."""
+    """An emulated origin: its name, provider, auth, error shape and routes, and the message its provider gives a
+    task it failed (origins that make tasks)."""
 
     name: str
     provider: str
@@ -106,6 +121,13 @@ class OriginSpec:
     errors: ErrorRenderer
     routes: tuple[Route, ...]
     resolve_provider: Callable[[Engine, web.Request], str] | None = None
+    fail_message: str = "task failed"
+
+    @classmethod
+    def api(cls, provider: str, *, auth: Auth, errors: ErrorRenderer, fail_message: str,
+            routes: tuple[Route, ...]) -> OriginSpec:
+        """A provider's API origin (named after the provider)."""
+        return cls(provider, provider, auth, errors, routes, fail_message=fail_message)
 
 
 def build_app(engine: Engine, spec: OriginSpec) -> web.Application:
