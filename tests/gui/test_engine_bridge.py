@@ -89,7 +89,7 @@ async def test_many_events_of_one_job_in_a_frame_arrive_as_its_latest(qtbot: QtB
 
     def progress_burst() -> None:  # on the engine thread: fifty progress events in a row
         for step in range(1, 51):
-            engine._emit(replace(job, state=JobState.RUNNING, progress=step / 50))
+            engine.emit(replace(job, state=JobState.RUNNING, progress=step / 50))
 
     delivered = window.bridge.delivered
     await window.bridge.call(progress_burst)
