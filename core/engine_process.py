@@ -25,6 +25,7 @@ import functools
 import itertools
 import logging
 import multiprocessing
+import os
 import pickle
 import threading
 from collections.abc import Callable
@@ -237,11 +238,9 @@ class EngineProcess:
             if self._stopping:
                 return
             self._spawn()
-        self.run(self.runtime.engine.resume_all if self.runtime.engine is not None else _nothing)
-
-
-def _nothing() -> None:
-    return None
+        self.run(self.runtime.use_session_keys, self.runtime.keys.session_keys())
+        if self.runtime.engine is not None:
+            self.run(self.runtime.engine.resume_all)
 
 
 def replace_world(setup: ChildSetup, sandbox_mode: bool) -> ChildSetup:
@@ -286,6 +285,7 @@ class _Child:
             self.conn.send(("failed", exc.message))
             return
         self._follow(self.runtime.engine)
+        log.info("the engine's process %d works the %s world", os.getpid(), self.runtime.world)
         threading.Thread(target=self._listen, args=(loop,), name="reeldeck-engine-pipe", daemon=True).start()
         await self._stop.wait()
 

@@ -222,9 +222,19 @@ class Runtime:
         return dict(self.sandbox.endpoints())
 
     def remember_secret(self, provider_id: str) -> None:
+        """A key was set or removed: it is redacted from every text, here and in the engine's process, which is
+        also handed the keys kept in memory only (no keyring)."""
         key = self.keys.get(provider_id)
         if key:
             REDACTOR.add(key)
+        if self.in_process and self._elsewhere():
+            assert self.thread is not None
+            self.thread.run(self.use_session_keys, self.keys.session_keys())
+            self.thread.run(self.remember_secret, provider_id)
+
+    def use_session_keys(self, keys: dict[str, str]) -> None:
+        """In the engine's process: hold the window's in-memory keys (``KeyStore.use_session_keys``)."""
+        self.keys.use_session_keys(keys)
 
     async def close(self) -> None:
         """Stop work (unfinished jobs resume next time), close HTTP, the store and the sandbox (and the engine's

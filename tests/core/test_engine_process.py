@@ -133,3 +133,18 @@ async def test_a_call_in_flight_when_the_child_dies_fails_in_plain_words(tmp_pat
 async def _until(condition: object) -> None:
     while not condition():  # type: ignore[operator]
         await asyncio.sleep(0.05)
+
+
+async def test_a_key_kept_in_memory_only_reaches_the_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")  # no keyring, here or there
+    monkeypatch.delenv("REELDECK_GOAPI_KEY", raising=False)
+    runtime = Runtime(DataDir(tmp_path / "home"), keys=KeyStore(environ={}, backend=NullKeyring()))
+    await runtime.start_in_process()
+    try:
+        need = await on_child(runtime, runtime.setup_need, "goapi")
+        assert need is not None and need.what == "key"  # type: ignore[attr-defined]
+        runtime.keys.set_session("goapi", "gk-session-only-123")
+        runtime.remember_secret("goapi")  # what the keys dialog calls after a change
+        assert await on_child(runtime, runtime.setup_need, "goapi") is None
+    finally:
+        await runtime.close()

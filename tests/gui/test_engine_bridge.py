@@ -107,7 +107,7 @@ async def test_events_between_calls_reach_the_window_by_themselves(qtbot: QtBot,
     assert engine is not None and thread is not None
     job = await window.bridge.call(engine.submit, VEO, start=False)
     recorder.events.clear()
-    thread.run(engine._emit, replace(job, progress=0.5))  # not awaited through the bridge: the signal brings it
+    thread.run(engine.emit, replace(job, progress=0.5))  # not awaited through the bridge: the signal brings it
     await until(lambda: recorder.events, what="the event")
     assert recorder.events[0].progress == 0.5
     window.close()
