@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 #: How long job events gather in the child before they are sent (one frame at 60 Hz).
 FRAME_SECONDS = 0.016
+#: How much lower the engine's process runs than the window's: on a busy machine the window gets the cores first
+#: (painting is what a person waits on; a poll a few milliseconds later is not).
+ENGINE_NICENESS = 10
 #: How long stopping waits for the child to close its runtime and end before it is killed.
 STOP_SECONDS = 30.0
 
@@ -99,6 +102,10 @@ class EngineProcess:
         self._process = context.Process(target=serve, args=(theirs, setup), name="reeldeck-engine", daemon=True)
         self._process.start()
         theirs.close()
+        if hasattr(os, "setpriority"):  # POSIX; on Windows the engine keeps the normal priority
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, self._process.pid,
+                               os.getpriority(os.PRIO_PROCESS, 0) + ENGINE_NICENESS)
         self._conn = ours
         self._reader = threading.Thread(target=self._read, args=(ours, self._process), name="reeldeck-engine-pipe",
                                         daemon=True)

@@ -49,6 +49,7 @@ async def test_a_job_runs_in_the_child_and_its_events_reach_the_window_side(tmp_
     process = runtime.thread
     assert isinstance(process, EngineProcess) and runtime.in_process
     assert process.pid is not None and process.pid != os.getpid()
+    assert os.getpriority(os.PRIO_PROCESS, process.pid) > os.getpriority(os.PRIO_PROCESS, 0)  # the window first
     seen: list[tuple[str, JobState, str]] = []
     engine.subscribe(lambda job: seen.append((job.id, job.state, threading.current_thread().name)))
     job = await on_child(runtime, engine.submit, JobRequest("aihubmix", VEO, {"prompt": "a kite over dunes"}))
