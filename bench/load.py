@@ -155,6 +155,11 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
     assert runtime.hub is not None
     window, kind = (None, "none (plain asyncio loop, as the CLI runs)") if args.loop == "asyncio" else \
         gui_loop.open_window(None if args.plain_window else runtime, plain=args.plain_window)
+    if kind == "gui.main_window.MainWindow":
+        from core.providers import catalog
+        from gui.app import CATALOG_LOOK_SECONDS
+
+        catalog.check_files_at_most_every(CATALOG_LOOK_SECONDS)  # as gui.app.run_window does
     if kind == "gui.main_window.MainWindow" and not args.no_freeze:
         from gui.app import keep_startup_out_of_collections
 

@@ -63,6 +63,10 @@ def show_first_frame(data: DataDir, sandbox: bool, *, paint: bool = True) -> Mai
     return window
 
 
+#: How often the window looks for catalog files changed behind its back (an edited user catalog shows within it).
+CATALOG_LOOK_SECONDS = 1.0
+
+
 async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None,
                      window: MainWindow | None = None, *, freeze_startup: bool = False) -> int:
     """Start the core, give the window (its first frame, shown now unless given) its content, resume unfinished
@@ -83,7 +87,10 @@ async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None,
     window.closed.connect(lambda: _resolve(closed))
     if window.is_closed:
         return 0
+    from core.providers import catalog
+
     runtime = Runtime(data, sandbox_mode=window.sandbox, keys=keys or KeyStore())
+    catalog.check_files_at_most_every(CATALOG_LOOK_SECONDS)  # rows read models as they paint
     try:
         await runtime.start_in_process()  # network and database work out of the window's interpreter
         if not closed.done():
@@ -99,6 +106,7 @@ async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None,
             _quit_on_sigint(window)
             await closed
     finally:
+        catalog.check_files_at_most_every(0.0)
         await runtime.close()
     return 0
 
