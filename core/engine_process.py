@@ -27,6 +27,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -260,7 +261,10 @@ def replace_world(setup: ChildSetup, sandbox_mode: bool) -> ChildSetup:
 
 
 def serve(conn: Connection, setup: ChildSetup) -> None:
-    """The child's main: build the runtime, then answer calls until told to stop."""
+    """The child's main: build the runtime, then answer calls until told to stop. Ctrl+C in the terminal reaches
+    the whole process group: the window closes the runtime and then this process, which must not die first."""
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         asyncio.run(_Child(conn, setup).serve())
     finally:

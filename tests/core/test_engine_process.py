@@ -149,3 +149,17 @@ async def test_a_key_kept_in_memory_only_reaches_the_child(tmp_path: Path, monke
         assert await on_child(runtime, runtime.setup_need, "goapi") is None
     finally:
         await runtime.close()
+
+
+async def test_ctrl_c_in_the_terminal_leaves_the_child_to_the_window(tmp_path: Path) -> None:
+    runtime = sandbox_runtime(tmp_path / "home")
+    engine = await runtime.start_in_process()
+    process = runtime.thread
+    assert isinstance(process, EngineProcess) and process.pid is not None
+    try:
+        await on_child(runtime, engine.budget_problem, 0.0)  # the child is up and answering
+        os.kill(process.pid, signal.SIGINT)  # what the terminal sends the whole process group
+        assert await on_child(runtime, engine.budget_problem, 0.0) is None  # still the same child, answering
+        assert process.restarts == 0
+    finally:
+        await runtime.close()
