@@ -10,6 +10,10 @@ def _wants_gui(argv: list[str]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if getattr(sys, "frozen", False):  # the packaged app starts the engine's process from its own executable
+        import multiprocessing
+
+        multiprocessing.freeze_support()
     args = sys.argv[1:] if argv is None else argv
     if args == ["--self-test"]:
         from gui.selftest import run_self_test

@@ -129,6 +129,14 @@ def start_emulator(state: Path, job_seconds: float) -> tuple[subprocess.Popen[st
     return process, json.loads(line)
 
 
+def child_peak_rss_mb(pid: int) -> float:
+    """Peak resident set size of another process of ours (the engine's), MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def process_cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -140,11 +148,18 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
     image = home / "input.png"
     Image.new("RGB", (1024, 768), (200, 120, 40)).save(image)
     runtime = Runtime(data, keys=KeyStore(), engine_config=EngineConfig(poll_interval=SANDBOX_POLL_INTERVAL))
-    threaded = args.loop == "qasync" and args.engine == "thread"
-    engine = await (runtime.start_in_thread() if threaded else runtime.start())
+    mode = args.engine if args.loop == "qasync" else "loop"
+    engine = await (runtime.start_in_process() if mode == "process" else
+                    runtime.start_in_thread() if mode == "thread" else runtime.start())
+    child = runtime.thread.pid if mode == "process" else None  # type: ignore[union-attr]
     assert runtime.hub is not None
     window, kind = (None, "none (plain asyncio loop, as the CLI runs)") if args.loop == "asyncio" else \
         gui_loop.open_window(None if args.plain_window else runtime, plain=args.plain_window)
+    if kind == "gui.main_window.MainWindow":
+        from core.providers import catalog
+        from gui.app import CATALOG_LOOK_SECONDS
+
+        catalog.check_files_at_most_every(CATALOG_LOOK_SECONDS)  # as gui.app.run_window does
     if kind == "gui.main_window.MainWindow" and not args.no_freeze:
         from gui.app import keep_startup_out_of_collections
 
@@ -163,6 +178,7 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
             "rss_mb": rounded(rss_mb(), 1)}
     probe.reset()
     cpu0, wall0, loop_cpu0 = cpu_seconds(), time.perf_counter(), time.thread_time()
+    child_cpu0 = process_cpu_seconds(child) if child else 0.0
     late = LateTicks()
     with GcPauses() as gc_pauses:
         jobs = await asyncio.gather(*(on_engine(runtime, engine.submit, requests_for(i, str(image)))
@@ -171,6 +187,8 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
         finals = await on_engine(runtime, engine.wait, [j.id for j in jobs], args.timeout)
     wall = time.perf_counter() - wall0
     cpu = cpu_seconds() - cpu0
+    engine_cpu = process_cpu_seconds(child) - child_cpu0 if child else None
+    engine_rss = child_peak_rss_mb(child) if child else 0.0
     loop_cpu = time.thread_time() - loop_cpu0  # the loop's own thread: what competes with painting
     late.stop()
     await probe.stop()
@@ -186,9 +204,14 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
     if window is not None:
         window.close()
     await runtime.close()
+    window_rss = max(probe.peak_rss, peak_rss_mb())
     return {
         "window": kind,
-        "engine": "its own thread" if threaded else "the window's loop" if args.loop == "qasync" else "plain asyncio",
+        "engine": {"process": "its own process", "thread": "its own thread", "gui": "the window's loop"}.get(
+            mode, "plain asyncio"),
+        "engine_process_cpu_s": rounded(engine_cpu, 2) if engine_cpu is not None else None,
+        "window_peak_rss_mb": rounded(window_rss, 1),
+        "engine_process_peak_rss_mb": rounded(engine_rss, 1),
         "jobs": args.jobs,
         "states": states,
         "errors": errors,
@@ -200,9 +223,9 @@ async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str
         "gc": gc_pauses.figures(),
         "late_over_30ms": len(late.spans),
         "late_over_30ms_with_gc": gc_pauses.overlapping(late.spans),
-        "peak_rss_mb": rounded(max(probe.peak_rss, peak_rss_mb()), 1),
-        "requests": sent,
-        "requests_per_s": rounded(sent / wall, 1),
+        "peak_rss_mb": rounded(window_rss + engine_rss, 1),  # both processes: what the app costs
+        "requests": sent if child is None else None,  # the engine's process counts its own
+        "requests_per_s": rounded(sent / wall, 1) if child is None else None,
         "polls": polls,
         "stall_p99_ms": rounded(probe.p99, 2),
         "stall_max_ms": rounded(probe.max, 2),
@@ -229,9 +252,9 @@ def main() -> int:
     parser.add_argument("--plain-window", action="store_true", help="a plain QMainWindow instead of Reeldeck's")
     parser.add_argument("--loop", choices=("qasync", "asyncio"), default="qasync",
                         help="asyncio: no Qt at all, the engine on a plain loop as the CLI runs it")
-    parser.add_argument("--engine", choices=("thread", "gui"), default="thread",
-                        help="with qasync: the engine on its own thread as the window runs it (thread), or on the "
-                             "window's loop as before (gui)")
+    parser.add_argument("--engine", choices=("process", "thread", "gui"), default="process",
+                        help="with qasync: the engine in its own process as the window runs it (process), on its "
+                             "own thread (thread, before), or on the window's loop (gui, before that)")
     parser.add_argument("--no-freeze", action="store_true",
                         help="leave start-up's objects in every garbage collection (before gui.app froze them)")
     args = parser.parse_args()
@@ -268,8 +291,11 @@ def main() -> int:
     print(f"   jobs: {f['states']} in {f['wall_s']} s (all submitted after {f['submit_s']} s)")
     if f["errors"]:
         print(f"   errors: {f['errors']}")
-    print(f"   Reeldeck CPU {f['cpu_s']} s ({f['cpu_share_of_one_core']:.0%} of one core; the loop's thread "
-          f"{f['loop_thread_cpu_s']} s), peak RSS {f['peak_rss_mb']} MB; emulator CPU {f['emulator_cpu_s']} s")
+    print(f"   window process CPU {f['cpu_s']} s ({f['cpu_share_of_one_core']:.0%} of one core; the loop's thread "
+          f"{f['loop_thread_cpu_s']} s); engine process CPU {f['engine_process_cpu_s']} s; emulator CPU "
+          f"{f['emulator_cpu_s']} s")
+    print(f"   peak RSS {f['peak_rss_mb']} MB (window {f['window_peak_rss_mb']} MB + engine process "
+          f"{f['engine_process_peak_rss_mb']} MB)")
     print(f"   {f['requests']} requests ({f['polls']} polls), {f['requests_per_s']} requests/s")
     print(f"   garbage collections: longest {f['gc']['max_ms']} ms, {f['gc']['total_ms']} ms in all; "
           f"{f['gc']['full_collections']} full ones, longest {f['gc']['full_max_ms']} ms")

@@ -155,7 +155,8 @@ class Engine:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
-    def _emit(self, job: Job) -> None:
+    def emit(self, job: Job) -> None:
+        """Tell every listener about ``job`` (the engine's own changes; in the window, the engine process's)."""
         for listener in list(self._listeners):
             try:
                 listener(job)
@@ -171,13 +172,13 @@ class Engine:
         job = self.store.update(job_id, lease=lease, **changes)
         if job.waiting is None:
             self._waiting.discard(job_id)
-        self._emit(job)
+        self.emit(job)
         return job
 
     def _set(self, job_id: str, **changes: Any) -> Job:
         """A person's action (cancel, decide, retry): written whoever works the job."""
         job = self.store.update(job_id, **changes)
-        self._emit(job)
+        self.emit(job)
         return job
 
     # --- public API ----------------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ class Engine:
         except ReeldeckError:
             await asyncio.to_thread(shutil.rmtree, self.inputs_dir / job.id, True)  # change nothing
             raise
-        self._emit(job)
+        self.emit(job)
         if start:
             self.start(job.id)
         return job
@@ -213,7 +214,7 @@ class Engine:
                   remote_id=remote_id, remote_status=ATTACHED, submitted_at=now, world=self.world,
                   origin=self._origin_of(provider))
         self.store.add(job)
-        self._emit(job)
+        self.emit(job)
         self.start(job.id)
         return job
 
@@ -416,7 +417,7 @@ class Engine:
         job.world, job.origin = self.world, source.origin
         self._check_budget(job.cost_usd)
         self.store.add(job)
-        self._emit(job)
+        self.emit(job)
         self.start(job.id)
         return job
 
@@ -452,7 +453,7 @@ class Engine:
         if forgotten.annotation != Annotation():
             self.store.annotate(forgotten.job.id, forgotten.annotation)
         job = self.store.get(forgotten.job.id)
-        self._emit(job)
+        self.emit(job)
         return job
 
     def apply_settings(self, changes: Mapping[str, Any] | None = None, provider_id: str | None = None) -> None:
@@ -490,7 +491,7 @@ class Engine:
         self.queue.reorder(positions)
         moved = self.store.some(list(positions))
         for job in moved:
-            self._emit(job)
+            self.emit(job)
         return moved
 
     def wake(self) -> None:
@@ -688,7 +689,7 @@ class Engine:
                                           remote_id=remote_id, origin=self._origin_of(provider)))
             raise _JobEnded
         job = found
-        self._emit(job)
+        self.emit(job)
         if not adopted and job.remote_id != remote_id:
             log.error("job %s already has task %s; task %s is an orphan and is canceled where %s can",
                       job_id, job.remote_id, remote_id, provider.spec.name)
@@ -839,7 +840,7 @@ class Engine:
             self.download_progress[job_id] = (done, total)
             job = self.store.find(job_id)
             if job is not None:
-                self._emit(job)
+                self.emit(job)
         return report
 
     def _finish(self, job_id: str, state: JobState, *, error: str | None, fenced: bool = True,

@@ -6,6 +6,8 @@ Every error carries a plain-language ``message`` meant for the user (what happen
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ReeldeckError(Exception):
     """Base of every error Reeldeck raises on purpose."""
@@ -17,6 +19,17 @@ class ReeldeckError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled whole whatever its constructor asks for: it crosses to the window from the engine's process."""
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
+
+
+def _rebuild(cls: type[ReeldeckError], args: tuple[Any, ...], state: dict[str, Any]) -> ReeldeckError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class InputError(ReeldeckError):

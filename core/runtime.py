@@ -22,10 +22,10 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.engine import Engine, EngineConfig
-from core.errors import ConfigError
+from core.errors import ConfigError, ReeldeckError
 from core.hub import ProviderHub
 from core.logs import REDACTOR, setup_logging
 from core.paths import DataDir
@@ -33,6 +33,9 @@ from core.providers import available_ids, provider_class
 from core.secrets import KeyStore
 from core.settings import Settings
 from core.store import JobStore, open_or_recover
+
+if TYPE_CHECKING:
+    from core.engine_process import EngineProcess
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -73,7 +76,27 @@ class Runtime:
         self.notices: list[str] = []
         #: The thread whose loop runs the engine when started with :meth:`start_in_thread` (the window); None when
         #: it runs on the caller's loop (the CLI, tests).
-        self.thread: EngineThread | None = None
+        self.thread: EngineThread | EngineProcess | None = None
+
+    async def start_in_process(self) -> Engine:
+        """Start with the engine in a process of its own (``core.engine_process``): this runtime opens the store,
+        the settings and a *dormant* engine for the window to read and listen to, and every call of the engine's
+        or the runtime's methods through ``self.thread.run`` runs in the child, whose job events come back to the
+        dormant engine's listeners. The child starts after the store is open here (one of them migrates or moves
+        a damaged file aside, never both at once) and runs the emulator in sandbox mode."""
+        from core.engine_process import EngineProcess, setup_of
+
+        emulator, self.emulator = self.emulator, False
+        engine = await self.start()
+        self.thread = EngineProcess(self, setup_of(self, emulator))
+        return engine
+
+    @property
+    def in_process(self) -> bool:
+        """True when the engine works in a process of its own and this runtime only reads and listens."""
+        from core.engine_process import EngineProcess
+
+        return isinstance(self.thread, EngineProcess)
 
     async def start_in_thread(self) -> Engine:
         """Start on an :class:`EngineThread` of its own: the engine, its HTTP and its store writes run there, and
@@ -132,7 +155,9 @@ class Runtime:
         Nothing of one world ever runs in the other.
         """
         if self._elsewhere():
-            return await self._on_thread(self.switch_world, sandbox)
+            engine = await self._on_thread(self.switch_world, sandbox)
+            if not self.in_process:
+                return engine
         if self.store is None or self.engine is None:
             raise RuntimeError("start the runtime before switching worlds")
         if sandbox == self.sandbox_mode:
@@ -152,7 +177,7 @@ class Runtime:
         if self._elsewhere():
             assert self.thread is not None
             self.thread.run(engine.apply_settings, changes, provider_id)
-        else:
+        if not self._elsewhere() or self.in_process:  # the window's dormant engine reads them too (prices, budget)
             engine.apply_settings(changes, provider_id)
 
     def setup_need(self, provider_id: str) -> SetupNeed | None:
@@ -197,9 +222,19 @@ class Runtime:
         return dict(self.sandbox.endpoints())
 
     def remember_secret(self, provider_id: str) -> None:
+        """A key was set or removed: it is redacted from every text, here and in the engine's process, which is
+        also handed the keys kept in memory only (no keyring)."""
         key = self.keys.get(provider_id)
         if key:
             REDACTOR.add(key)
+        if self.in_process and self._elsewhere():
+            assert self.thread is not None
+            self.thread.run(self.use_session_keys, self.keys.session_keys())
+            self.thread.run(self.remember_secret, provider_id)
+
+    def use_session_keys(self, keys: dict[str, str]) -> None:
+        """In the engine's process: hold the window's in-memory keys (``KeyStore.use_session_keys``)."""
+        self.keys.use_session_keys(keys)
 
     async def close(self) -> None:
         """Stop work (unfinished jobs resume next time), close HTTP, the store and the sandbox (and the engine's
@@ -209,9 +244,12 @@ class Runtime:
             try:
                 if self.thread.running:
                     await self._on_thread(self.close)
+            except ReeldeckError as exc:  # the engine's process died meanwhile: its jobs resume next time
+                log.warning("closing the engine: %s", exc.message)
             finally:
                 self.thread.stop()
-            return
+            if not self.in_process:
+                return
         await self._stop_world()
         if self.store is not None:
             self.store.close()

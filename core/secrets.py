@@ -103,6 +103,16 @@ class KeyStore:
         REDACTOR.add(key.strip())
         self._session[provider_id] = key.strip()
 
+    def session_keys(self) -> dict[str, str]:
+        """The keys kept in memory for this run (the engine's process is handed them: it has no other way)."""
+        return dict(self._session)
+
+    def use_session_keys(self, keys: dict[str, str]) -> None:
+        """Hold exactly these in-memory keys (the window's, in the engine's process); the keyring is not touched."""
+        for key in keys.values():
+            REDACTOR.add(key)
+        self._session = dict(keys)
+
     def delete(self, provider_id: str) -> bool:
         """Remove a stored key; False when there was none."""
         self._session.pop(provider_id, None)

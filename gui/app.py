@@ -63,13 +63,19 @@ def show_first_frame(data: DataDir, sandbox: bool, *, paint: bool = True) -> Mai
     return window
 
 
+#: How often the window looks for catalog files changed behind its back (an edited user catalog shows within it).
+CATALOG_LOOK_SECONDS = 1.0
+
+
 async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None,
                      window: MainWindow | None = None, *, freeze_startup: bool = False) -> int:
     """Start the core, give the window (its first frame, shown now unless given) its content, resume unfinished
     jobs; return when the window has closed (at once when it was closed before the core was up).
 
-    The engine runs on a loop of its own in a thread (``Runtime.start_in_thread``): this loop only paints and asks,
-    through ``gui.engine_bridge``; closing the runtime ends the thread. The app (``run_gui``) also freezes what
+    The engine runs in a process of its own (``Runtime.start_in_process``): this loop only paints and asks,
+    through ``gui.engine_bridge``, and this interpreter's lock and collections are the window's alone; closing the
+    runtime ends the process. ``keys`` are the window's (the keys dialog); the engine's process reads the same
+    keyring and environment, and is handed the keys kept in memory only. The app (``run_gui``) also freezes what
     start-up made once the window is up (``keep_startup_out_of_collections``; not in a test process)."""
     import asyncio
 
@@ -81,9 +87,12 @@ async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None,
     window.closed.connect(lambda: _resolve(closed))
     if window.is_closed:
         return 0
+    from core.providers import catalog
+
     runtime = Runtime(data, sandbox_mode=window.sandbox, keys=keys or KeyStore())
+    catalog.check_files_at_most_every(CATALOG_LOOK_SECONDS)  # rows read models as they paint
     try:
-        await runtime.start_in_thread()  # network and database work off the window's thread
+        await runtime.start_in_process()  # network and database work out of the window's interpreter
         if not closed.done():
             if runtime.hub is not None:  # the input previews prepare images as submission will
                 from gui.slots import image_sending
@@ -97,6 +106,7 @@ async def run_window(data: DataDir, sandbox: bool, keys: KeyStore | None = None,
             _quit_on_sigint(window)
             await closed
     finally:
+        catalog.check_files_at_most_every(0.0)
         await runtime.close()
     return 0
 

@@ -1,6 +1,7 @@
 """The window's one way into the engine, and the engine's one way back: calls in, job events out.
 
-When the runtime runs the engine on its own thread (``Runtime.start_in_thread``, as ``gui.app`` starts it), the
+When the runtime runs the engine elsewhere — in a process of its own (``Runtime.start_in_process``, as ``gui.app``
+starts it) or on a thread (``Runtime.start_in_thread``) — the
 window's qasync loop only paints and asks: a call is handed to the engine's loop and awaited here
 (``asyncio.wrap_future``), and the engine's job events cross to this thread through one queued Qt signal,
 coalesced — many events of one job within a frame become its latest one — and are delivered together
@@ -118,7 +119,7 @@ class EngineBridge(QObject):
 
     @property
     def threaded(self) -> bool:
-        """True when the engine runs on a thread of its own."""
+        """True when the engine runs elsewhere (its own process or thread): events are collected off this thread."""
         return self.runtime.thread is not None
 
     # --- events ------------------------------------------------------------------------------------------------

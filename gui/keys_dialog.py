@@ -246,8 +246,8 @@ class KeysDialog(QDialog):
 
     def key_changed(self, provider_id: str) -> None:
         """A key was set or removed: the engine must use it from now on, and logs must never show it."""
-        forget_provider(self.runtime, provider_id)
-        self.runtime.remember_secret(provider_id)
+        self.runtime.remember_secret(provider_id)  # first: the engine's process holds an in-memory key before
+        forget_provider(self.runtime, provider_id)  # it builds the provider again
         self.keyChanged.emit(provider_id)
 
     def focus_provider(self, provider_id: str) -> KeyRow | None:

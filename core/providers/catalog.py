@@ -8,7 +8,9 @@ live in ``catalog/`` in the data dir (``REELDECK_HOME``).
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,22 @@ _lock = threading.Lock()
 #: Catalog files of providers registered at run time (``core.providers.register``), by provider id.
 _provider_files: dict[str, Path] = {}
 _cache: dict[tuple[Any, ...], tuple[data.Catalog, dict[str, tuple[ModelSpec, ...]]]] = {}
+#: The window reads models per painted cell: there the files are looked at no more than once per this many seconds
+#: (``check_files_at_most_every``); 0 (the CLI, tests) looks at them on every read.
+_recheck_seconds = 0.0
+#: The last look at the files: (REELDECK_HOME as it was, when, the cache key it found).
+_last_look: tuple[str | None, float, tuple[Any, ...]] | None = None
+_clock = time.monotonic
+
+
+def check_files_at_most_every(seconds: float) -> None:
+    """Look for changed catalog files at most once per ``seconds`` (0: on every read). The window sets it: one
+    look costs a directory listing and a ``stat`` per file, and a painted row reads a model several times. Files
+    written through this module (``add_user_model``) are seen at once whatever the interval."""
+    global _recheck_seconds, _last_look
+    with _lock:
+        _recheck_seconds = max(0.0, seconds)
+        _last_look = None
 
 
 def user_catalog_dir() -> Path:
@@ -69,6 +87,13 @@ def remove_provider_file(provider_id: str) -> None:
 
 
 def _loaded() -> tuple[data.Catalog, dict[str, tuple[ModelSpec, ...]]]:
+    global _last_look
+    home, now = os.environ.get("REELDECK_HOME"), _clock()
+    look = _last_look
+    if look is not None and look[0] == home and now - look[1] < _recheck_seconds:
+        found = _cache.get(look[2])
+        if found is not None:
+            return found
     folders = (data.SHIPPED_DIR, user_catalog_dir())
     with _lock:
         extra = dict(_provider_files)
@@ -81,6 +106,7 @@ def _loaded() -> tuple[data.Catalog, dict[str, tuple[ModelSpec, ...]]]:
                 log.warning("catalog file skipped: %s", problem)
             specs = {pid: tuple(model_spec(m) for m in loaded.for_provider(pid)) for pid in (*data.PROVIDERS, *extra)}
             _cache[key] = (loaded, specs)
+        _last_look = (home, now, key)
         return _cache[key]
 
 
@@ -176,6 +202,8 @@ def add_user_model(provider_id: str, model_id: str, label: str, *, seconds: tupl
         staging.unlink(missing_ok=True)
         raise InputError(f"This model cannot be added: {exc.problem.reason}") from None
     staging.replace(target)
+    with _lock:
+        _cache.clear()  # seen at once, however seldom the files are looked at
     return target
 
 

@@ -116,6 +116,34 @@ def test_a_user_catalog_adds_a_model_and_overrides_a_shipped_one(isolated_env: P
     assert code == 0 and listed["acme-video-1"]["origin"] == str(added)
 
 
+def test_the_window_looks_at_the_files_at_most_once_a_second(isolated_env: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.providers import catalog
+
+    now = [1000.0]
+    looks: list[Path] = []
+    signature = data.folder_signature
+    monkeypatch.setattr(catalog, "_clock", lambda: now[0])
+    monkeypatch.setattr(data, "folder_signature", lambda folder: looks.append(folder) or signature(folder))
+    catalog.check_files_at_most_every(1.0)
+    try:
+        catalog.models_for("gateway")
+        looked = len(looks)
+        for _ in range(50):  # a painted page of rows
+            catalog.models_for("gateway")
+        assert len(looks) == looked  # no listing, no stat
+        user_catalog(isolated_env, "mine.toml", USER_GATEWAY_MODEL)  # written behind its back
+        assert "acme-video-1" not in {m.id for m in catalog.models_for("gateway")}
+        now[0] += 1.5
+        assert "acme-video-1" in {m.id for m in catalog.models_for("gateway")}  # seen on the next look
+        catalog.add_user_model("aihubmix", "my-video-1", "Mine")  # through the module: seen at once
+        assert "my-video-1" in {m.id for m in catalog.models_for("aihubmix")}
+    finally:
+        catalog.check_files_at_most_every(0.0)
+    user_catalog(isolated_env, "relabel.toml", USER_GATEWAY_MODEL.replace("acme-video-1", "acme-video-2"))
+    assert "acme-video-2" in {m.id for m in catalog.models_for("gateway")}  # 0: every read looks
+
+
 def test_a_broken_user_catalog_is_reported_with_file_line_and_reason_and_the_rest_loads(isolated_env: Path) -> None:
     bad_enum = user_catalog(isolated_env, "bad.toml", USER_GATEWAY_MODEL.replace('choices = ["film", "anime"]',
                                                                                   'choices = ["film", "anime"]\n'

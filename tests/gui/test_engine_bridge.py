@@ -89,7 +89,7 @@ async def test_many_events_of_one_job_in_a_frame_arrive_as_its_latest(qtbot: QtB
 
     def progress_burst() -> None:  # on the engine thread: fifty progress events in a row
         for step in range(1, 51):
-            engine._emit(replace(job, state=JobState.RUNNING, progress=step / 50))
+            engine.emit(replace(job, state=JobState.RUNNING, progress=step / 50))
 
     delivered = window.bridge.delivered
     await window.bridge.call(progress_burst)
@@ -107,7 +107,7 @@ async def test_events_between_calls_reach_the_window_by_themselves(qtbot: QtBot,
     assert engine is not None and thread is not None
     job = await window.bridge.call(engine.submit, VEO, start=False)
     recorder.events.clear()
-    thread.run(engine._emit, replace(job, progress=0.5))  # not awaited through the bridge: the signal brings it
+    thread.run(engine.emit, replace(job, progress=0.5))  # not awaited through the bridge: the signal brings it
     await until(lambda: recorder.events, what="the event")
     assert recorder.events[0].progress == 0.5
     window.close()

@@ -97,11 +97,37 @@ def test_frozen_window_opens_and_quits_cleanly(bundle: Path, tmp_path: Path, xvf
         assert found.returncode == 0 and found.stdout.strip(), app.stderr.read() if app.poll() is not None else ""
         window = found.stdout.split()[0]
         print(f"frozen window visible after {time.monotonic() - started:.2f}s")
+        engine = _engine_process(app.pid, tmp_path / "home" / "logs" / "reeldeck.log")
+        print(f"frozen engine process {engine} working after {time.monotonic() - started:.2f}s")
         # The window closes on key-down, so xdotool's key-up may hit a destroyed window: its exit status is moot.
         subprocess.run(["xdotool", "key", "--window", window, "ctrl+q"], env=env, capture_output=True, timeout=30,
                        check=False)
         assert app.wait(timeout=60) == 0
+        assert not Path(f"/proc/{engine}").exists() or "Z" in _state(engine)  # the engine's process ended too
     finally:
         if app.poll() is None:
             app.kill()
         app.communicate(timeout=30)
+
+
+def _engine_process(app_pid: int, log: Path, timeout: float = 120.0) -> int:
+    """The pid of the app's engine process, once its log says it works (the frozen app spawns it from its own
+    executable: ``multiprocessing.freeze_support``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{app_pid}/task/{app_pid}/children")
+        pids = [int(p) for p in children.read_text().split()] if children.exists() else []
+        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        working = [pid for pid in pids if f"the engine's process {pid} works" in text]
+        if working:
+            return working[0]
+        time.sleep(0.2)  # polling another process's files: there is no event to wait on
+    raise AssertionError(f"no engine process started within {timeout:.0f} s; log: {log.read_text()[-2000:]}"
+                         if log.exists() else f"no engine process and no log within {timeout:.0f} s")
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1]
+    except OSError:
+        return "gone"

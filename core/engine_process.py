@@ -1,0 +1,389 @@
+"""The engine in a process of its own: the window's interpreter keeps only the window.
+
+On a thread (``EngineThread``) the engine's Python work — HTTP, JSON, store writes, its garbage collections —
+shares the window's interpreter lock: under a thousand jobs the window's loop was late by up to a quarter of a
+second (bench/RESULTS.md, issue 15). In a process of its own it shares nothing but the job store (SQLite in WAL
+mode, which two processes already share by leases) and a pipe.
+
+:class:`EngineProcess` stands where an ``EngineThread`` stands (``Runtime.thread``): ``run(function, *args)``
+returns a future of the result, where ``function`` is a method of the runtime or of its engine — the window's own
+runtime keeps a *dormant* engine over the same store for what it reads (prices, the budget, durations) and for
+the events it listens to; calling one of its methods through ``run`` calls the same method of the engine in the
+child process. The child sends its job events back in batches, one per frame (only each job's latest), and
+before the answer of the call that caused them, so a submitted job is listed when ``submit`` returns.
+
+When the child ends unexpectedly (killed, crashed), calls in flight fail with a plain message, and a new child is
+started that resumes every unfinished job: their leases belonged to a process that no longer exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import functools
+import itertools
+import logging
+import multiprocessing
+import os
+import pickle
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+from core.errors import ReeldeckError
+
+if TYPE_CHECKING:
+    from core.engine import Engine, EngineConfig
+    from core.jobs import Job
+    from core.paths import DataDir
+    from core.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+#: How long job events gather in the child before they are sent (one frame at 60 Hz).
+FRAME_SECONDS = 0.016
+#: How much lower the engine's process runs than the window's: on a busy machine the window gets the cores first
+#: (painting is what a person waits on; a poll a few milliseconds later is not).
+ENGINE_NICENESS = 10
+#: How long stopping waits for the child to close its runtime and end before it is killed.
+STOP_SECONDS = 30.0
+
+
+class EngineStopped(ReeldeckError):
+    """The engine's process ended before it answered."""
+
+
+@dataclass(frozen=True)
+class ChildSetup:
+    """What the child needs to build the same runtime as the window's (keys come from its own keyring)."""
+
+    data: DataDir
+    sandbox_mode: bool
+    emulator: bool = True
+    sandbox_options: dict[str, Any] = field(default_factory=dict)
+    engine_config: EngineConfig | None = None
+
+
+def setup_of(runtime: Runtime, emulator: bool) -> ChildSetup:
+    return ChildSetup(runtime.data, runtime.sandbox_mode, emulator, dict(runtime.sandbox_options),
+                      runtime.engine_config)
+
+
+# --- the window's side --------------------------------------------------------------------------------------------
+
+
+class EngineProcess:
+    """The window's handle on the engine's process: calls out, answers and job events in (a reader thread)."""
+
+    def __init__(self, runtime: Runtime, setup: ChildSetup) -> None:
+        self.runtime = runtime
+        self.setup = setup
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, concurrent.futures.Future[Any]] = {}
+        self._lock = threading.Lock()
+        self._stopping = False
+        self.restarts = 0
+        self._process: Any = None
+        self._conn: Connection | None = None
+        self._reader: threading.Thread | None = None
+        with self._lock:
+            self._spawn()
+
+    # --- lifecycle ---------------------------------------------------------------------------------------------
+
+    def _spawn(self) -> None:
+        """Start a child and its reader (with ``_lock`` held: no call is sent half-way through a restart)."""
+        context = multiprocessing.get_context("spawn")  # never fork a process that runs Qt and threads
+        ours, theirs = context.Pipe(duplex=True)
+        setup = replace_world(self.setup, self.runtime.sandbox_mode)
+        self._process = context.Process(target=serve, args=(theirs, setup), name="reeldeck-engine", daemon=True)
+        self._process.start()
+        theirs.close()
+        if hasattr(os, "setpriority"):  # POSIX; on Windows the engine keeps the normal priority
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, self._process.pid,
+                               os.getpriority(os.PRIO_PROCESS, 0) + ENGINE_NICENESS)
+        self._conn = ours
+        self._reader = threading.Thread(target=self._read, args=(ours, self._process), name="reeldeck-engine-pipe",
+                                        daemon=True)
+        self._reader.start()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def running(self) -> bool:
+        return not self._stopping and self._process is not None
+
+    def in_thread(self) -> bool:
+        """Never: the window's code does not run in the engine's process."""
+        return False
+
+    def stop(self, timeout: float = STOP_SECONDS) -> None:
+        """End the child (after ``runtime.close`` was called in it) and wait for it; kill it if it hangs. The
+        reader thread reaps the child once its pipe closes, so only that thread waits on the process itself."""
+        self._stopping = True
+        stopped: set[int] = set()
+        while self._reader is not None and id(self._reader) not in stopped:  # a restart may be under way
+            reader, process = self._reader, self._process
+            stopped.add(id(reader))
+            with contextlib.suppress(EngineStopped):
+                self._send(("stop",))
+            if reader is threading.current_thread():
+                return
+            reader.join(timeout)
+            if reader.is_alive():
+                log.warning("the engine's process did not end in %.0f s; killing it", timeout)
+                process.kill()
+                reader.join(10)
+        if self._conn is not None:
+            self._conn.close()
+
+    # --- calls -------------------------------------------------------------------------------------------------
+
+    def run(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        """Call the same method of the child's runtime or engine; the future holds its result or exception."""
+        target, name, args, kwargs = self._address(function, args, kwargs)
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        if self._stopping:
+            future.set_exception(EngineStopped("Reeldeck's engine has stopped."))
+            return future
+        call_id = next(self._ids)
+        with self._lock:
+            self._waiting[call_id] = future
+        try:
+            self._send(("call", call_id, target, name, args, kwargs))
+        except EngineStopped as exc:
+            with self._lock:
+                self._waiting.pop(call_id, None)
+            future.set_exception(exc)
+        return future
+
+    def _address(self, function: Callable[..., Any], args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> tuple[str, str, tuple[Any, ...], dict[str, Any]]:
+        if isinstance(function, functools.partial):
+            return self._address(function.func, (*function.args, *args), {**function.keywords, **kwargs})
+        owner = getattr(function, "__self__", None)
+        name = getattr(function, "__name__", "")
+        if owner is not None and owner is self.runtime.engine:
+            return "engine", name, args, kwargs
+        if owner is self.runtime:
+            return "runtime", name, args, kwargs
+        raise TypeError(f"{function!r} is not a method of the runtime or its engine: it cannot run in the engine's "
+                        "process")
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise EngineStopped("Reeldeck's engine has not started.")
+            try:
+                conn.send(message)
+            except (OSError, ValueError) as exc:
+                raise EngineStopped("Reeldeck's engine has stopped; it is being restarted.") from exc
+
+    # --- answers and events ------------------------------------------------------------------------------------
+
+    def _read(self, conn: Connection, process: Any) -> None:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                break
+            except Exception:  # an answer that does not unpickle: fail nothing else for it
+                log.exception("an answer from the engine's process could not be read")
+                continue
+            self._receive(message)
+        process.join(10)  # reaped: its leases now count as abandoned
+        self._fail_waiting(EngineStopped(
+            "Reeldeck's engine stopped before it answered; it has been restarted and every unfinished job resumes."
+            if not self._stopping else "Reeldeck's engine has stopped."))
+        if not self._stopping and process is self._process:
+            self._restart()
+
+    def _receive(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "events":
+            self._deliver(message[1], message[2])
+        elif kind in ("result", "error"):
+            with self._lock:
+                future = self._waiting.pop(message[1], None)
+            if future is None:
+                return
+            if kind == "result":
+                future.set_result(message[2])
+            else:
+                future.set_exception(message[2])
+        elif kind == "failed":
+            log.error("the engine's process could not start: %s", message[1])
+            self._stopping = True
+
+    def _deliver(self, world: str, jobs: list[Job]) -> None:
+        engine = self.runtime.engine
+        if engine is None or world != self.runtime.world:  # a switch of worlds is under way: not this one's
+            return
+        for job in jobs:
+            engine.emit(job)
+
+    def _fail_waiting(self, error: Exception) -> None:
+        with self._lock:
+            futures = list(self._waiting.values())
+            self._waiting.clear()
+        for future in futures:
+            if not future.done():
+                future.set_exception(error)
+
+    def _restart(self) -> None:
+        log.error("the engine's process ended unexpectedly (exit code %s); starting a new one",
+                  self._process.exitcode if self._process is not None else None)
+        self.restarts += 1
+        with self._lock:
+            if self._stopping:
+                return
+            self._spawn()
+        self.run(self.runtime.use_session_keys, self.runtime.keys.session_keys())
+        if self.runtime.engine is not None:
+            self.run(self.runtime.engine.resume_all)
+
+
+def replace_world(setup: ChildSetup, sandbox_mode: bool) -> ChildSetup:
+    from dataclasses import replace
+
+    return replace(setup, sandbox_mode=sandbox_mode)
+
+
+# --- the engine's side (the child) --------------------------------------------------------------------------------
+
+
+def serve(conn: Connection, setup: ChildSetup) -> None:
+    """The child's main: build the runtime, then answer calls until told to stop. Ctrl+C in the terminal reaches
+    the whole process group: the window closes the runtime and then this process, which must not die first."""
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        asyncio.run(_Child(conn, setup).serve())
+    finally:
+        conn.close()
+
+
+class _Child:
+    """The engine's process: one runtime, its engine's events sent in batches, calls answered in order."""
+
+    def __init__(self, conn: Connection, setup: ChildSetup) -> None:
+        self.conn = conn
+        self.setup = setup
+        self.runtime: Runtime | None = None
+        self._pending: dict[str, Job] = {}
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._stop = asyncio.Event()
+        self._closed = False
+
+    async def serve(self) -> None:
+        from core.runtime import Runtime
+
+        self.runtime = Runtime(self.setup.data, sandbox_mode=self.setup.sandbox_mode, emulator=self.setup.emulator,
+                               sandbox_options=self.setup.sandbox_options, engine_config=self.setup.engine_config)
+        loop = asyncio.get_running_loop()
+        try:
+            await self.runtime.start()
+        except ReeldeckError as exc:
+            self.conn.send(("failed", exc.message))
+            return
+        self._follow(self.runtime.engine)
+        log.info("the engine's process %d works the %s world", os.getpid(), self.runtime.world)
+        threading.Thread(target=self._listen, args=(loop,), name="reeldeck-engine-pipe", daemon=True).start()
+        await self._stop.wait()
+
+    def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
+        while True:
+            try:
+                message = self.conn.recv()
+            except (EOFError, OSError):  # the window's process is gone: stop, jobs resume next time
+                message = ("stop",)
+            loop.call_soon_threadsafe(self._handle, message)
+            if message[0] == "stop":
+                return
+
+    def _handle(self, message: tuple[Any, ...]) -> None:
+        if message[0] == "stop":
+            asyncio.get_running_loop().create_task(self._close())
+        elif message[0] == "call":
+            asyncio.get_running_loop().create_task(self._call(*message[1:]))
+
+    async def _close(self) -> None:
+        if self.runtime is not None and not self._closed:
+            self._closed = True
+            await self.runtime.close()
+        self._flush()
+        self._stop.set()
+
+    async def _call(self, call_id: int, target: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        assert self.runtime is not None
+        try:
+            owner = self.runtime if target == "runtime" else self.runtime.engine
+            result = getattr(owner, name)(*args, **kwargs)
+            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+                result = await result
+            if target == "runtime" and name == "switch_world":
+                self._follow(self.runtime.engine)
+            if target == "runtime" and name == "close":
+                self._closed = True
+            reply: tuple[Any, ...] = ("result", call_id, _sendable(result))
+        except BaseException as exc:  # every failure goes back to the caller
+            reply = ("error", call_id, _portable(exc))
+        self._flush()  # the events the call made arrive before its answer
+        self._send(reply)
+
+    # --- events ------------------------------------------------------------------------------------------------
+
+    def _follow(self, engine: Engine | None) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self._flush()
+        self._unsubscribe = engine.subscribe(self._collect) if engine is not None else None
+
+    def _collect(self, job: Job) -> None:
+        self._pending[job.id] = job
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_later(FRAME_SECONDS, self._flush)
+
+    def _flush(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        if not self._pending or self.runtime is None:
+            return
+        jobs = list(self._pending.values())
+        self._pending.clear()
+        self._send(("events", self.runtime.world, jobs))
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        try:
+            self.conn.send(message)
+        except (OSError, ValueError):  # the window's process is gone
+            self._stop.set()
+
+
+def _sendable(result: Any) -> Any:
+    """What crosses back: engines and other live objects do not (the window keeps its own dormant engine)."""
+    from core.engine import Engine
+
+    return None if isinstance(result, Engine) else result
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The exception itself when it crosses the pipe intact, else one with its words."""
+    try:
+        copy = pickle.loads(pickle.dumps(exc))
+        if isinstance(copy, BaseException) and str(copy) == str(exc):
+            return copy
+    except Exception:
+        pass
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return ReeldeckError(message)

@@ -1,0 +1,165 @@
+"""The engine in a process of its own (how the window runs it): ``core.engine_process`` and
+``Runtime.start_in_process``. Two real processes: this one keeps a dormant engine for reading and listening, the
+child works the jobs against its own emulator; a killed child loses no job and sends no second create."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+from keyring.backends.null import Keyring as NullKeyring
+
+from core.engine import EngineConfig
+from core.engine_process import EngineProcess, EngineStopped
+from core.errors import InputError
+from core.jobs import Job, JobState
+from core.paths import DataDir
+from core.runtime import Runtime, sandbox_task_ids
+from core.secrets import KeyStore
+from core.submission import JobRequest
+
+VEO = "veo-3.1-generate-preview"
+
+
+def sandbox_runtime(home: Path, job_seconds: float = 0.5) -> Runtime:
+    return Runtime(DataDir(home), sandbox_mode=True, keys=KeyStore(environ={}, backend=NullKeyring()),
+                   sandbox_options={"job_seconds": job_seconds}, engine_config=EngineConfig(poll_interval=0.1))
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def on_child(runtime: Runtime, function: object, *args: object) -> object:
+    assert isinstance(runtime.thread, EngineProcess)
+    return await asyncio.wrap_future(runtime.thread.run(function, *args))  # type: ignore[arg-type]
+
+
+async def test_a_job_runs_in_the_child_and_its_events_reach_the_window_side(tmp_path: Path) -> None:
+    runtime = sandbox_runtime(tmp_path / "home")
+    engine = await runtime.start_in_process()
+    process = runtime.thread
+    assert isinstance(process, EngineProcess) and runtime.in_process
+    assert process.pid is not None and process.pid != os.getpid()
+    assert os.getpriority(os.PRIO_PROCESS, process.pid) > os.getpriority(os.PRIO_PROCESS, 0)  # the window first
+    seen: list[tuple[str, JobState, str]] = []
+    engine.subscribe(lambda job: seen.append((job.id, job.state, threading.current_thread().name)))
+    job = await on_child(runtime, engine.submit, JobRequest("aihubmix", VEO, {"prompt": "a kite over dunes"}))
+    assert isinstance(job, Job)
+    assert any(job_id == job.id for job_id, _, _ in seen)  # its events came before the answer
+    (final,) = await on_child(runtime, engine.wait, [job.id], 60)  # type: ignore[misc]
+    assert final.state == JobState.COMPLETED and Path(str(final.video_path)).is_file()
+    assert runtime.store is not None and runtime.store.get(job.id).state == JobState.COMPLETED  # same store
+    await asyncio.wait_for(_until(lambda: (job.id, JobState.COMPLETED) in {(i, s) for i, s, _ in seen}), 10)
+    assert {name for _, _, name in seen} == {"reeldeck-engine-pipe"}  # not this loop's thread: the bridge's job
+    pid = process.pid
+    await runtime.close()
+    assert not alive(pid)
+
+
+async def test_a_refusal_crosses_with_its_words_and_only_engine_methods_cross(tmp_path: Path) -> None:
+    runtime = sandbox_runtime(tmp_path / "home")
+    engine = await runtime.start_in_process()
+    try:
+        with pytest.raises(InputError, match="prompt"):
+            await on_child(runtime, engine.submit, JobRequest("aihubmix", VEO, {"prompt": ""}))
+        assert runtime.thread is not None
+        with pytest.raises(TypeError, match="cannot run in the engine's process"):
+            runtime.thread.run(lambda: 1)
+        assert runtime.store is not None and runtime.store.all() == []  # nothing stored, nothing sent
+    finally:
+        await runtime.close()
+
+
+async def test_the_child_switches_worlds_with_the_window_and_gets_its_settings(tmp_path: Path) -> None:
+    runtime = sandbox_runtime(tmp_path / "home")
+    await runtime.start_in_process()
+    try:
+        new = await runtime.switch_world(False)  # the budget counts real jobs only
+        assert runtime.world == "real" and runtime.engine is new
+        runtime.apply_settings({"budget_daily_usd": 1.5})
+        assert new.budget_cap == 1.5  # the window reads its own dormant engine
+        problem = await on_child(runtime, new.budget_problem, 2.0)
+        assert isinstance(problem, str) and "1.50" in problem  # the child's engine is real and has it too
+    finally:
+        await runtime.close()
+
+
+async def test_a_killed_child_is_replaced_and_its_job_finishes_with_one_create(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    runtime = sandbox_runtime(home, job_seconds=3.0)
+    engine = await runtime.start_in_process()
+    process = runtime.thread
+    assert isinstance(process, EngineProcess)
+    try:
+        job = await on_child(runtime, engine.submit, JobRequest("aihubmix", VEO, {"prompt": "a lighthouse"}))
+        assert isinstance(job, Job) and runtime.store is not None
+        store = runtime.store
+        await asyncio.wait_for(_until(lambda: store.get(job.id).remote_id is not None), 30)
+        first = process.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        await asyncio.wait_for(_until(lambda: process.restarts == 1 and process.pid != first), 30)
+        finals = await on_child(runtime, engine.wait, [job.id], 90)
+        (final,) = finals  # type: ignore[misc]
+        assert final.state == JobState.COMPLETED
+        assert len(sandbox_task_ids(DataDir(home).sandbox)) == 1  # the remote task was made once
+    finally:
+        await runtime.close()
+
+
+async def test_a_call_in_flight_when_the_child_dies_fails_in_plain_words(tmp_path: Path) -> None:
+    runtime = sandbox_runtime(tmp_path / "home", job_seconds=30.0)
+    engine = await runtime.start_in_process()
+    process = runtime.thread
+    assert isinstance(process, EngineProcess) and process.pid is not None
+    try:
+        job = await on_child(runtime, engine.submit, JobRequest("aihubmix", VEO, {"prompt": "a slow tide"}))
+        waiting = process.run(engine.wait, [job.id], 600)  # type: ignore[attr-defined]
+        os.kill(process.pid, signal.SIGKILL)
+        with pytest.raises(EngineStopped, match="restarted"):
+            await asyncio.wrap_future(waiting)
+    finally:
+        await runtime.close()
+
+
+async def _until(condition: object) -> None:
+    while not condition():  # type: ignore[operator]
+        await asyncio.sleep(0.05)
+
+
+async def test_a_key_kept_in_memory_only_reaches_the_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")  # no keyring, here or there
+    monkeypatch.delenv("REELDECK_GOAPI_KEY", raising=False)
+    runtime = Runtime(DataDir(tmp_path / "home"), keys=KeyStore(environ={}, backend=NullKeyring()))
+    await runtime.start_in_process()
+    try:
+        need = await on_child(runtime, runtime.setup_need, "goapi")
+        assert need is not None and need.what == "key"  # type: ignore[attr-defined]
+        runtime.keys.set_session("goapi", "gk-session-only-123")
+        runtime.remember_secret("goapi")  # what the keys dialog calls after a change
+        assert await on_child(runtime, runtime.setup_need, "goapi") is None
+    finally:
+        await runtime.close()
+
+
+async def test_ctrl_c_in_the_terminal_leaves_the_child_to_the_window(tmp_path: Path) -> None:
+    runtime = sandbox_runtime(tmp_path / "home")
+    engine = await runtime.start_in_process()
+    process = runtime.thread
+    assert isinstance(process, EngineProcess) and process.pid is not None
+    try:
+        await on_child(runtime, engine.budget_problem, 0.0)  # the child is up and answering
+        os.kill(process.pid, signal.SIGINT)  # what the terminal sends the whole process group
+        assert await on_child(runtime, engine.budget_problem, 0.0) is None  # still the same child, answering
+        assert process.restarts == 0
+    finally:
+        await runtime.close()
