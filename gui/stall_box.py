@@ -95,7 +95,7 @@ class StallBox(QFrame):
         job, engine = self._job, self.engine
         if job is None or engine is None:
             return
-        self.calls.send(engine.cancel, job.id, on_error=self._report)
+        self.calls.send(engine.cancel, job.id, on_error=self._report, owner=self)
         self.message.emit("Canceling the job…")
         self.hide()
 
