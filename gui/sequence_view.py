@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
@@ -30,7 +29,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -54,6 +52,7 @@ from core.sequence import (
 from core.submission import JobRequest
 from gui import work
 from gui.chain import FrameChainer
+from gui.layouts import column, vertical_scroll
 from gui.sequence_preview import SequencePreview
 from gui.sequence_strip import FinishedClips, StripModel
 from gui.thumbs import ThumbnailCache
@@ -139,11 +138,7 @@ class SequenceView(QWidget):
         self.plan_label.setObjectName("SequencePlan")
         self.plan_label.setProperty("role", "note")
         self.plan_label.setWordWrap(True)
-        watch = QWidget(self)
-        watch_layout = QVBoxLayout(watch)
-        watch_layout.setContentsMargins(0, 0, 0, 0)
-        watch_layout.addWidget(self.preview, 1)
-        watch_layout.addWidget(self.plan_label)
+        watch = column(self, (self.preview, 1), self.plan_label)
 
         self.clip_title = QLabel("Select a clip on the strip to trim it.", self)
         self.clip_title.setObjectName("ClipTitle")
@@ -195,12 +190,8 @@ class SequenceView(QWidget):
         side_layout.addWidget(export_box)
         side_layout.addStretch(1)
         side.setMinimumWidth(230)
-        self.side = QScrollArea(self)
+        self.side = vertical_scroll(self, side, framed=False)
         self.side.setObjectName("SequenceSide")
-        self.side.setWidget(side)
-        self.side.setWidgetResizable(True)
-        self.side.setFrameShape(QFrame.Shape.NoFrame)
-        self.side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("SequenceSplitter")
