@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import pytest
 import shiboken6
 from guikit import sandbox_runtime, until
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
 from pytestqt.qtbot import QtBot
 
 from core.runtime import Runtime
@@ -139,11 +139,26 @@ def test_qt_objects_are_freed_on_the_gui_thread(qtbot: QtBot) -> None:
     runner.shutdown()
 
 
-def test_after_shutdown_queued_work_is_dropped_and_the_shared_runner_is_made_again(qtbot: QtBot) -> None:
+def test_shutdown_drops_queued_work_and_what_was_not_delivered(qtbot: QtBot) -> None:
+    runner = Work(workers=1)
+    release = threading.Event()
+    late = Outcomes()
+    running = runner.run(release.wait, 5, on_done=late.on_done, on_error=late.on_error)
+    queued = runner.run(lambda: "queued", on_done=late.on_done)  # the one worker is busy: it waits
+    reported = threading.Event()
+    running.add_done_callback(lambda _future: reported.set())  # runs after the runner's own done callback
+    runner.shutdown()
+    release.set()
+    assert reported.wait(5) and queued.cancelled()
+    QCoreApplication.processEvents()  # what the worker would have sent back is delivered now, if anything
+    assert not late.called and runner.pending == 0
+
+
+def test_the_shared_runner_is_made_again_after_a_shutdown(qtbot: QtBot) -> None:
     first = work.shared()
     work.shutdown()
     second = work.shared()
-    assert second is not first and second.pending == 0
+    assert second is not first and not second.closed
     seen = Outcomes()
     work.run(lambda: 7, on_done=seen.on_done)
     qtbot.waitUntil(lambda: seen.done == [7], timeout=5_000)
