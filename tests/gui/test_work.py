@@ -11,13 +11,12 @@ import asyncio
 import re
 import threading
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 import shiboken6
-from guikit import sandbox_runtime, until
+from guikit import until
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 from pytestqt.qtbot import QtBot
 
@@ -209,17 +208,6 @@ async def test_a_coroutine_whose_owner_was_deleted_skips_its_callbacks_and_logs_
 
 
 # --- engine operations ------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def threaded(tmp_path: Path) -> AsyncIterator[Runtime]:
-    """A sandbox runtime whose engine runs on an engine thread."""
-    rt = sandbox_runtime(tmp_path / "data")
-    await rt.start_in_thread()
-    try:
-        yield rt
-    finally:
-        await rt.close()
 
 
 async def test_an_engine_call_runs_on_the_engine_thread_and_answers_on_the_gui_thread(threaded: Runtime) -> None:
