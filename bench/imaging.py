@@ -5,7 +5,7 @@ like a flat test card) and an EXIF orientation tag (rotate 90°), so every provi
 For each provider, ``core.imaging.prepare_image`` runs with the rules of its model's image slot
 (``provider_class(id).slot_image_rules``: the API's rules and the size the model uses), the way the app runs it:
 in a worker thread (``asyncio.to_thread``, as ``Engine.submit`` runs ``build_job``; the GUI's previews use its
-``gui.background`` thread pool), while a 10 ms timer measures stalls of the qasync loop. The gateway is measured
+``gui.work`` thread pool), while a 10 ms timer measures stalls of the qasync loop. The gateway is measured
 with its 1080p model (the largest images it uses).
 
 Baselines in the same run: Pillow decoding the same file (``Image.open(...).load()``), the floor for a full-size

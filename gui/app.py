@@ -166,6 +166,6 @@ def run_gui(sandbox: bool) -> int:
         QMessageBox.critical(None, "Reeldeck cannot start", exc.message)
         return 1
     finally:
-        from gui.background import background
+        from gui import work
 
-        background().shutdown()
+        work.shutdown()

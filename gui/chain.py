@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from core.errors import ReeldeckError
 from core.params import SlotKind
-from gui.background import background
+from gui import work
 from gui.composer import Composer
 
 if TYPE_CHECKING:
@@ -89,17 +89,15 @@ class FrameChainer(QObject):
         if name is None or name not in {c.name for c in open_choices}:
             return False
         provider, model = self.composer.provider_id, self.composer.model.id if self.composer.model else ""
-        background().run(extract, Path(video), seconds, self.folder,
-                         callback=lambda result, error: self._extracted(name, (provider, model), result, error),
-                         owner=self)
+        work.run(extract, Path(video), seconds, self.folder, owner=self,
+                 on_done=lambda result: self._extracted(name, (provider, model), result),
+                 on_error=self._failed)
         return True
 
-    def _extracted(self, name: str, form: tuple[str, str], result: tuple[Path, float] | None,
-                   error: BaseException | None) -> None:
-        if error is not None or result is None:
-            text = error.message if isinstance(error, ReeldeckError) else f"Cannot read that frame: {error}"
-            self.message.emit(text)
-            return
+    def _failed(self, error: BaseException) -> None:
+        self.message.emit(error.message if isinstance(error, ReeldeckError) else f"Cannot read that frame: {error}")
+
+    def _extracted(self, name: str, form: tuple[str, str], result: tuple[Path, float]) -> None:
         path, at = result
         slots = self.composer.slots
         current = (self.composer.provider_id, self.composer.model.id if self.composer.model else "")

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -44,6 +43,7 @@ from core.submission import JobRequest, check_usable, estimate_request
 from core.templates import TemplateError, fill, is_template, parse_template
 from gui.cost import estimate_text
 from gui.form import ModelForm, TextEditor
+from gui.layouts import column, vertical_scroll
 from gui.preview_item import PRESET_PREFIX
 from gui.slots import SlotsPanel
 from gui.template_fields import TemplateFields
@@ -118,19 +118,8 @@ class Composer(QWidget):
         self.slots_box = QGroupBox("Inputs", self)
         self.slots_layout = QVBoxLayout(self.slots_box)
 
-        body = QWidget(self)
-        body_layout = QVBoxLayout(body)
-        body_layout.setContentsMargins(0, 0, 0, 0)
-        body_layout.addLayout(pickers)
-        body_layout.addWidget(self.setup_notice)
-        body_layout.addWidget(self.form_box)
-        body_layout.addWidget(self.slots_box)
-        body_layout.addStretch(1)
-        self.scroll_area = QScrollArea(self)
-        self.scroll_area.setWidgetResizable(True)
-        self.scroll_area.setWidget(body)
-        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # never sideways
+        body = column(self, pickers, self.setup_notice, self.form_box, self.slots_box, 1)
+        self.scroll_area = vertical_scroll(self, body, framed=False)
 
         self.mode_label = QLabel(self)
         self.mode_label.setObjectName("ModeLabel")

@@ -1,9 +1,10 @@
 """The window's one way into the engine, and the engine's one way back: calls in, job events out.
 
 When the runtime runs the engine elsewhere — in a process of its own (``Runtime.start_in_process``, as ``gui.app``
-starts it) or on a thread (``Runtime.start_in_thread``) — the
-window's qasync loop only paints and asks: a call is handed to the engine's loop and awaited here
-(``asyncio.wrap_future``), and the engine's job events cross to this thread through one queued Qt signal,
+starts it) or on a thread (``Runtime.start_in_thread``) — the window's qasync loop only paints and asks: a call is
+handed to the engine and its outcome comes back through ``gui.work`` — the window's one way to run work off its
+thread, with its one callback shape (``on_done``, ``on_error``, ``owner``) — and the engine's job events cross to
+this thread through one queued Qt signal,
 coalesced — many events of one job within a frame become its latest one — and are delivered together
 (to ``MainWindow._on_job``). When the engine runs on this very loop (tests, tools), calls run directly and events are
 delivered as they happen, exactly as before.
@@ -14,18 +15,21 @@ The engine itself stays free of Qt; the store gives each thread its own connecti
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from core.engine import Engine
 from core.jobs import Job
 from core.runtime import Runtime
-from gui.asyncs import ErrorHandler, spawn
+from gui import work
+from gui.work import OnDone, OnError
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +40,12 @@ FRAME_MS = 16
 
 
 class EngineCalls(Protocol):
-    """What a view needs to call into the engine wherever it runs."""
+    """What a view needs to call into the engine wherever it runs (the callbacks as in ``gui.work``)."""
 
     async def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
 
-    def send(self, function: Callable[..., Any], *args: Any, on_error: ErrorHandler | None = None,
-             on_done: Callable[[Any], None] | None = None) -> None: ...
+    def send(self, function: Callable[..., Any], *args: Any, on_done: OnDone | None = None,
+             on_error: OnError | None = None, owner: QObject | None = None) -> None: ...
 
 
 class InlineCalls:
@@ -51,38 +55,22 @@ class InlineCalls:
         result = function(*args, **kwargs)
         return await result if inspect.isawaitable(result) else result
 
-    def send(self, function: Callable[..., Any], *args: Any, on_error: ErrorHandler | None = None,
-             on_done: Callable[[Any], None] | None = None) -> None:
-        """Call ``function(*args)`` and don't wait: a plain function runs now, a coroutine as a task; its failure
-        goes to ``on_error`` (or the log), its result to ``on_done``."""
+    def send(self, function: Callable[..., Any], *args: Any, on_done: OnDone | None = None,
+             on_error: OnError | None = None, owner: QObject | None = None) -> None:
+        """Call ``function(*args)`` and don't wait: a plain function runs and answers now, a coroutine as a task on
+        this loop (``work.spawn``)."""
         try:
             result = function(*args)
         except Exception as exc:
-            _report(exc, on_error)
+            work.settle(None, exc, on_error=on_error, owner=owner)
             return
         if inspect.isawaitable(result):
-            spawn(_finish(result, on_done), on_error)
-        elif on_done is not None:
-            on_done(result)
+            work.spawn(result, on_done=on_done, on_error=on_error, owner=owner)
+        else:
+            work.settle(result, None, on_done=on_done, owner=owner)
 
 
 INLINE = InlineCalls()
-
-
-async def _finish(awaitable: Any, on_done: Callable[[Any], None] | None) -> None:
-    result = await awaitable
-    if on_done is not None:
-        on_done(result)
-
-
-def _report(error: BaseException, on_error: ErrorHandler | None) -> None:
-    if on_error is None:
-        log.error("engine call failed", exc_info=error)
-        return
-    try:
-        on_error(error)
-    except Exception:
-        log.exception("error handler failed")
 
 
 #: The longest the window waits for a short call on the engine's thread.
@@ -169,34 +157,57 @@ class EngineBridge(QObject):
     # --- calls ---------------------------------------------------------------------------------------------------
 
     async def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``function(*args, **kwargs)`` on the engine's loop (awaited when it is a coroutine); its result or
-        exception."""
+        """``function(*args, **kwargs)`` on the engine's loop (awaited when it is a coroutine): its result, or its
+        exception raised here. The answer comes back as :meth:`send`'s does."""
+        if self.runtime.thread is None:
+            return await INLINE.call(function, *args, **kwargs)
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def answered(result: Any) -> None:
+            if not answer.done():  # (the awaiting flow may have been cancelled)
+                answer.set_result(result)
+
+        def refused(error: BaseException) -> None:
+            if not answer.done():
+                answer.set_exception(error)
+
+        self.send(functools.partial(function, *args, **kwargs), on_done=answered, on_error=refused)
+        return await answer
+
+    def send(self, function: Callable[..., Any], *args: Any, on_done: OnDone | None = None,
+             on_error: OnError | None = None, owner: QObject | None = None) -> None:
+        """``function(*args)`` on the engine's loop without waiting; its outcome reaches ``on_done`` or ``on_error``
+        on this thread through ``gui.work`` (the events it made are shown first). On this loop a plain function runs
+        at once."""
         thread = self.runtime.thread
         if thread is None:
-            return await INLINE.call(function, *args, **kwargs)
-        try:
-            return await asyncio.wrap_future(thread.run(function, *args, **kwargs))
-        finally:
-            if self._unsubscribe is not None:
-                self.flush()
+            INLINE.send(function, *args, on_done=on_done, on_error=on_error, owner=owner)
+            return
+        work.follow(thread.run(function, *args), on_done=self._events_first(on_done),
+                    on_error=self._events_first(on_error), owner=owner)
+
+    def _events_first(self, callback: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
+        """``callback`` after the events waiting are shown (a job just submitted is in the queue by then)."""
+        if callback is None:
+            return None
+
+        def shown_then(value: Any) -> None:
+            self._flush_attached()
+            callback(value)
+        return shown_then
+
+    def _flush_attached(self) -> None:
+        if shiboken6.isValid(self) and self._unsubscribe is not None:
+            self.flush()
 
     def run_now(self, function: Callable[..., Any], *args: Any) -> Any:
         """A short plain call (a store write) on the engine's loop, waited for here: for the window's synchronous
-        actions (the library's trash and undo). Its events are shown before it returns."""
+        actions (the library's trash and undo), the one call the window waits for. Its events are shown before it
+        returns."""
         thread = self.runtime.thread
         if thread is None:
             return function(*args)
         try:
             return thread.run(function, *args).result(timeout=RUN_NOW_SECONDS)
         finally:
-            if self._unsubscribe is not None:
-                self.flush()
-
-    def send(self, function: Callable[..., Any], *args: Any, on_error: ErrorHandler | None = None,
-             on_done: Callable[[Any], None] | None = None) -> None:
-        """Like :meth:`call` without waiting: failures go to ``on_error`` (or the log), the result to ``on_done``.
-        On this loop a plain function runs at once."""
-        if self.runtime.thread is None:
-            INLINE.send(function, *args, on_error=on_error, on_done=on_done)
-            return
-        spawn(_finish(self.call(function, *args), on_done), on_error)
+            self._flush_attached()

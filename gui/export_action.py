@@ -16,7 +16,7 @@ from core.errors import ReeldeckError
 from core.export import Exported, export_jobs
 from core.jobs import Job, JobState
 from core.words import count
-from gui.background import background
+from gui import work
 from gui.last_folder import LastFolders, Purpose
 from gui.prefs import GuiPrefs
 
@@ -63,17 +63,17 @@ class Exporter(QObject):
         target = Path(folder)
         self.folders.remember(Purpose.EXPORTS, target, is_folder=True)
         self.busy = True
-        background().run(export_jobs, chosen, target,
-                         callback=lambda result, error: self._done(target, result, error), owner=self)
+        work.run(export_jobs, chosen, target, owner=self, on_done=lambda result: self._done(target, result),
+                 on_error=self._failed)
         return True
 
-    def _done(self, folder: Path, result: list[Exported] | None, error: BaseException | None) -> None:
+    def _failed(self, error: BaseException) -> None:
         self.busy = False
-        if error is not None or result is None:
-            reason = error.message if isinstance(error, ReeldeckError) else (
-                getattr(error, "strerror", None) or str(error))
-            self.finished.emit(f"Nothing more was exported: {reason}", False)
-            return
+        reason = error.message if isinstance(error, ReeldeckError) else (getattr(error, "strerror", None) or str(error))
+        self.finished.emit(f"Nothing more was exported: {reason}", False)
+
+    def _done(self, folder: Path, result: list[Exported]) -> None:
+        self.busy = False
         self.last = result
         self.finished.emit(report(result, folder), True)
 

@@ -47,8 +47,8 @@ from core.jobs import Job, JobState
 from core.params import SlotKind
 from core.providers import provider_class
 from core.providers.status import provider_name, status_in_words
+from gui import work
 from gui.annotations import Annotation, AnnotationStore
-from gui.background import background
 from gui.safety import guarded
 from gui.thumbs import ThumbnailCache
 
@@ -348,17 +348,17 @@ class JobListModel(QAbstractTableModel):
         generation = self._generation
         self.loaded = False
         if check_in_background:
-            background().run(videos_on_disk, jobs,
-                             callback=lambda found, error: self._loaded(generation, jobs, found, error), owner=self)
+            work.run(videos_on_disk, jobs, owner=self, on_done=lambda found: self._loaded(generation, jobs, found),
+                     on_error=lambda error: self._loaded(generation, jobs, set(), error))
         else:
             self._loaded(generation, jobs, videos_on_disk(jobs))
 
-    def _loaded(self, generation: int, jobs: list[Job], found: set[str] | None,
+    def _loaded(self, generation: int, jobs: list[Job], found: set[str],
                 error: BaseException | None = None) -> None:
         if error is not None:
             log.error("could not check which videos are on disk: %s", error)
         if generation == self._generation:
-            self._reset(jobs, found or set())
+            self._reset(jobs, found)
             self.loaded = True
 
     def _reset(self, jobs: list[Job], on_disk: Collection[str]) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.jobs import Job
-from gui.background import background
+from gui import work
 from gui.job_list import videos_on_disk
 
 if TYPE_CHECKING:
@@ -78,16 +78,16 @@ class JobPages(QObject):
             log.exception("could not read a page of jobs")
             self._finish()
             return
-        background().run(videos_on_disk, jobs, owner=self,
-                         callback=lambda found, error: self._checked(jobs, found, error))
+        work.run(videos_on_disk, jobs, owner=self, on_done=lambda found: self._checked(jobs, found),
+                 on_error=lambda error: self._checked(jobs, set(), error))
 
-    def _checked(self, jobs: list[Job], found: set[str] | None, error: BaseException | None) -> None:
+    def _checked(self, jobs: list[Job], found: set[str], error: BaseException | None = None) -> None:
         if not self._running:
             return
         if error is not None:
             log.error("could not check which videos are on disk: %s", error)
         self.pages += 1
-        self.page.emit(jobs, found or set())
+        self.page.emit(jobs, found)
         QTimer.singleShot(0, self._read_page)
 
     def _finish(self) -> None:

@@ -30,7 +30,7 @@ from core.providers import all_specs
 from core.runtime import Runtime
 from core.secrets import KeyStore, env_var, mask
 from core.settings import Settings
-from gui.asyncs import spawn
+from gui import work
 from gui.wheel_guard import guard_wheel
 
 
@@ -165,11 +165,8 @@ class KeyRow(QGroupBox):
             return
         self._say("Testing…", "note")
         self.test_button.setEnabled(False)
-        spawn(self._test(key), lambda error: self._tested(KeyCheck(None, f"The test failed: {error}")))
-
-    async def _test(self, key: str) -> None:
-        result = await self.dialog.checker(self.spec.id, key)
-        self._tested(result)
+        work.spawn(self.dialog.checker(self.spec.id, key), on_done=self._tested, owner=self,
+                   on_error=lambda error: self._tested(KeyCheck(None, f"The test failed: {error}")))
 
     def _tested(self, result: KeyCheck) -> None:
         role = {True: "ok", False: "error", None: "note"}[result.ok]

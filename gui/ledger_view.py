@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from core import ledger
 from core.errors import ReeldeckError
 from core.jobs import Job
-from gui.background import background
+from gui import work
 from gui.cost import model_name
 from gui.theme import colors, is_dark
 
@@ -225,15 +225,13 @@ class LedgerView(QWidget):
     def export(self, path: Path) -> None:
         """Write the shown month as CSV in a worker thread; says where it went (or why it could not)."""
         text = ledger.to_csv(self.model.entries)
-        count = len(self.model.entries)
-        background().run(ledger.write_csv, path, text, owner=self,
-                         callback=lambda _result, error: self._exported(path, count, error))
+        count, month = len(self.model.entries), self.selected_month()
+        work.run(ledger.write_csv, path, text, owner=self,
+                 on_done=lambda _result: self.message.emit(f"Wrote {count} jobs of {month} to {path}."),
+                 on_error=self._export_failed)
 
-    def _exported(self, path: Path, count: int, error: BaseException | None) -> None:
-        if error is not None:
-            self.message.emit(error.message if isinstance(error, ReeldeckError) else f"Export failed: {error}")
-            return
-        self.message.emit(f"Wrote {count} jobs of {self.selected_month()} to {path}.")
+    def _export_failed(self, error: BaseException) -> None:
+        self.message.emit(error.message if isinstance(error, ReeldeckError) else f"Export failed: {error}")
 
 
 def summary_text(month: str, totals: ledger.Totals) -> str:

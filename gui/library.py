@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -47,6 +46,7 @@ from gui.annotations import Annotation
 from gui.cost import SpendPanel
 from gui.flow_layout import FlowLayout
 from gui.job_list import JobListModel
+from gui.layouts import column, vertical_scroll
 from gui.library_model import STATE_FILTER_TEXT, Index, LibraryFilter, StateFilter
 from gui.library_trash import LibraryTrash, TrashedJob
 from gui.player import PlayerWidget
@@ -348,28 +348,11 @@ class LibraryPanel(QWidget):
         self.details.setObjectName("LibraryDetails")
         self.details.setOpenLinks(False)
 
-        side = QWidget(self)
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(0, 0, 0, 0)
-        side_layout.addWidget(self.player, 3)
-        side_layout.addWidget(self.title)
-        side_layout.addWidget(actions_host)
-        side_layout.addWidget(self.note)
-        side_layout.addWidget(self.details, 2)
-        side_scroll = QScrollArea(self)
-        side_scroll.setWidgetResizable(True)
-        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # rows wrap instead
-        side_scroll.setWidget(side)
+        side = column(self, (self.player, 3), self.title, actions_host, self.note, (self.details, 2))
+        side_scroll = vertical_scroll(self, side)  # its rows wrap instead of scrolling sideways
         side_scroll.setMinimumWidth(340)
 
-        browse = QWidget(self)
-        browse_layout = QVBoxLayout(browse)
-        browse_layout.setContentsMargins(0, 0, 0, 0)
-        browse_layout.addLayout(selection_row)
-        browse_layout.addWidget(self.undo_bar)
-        browse_layout.addWidget(self.export_report)
-        browse_layout.addWidget(self.grid, 1)
-        browse_layout.addWidget(self.spend)
+        browse = column(self, selection_row, self.undo_bar, self.export_report, (self.grid, 1), self.spend)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("LibrarySplitter")

@@ -456,7 +456,7 @@ class MainWindow(QMainWindow):
             if ids:
                 self.show_message(f"{count(len(ids), 'job')} from last time {have(len(ids))} resumed.")
 
-        self.bridge.send(self.engine.resume_all, on_done=resumed)
+        self.bridge.send(self.engine.resume_all, on_done=resumed, owner=self)
         return started
 
     # --- sandbox mode or the real providers ------------------------------------------------------------------
@@ -480,9 +480,9 @@ class MainWindow(QMainWindow):
         self._switching = True
         self.sandbox_action.setEnabled(False)
         self.show_message("Switching to sandbox mode…" if on else "Switching to the real providers…")
-        from gui.asyncs import spawn
+        from gui import work
 
-        spawn(self._switch_world(on), self._switch_failed)
+        work.spawn(self._switch_world(on), on_error=self._switch_failed, owner=self)
 
     async def _switch_world(self, on: bool) -> None:
         self.job_pages.stop()
@@ -570,10 +570,10 @@ class MainWindow(QMainWindow):
 
     def submit(self, request: JobRequest) -> None:
         """Queue a job from the form; errors come back to the form."""
-        from gui.asyncs import spawn
+        from gui import work
 
         self.composer.set_busy(True)
-        spawn(self._submit(request, self.composer.prompt_template()), self._submit_failed)
+        work.spawn(self._submit(request, self.composer.prompt_template()), on_error=self._submit_failed, owner=self)
 
     async def _submit(self, request: JobRequest, template: str | None = None) -> None:
         from gui.queue_model import model_label
@@ -644,11 +644,11 @@ class MainWindow(QMainWindow):
         return dialog
 
     def submit_batch(self, requests: list[JobRequest], template: str | None = None) -> None:
-        from gui.asyncs import spawn
+        from gui import work
 
         if requests:
             self.composer.set_busy(True)
-            spawn(self._submit_batch(requests, template), self._submit_failed)
+            work.spawn(self._submit_batch(requests, template), on_error=self._submit_failed, owner=self)
 
     async def _submit_batch(self, requests: list[JobRequest], template: str | None = None) -> None:
         queued: list[Job] = []
@@ -696,15 +696,14 @@ class MainWindow(QMainWindow):
     def reuse_from_file(self, path: str) -> None:
         """Read a sidecar (or the one beside an MP4) off the GUI thread and put its settings in the form."""
         from core.provenance import read_sidecar, request_from_sidecar
-        from gui.background import background
+        from gui import work
 
-        background().run(lambda: request_from_sidecar(read_sidecar(Path(path))),
-                         callback=lambda request, error: self._reuse(path, request, error), owner=self)
+        work.run(lambda: request_from_sidecar(read_sidecar(Path(path))), owner=self,
+                 on_done=lambda request: self._reuse(path, request),
+                 on_error=lambda error: self.show_message(
+                     error.message if isinstance(error, ReeldeckError) else f"Cannot read {path}: {error}"))
 
-    def _reuse(self, path: str, request: JobRequest | None, error: BaseException | None) -> None:
-        if error is not None or request is None:
-            self.show_message(error.message if isinstance(error, ReeldeckError) else f"Cannot read {path}: {error}")
-            return
+    def _reuse(self, path: str, request: JobRequest) -> None:
         self.tabs.setCurrentIndex(0)
         if self.composer.load_request(request):
             self.show_message(f"The settings of {Path(path).name} are in the form; change what you like and "
@@ -755,7 +754,7 @@ class MainWindow(QMainWindow):
         if dialog.exec() != TrackDialog.DialogCode.Accepted or self.runtime.engine is None:
             return
         provider_id, model, task = dialog.choice()
-        self.bridge.send(self.runtime.engine.track, provider_id, model, task, on_error=self._track_failed)
+        self.bridge.send(self.runtime.engine.track, provider_id, model, task, on_error=self._track_failed, owner=self)
         self.show_message(f"Following task {task}; it appears in the queue.")
 
     def _track_failed(self, error: BaseException) -> None:

@@ -1,14 +1,13 @@
 """One input's preview: a thumbnail of the file as it will be sent, its size and the bytes to send, what was
 changed, and a warning when much of the picture is lost or it is enlarged.
 
-Local images are prepared with the provider's rules in a worker thread (``gui.background``); URLs and presets
+Local images are prepared with the provider's rules in a worker thread (``gui.work``); URLs and presets
 are shown as they are. Failures become an inline error in plain words, never an exception.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
@@ -17,7 +16,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 from core.errors import ReeldeckError
 from core.imaging import ImageRules
 from core.params import SlotKind
-from gui.background import background
+from gui import work
 from gui.dropdata import is_web_url
 from gui.thumbs import THUMB_SIZE, Preview, prepared_preview, video_preview
 
@@ -115,27 +114,27 @@ class PreviewItem(QFrame):
         self.thumb.setText("Preparing…")
         self._set_note("", error=False)
         if kind == SlotKind.VIDEO:
-            background().run(video_preview, value, callback=self._done(generation, kind), owner=self)
+            work.run(video_preview, value, owner=self, on_done=lambda preview: self._done(generation, kind, preview),
+                     on_error=lambda error: self._failed(generation, error))
         else:
             assert rules is not None
-            background().run(prepared_preview, value, rules, callback=self._done(generation, kind), owner=self)
+            work.run(prepared_preview, value, rules, owner=self,
+                     on_done=lambda preview: self._done(generation, kind, preview),
+                     on_error=lambda error: self._failed(generation, error))
 
-    def _done(
-        self, generation: int, kind: SlotKind
-    ) -> Callable[[Preview | None, BaseException | None], None]:
-        def finished(preview: Preview | None, error: BaseException | None) -> None:
-            if generation != self._generation:
-                return  # a newer value replaced this one
-            if error is not None or preview is None:
-                self._fail(_message(error))
-                return
-            self.state = self.READY
-            self.thumb.setText("")
-            self.thumb.setPixmap(QPixmap.fromImage(preview.image))
-            self.prepared_size = (preview.width, preview.height) if kind == SlotKind.IMAGE else None
-            self._set_note(preview.note, error=False, warnings=preview.warnings)
-            self.settled.emit()
-        return finished
+    def _done(self, generation: int, kind: SlotKind, preview: Preview) -> None:
+        if generation != self._generation:
+            return  # a newer value replaced this one
+        self.state = self.READY
+        self.thumb.setText("")
+        self.thumb.setPixmap(QPixmap.fromImage(preview.image))
+        self.prepared_size = (preview.width, preview.height) if kind == SlotKind.IMAGE else None
+        self._set_note(preview.note, error=False, warnings=preview.warnings)
+        self.settled.emit()
+
+    def _failed(self, generation: int, error: BaseException) -> None:
+        if generation == self._generation:  # (else a newer value replaced this one)
+            self._fail(_message(error))
 
     def _fail(self, message: str) -> None:
         self.state, self.error = self.ERROR, message

@@ -54,7 +54,7 @@ from core.engine import Engine
 from core.errors import ReeldeckError
 from core.jobs import Job, JobState
 from core.providers import provider_class
-from gui.asyncs import spawn
+from gui import work
 from gui.engine_bridge import INLINE, EngineCalls
 from gui.queue_model import Column, GroupSummary, JobRole, QueueModel
 from gui.safety import guarded
@@ -445,20 +445,20 @@ class QueueView(QWidget):
         job = self.selected_job()
         if job is None or job.terminal or self.engine is None:
             return
-        self.calls.send(self.engine.cancel, job.id, on_error=self._report)
+        self.calls.send(self.engine.cancel, job.id, on_error=self._report, owner=self)
         self.message.emit("Canceling the job…")
 
     def retry_selected(self) -> None:
         job = self.selected_job()
         if job is None or self.engine is None:
             return
-        self.calls.send(self.engine.retry, job.id, on_error=self._report)
+        self.calls.send(self.engine.retry, job.id, on_error=self._report, owner=self)
 
     def generate_again_selected(self) -> None:
         job = self.selected_job()
         if job is None or self.engine is None:
             return
-        self.calls.send(self.engine.generate_again, job.id, on_error=self._report)
+        self.calls.send(self.engine.generate_again, job.id, on_error=self._report, owner=self)
         self.message.emit("A new job with the same settings was queued.")
 
     def attach_selected(self) -> None:
@@ -466,13 +466,15 @@ class QueueView(QWidget):
         task = self.task_id_edit.text().strip()
         if job is None or self.engine is None or not job.needs_decision or not task:
             return
-        self.calls.send(functools.partial(self.engine.decide, task_id_found=task), job.id, on_error=self._report)
+        self.calls.send(functools.partial(self.engine.decide, task_id_found=task), job.id, on_error=self._report,
+                        owner=self)
 
     def resolve_selected(self, *, resend: bool) -> None:
         job = self.selected_job()
         if job is None or self.engine is None or not job.needs_decision:
             return
-        self.calls.send(functools.partial(self.engine.resolve, resend=resend), job.id, on_error=self._report)
+        self.calls.send(functools.partial(self.engine.resolve, resend=resend), job.id, on_error=self._report,
+                        owner=self)
 
     def duplicate_selected(self) -> None:
         job = self.selected_job()
@@ -493,7 +495,7 @@ class QueueView(QWidget):
         prompt = self.ask_prompt("Remix", "Describe the change (the new prompt for the remix):", job.prompt)
         if prompt is None or not prompt.strip():
             return
-        self.calls.send(self.engine.remix, job.id, prompt.strip(), on_error=self._report)
+        self.calls.send(self.engine.remix, job.id, prompt.strip(), on_error=self._report, owner=self)
         self.message.emit("Remix submitted.")
 
     def _ask_prompt_dialog(self, title: str, label: str, text: str) -> str | None:
@@ -524,7 +526,7 @@ class QueueView(QWidget):
         if not self.ask("Delete job", f"Delete this job ({job.prompt[:60] or job.id})"
                         + (" and move its video to the trash?" if job.video_path else "?")):
             return
-        spawn(self.delete_job(job.id), self._report)
+        work.spawn(self.delete_job(job.id), on_error=self._report, owner=self)
 
     async def delete_job(self, job_id: str) -> None:
         """Cancel the job if it is still running, then move its video to the trash and forget it."""
@@ -544,7 +546,7 @@ class QueueView(QWidget):
             self.model.remove_job(job_id)
             return
         outcome = trash_or_delete(Path(job.video_path), self.ask) if job.video_path else "it had no video"
-        spawn(self._delete(job_id, outcome), self._report)
+        work.spawn(self._delete(job_id, outcome), on_error=self._report, owner=self)
 
     async def _delete(self, job_id: str, outcome: str) -> None:
         """The engine forgets the job and its prepared inputs (``Engine.delete``); the row goes."""
@@ -560,7 +562,8 @@ class QueueView(QWidget):
 
     def set_paused(self, paused: bool) -> None:
         if self.engine is not None:
-            self.calls.send(self.engine.pause if paused else self.engine.unpause, on_error=self._report)
+            self.calls.send(self.engine.pause if paused else self.engine.unpause, on_error=self._report,
+                            owner=self)
         self.pause_action.setChecked(paused)
         self.pause_action.setText("Resume queue" if paused else "Pause queue")
         self.pause_note.setVisible(paused)
@@ -571,7 +574,7 @@ class QueueView(QWidget):
         """Waiting jobs start in this order from now on (stored, so it holds after a restart and for the CLI)."""
         if self.engine is None:
             return
-        self.calls.send(self.engine.reorder, job_ids, on_error=self._report)
+        self.calls.send(self.engine.reorder, job_ids, on_error=self._report, owner=self)
 
     def clear_finished(self) -> None:
         count = self.model.remove_finished()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import queue
-import threading
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolBut
 
 from core.errors import ReeldeckError
 from core.sequence import CancelToken, ExportCancelled, Sequence, plan_export, probe, sequence_frames
+from gui import work
 from gui.safety import guarded
 
 #: The largest picture the preview decodes to (it is scaled to the widget when shown).
@@ -109,7 +109,6 @@ class SequencePreview(QWidget):
         self.last_image: QImage | None = None
         self._token: CancelToken | None = None
         self._queue: queue.Queue[object] = queue.Queue(BUFFER_FRAMES)
-        self._thread: threading.Thread | None = None
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
@@ -126,9 +125,7 @@ class SequencePreview(QWidget):
         self._queue = queue.Queue(BUFFER_FRAMES)
         self.frames_shown, self.total = 0, 0
         self.position.setText("Preparing…")
-        self._thread = threading.Thread(target=_produce, args=(copy, self._token, self._queue),
-                                        name="reeldeck-sequence-preview", daemon=True)
-        self._thread.start()
+        work.stream(_produce, copy, self._token, self._queue, name="reeldeck-sequence-preview")
         self.timer.start(40)
         self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaStop))
         self.play_button.setText("Stop")

@@ -2,7 +2,7 @@
 
 The rules live in ``core.sequence`` (editing, copy or re-encode, crossfade, export); this tab only shows and asks.
 Sequences are kept in the job store (one world each) and written after every edit. Exports run in a worker thread
-(``gui.background``) with a progress bar and Cancel; the window never waits. "Continue this clip" puts the clip's
+(``gui.work``) with a progress bar and Cancel; the window never waits. "Continue this clip" puts the clip's
 last frame (at its out point) into the Studio's form through the frame chainer; the job submitted with that frame
 is remembered by the sequence and placed right after the clip when it finishes — after a restart too.
 """
@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
@@ -30,7 +29,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -52,8 +50,9 @@ from core.sequence import (
     probe,
 )
 from core.submission import JobRequest
-from gui.background import background
+from gui import work
 from gui.chain import FrameChainer
+from gui.layouts import column, vertical_scroll
 from gui.sequence_preview import SequencePreview
 from gui.sequence_strip import FinishedClips, StripModel
 from gui.thumbs import ThumbnailCache
@@ -139,11 +138,7 @@ class SequenceView(QWidget):
         self.plan_label.setObjectName("SequencePlan")
         self.plan_label.setProperty("role", "note")
         self.plan_label.setWordWrap(True)
-        watch = QWidget(self)
-        watch_layout = QVBoxLayout(watch)
-        watch_layout.setContentsMargins(0, 0, 0, 0)
-        watch_layout.addWidget(self.preview, 1)
-        watch_layout.addWidget(self.plan_label)
+        watch = column(self, (self.preview, 1), self.plan_label)
 
         self.clip_title = QLabel("Select a clip on the strip to trim it.", self)
         self.clip_title.setObjectName("ClipTitle")
@@ -195,12 +190,8 @@ class SequenceView(QWidget):
         side_layout.addWidget(export_box)
         side_layout.addStretch(1)
         side.setMinimumWidth(230)
-        self.side = QScrollArea(self)
+        self.side = vertical_scroll(self, side, framed=False)
         self.side.setObjectName("SequenceSide")
-        self.side.setWidget(side)
-        self.side.setWidgetResizable(True)
-        self.side.setFrameShape(QFrame.Shape.NoFrame)
-        self.side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("SequenceSplitter")
@@ -438,13 +429,13 @@ class SequenceView(QWidget):
         if not wanted:
             then()
             return
-        background().run(lambda: [probe(p) for p in wanted],
-                         callback=functools.partial(self._probed, then), owner=self)
+        work.run(lambda: [probe(p) for p in wanted], owner=self, on_done=functools.partial(self._probed, then),
+                 on_error=self._probe_failed)
 
-    def _probed(self, then: Callable[[], None], result: list[ClipInfo] | None, error: BaseException | None) -> None:
-        if error is not None or result is None:
-            self.plan_label.setText(error.message if isinstance(error, ReeldeckError) else f"Cannot read: {error}")
-            return
+    def _probe_failed(self, error: BaseException) -> None:
+        self.plan_label.setText(error.message if isinstance(error, ReeldeckError) else f"Cannot read: {error}")
+
+    def _probed(self, then: Callable[[], None], result: list[ClipInfo]) -> None:
         for info in result:
             self.infos[info.path] = info
         then()
@@ -498,9 +489,8 @@ class SequenceView(QWidget):
         token = CancelToken()
         self.exporting = token
         self._exporting_ui(True)
-        background().run(functools.partial(export_sequence, copy, target, cancel=token,
-                                           progress=self._exportProgress.emit),
-                         callback=functools.partial(self._exported, target), owner=self)
+        work.run(functools.partial(export_sequence, copy, target, cancel=token, progress=self._exportProgress.emit),
+                 owner=self, on_done=self._exported, on_error=self._export_failed)
         return True
 
     def cancel_export(self) -> None:
@@ -522,18 +512,21 @@ class SequenceView(QWidget):
             self.progress.setRange(0, max(1, total))
             self.progress.setValue(done)
 
-    def _exported(self, target: Path, result: ExportResult | None, error: BaseException | None) -> None:
+    def _exported(self, result: ExportResult) -> None:
+        self.last_export = result
+        self._export_ended(f"Exported {result.plan.total_frames} frames ({result.plan.duration:.2f} s) to "
+                           f"{result.path}. {result.plan.describe()}", True)
+
+    def _export_failed(self, error: BaseException) -> None:
+        if isinstance(error, ExportCancelled):
+            self._export_ended("The export was cancelled; no file was written.", False)
+            return
+        reason = error.message if isinstance(error, ReeldeckError) else f"{type(error).__name__}: {error}"
+        self._export_ended(f"The sequence was not exported: {reason}", False)
+
+    def _export_ended(self, text: str, ok: bool) -> None:
         self.exporting = None
         self._exporting_ui(False)
-        if isinstance(error, ExportCancelled):
-            text, ok = "The export was cancelled; no file was written.", False
-        elif error is not None or result is None:
-            reason = error.message if isinstance(error, ReeldeckError) else f"{type(error).__name__}: {error}"
-            text, ok = f"The sequence was not exported: {reason}", False
-        else:
-            self.last_export = result
-            text, ok = (f"Exported {result.plan.total_frames} frames ({result.plan.duration:.2f} s) to {result.path}. "
-                        f"{result.plan.describe()}", True)
         self.plan_label.setText(text)
         self.message.emit(text)
         self.exportFinished.emit(text, ok)

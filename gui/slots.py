@@ -33,6 +33,7 @@ from core.params import Preset, Slot, SlotKind
 from core.providers import provider_class
 from gui.dropdata import dropped_items, looks_like_video
 from gui.last_folder import Purpose, last_folders
+from gui.layouts import add_parts, button_row
 from gui.preview_item import PRESET_PREFIX, PreviewItem, restyle
 from gui.safety import guarded
 
@@ -71,6 +72,8 @@ class SlotWidget(QFrame):
     """Base of the slot widgets: drag-and-drop, the slot's declaration and the current image rules."""
 
     changed = Signal()
+    #: What Choose… offers.
+    FILE_FILTER = IMAGE_FILTER
 
     def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None, *,
                  model_id: str | None = None) -> None:
@@ -104,6 +107,14 @@ class SlotWidget(QFrame):
 
     def items(self) -> list[PreviewItem]:
         raise NotImplementedError
+
+    def _choose(self) -> None:
+        """Choose…: one file of the slot's kind (starting where inputs were last chosen) becomes its value."""
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.slot.label.lower()}",
+                                              last_folders().start(Purpose.INPUTS), self.FILE_FILTER)
+        if path:
+            last_folders().remember(Purpose.INPUTS, path)
+            self.set_values([path])
 
     def accepts(self, item: str) -> bool:
         """Whether a dropped path or URL belongs in this kind of slot."""
@@ -191,7 +202,22 @@ class SlotWidget(QFrame):
         restyle(self)
 
 
-class ImageSlotWidget(SlotWidget):
+class OneItemSlotWidget(SlotWidget):
+    """A slot that holds one item (an image, a video): a second one is not taken."""
+
+    item: PreviewItem
+
+    def items(self) -> list[PreviewItem]:
+        return [self.item]
+
+    def add_items(self, items: list[str]) -> int:
+        if self.values() or not items:
+            return 0
+        self.set_values(items[:1])
+        return 1
+
+
+class ImageSlotWidget(OneItemSlotWidget):
     """A slot for one image: thumbnail as sent, what was changed, Choose… and Clear."""
 
     def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None, *,
@@ -203,21 +229,11 @@ class ImageSlotWidget(SlotWidget):
         self.choose.clicked.connect(self._choose)
         self.clear_button = QPushButton("Clear", self)
         self.clear_button.clicked.connect(self.clear)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.choose)
-        buttons.addWidget(self.clear_button)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
-        layout.addWidget(self.item)
-        layout.addLayout(buttons)
+        add_parts(QVBoxLayout(self), self.title, self.item, button_row(self.choose, self.clear_button))
         self._update_buttons()
 
     def values(self) -> list[str]:
         return [self.item.value] if self.item.value else []
-
-    def items(self) -> list[PreviewItem]:
-        return [self.item]
 
     def set_values(self, values: list[str]) -> None:
         if values:
@@ -227,21 +243,8 @@ class ImageSlotWidget(SlotWidget):
         self._update_buttons()
         self.changed.emit()
 
-    def add_items(self, items: list[str]) -> int:
-        if self.values() or not items:
-            return 0
-        self.set_values(items[:1])
-        return 1
-
     def _update_buttons(self) -> None:
         self.clear_button.setEnabled(bool(self.values()))
-
-    def _choose(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.slot.label.lower()}",
-                                              last_folders().start(Purpose.INPUTS), IMAGE_FILTER)
-        if path:
-            last_folders().remember(Purpose.INPUTS, path)
-            self.set_values([path])
 
 
 class ReferenceSlotWidget(SlotWidget):
@@ -263,15 +266,7 @@ class ReferenceSlotWidget(SlotWidget):
         self.add_button.clicked.connect(self._choose)
         self.clear_button = QPushButton("Clear all", self)
         self.clear_button.clicked.connect(self.clear)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.add_button)
-        buttons.addWidget(self.clear_button)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
-        layout.addWidget(self.hint)
-        layout.addLayout(self.row)
-        layout.addLayout(buttons)
+        add_parts(QVBoxLayout(self), self.title, self.hint, self.row, button_row(self.add_button, self.clear_button))
         self._rebuild()
 
     def values(self) -> list[str]:
@@ -362,8 +357,10 @@ class ReferenceSlotWidget(SlotWidget):
         self.add_items(paths)
 
 
-class VideoSlotWidget(SlotWidget):
+class VideoSlotWidget(OneItemSlotWidget):
     """A motion video: one of the slot's presets, or an MP4 file (or URL) of your own."""
+
+    FILE_FILTER = VIDEO_FILTER
 
     def __init__(self, slot: Slot, provider_id: str, parent: QWidget | None = None, *,
                  model_id: str | None = None) -> None:
@@ -383,14 +380,8 @@ class VideoSlotWidget(SlotWidget):
         self.preview_link = self._make_preview_link()
         self.choose = QPushButton("Choose…", self)
         self.choose.clicked.connect(self._choose)
-        top = QHBoxLayout()
-        top.addWidget(self.presets)
-        top.addWidget(self.preview_link)
-        top.addWidget(self.choose)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
-        layout.addLayout(top)
-        layout.addWidget(self.item)
+        top = add_parts(QHBoxLayout(), self.presets, self.preview_link, self.choose)
+        add_parts(QVBoxLayout(self), self.title, top, self.item)
 
     def _make_preview_link(self) -> QToolButton:
         """"Preview ↗": opens the chosen preset's demo clip (the provider's docs show it only that way)."""
@@ -428,9 +419,6 @@ class VideoSlotWidget(SlotWidget):
             return [value.removeprefix(PRESET_PREFIX)]
         return [value] if value else []
 
-    def items(self) -> list[PreviewItem]:
-        return [self.item]
-
     def _preset_named(self, value: str) -> str | None:
         value = value.removeprefix(PRESET_PREFIX)
         for preset in self.slot.presets:
@@ -453,12 +441,6 @@ class VideoSlotWidget(SlotWidget):
         self._show_preview_link()
         self.changed.emit()
 
-    def add_items(self, items: list[str]) -> int:
-        if self.values() or not items:
-            return 0
-        self.set_values(items[:1])
-        return 1
-
     def _on_preset(self, index: int) -> None:
         data = self.presets.itemData(index)
         if data is None:
@@ -468,13 +450,6 @@ class VideoSlotWidget(SlotWidget):
                 self._choose()
         else:
             self.set_values([str(data)])
-
-    def _choose(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.slot.label.lower()}",
-                                              last_folders().start(Purpose.INPUTS), VIDEO_FILTER)
-        if path:
-            last_folders().remember(Purpose.INPUTS, path)
-            self.set_values([path])
 
 
 def slot_widget(slot: Slot, provider_id: str, parent: QWidget | None = None, *,

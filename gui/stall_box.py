@@ -11,13 +11,14 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from core.engine import Engine
 from core.errors import ReeldeckError
 from core.jobs import Job
 from core.stalls import Stall, span, stall_of
 from gui.engine_bridge import INLINE, EngineCalls
+from gui.layouts import add_parts, button_row
 
 #: How often the notice is looked at again while a working job is shown.
 REFRESH_MS = 5000
@@ -48,13 +49,7 @@ class StallBox(QFrame):
                                       "task already running there may still be charged")
         self.keep_button.clicked.connect(self.keep_waiting)
         self.cancel_button.clicked.connect(self.cancel)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.keep_button)
-        buttons.addWidget(self.cancel_button)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.text)
-        layout.addLayout(buttons)
+        add_parts(QVBoxLayout(self), self.text, button_row(self.keep_button, self.cancel_button))
         self.timer = QTimer(self)
         self.timer.setInterval(refresh_ms)
         self.timer.timeout.connect(self.refresh)
@@ -95,7 +90,7 @@ class StallBox(QFrame):
         job, engine = self._job, self.engine
         if job is None or engine is None:
             return
-        self.calls.send(engine.cancel, job.id, on_error=self._report)
+        self.calls.send(engine.cancel, job.id, on_error=self._report, owner=self)
         self.message.emit("Canceling the job…")
         self.hide()
 

@@ -1,7 +1,7 @@
 """Thumbnails: prepared-image previews and first frames of videos (PyAV), made in worker threads.
 
 ``ThumbnailCache`` keeps first-frame thumbnails on disk under the data dir (``thumbnails/``, owned by the GUI) so
-the library opens fast and works offline; results come back on the GUI thread via :mod:`gui.background`. Image
+the library opens fast and works offline; results come back on the GUI thread via :mod:`gui.work`. Image
 files with the same content (every job of a batch keeps its own copy of the one input image) are decoded once and
 share one pixmap.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from PySide6.QtGui import QIcon, QImage, QImageReader, QPixmap
 from core.errors import InputError
 from core.imaging import ImageRules, prepare_image
 from core.media import has_mp4_signature
-from gui.background import background
+from gui import work
 
 THUMB_SIZE = 160
 MAX_VIDEO_BYTES = 200 * 1024 * 1024
@@ -163,7 +162,8 @@ class ThumbnailCache(QObject):
         if pixmap is not None or path in self._failed or path in self._pending:
             return pixmap
         self._pending.add(path)
-        background().run(self._make, path, callback=self._made(path), owner=self)
+        work.run(self._make, path, owner=self, on_done=lambda made: self._made(path, made),
+                 on_error=lambda _error: self._made(path, None))
         return None
 
     def icon(self, path: str | None) -> QIcon | None:
@@ -203,19 +203,18 @@ class ThumbnailCache(QObject):
             self._decoded[digest] = image
         return digest, image
 
-    def _made(self, path: str) -> Callable[[tuple[str, QImage] | None, BaseException | None], None]:
-        def done(made: tuple[str, QImage] | None, error: BaseException | None) -> None:
-            self._pending.discard(path)
-            if error is not None or made is None or made[1].isNull():
-                self._failed.add(path)
-                return
-            key, image = made
-            pixmap = self._shared.get(key)
-            if pixmap is None:
-                pixmap = self._shared[key] = QPixmap.fromImage(image)
-            self._pixmaps[path] = pixmap
-            self.ready.emit(path)
-        return done
+    def _made(self, path: str, made: tuple[str, QImage] | None) -> None:
+        """A thumbnail is in (None: it could not be made)."""
+        self._pending.discard(path)
+        if made is None or made[1].isNull():
+            self._failed.add(path)
+            return
+        key, image = made
+        pixmap = self._shared.get(key)
+        if pixmap is None:
+            pixmap = self._shared[key] = QPixmap.fromImage(image)
+        self._pixmaps[path] = pixmap
+        self.ready.emit(path)
 
     def forget(self, path: str) -> None:
         """Drop a path from memory (the file changed or went away)."""

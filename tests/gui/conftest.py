@@ -24,6 +24,7 @@ from guikit import (  # noqa: F401  (fixtures and hooks are registered by being 
     pytest_asyncio_loop_factories,
     real_runtime,
     runtime,
+    threaded,
 )
 
 

@@ -15,6 +15,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
@@ -111,15 +112,28 @@ async def until(predicate: Callable[[], object], timeout: float = 30.0, what: st
         await asyncio.sleep(0.02)
 
 
-@pytest.fixture
-async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    """A started sandbox runtime in a temp data dir."""
-    rt = sandbox_runtime(tmp_path / "data")
-    await rt.start()
+@contextlib.asynccontextmanager
+async def started(rt: Runtime, *, in_thread: bool = False) -> AsyncIterator[Runtime]:
+    """``rt`` started (its engine on an engine thread of its own when ``in_thread``), closed afterwards."""
+    await (rt.start_in_thread() if in_thread else rt.start())
     try:
         yield rt
     finally:
         await rt.close()
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
+    """A started sandbox runtime in a temp data dir."""
+    async with started(sandbox_runtime(tmp_path / "data")) as rt:
+        yield rt
+
+
+@pytest.fixture
+async def threaded(tmp_path: Path) -> AsyncIterator[Runtime]:
+    """A sandbox runtime whose engine (and emulator) run on an engine thread, as the window runs it."""
+    async with started(sandbox_runtime(tmp_path / "data"), in_thread=True) as rt:
+        yield rt
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,17 +20,6 @@ from gui.main_window import MainWindow
 pytestmark = pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
 
 VEO = JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": "a heron lands on a pier"})
-
-
-@pytest.fixture
-async def threaded(tmp_path: Path) -> AsyncIterator[Runtime]:
-    """A sandbox runtime whose engine (and emulator) run on an engine thread."""
-    rt = sandbox_runtime(tmp_path / "data")
-    await rt.start_in_thread()
-    try:
-        yield rt
-    finally:
-        await rt.close()
 
 
 class Recorder:

@@ -13,7 +13,6 @@ from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from core.params import SlotKind
 from core.paths import DataDir
 from core.runtime import Runtime
 from gui.composer import Composer
@@ -362,7 +361,7 @@ def test_first_and_last_frames_of_different_shapes_are_pointed_out(qtbot: QtBot,
 def test_an_unexpected_failure_reads_as_words_not_a_python_exception(qtbot: QtBot, tmp_path: Path) -> None:
     item = PreviewItem()
     qtbot.addWidget(item)
-    item._done(item._generation, SlotKind.IMAGE)(None, KeyError("_reeldeck_internal"))
+    item._failed(item._generation, KeyError("_reeldeck_internal"))
     assert item.state == PreviewItem.ERROR
     assert "KeyError" not in item.note and "could not be read or prepared" in item.note
 
