@@ -82,6 +82,8 @@ async def test_each_declared_rule_holds_only_for_its_requests_statuses_and_codes
         others.append((next(s for s in (422, 400, 409) if s not in rule.statuses), body, rule.scope))
     if rule.markers:
         others.append((status, _body_saying(spec, rule, "something else went wrong"), rule.scope))
+    if rule.shape:  # the same words outside the API's own error object
+        others.append((status, {"detail": _matching_answer(spec, rule)[1]}, rule.scope))
     assert others, "a rule that matches every error answer would hide the plain wording"
     for other_status, other_body, scope in others:
         error = await _answered(provider_id, other_status, other_body, scope)
