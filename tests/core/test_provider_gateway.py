@@ -284,8 +284,9 @@ def test_unknown_task_is_not_found() -> None:
     body = {"code": "task_not_exist", "message": "task_not_exist: task_x", "data": None}
     error = classify_error(provider.spec, ErrorAnswer(400, body))
     assert isinstance(error, NotFoundError) and "does not know this task" in error.message
-    with pytest.raises(NotFoundError):
-        provider.parse_poll(body, httpx.Headers())
+    with pytest.raises(NotFoundError, match=r"does not know this task \(task_not_exist\)") as raised:
+        provider.parse_poll(body, httpx.Headers())  # the same answer inside a 200 envelope
+    assert raised.value.status_code is None
 
 
 @pytest.mark.parametrize(("status", "body", "kind"), [
