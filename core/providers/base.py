@@ -4,7 +4,8 @@ A provider is pure: it turns a job into plans and ``HttpRequest``s and turns ans
 no file and sends nothing. The engine (``core/plans.py``) does every I/O a plan names: it reads the local files a
 create carries inline (``inline_files`` → ``JobInput.files``), reads or fetches and uploads the inputs of
 ``plan_inputs`` (the answers are stored with the job, so nothing is uploaded twice), and reads the list pages of
-``build_list``/``match_created`` after a create whose outcome is unknown.
+``build_list``/``match_created`` after a create whose outcome is unknown. Error answers are not the client's: its
+declaration words them (``ProviderSpec.errors``, read by ``core/providers/errors.py``).
 """
 
 from __future__ import annotations
