@@ -4,8 +4,9 @@ A provider's declaration (``ProviderSpec.errors``, an ``ErrorSpec``) says where 
 and the code (dotted JSON paths) and lists ``ErrorRule``s: which statuses, which requests (any answer, a create's,
 an upload's), which codes or words (case-insensitive, in the answer's code and message) and what the answer becomes
 — an error kind from ``core.errors`` with its message. ``classify_error`` tries the rules in order and otherwise
-words the answer plainly (``http_error``). The ``ApiClient`` of every provider gets it bound to the provider's
-declaration (``classifier``); providers hold no error code of their own.
+words the answer plainly by ``PLAIN_RULES``, rules of the same kind that every provider shares. The ``ApiClient`` of
+every provider gets it bound to the provider's declaration (``classifier``); providers hold no error code of their
+own.
 """
 
 from __future__ import annotations
@@ -42,10 +43,9 @@ class Scope(StrEnum):
 class Wording(StrEnum):
     """Where a rule's message comes from."""
 
-    #: The rule's own ``message``, its placeholders filled (``{name}``, ``{text}``, ``{said}``, ``{code}``,
-    #: ``{status}``; see ``ErrorRule``).
+    #: The rule's own ``message``, its placeholders filled (see ``ErrorRule``).
     TEMPLATE = "template"
-    #: The plain words ``http_error`` gives the answer; the rule only makes the kind finer (a subclass of the plain
+    #: The plain words (``PLAIN_RULES``) for the answer; the rule only makes the kind finer (a subclass of the plain
     #: error's kind), and holds only when the plain error is of that kind.
     GENERIC = "generic"
     #: The retired-model sentence ``retired_model_message`` builds from the provider's catalog: the model the
@@ -60,9 +60,10 @@ class ErrorRule:
     It holds for an answer whose status is one of ``statuses`` (none: any), to a request of ``scope``, whose code
     or message holds one of ``markers`` (case-insensitive; none: any) and, with ``shape``, whose body holds text at
     that dotted path (the API's own error object). The answer becomes ``becomes(message)``. A template's
-    placeholders: ``{name}`` the provider's name, ``{text}`` the answer's message (``text_when_empty`` when it has
-    none), ``{said}`` " <name> said: <text>" (empty without a message), ``{code}`` the answer's code (the first
-    marker without one), ``{status}`` the HTTP status.
+    placeholders: ``{name}`` and ``{id}`` the provider's, ``{key_variable}`` its key's environment variable,
+    ``{text}`` the answer's message (``text_when_empty`` when it has none), ``{said}`` " <name> said: <text>" (empty
+    without a message), ``{code}`` the answer's code (the first marker without one), ``{status}`` the HTTP status,
+    ``{wait}`` how long Reeldeck waits before trying again (``Retry-After``).
     """
 
     becomes: type[ProviderError]
@@ -111,13 +112,11 @@ def classify_error(spec: ProviderSpec, answer: ErrorAnswer) -> ProviderError:
     declared = declared_errors(spec)
     text = answer_text(answer.body, declared.message_paths)
     code = answer_text(answer.body, declared.code_paths)
-    plain = http_error(spec, answer.status, text, code, creating=answer.creating,
-                       retry_after=retry_after_seconds(answer.headers))
+    plain = plain_error(spec, answer, text, code)
     for rule in declared.rules:
         if rule.holds_for(answer, text, code) and (rule.wording != Wording.GENERIC
                                                    or issubclass(rule.becomes, type(plain))):
-            status = answer.status if answer.status >= 400 else None  # an error inside a 200 envelope has none
-            return rule.becomes(_rule_message(rule, spec, answer, text, code, plain), status_code=status)
+            return _worded(rule, spec, answer, text, code, plain.message)
     return plain
 
 
@@ -127,15 +126,27 @@ def classifier(declaration: Callable[[], ProviderSpec]) -> ErrorClassifier:
     return lambda answer: classify_error(declaration(), answer)
 
 
-def _rule_message(rule: ErrorRule, spec: ProviderSpec, answer: ErrorAnswer, text: str, code: str,
-                  plain: ProviderError) -> str:
+def _worded(rule: ErrorRule, spec: ProviderSpec, answer: ErrorAnswer, text: str, code: str,
+            plain_message: str = "") -> ProviderError:
+    """The rule's error for the answer (an error inside a 200 envelope has no HTTP error status)."""
     if rule.wording == Wording.GENERIC:
-        return plain.message
-    if rule.wording == Wording.RETIRED_MODEL:
-        return retired_model_message(spec, text, code)
+        message = plain_message
+    elif rule.wording == Wording.RETIRED_MODEL:
+        message = retired_model_message(spec, text, code)
+    else:
+        message = rule.message.format_map(_template_fields(rule, spec, answer, text, code))
+    return rule.becomes(message, status_code=answer.status if answer.status >= 400 else None)
+
+
+def _template_fields(rule: ErrorRule, spec: ProviderSpec, answer: ErrorAnswer, text: str,
+                     code: str) -> dict[str, object]:
     said = text or rule.text_when_empty
-    return rule.message.format(name=spec.name, text=said, said=f" {spec.name} said: {said}" if said else "",
-                               code=code or (rule.markers[0] if rule.markers else ""), status=answer.status)
+    retry_after = retry_after_seconds(answer.headers)
+    wait = (f" Reeldeck waits {retry_after:.0f} s, as {spec.name} asked, and tries again." if retry_after
+            else " Reeldeck waits a little and tries again.")
+    return {"name": spec.name, "id": spec.id, "key_variable": f"REELDECK_{spec.id.upper()}_API_KEY", "text": said,
+            "said": f" {spec.name} said: {said}" if said else "", "code": code or next(iter(rule.markers), ""),
+            "status": answer.status, "wait": wait}
 
 
 def retired_model_message(spec: ProviderSpec, text: str, code: str) -> str:
@@ -175,51 +186,34 @@ _MODERATION_WORDS = ("moderation", "safety", "content policy", "sensitive", "nsf
 _CREDIT_WORDS = ("credit", "balance", "quota", "insufficient_user_quota", "payment required", "top up", "billing")
 #: Words of a plan answer: GoAPI 403 "Insufficient plan level" (piapi.ai/docs/tools/file-upload).
 _PLAN_WORDS = ("plan level", "insufficient plan", "upgrade your plan", "plan does not")
+_NO_CREDITS = ("Your {name} account has run out of credits (or its balance is too low for this job). Top up on "
+               "{name}'s website, then try again; nothing was made.{said}")
+
+#: The plain words for an error answer no rule of its provider holds for: the first that holds wins (a create's 404
+#: means the endpoint or model is gone, not the task; a 429 tells the wait the server asked for).
+PLAIN_RULES = (
+    ErrorRule(ModerationError, "{name} rejected the prompt or an input under its content rules. Change the prompt or "
+              "image and try again.{said}", markers=_MODERATION_WORDS),
+    ErrorRule(AuthError, "{name} did not accept the API key. Set a valid key with `python main.py keys set {id}` or "
+              "the {key_variable} environment variable.{said}", statuses=(401,)),
+    ErrorRule(NoCreditsError, "Your {name} plan does not include this. Upgrade the plan on {name}'s website, or use "
+              "an input that does not need it.{said}", statuses=(402, 403, 429), markers=_PLAN_WORDS),
+    ErrorRule(NoCreditsError, _NO_CREDITS, statuses=(402,)),
+    ErrorRule(NoCreditsError, _NO_CREDITS, statuses=(400, 403, 429), markers=_CREDIT_WORDS),
+    ErrorRule(AuthError, "{name} refused access with this key (HTTP 403): the key may lack permission for this model, "
+              "or the account may need verification on {name}'s website.{said}", statuses=(403,)),
+    ErrorRule(NotFoundError, "{name} no longer offers this model or endpoint (HTTP 404 on create); nothing was made. "
+              "Pick another model or provider.{said}", statuses=(404,), scope=Scope.CREATE),
+    ErrorRule(NotFoundError, "{name} does not know this task (HTTP 404).{said}", statuses=(404,)),
+    ErrorRule(RateLimitedError, "{name} is rate limiting requests (too many at once).{wait}{said}", statuses=(429,)),
+    ErrorRule(ServerError, "{name} had a problem on its side (HTTP {status}).{said}",
+              statuses=(408, 409, *range(500, 1000))),
+    ErrorRule(BadRequestError, "{name} rejected the request as invalid.{said}", statuses=tuple(range(400, 500))),
+    ErrorRule(ProtocolError, "{name} answered with an unexpected HTTP {status}.{said}"),
+)
 
 
-def http_error(provider: ProviderSpec, status: int, message: str, code: str = "", *, creating: bool = False,
-               retry_after: float | None = None) -> ProviderError:
-    """A typed error with a plain-language message for an HTTP error answer.
-
-    ``creating`` is True for an answer to a create (a 404 there means the endpoint or model is gone, not the
-    task); ``retry_after`` (seconds, from ``Retry-After``) is told the user on a 429.
-    """
-    name = provider.name
-    said = f" {name} said: {message}" if message else ""
-    lowered = f"{message} {code}".lower()
-    if any(word in lowered for word in _MODERATION_WORDS):
-        return ModerationError(
-            f"{name} rejected the prompt or an input under its content rules. Change the prompt or image and "
-            f"try again.{said}", status_code=status)
-    if status == 401:
-        return AuthError(
-            f"{name} did not accept the API key. Set a valid key with `python main.py keys set {provider.id}` "
-            f"or the REELDECK_{provider.id.upper()}_API_KEY environment variable.{said}", status_code=status)
-    if status in (402, 403, 429) and any(w in lowered for w in _PLAN_WORDS):
-        return NoCreditsError(
-            f"Your {name} plan does not include this. Upgrade the plan on {name}'s website, or use an input that "
-            f"does not need it.{said}", status_code=status)
-    if status == 402 or (status in (400, 403, 429) and any(w in lowered for w in _CREDIT_WORDS)):
-        return NoCreditsError(
-            f"Your {name} account has run out of credits (or its balance is too low for this job). Top up on "
-            f"{name}'s website, then try again; nothing was made.{said}", status_code=status)
-    if status == 403:
-        return AuthError(
-            f"{name} refused access with this key (HTTP 403): the key may lack permission for this model, or the "
-            f"account may need verification on {name}'s website.{said}", status_code=status)
-    if status == 404 and creating:
-        return NotFoundError(
-            f"{name} no longer offers this model or endpoint (HTTP 404 on create); nothing was made. Pick another "
-            f"model or provider.{said}", status_code=status)
-    if status == 404:
-        return NotFoundError(f"{name} does not know this task (HTTP 404).{said}", status_code=status)
-    if status == 429:
-        wait = f" Reeldeck waits {retry_after:.0f} s, as {name} asked, and tries again." if retry_after else (
-            " Reeldeck waits a little and tries again.")
-        return RateLimitedError(f"{name} is rate limiting requests (too many at once).{wait}{said}",
-                                status_code=status)
-    if status in (408, 409) or status >= 500:
-        return ServerError(f"{name} had a problem on its side (HTTP {status}).{said}", status_code=status)
-    if 400 <= status < 500:
-        return BadRequestError(f"{name} rejected the request as invalid.{said}", status_code=status)
-    return ProtocolError(f"{name} answered with an unexpected HTTP {status}.{said}", status_code=status)
+def plain_error(spec: ProviderSpec, answer: ErrorAnswer, text: str, code: str = "") -> ProviderError:
+    """The plain words (``PLAIN_RULES``) for an error answer whose message is ``text`` and code ``code``."""
+    rule = next(rule for rule in PLAIN_RULES if rule.holds_for(answer, text, code))
+    return _worded(rule, spec, answer, text, code)

@@ -40,7 +40,7 @@ from core.providers.base import (
     require,
     task_id,
 )
-from core.providers.errors import ErrorRule, ErrorSpec, classify_error, http_error
+from core.providers.errors import ErrorRule, ErrorSpec, classify_error, plain_error
 
 PATH = "/v1/video/generations"  # page: POST {BASE_URL}/v1/video/generations
 #: Request dialects (Settings option ``dialect``): the page's fields, or new-api's (FIELD-NOTES "new-api dialect").
@@ -221,7 +221,7 @@ def _check_envelope(body: Any, spec: ProviderSpec) -> None:
         raise classify_error(spec, ErrorAnswer(200, body))  # worded by the declared rule; no HTTP error status
     if isinstance(body.get("data"), dict) and "status" in body["data"]:
         return  # a task answer with an odd code: the status decides
-    raise http_error(spec, 400, error_message_from(body, "message") or code, code)
+    raise plain_error(spec, ErrorAnswer(400, body), error_message_from(body, "message") or code, code)
 
 
 def _task_node(body: dict[str, Any]) -> dict[str, Any]:

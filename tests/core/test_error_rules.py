@@ -15,13 +15,23 @@ from typing import Any
 import httpx
 import pytest
 
-from core.errors import ProviderError
+from core.errors import (
+    AuthError,
+    BadRequestError,
+    ModerationError,
+    NoCreditsError,
+    NotFoundError,
+    ProtocolError,
+    ProviderError,
+    RateLimitedError,
+    ServerError,
+)
 from core.http import ErrorAnswer, HttpRequest, RetryPolicy
 from core.hub import ProviderHub
 from core.params import ProviderSpec
 from core.providers import PROVIDER_CLASSES, available_ids, provider_spec, wire
 from core.providers.base import Provider
-from core.providers.errors import ErrorRule, Scope, Wording, classify_error, declared_errors
+from core.providers.errors import PLAIN_RULES, ErrorRule, Scope, Wording, classify_error, declared_errors
 from core.secrets import KeyStore
 from core.settings import Settings, extra_endpoints
 
@@ -88,6 +98,43 @@ async def test_each_declared_rule_holds_only_for_its_requests_statuses_and_codes
     for other_status, other_body, scope in others:
         error = await _answered(provider_id, other_status, other_body, scope)
         assert not _worded_by(rule, spec, error, other_status, other_body), (other_status, scope, error.message)
+
+
+PLAIN_CASES = [  # (status, message, a create's answer, kind, words of the message)
+    (400, "prompt flagged by the safety system", False, ModerationError, "under its content rules"),
+    (401, "", False, AuthError, "`python main.py keys set goapi` or the REELDECK_GOAPI_API_KEY environment"),
+    (403, "Insufficient plan level", False, NoCreditsError, "plan does not include this"),
+    (402, "", False, NoCreditsError, "run out of credits"),
+    (400, "balance not enough", False, NoCreditsError, "run out of credits"),
+    (403, "forbidden", False, AuthError, "refused access with this key (HTTP 403)"),
+    (404, "", True, NotFoundError, "no longer offers this model or endpoint (HTTP 404 on create)"),
+    (404, "", False, NotFoundError, "does not know this task (HTTP 404)"),
+    (429, "", False, RateLimitedError, "waits a little and tries again"),
+    (503, "", False, ServerError, "a problem on its side (HTTP 503)"),
+    (418, "no teapots", False, BadRequestError, "rejected the request as invalid. GoAPI said: no teapots"),
+    (399, "", False, ProtocolError, "unexpected HTTP 399"),
+]
+
+
+@pytest.mark.parametrize(("status", "message", "creating", "kind", "words"), PLAIN_CASES)
+def test_the_plain_rules_word_what_no_provider_rule_does(status: int, message: str, creating: bool,
+                                                         kind: type[ProviderError], words: str) -> None:
+    error = classify_error(provider_spec("goapi"), ErrorAnswer(status, {"message": message}, creating=creating))
+    assert type(error) is kind and words in error.message, error.message
+
+
+def test_every_plain_rule_is_reached_by_some_answer() -> None:
+    """No plain rule is shadowed by the ones before it (each case above is worded by a different one)."""
+    reached = {next(index for index, rule in enumerate(PLAIN_RULES)
+                    if rule.holds_for(ErrorAnswer(status, creating=creating), message, ""))
+               for status, message, creating, _kind, _words in PLAIN_CASES}
+    assert reached == set(range(len(PLAIN_RULES)))
+
+
+def test_a_429_tells_the_wait_the_server_asked_for() -> None:
+    answer = ErrorAnswer(429, {"message": "slow down"}, httpx.Headers({"Retry-After": "7"}))
+    error = classify_error(provider_spec("novita"), answer)
+    assert isinstance(error, RateLimitedError) and "waits 7 s, as Novita asked" in error.message
 
 
 def test_an_answer_no_rule_matches_gets_the_plain_wording() -> None:
