@@ -1,7 +1,8 @@
 """The one HTTP layer: every request Reeldeck makes goes through a ``Transport`` (the only user of httpx's client).
 
 ``Transport.exchange`` carries API requests (``ApiClient.send`` adds a provider's base URL, auth and error
-classification); ``Transport.stream`` and ``Transport.fetch`` carry downloads, thumbnails and user-given URLs.
+classification: the provider's declared rules, read by ``core.providers.errors.classify_error``);
+``Transport.stream`` and ``Transport.fetch`` carry downloads, thumbnails and user-given URLs.
 All of them share one retry policy, one redirect rule, one deadline rule and one error tree:
 
 - Idempotent requests (polls, downloads, lists) are retried on 408/409/429/5xx and connection failures with
@@ -54,7 +55,6 @@ UPLOAD_BYTES_PER_SECOND = 100_000
 MAX_REDIRECTS = 5
 RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
 Sleep = Callable[[float], Awaitable[None]]
-ErrorParser = Callable[[httpx.Response, Any], ProviderError]
 T = TypeVar("T")
 
 
@@ -76,6 +76,9 @@ class HttpRequest:
     url: str | None = None
     #: Send the provider's auth headers. False for asset hosts and CDNs.
     with_auth: bool = True
+    #: An input upload sent ahead of the create (``Upload.request`` marks it): error rules for uploads read its
+    #: error answers.
+    upload: bool = False
 
     def body_size(self) -> int:
         """Roughly how many bytes the body carries (for the deadline)."""
@@ -83,6 +86,29 @@ class HttpRequest:
         if self.json is not None:
             size += len(json.dumps(self.json))
         return size
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """An error answer as a provider's declared error rules see it: its status, headers and decoded body (None when
+    empty or not JSON), and what the request was for."""
+
+    status: int
+    body: Any = None
+    headers: httpx.Headers = field(default_factory=httpx.Headers)
+    #: The answer to a create (every provider's create is a POST; polls, lists and cancels are not).
+    creating: bool = False
+    #: The answer to an input upload (``HttpRequest.upload``), from an upload host.
+    upload: bool = False
+
+    @classmethod
+    def to(cls, request: HttpRequest, status: int, headers: httpx.Headers, body: Any) -> ErrorAnswer:
+        """The error answer to ``request``."""
+        return cls(status, body, headers, creating=request.method.upper() == "POST", upload=request.upload)
+
+
+#: Turns an error answer into a typed error: a provider's declaration bound to ``classify_error``.
+ErrorClassifier = Callable[[ErrorAnswer], ProviderError]
 
 
 @dataclass
@@ -383,7 +409,8 @@ class Transport:
 
 
 class ApiClient:
-    """One provider's API: its base URL, auth headers and error classification, over the shared Transport."""
+    """One provider's API: its base URL, auth headers and error classification (``classify``: the provider's
+    declared error rules), over the shared Transport."""
 
     def __init__(
         self,
@@ -391,7 +418,7 @@ class ApiClient:
         name: str,
         base_url: str,
         auth_headers: dict[str, str],
-        error_parser: ErrorParser,
+        classify: ErrorClassifier,
         transport: Transport | None = None,
         client: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
@@ -406,7 +433,7 @@ class ApiClient:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self._auth = dict(auth_headers)
-        self._parse_error = error_parser
+        self._classify = classify
         self.transport = transport
 
     @property
@@ -458,7 +485,9 @@ class ApiClient:
         response, body = await self.transport.exchange(request, url, name=self.name, auth=auth, auth_origin=url)
         decoded = _decode_json(body, response)
         if response.status_code >= 400:
-            error = redact_error(self._parse_error(response, None if decoded is _NOT_JSON else decoded))
+            answer = ErrorAnswer.to(request, response.status_code, response.headers,
+                                    None if decoded is _NOT_JSON else decoded)
+            error = redact_error(self._classify(answer))
             error.retry_after = retry_after_seconds(response.headers)
             raise error
         if decoded is _NOT_JSON:

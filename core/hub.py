@@ -23,6 +23,7 @@ from core.errors import (
 from core.http import ApiClient, RetryPolicy, Sleep, Transport
 from core.providers import provider_class
 from core.providers.base import Provider
+from core.providers.errors import classifier
 from core.secrets import KeyStore, env_var
 from core.settings import Settings, extra_endpoints, provider_options
 
@@ -141,18 +142,14 @@ class ProviderHub:
                 f"No API key for {cls.spec.name}. Store one with `python main.py keys set {provider_id}` "
                 f"(it reads the key from standard input) or set {env_var(provider_id)}. {cls.spec.key_help}"
             )
-        headers = auth_headers(provider_id, key)
-        holder: dict[str, Provider] = {}
         api = ApiClient(
             name=cls.spec.name,
             base_url=base_url,
-            auth_headers=headers,
-            error_parser=lambda response, body: holder["p"].parse_error(response, body),
+            auth_headers=auth_headers(provider_id, key),
+            classify=classifier(cls.declared),  # the provider's declared error rules, not a call back into it
             transport=self.transport,
         )
-        provider = cls(api, self._extra_settings(provider_id))
-        holder["p"] = provider
-        return provider
+        return cls(api, self._extra_settings(provider_id))
 
     def _base_url(self, provider_id: str, default: str | None) -> str:
         env_name = f"REELDECK_{provider_id.upper()}_BASE_URL"

@@ -11,9 +11,12 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import InputError
+
+if TYPE_CHECKING:
+    from core.providers.errors import ErrorSpec
 
 
 class ParamType(StrEnum):
@@ -332,6 +335,9 @@ class ProviderSpec:
     auth_prefix: str = "Bearer "
     #: Choices besides URLs (option name -> (default, allowed values)), e.g. a gateway's request dialect.
     options: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    #: Where its error answers hold the message and code, and the rules that word them its own way
+    #: (``core/providers/errors.py``); None: every error answer is worded plainly.
+    errors: ErrorSpec | None = None
 
     def auth_headers(self, key: str) -> dict[str, str]:
         """The header carrying ``key`` as this API documents it."""

@@ -30,7 +30,7 @@ async def prepare_inputs(provider: Provider, job: JobInput) -> dict[str, Any]:
         data = await _bytes_of(provider, upload)
         if upload.check is not None:
             data = await asyncio.to_thread(upload.check, data)
-        answer = await provider.api.send(upload.build(data))
+        answer = await provider.api.send(upload.request(data))
         prepared[upload.key] = upload.parse(answer.body)
     return prepared
 

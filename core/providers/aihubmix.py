@@ -23,15 +23,34 @@ from core.providers.base import (
     Provider,
     RemoteStatus,
     classify_status,
-    current_model,
     require,
     task_id,
 )
+from core.providers.errors import ErrorRule, ErrorSpec, Wording
+
+
+class VideoNotFoundError(NotFoundError):
+    """A 404 in the OpenAI error shape: the videos API itself (past the key check) does not know the id."""
+
 
 #: Error codes/words of a model the service no longer serves (FIELD-NOTES: ``no_valid_channel_error``, HTTP 500,
 #: type ``Aihubmix_api_error``; or a model-not-found error).
 RETIRED_MARKERS = ("no_valid_channel", "model_not_found", "does not exist", "no available channel",
                    "not supported model", "deprecated", "shut down")
+
+#: Error answers: the OpenAI error object ``{"error": {"code", "message"}}`` (the page's video object), or a bare
+#: ``message``.
+ERRORS = ErrorSpec(
+    message_paths=("error.message", "message"),
+    code_paths=("error.code", "error.type"),
+    rules=(
+        # A retired model: named in the answer, said with its catalog note and a current model (FIELD-NOTES).
+        ErrorRule(BadRequestError, wording=Wording.RETIRED_MODEL, statuses=(400, 404, 410, 500, 503),
+                  markers=RETIRED_MARKERS),
+        # A 404 in the OpenAI error shape came from the videos API, past the key check (``key_check_accepted``).
+        ErrorRule(VideoNotFoundError, wording=Wording.GENERIC, statuses=(404,), shape="error.message"),
+    ),
+)
 
 #: The provider; its models (Sora, Veo, Wan, ...) are in ``resources/catalog/aihubmix.toml``.
 SPEC = ProviderSpec(
@@ -41,6 +60,7 @@ SPEC = ProviderSpec(
     key_help="An AIHubMix API key (sk-...) from aihubmix.com → API keys.",
     docs="https://docs.aihubmix.com",
     models=(),
+    errors=ERRORS,
 )
 
 #: A video id that cannot exist, for the key check.
@@ -66,28 +86,6 @@ class AIHubMixProvider(Provider):
     #: 404/405 there sends the job to the person's decision (engine ``_reconcile``).
     can_reconcile = True
     can_cancel = True  # DELETE /v1/videos/{id} (AIHubMix docs)
-
-    def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
-        text = f"{self.error_code(body)} {self.error_text(body)}".lower()
-        if any(marker in text for marker in RETIRED_MARKERS) and response.status_code in (400, 404, 410, 500, 503):
-            model = _model_named(body, [m.id for m in self.spec.models])
-            note = next((m.lifecycle.note for m in self.spec.models if m.id == model and m.lifecycle.note), "")
-            said = f"AIHubMix said: {self.error_text(body) or text}"
-            current = current_model(self.spec, model)
-            instead = f"Pick a current model instead, e.g. {current}." if current else "Pick another provider instead."
-            return BadRequestError(
-                f"AIHubMix no longer serves {model} ({note + '; ' if note else ''}{said}). Nothing was made or "
-                f"charged. {instead}", status_code=response.status_code)
-        error = super().parse_error(response, body)
-        if isinstance(error, NotFoundError) and _openai_error_shape(body):
-            return VideoNotFoundError(error.message, status_code=error.status_code)
-        return error
-
-    def error_text(self, body: Any) -> str:
-        return error_message_from(body, "error.message", "message")
-
-    def error_code(self, body: Any) -> str:
-        return error_message_from(body, "error.code", "error.type")
 
     def build_create(self, job: JobInput) -> HttpRequest:
         source = job.prepared.get(REMIX_OF)
@@ -180,10 +178,6 @@ def _poll_after(headers: httpx.Headers) -> float | None:
         return None
 
 
-class VideoNotFoundError(NotFoundError):
-    """A 404 in the OpenAI error shape: the videos API itself (past the key check) does not know the id."""
-
-
 #: How far the provider's clock may be from ours when matching a video's ``created_at`` to our create.
 CLOCK_TOLERANCE = 1800.0
 
@@ -204,11 +198,6 @@ def _created(video: Any) -> float:
     return float(created) if isinstance(created, int | float) else float("inf")
 
 
-def _openai_error_shape(body: Any) -> bool:
-    error = body.get("error") if isinstance(body, dict) else None
-    return isinstance(error, dict) and isinstance(error.get("message"), str)
-
-
 class _ForceMultipart(list[tuple[str, tuple[str, bytes, str]]]):
     """File parts that are truthy even when empty, so httpx encodes the form as multipart/form-data
     (the trick openai-python ``_base_client.py`` ``ForceMultipartDict`` uses)."""
@@ -216,10 +205,3 @@ class _ForceMultipart(list[tuple[str, tuple[str, bytes, str]]]):
     def __bool__(self) -> bool:
         return True
 
-
-def _model_named(body: Any, known: list[str]) -> str:
-    text = error_message_from(body, "error.message", "message")
-    for model in sorted(known, key=len, reverse=True):  # the longest first: sora-2-pro before sora-2
-        if model in text:
-            return model
-    return "this model"

@@ -25,10 +25,15 @@ from core.providers.base import (
     require,
     task_id,
 )
+from core.providers.errors import ErrorSpec
 
 #: The legacy vendor path (video-01-live2d); other models name theirs in the catalog (``create_path``), mostly the
 #: universal ``/v2/video/generations``. A task is polled on the path it was created at.
 PATH = "/v2/generate/video/minimax/generation"
+
+#: Error answers: ``message`` (a list of texts for validation errors) or an ``error`` object or text; 403 "You've
+#: run out of credits" is worded plainly (FIELD-NOTES "AI/ML API").
+ERRORS = ErrorSpec(message_paths=("message", "error.message", "error"), code_paths=("error.name", "name", "code"))
 
 #: The provider; its models are in ``resources/catalog/aimlapi.toml``.
 SPEC = ProviderSpec(
@@ -38,6 +43,7 @@ SPEC = ProviderSpec(
     key_help="An AI/ML API key from aimlapi.com → Dashboard → Key management.",
     docs="https://docs.aimlapi.com/api-references/video-models",
     models=(),
+    errors=ERRORS,
 )
 
 #: Statuses (page enum queued, generating, completed, error; aimlapi/api-sdk-python _polling.py also waits on
@@ -53,14 +59,6 @@ class AIMLAPIProvider(Provider):
 
     spec = SPEC
     default_poll_interval = 10.0
-
-    def error_text(self, body: Any) -> str:
-        if isinstance(body, dict) and isinstance(body.get("message"), list):  # validation errors come as a list
-            return "; ".join(str(m) for m in body["message"] if m)
-        return error_message_from(body, "message", "error.message", "error")
-
-    def error_code(self, body: Any) -> str:
-        return error_message_from(body, "error.name", "name", "code")
 
     def build_create(self, job: JobInput) -> HttpRequest:
         model = self.spec.model(job.model)

@@ -4,7 +4,8 @@ A provider is pure: it turns a job into plans and ``HttpRequest``s and turns ans
 no file and sends nothing. The engine (``core/plans.py``) does every I/O a plan names: it reads the local files a
 create carries inline (``inline_files`` → ``JobInput.files``), reads or fetches and uploads the inputs of
 ``plan_inputs`` (the answers are stored with the job, so nothing is uploaded twice), and reads the list pages of
-``build_list``/``match_created`` after a create whose outcome is unknown.
+``build_list``/``match_created`` after a create whose outcome is unknown. Error answers are not the client's: its
+declaration words them (``ProviderSpec.errors``, read by ``core/providers/errors.py``).
 """
 
 from __future__ import annotations
@@ -18,18 +19,8 @@ from typing import Any
 
 import httpx
 
-from core.errors import (
-    AuthError,
-    BadRequestError,
-    ModerationError,
-    NoCreditsError,
-    NotFoundError,
-    ProtocolError,
-    ProviderError,
-    RateLimitedError,
-    ServerError,
-)
-from core.http import ApiClient, HttpRequest, retry_after_seconds
+from core.errors import ProtocolError, ProviderError
+from core.http import ApiClient, HttpRequest
 from core.imaging import ImageRules
 from core.params import ProviderSpec, Slot
 from core.providers import catalog, wire
@@ -97,6 +88,10 @@ class Upload:
     limit: int | None = None
     check: Callable[[bytes], bytes] | None = None
 
+    def request(self, data: bytes) -> HttpRequest:
+        """The upload of ``data``, marked as an upload: the provider's error rules for uploads read its answer."""
+        return replace(self.build(data), upload=True)
+
 
 @dataclass(frozen=True)
 class InputPlan:
@@ -123,70 +118,6 @@ def classify_status(raw: str, pending: set[str], running: set[str], succeeded: s
         if value in {n.lower() for n in names}:
             return phase
     return Phase.UNKNOWN
-
-
-_MODERATION_WORDS = ("moderation", "safety", "content policy", "sensitive", "nsfw", "inappropriate")
-#: Words of a credits/balance answer: AI/ML API 403 "You've run out of credits" (api-docs
-#: errors-with-status-code-4xx.md), Novita ``BILLING_BALANCE_NOT_ENOUGH`` (FIELD-NOTES "Novita").
-_CREDIT_WORDS = ("credit", "balance", "quota", "insufficient_user_quota", "payment required", "top up", "billing")
-#: Words of a plan answer: GoAPI 403 "Insufficient plan level" (piapi.ai/docs/tools/file-upload).
-_PLAN_WORDS = ("plan level", "insufficient plan", "upgrade your plan", "plan does not")
-
-
-def http_error(provider: ProviderSpec, status: int, message: str, code: str = "", *, creating: bool = False,
-               retry_after: float | None = None) -> ProviderError:
-    """A typed error with a plain-language message for an HTTP error answer.
-
-    ``creating`` is True for an answer to a create (a 404 there means the endpoint or model is gone, not the
-    task); ``retry_after`` (seconds, from ``Retry-After``) is told the user on a 429.
-    """
-    name = provider.name
-    said = f" {name} said: {message}" if message else ""
-    lowered = f"{message} {code}".lower()
-    if any(word in lowered for word in _MODERATION_WORDS):
-        return ModerationError(
-            f"{name} rejected the prompt or an input under its content rules. Change the prompt or image and "
-            f"try again.{said}", status_code=status)
-    if status == 401:
-        return AuthError(
-            f"{name} did not accept the API key. Set a valid key with `python main.py keys set {provider.id}` "
-            f"or the REELDECK_{provider.id.upper()}_API_KEY environment variable.{said}", status_code=status)
-    if status in (402, 403, 429) and any(w in lowered for w in _PLAN_WORDS):
-        return NoCreditsError(
-            f"Your {name} plan does not include this. Upgrade the plan on {name}'s website, or use an input that "
-            f"does not need it.{said}", status_code=status)
-    if status == 402 or (status in (400, 403, 429) and any(w in lowered for w in _CREDIT_WORDS)):
-        return NoCreditsError(
-            f"Your {name} account has run out of credits (or its balance is too low for this job). Top up on "
-            f"{name}'s website, then try again; nothing was made.{said}", status_code=status)
-    if status == 403:
-        return AuthError(
-            f"{name} refused access with this key (HTTP 403): the key may lack permission for this model, or the "
-            f"account may need verification on {name}'s website.{said}", status_code=status)
-    if status == 404 and creating:
-        return NotFoundError(
-            f"{name} no longer offers this model or endpoint (HTTP 404 on create); nothing was made. Pick another "
-            f"model or provider.{said}", status_code=status)
-    if status == 404:
-        return NotFoundError(f"{name} does not know this task (HTTP 404).{said}", status_code=status)
-    if status == 429:
-        wait = f" Reeldeck waits {retry_after:.0f} s, as {name} asked, and tries again." if retry_after else (
-            " Reeldeck waits a little and tries again.")
-        return RateLimitedError(f"{name} is rate limiting requests (too many at once).{wait}{said}",
-                                status_code=status)
-    if status in (408, 409) or status >= 500:
-        return ServerError(f"{name} had a problem on its side (HTTP {status}).{said}", status_code=status)
-    if 400 <= status < 500:
-        return BadRequestError(f"{name} rejected the request as invalid.{said}", status_code=status)
-    return ProtocolError(f"{name} answered with an unexpected HTTP {status}.{said}", status_code=status)
-
-
-def is_create_answer(response: httpx.Response) -> bool:
-    """True when ``response`` answers a POST (every provider's create is a POST; polls are GETs)."""
-    try:
-        return response.request.method.upper() == "POST"
-    except RuntimeError:  # a response built without its request
-        return False
 
 
 class _CatalogSpec:
@@ -251,17 +182,6 @@ class Provider(ABC):
         person chose to send originals, the slot's declared size cap (``Slot.max_image_short_side``)."""
         cap = None if send_originals else slot.max_image_short_side
         return replace(cls.image_rules(params, slot.name, model), max_short_side=cap)
-
-    def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
-        """Turn an error answer into a typed error. Subclasses read their own error shape."""
-        return http_error(self.spec, response.status_code, self.error_text(body), self.error_code(body),
-                          creating=is_create_answer(response), retry_after=retry_after_seconds(response.headers))
-
-    def error_text(self, body: Any) -> str:
-        return ""
-
-    def error_code(self, body: Any) -> str:
-        return ""
 
     def plan_inputs(self, job: JobInput) -> InputPlan:
         """What must be uploaded (or kept) before the create; the engine carries it out. Default: nothing."""

@@ -25,8 +25,8 @@ from typing import Any
 
 import httpx
 
-from core.errors import InputError, NotFoundError, ProtocolError, ProviderError
-from core.http import HttpRequest, error_message_from, origin_of
+from core.errors import InputError, NotFoundError, ProtocolError
+from core.http import ErrorAnswer, HttpRequest, error_message_from, origin_of
 from core.params import ProviderSpec, Slot, SlotKind
 from core.providers import wire
 from core.providers.base import (
@@ -37,10 +37,10 @@ from core.providers.base import (
     Provider,
     RemoteStatus,
     classify_status,
-    http_error,
     require,
     task_id,
 )
+from core.providers.errors import ErrorRule, ErrorSpec, classify_error, plain_error
 
 PATH = "/v1/video/generations"  # page: POST {BASE_URL}/v1/video/generations
 #: Request dialects (Settings option ``dialect``): the page's fields, or new-api's (FIELD-NOTES "new-api dialect").
@@ -54,6 +54,18 @@ NEW_API_MIN_REFERENCES = 3
 NEW_API_UNSUPPORTED = ("aspect_ratio", "audio")
 #: Vidu's delivery promise for off-peak jobs (FIELD-NOTES "Off-peak": "Vidu promises delivery within 48 h").
 DELIVERY_WINDOW = 48 * 3600.0
+#: An unknown task id at new-api: 400 ``task_not_exist`` (FIELD-NOTES "Poll shapes met in the field").
+NOT_FOUND_CODES = ("task_not_exist", "task_not_found")
+#: Error answers: new-api's ``{code, message, data}`` envelope, OpenAI's ``error`` object, a failed task's
+#: ``data.fail_reason``, or a bare ``error`` text (FIELD-NOTES "Poll shapes met in the field").
+ERRORS = ErrorSpec(
+    message_paths=("message", "error.message", "data.fail_reason", "error"),
+    code_paths=("code", "error.code", "error.type"),
+    rules=(
+        ErrorRule(NotFoundError, "{name} does not know this task ({code}); it may have expired or been made with "
+                  "another key or gateway.", markers=NOT_FOUND_CODES),
+    ),
+)
 #: The provider; its models (Vidu Q3, and any the user adds) are in ``resources/catalog/gateway.toml``.
 SPEC = ProviderSpec(
     id="gateway",
@@ -64,6 +76,7 @@ SPEC = ProviderSpec(
     docs="Create Video Task: POST {BASE_URL}/v1/video/generations",
     options={"dialect": (DEFAULT_DIALECT, DIALECTS)},  # FIELD-NOTES: new-api relays speak their own request shape
     models=(),
+    errors=ERRORS,
 )
 
 #: Statuses, compared case-insensitively (FIELD-NOTES "Poll shapes met in the field"): new-api NOT_START |
@@ -78,7 +91,6 @@ CANCELED = frozenset({"canceled", "cancelled"})
 UNKNOWN_FIRST_WAIT = 15.0
 UNKNOWN_MAX_WAIT = 1800.0
 OFF_PEAK_NOTE = " (waiting for off-peak)"
-NOT_FOUND_CODES = ("task_not_exist", "task_not_found")
 
 
 class GatewayProvider(Provider):
@@ -104,18 +116,6 @@ class GatewayProvider(Provider):
         if dialect == DIALECT_NEW_API:
             _check_new_api(job)
         return InputPlan(kept={"dialect": dialect})
-
-    def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
-        code = self.error_code(body)
-        if code.lower() in NOT_FOUND_CODES or any(c in self.error_text(body).lower() for c in NOT_FOUND_CODES):
-            return _not_found(self.spec, code or "task_not_exist", response.status_code)
-        return super().parse_error(response, body)
-
-    def error_text(self, body: Any) -> str:
-        return error_message_from(body, "message", "error.message", "data.fail_reason", "error")
-
-    def error_code(self, body: Any) -> str:
-        return error_message_from(body, "code", "error.code", "error.type")
 
     def build_create(self, job: JobInput) -> HttpRequest:
         if job.prepared.get("dialect", self.dialect()) == DIALECT_NEW_API:
@@ -210,11 +210,6 @@ def _remote_id(body: dict[str, Any], task: dict[str, Any]) -> str:
     return ""
 
 
-def _not_found(spec: ProviderSpec, code: str, status: int | None) -> NotFoundError:
-    return NotFoundError(f"{spec.name} does not know this task ({code}); it may have expired or been made with "
-                         "another key or gateway.", status_code=status)
-
-
 def _check_envelope(body: Any, spec: ProviderSpec) -> None:
     """Shape (a) wraps answers in ``{code, message, data}``; a code other than success is an error."""
     if not isinstance(body, dict):
@@ -223,10 +218,10 @@ def _check_envelope(body: Any, spec: ProviderSpec) -> None:
     if not isinstance(code, str) or code.lower() in ("success", "ok", "0", "200"):
         return
     if code.lower() in NOT_FOUND_CODES:
-        raise _not_found(spec, code, None)
+        raise classify_error(spec, ErrorAnswer(200, body))  # worded by the declared rule; no HTTP error status
     if isinstance(body.get("data"), dict) and "status" in body["data"]:
         return  # a task answer with an odd code: the status decides
-    raise http_error(spec, 400, error_message_from(body, "message") or code, code)
+    raise plain_error(spec, ErrorAnswer(400, body), error_message_from(body, "message") or code, code)
 
 
 def _task_node(body: dict[str, Any]) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from core.errors import NoCreditsError, ProtocolError, ProviderError
-from core.http import HttpRequest, error_message_from
+from core.errors import NoCreditsError, ProtocolError
+from core.http import ErrorAnswer, HttpRequest, error_message_from
 from core.imaging import image_mime
 from core.params import ProviderSpec
 from core.providers import wire
@@ -27,12 +27,28 @@ from core.providers.base import (
     RemoteStatus,
     Upload,
     classify_status,
-    http_error,
     require,
     task_id,
 )
+from core.providers.errors import ErrorRule, ErrorSpec, Scope, classify_error
 
 DEFAULT_UPLOAD_URL = "https://upload.theapi.app/api/ephemeral_resource"
+
+PLAN_TOO_LOW = (
+    "GoAPI's plan for this key does not include uploading local files (GoAPI said: {text}). Paste a public "
+    "image URL (https://...) into the image field instead of a local file, or upgrade the GoAPI plan."
+)
+
+#: Error answers: the ``{code, message, data}`` envelope and a failed task's ``data.error`` (the page).
+ERRORS = ErrorSpec(
+    message_paths=("message", "data.error.message", "data.error.raw_message", "error.message"),
+    code_paths=("code",),
+    rules=(
+        # The upload host answers 403 "Insufficient plan level" to plans without uploads (piapi.ai/docs/tools/
+        # file-upload): the way round is an image URL.
+        ErrorRule(NoCreditsError, PLAN_TOO_LOW, statuses=(403,), scope=Scope.UPLOAD, text_when_empty="access denied"),
+    ),
+)
 
 #: The provider; its models (Qubico, Kling, Hailuo, Wan, Hunyuan) are in ``resources/catalog/goapi.toml``.
 SPEC = ProviderSpec(
@@ -45,6 +61,7 @@ SPEC = ProviderSpec(
     auth_header="X-API-Key",  # the page: "X-API-Key: YOUR_API_KEY" header
     auth_prefix="",
     models=(),
+    errors=ERRORS,
 )
 
 #: Statuses: schema capitalises them, examples and clients use lower case (piapi.ai docs; apinetwork/piapi-mcp-server
@@ -54,11 +71,6 @@ RUNNING = {"processing", "running", "in_progress"}
 SUCCEEDED = {"completed", "success", "succeeded"}
 FAILED = {"failed", "error"}
 CANCELED = frozenset({"canceled", "cancelled"})
-
-PLAN_TOO_LOW = (
-    "GoAPI's plan for this key does not include uploading local files (GoAPI said: {said}). Paste a public "
-    "image URL (https://...) into the image field instead of a local file, or upgrade the GoAPI plan."
-)
 
 
 def _upload_name(stem: str, data: bytes, suffix: str) -> str:
@@ -73,19 +85,6 @@ class GoAPIProvider(Provider):
     spec = SPEC
     default_poll_interval = 10.0
     can_cancel = True
-
-    def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
-        if response.status_code == 403 and _is_upload(response, self.upload_url()):
-            said = self.error_text(body) or "access denied"
-            return NoCreditsError(PLAN_TOO_LOW.format(said=said), status_code=403)
-        return super().parse_error(response, body)
-
-    def error_text(self, body: Any) -> str:
-        return error_message_from(body, "message", "data.error.message", "data.error.raw_message", "error.message")
-
-    def error_code(self, body: Any) -> str:
-        code = body.get("code") if isinstance(body, dict) else None
-        return str(code) if isinstance(code, str) else ""
 
     # --- inputs ----------------------------------------------------------------------------------------------
 
@@ -173,16 +172,7 @@ def _check_envelope(body: Any, spec: ProviderSpec) -> None:
         raise ProtocolError(f"{spec.name} sent an answer that could not be understood.", detail=str(body)[:300])
     code = body.get("code")
     if isinstance(code, int) and not isinstance(code, bool) and code not in (0, 200):
-        message = error_message_from(body, "message", "data.error.message", "data.error.raw_message")
-        raise http_error(spec, code if 400 <= code < 600 else 400, message)
-
-
-def _is_upload(response: httpx.Response, upload_url: str) -> bool:
-    try:
-        url = str(response.request.url)
-    except RuntimeError:  # a response built without its request
-        return False
-    return url.split("?", 1)[0].rstrip("/") == upload_url.split("?", 1)[0].rstrip("/")
+        raise classify_error(spec, ErrorAnswer(code if 400 <= code < 600 else 400, body))
 
 
 def _video_url(output: Any) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from core.errors import InputError, NotFoundError, ProtocolError, ProviderError
+from core.errors import InputError, NotFoundError, ProtocolError
 from core.http import HttpRequest, error_message_from
 from core.imaging import ImageRules, image_mime, prepare_image
 from core.media import has_mp4_signature
@@ -32,16 +32,31 @@ from core.providers.base import (
     RemoteStatus,
     Upload,
     classify_status,
-    is_create_answer,
     require,
     task_id,
 )
+from core.providers.errors import ErrorRule, ErrorSpec, Scope
 
 MOTION_MODEL = "img2video-motion"
 DEFAULT_ASSETS_URL = "https://assets.novitai.com"
 PRESET_PREFIX = "preset:"
 MAX_IMAGE_BYTES = 30 * 1024 * 1024
 MAX_VIDEO_BYTES = 200 * 1024 * 1024
+
+#: Error answers: ``{code, reason, message, metadata}`` (REFERENCE.md "Novita", inferred), or ``task.reason``.
+#: Low balance (``BILLING_BALANCE_NOT_ENOUGH``) and 403 (permission or account verification) are worded plainly
+#: (FIELD-NOTES "Novita").
+ERRORS = ErrorSpec(
+    message_paths=("message", "reason", "error.message", "task.reason"),
+    code_paths=("reason", "error.code"),
+    rules=(
+        # A 404 on the create means the endpoint is gone: img2video-motion was removed from both official SDKs as
+        # deprecated (novitalabs python-sdk and javascript-sdk, Nov 2024; FIELD-NOTES "Novita").
+        ErrorRule(NotFoundError, f"{{name}} no longer offers {MOTION_MODEL} (HTTP 404 on create): {{name}} removed it "
+                  "from its SDKs as deprecated and the endpoint is gone. Nothing was made or charged; use another "
+                  "provider for image animation.{said}", statuses=(404,), scope=Scope.CREATE),
+    ),
+)
 
 #: The provider; its models are in ``resources/catalog/novita.toml`` (img2video-motion's demo motions are its
 #: slot's presets there).
@@ -53,6 +68,7 @@ SPEC = ProviderSpec(
     docs="https://novita.ai/docs/api-reference",
     extra_endpoints={"assets_url": DEFAULT_ASSETS_URL},
     models=(),
+    errors=ERRORS,
 )
 
 #: Statuses (page: QUEUED, PROCESSING, SUCCEED, FAILED; novitalabs/javascript-sdk src/types.ts adds
@@ -69,24 +85,6 @@ class NovitaProvider(Provider):
 
     spec = SPEC
     default_poll_interval = 10.0
-
-    def parse_error(self, response: httpx.Response, body: Any) -> ProviderError:
-        """A 404 on the create means the endpoint is gone: img2video-motion was removed from both official SDKs as
-        deprecated (novitalabs python-sdk and javascript-sdk, Nov 2024; FIELD-NOTES "Novita"). Low balance
-        (``BILLING_BALANCE_NOT_ENOUGH``) and 403 (permission or account verification) are worded by ``http_error``."""
-        if response.status_code == 404 and is_create_answer(response):
-            said = self.error_text(body)
-            return NotFoundError(
-                f"Novita no longer offers {MOTION_MODEL} (HTTP 404 on create): Novita removed it from its SDKs as "
-                "deprecated and the endpoint is gone. Nothing was made or charged; use another provider for image "
-                f"animation.{' Novita said: ' + said if said else ''}", status_code=404)
-        return super().parse_error(response, body)
-
-    def error_text(self, body: Any) -> str:
-        return error_message_from(body, "message", "reason", "error.message", "task.reason")
-
-    def error_code(self, body: Any) -> str:
-        return error_message_from(body, "reason", "error.code")
 
     # --- inputs ----------------------------------------------------------------------------------------------
 

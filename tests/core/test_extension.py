@@ -15,12 +15,13 @@ import httpx
 import pytest
 from harness import Harness
 
-from core.errors import ProtocolError
+from core.errors import NotFoundError, ProtocolError
 from core.http import HttpRequest
 from core.jobs import JobState
 from core.params import ProviderSpec
 from core.providers import all_specs, provider_spec, register, unregister, wire
 from core.providers.base import DownloadSource, JobInput, Provider, RemoteStatus, classify_status, task_id
+from core.providers.errors import ErrorRule, ErrorSpec
 from core.submission import JobRequest
 
 ACME_CATALOG = """
@@ -57,7 +58,11 @@ poll = "gateway-task"
 class AcmeProvider(Provider):
     """Acme's client: build the create from the catalog declaration, poll, parse."""
 
-    spec = ProviderSpec(id="acme", name="Acme Video", default_base_url=None, key_help="An Acme key.", models=())
+    spec = ProviderSpec(id="acme", name="Acme Video", default_base_url=None, key_help="An Acme key.", models=(),
+                        errors=ErrorSpec(message_paths=("message",), code_paths=("code",), rules=(
+                            ErrorRule(NotFoundError, "{name} has no task like this ({code}).",
+                                      markers=("task_not_exist",)),
+                        )))
 
     def build_create(self, job: JobInput) -> HttpRequest:
         model = self.spec.model(job.model)
@@ -110,6 +115,19 @@ async def test_a_registered_provider_runs_a_job_end_to_end_in_the_sandbox(harnes
     assert Path(done.video_path or "").read_bytes()[4:8] == b"ftyp"
     (create,) = h.received("gateway", "create")
     assert create.body == {"model": "viduq3p-540p", "prompt": "a paper boat on a pond", "duration": 4}
+
+
+async def test_a_registered_provider_words_errors_by_its_declared_rules(harness: Harness,
+                                                                      acme: type[AcmeProvider]) -> None:
+    """Its error rules are data in its declaration: the emulator's unknown-task answer (400 ``task_not_exist``)
+    becomes Acme's own words, with no code of Acme's reading it."""
+    assert harness.hub.sandbox_endpoints is not None
+    harness.hub.sandbox_endpoints["REELDECK_ACME_BASE_URL"] = harness.hub.sandbox_endpoints["REELDECK_GATEWAY_BASE_URL"]
+    provider = harness.hub.get("acme")
+    with pytest.raises(NotFoundError) as raised:
+        await provider.api.send(provider.build_poll("task_doesnotexist"))
+    assert raised.value.message == "Acme Video has no task like this (task_not_exist)."
+    assert raised.value.status_code == 400
 
 
 def test_a_registered_provider_leaves_with_its_catalog(tmp_path: Path) -> None:

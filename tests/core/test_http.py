@@ -19,7 +19,7 @@ from core.errors import (
     RateLimitedError,
     ServerError,
 )
-from core.http import ApiClient, HttpRequest, RetryPolicy, Transport, retry_after_seconds
+from core.http import ApiClient, ErrorAnswer, HttpRequest, RetryPolicy, Transport, retry_after_seconds
 
 
 class Sleeps:
@@ -30,8 +30,8 @@ class Sleeps:
         self.delays.append(delay)
 
 
-def _parser(response: httpx.Response, body: Any) -> ProviderError:
-    status = response.status_code
+def _parser(answer: ErrorAnswer) -> ProviderError:
+    status = answer.status
     if status == 429:
         return RateLimitedError("rate limited", status_code=status)
     if status >= 500:
@@ -47,7 +47,7 @@ def _client(handler: Callable[[httpx.Request], httpx.Response], sleeps: Sleeps, 
         name="Test API",
         base_url="https://api.test",
         auth_headers={"X-API-Key": "secret-key"},
-        error_parser=_parser,
+        classify=_parser,
         client=httpx.AsyncClient(transport=transport),
         retry=RetryPolicy(**retry),
         sleep=sleeps,
@@ -206,7 +206,7 @@ async def test_a_user_url_that_redirects_to_a_local_file_is_refused_in_words() -
         return httpx.Response(302, headers={"location": "file:///etc/passwd"})
 
     api = ApiClient(name="Novita", base_url="https://api.test", auth_headers={"Authorization": "Bearer sk-1"},
-                    error_parser=_parser, transport=_transport(handler, Sleeps()))
+                    classify=_parser, transport=_transport(handler, Sleeps()))
     with pytest.raises(InputError, match="could not be used"):
         await api.fetch_public("https://images.test/cat.png", limit=1024, what="image")
 
@@ -219,7 +219,7 @@ async def test_a_user_url_gets_no_key_and_a_too_large_one_is_refused() -> None:
         return httpx.Response(200, content=b"x" * 2048)
 
     api = ApiClient(name="Novita", base_url="https://api.test", auth_headers={"Authorization": "Bearer sk-1"},
-                    error_parser=_parser, transport=_transport(handler, Sleeps()))
+                    classify=_parser, transport=_transport(handler, Sleeps()))
     with pytest.raises(InputError, match="is over"):
         await api.fetch_public("https://api.test/elsewhere.png", limit=1024, what="image")
     assert seen == [None]  # even on the API's own origin: a user-given URL never carries the key

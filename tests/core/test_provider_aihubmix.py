@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 from PIL import Image
 from wire import BASE, content_type, multipart, wire
 
 from core.errors import InputError, NoCreditsError
+from core.http import ErrorAnswer
 from core.params import validate
 from core.plans import build_create
 from core.providers.aihubmix import AIHubMixProvider
 from core.providers.base import JobInput
+from core.providers.errors import classify_error
 
 VIDEO = {"id": "video_1", "object": "video", "model": "sora-2", "status": "queued", "progress": 0}
 
@@ -90,8 +91,7 @@ async def test_key_check_verdicts(status: int, body: dict[str, object], ok: bool
 ])
 def test_a_retired_model_is_said_plainly(status: int, body: dict[str, object]) -> None:
     provider = wire("aihubmix").provider
-    request = httpx.Request("POST", f"{BASE}/v1/videos")
-    error = provider.parse_error(httpx.Response(status, json=body, request=request), body)
+    error = classify_error(provider.spec, ErrorAnswer(status, body, creating=True))
     assert not error.retryable
     assert "no longer serves sora-2" in error.message and "2026-09-24" in error.message
     assert "pick" in error.message.lower()
@@ -100,7 +100,7 @@ def test_a_retired_model_is_said_plainly(status: int, body: dict[str, object]) -
 def test_payment_required_is_about_credits() -> None:
     provider = wire("aihubmix").provider
     body = {"error": {"message": "Payment Required", "type": "invalid_request_error", "code": None}}
-    error = provider.parse_error(httpx.Response(402, json=body, request=httpx.Request("POST", BASE)), body)
+    error = classify_error(provider.spec, ErrorAnswer(402, body, creating=True))
     assert isinstance(error, NoCreditsError) and "credits" in error.message
     assert "invalid" not in error.message
 

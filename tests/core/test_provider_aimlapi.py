@@ -11,12 +11,13 @@ import pytest
 from PIL import Image
 
 from core.errors import AuthError, BadRequestError, InputError, NoCreditsError, NotFoundError, ProtocolError
-from core.http import RetryPolicy
+from core.http import ErrorAnswer, RetryPolicy
 from core.hub import ProviderHub
 from core.params import validate
 from core.plans import build_create
 from core.providers.aimlapi import AIMLAPIProvider
 from core.providers.base import JobInput, Phase, RemoteStatus
+from core.providers.errors import classify_error
 from core.secrets import KeyStore
 from core.settings import Settings
 
@@ -126,10 +127,10 @@ def test_failed_poll_carries_the_error_message() -> None:
     assert status.phase == Phase.FAILED and status.error == "the image was rejected"
 
 
-def _error(status: int, message: object) -> tuple[httpx.Response, dict[str, object]]:
+def _error(status: int, message: object) -> ErrorAnswer:
     body = {"message": message, "path": "/v2/generate/video/minimax/generation", "requestId": "r",
             "statusCode": status, "timestamp": "2026-01-01T00:00:00.000Z"}
-    return httpx.Response(status, json=body), body
+    return ErrorAnswer(status, body)
 
 
 @pytest.mark.parametrize(("status", "message", "kind", "needle"), [
@@ -140,6 +141,5 @@ def _error(status: int, message: object) -> tuple[httpx.Response, dict[str, obje
     (404, "Generation 1 not found", NotFoundError, "not found"),
 ])
 def test_error_shape(status: int, message: object, kind: type, needle: str) -> None:
-    response, body = _error(status, message)
-    error = make().parse_error(response, body)
+    error = classify_error(make().spec, _error(status, message))
     assert isinstance(error, kind) and needle in error.message

@@ -13,12 +13,13 @@ import wire as wire_module
 from PIL import Image
 
 from core.errors import AuthError, BadRequestError, InputError, ModerationError, NotFoundError, ProtocolError
-from core.http import RetryPolicy
+from core.http import ErrorAnswer, RetryPolicy
 from core.hub import ProviderHub
 from core.params import validate
 from core.plans import build_create, prepare_inputs
 from core.providers import provider_spec
 from core.providers.base import JobInput, Phase, RemoteStatus
+from core.providers.errors import classify_error
 from core.providers.gateway import GatewayProvider
 from core.secrets import KeyStore
 from core.settings import Settings
@@ -281,10 +282,11 @@ def test_failure_reasons(body: dict[str, object], message: str) -> None:
 def test_unknown_task_is_not_found() -> None:
     provider = make()
     body = {"code": "task_not_exist", "message": "task_not_exist: task_x", "data": None}
-    error = provider.parse_error(httpx.Response(400, json=body), body)
+    error = classify_error(provider.spec, ErrorAnswer(400, body))
     assert isinstance(error, NotFoundError) and "does not know this task" in error.message
-    with pytest.raises(NotFoundError):
-        provider.parse_poll(body, httpx.Headers())
+    with pytest.raises(NotFoundError, match=r"does not know this task \(task_not_exist\)") as raised:
+        provider.parse_poll(body, httpx.Headers())  # the same answer inside a 200 envelope
+    assert raised.value.status_code is None
 
 
 @pytest.mark.parametrize(("status", "body", "kind"), [
@@ -295,7 +297,7 @@ def test_unknown_task_is_not_found() -> None:
     (400, {"error": {"message": "bad model", "type": "invalid_request_error", "code": None}}, BadRequestError),
 ])
 def test_error_shapes(status: int, body: dict[str, object], kind: type) -> None:
-    error = make().parse_error(httpx.Response(status, json=body), body)
+    error = classify_error(make().spec, ErrorAnswer(status, body))
     assert isinstance(error, kind)
 
 

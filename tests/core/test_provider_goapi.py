@@ -20,11 +20,12 @@ from core.errors import (
     NotFoundError,
     ProtocolError,
 )
-from core.http import RetryPolicy
+from core.http import ErrorAnswer, RetryPolicy
 from core.hub import ProviderHub
 from core.params import validate
 from core.plans import build_create, prepare_inputs
 from core.providers.base import JobInput, Phase, RemoteStatus
+from core.providers.errors import classify_error
 from core.providers.goapi import GoAPIProvider
 from core.secrets import KeyStore
 from core.settings import Settings
@@ -180,24 +181,23 @@ def test_poll_and_cancel_requests() -> None:
 
 
 def test_error_shapes_become_plain_typed_errors() -> None:
-    provider = make()
-    auth = provider.parse_error(response(401, {"code": 401, "message": "Invalid API key"}), {
-        "code": 401, "message": "Invalid API key"})
+    spec = make().spec
+    auth = classify_error(spec, ErrorAnswer(401, {"code": 401, "message": "Invalid API key"}))
     assert isinstance(auth, AuthError) and "keys set goapi" in auth.message and "Invalid API key" in auth.message
-    missing = provider.parse_error(response(404, None), {"code": 404, "message": "task not found"})
+    missing = classify_error(spec, ErrorAnswer(404, {"code": 404, "message": "task not found"}))
     assert isinstance(missing, NotFoundError)
-    flagged = provider.parse_error(response(400, None), {"code": 400, "message": "image failed moderation"})
+    flagged = classify_error(spec, ErrorAnswer(400, {"code": 400, "message": "image failed moderation"}))
     assert isinstance(flagged, ModerationError)
 
 
 def test_upload_plan_error_tells_the_user_to_paste_a_url() -> None:
-    provider = make()
+    spec = make().spec
     body = {"code": 403, "message": "Insufficient plan level"}
-    error = provider.parse_error(response(403, body, UPLOAD), body)
+    error = classify_error(spec, ErrorAnswer(403, body, creating=True, upload=True))
     assert isinstance(error, NoCreditsError)
     assert "Insufficient plan level" in error.message and "public image URL" in error.message
     # The same 403 from the task API is not about uploads.
-    other = provider.parse_error(response(403, {"code": 403, "message": "forbidden"}), {"message": "forbidden"})
+    other = classify_error(spec, ErrorAnswer(403, {"code": 403, "message": "forbidden"}, creating=True))
     assert "public image URL" not in other.message
 
 

@@ -20,12 +20,13 @@ from core.errors import (
     ProtocolError,
     ProviderError,
 )
-from core.http import ApiClient, RetryPolicy
+from core.http import ErrorAnswer, RetryPolicy
 from core.hub import ProviderHub
 from core.params import validate
 from core.plans import build_create, prepare_inputs
 from core.providers import provider_spec
 from core.providers.base import JobInput, Phase, RemoteStatus
+from core.providers.errors import classify_error
 from core.providers.novita import NovitaProvider
 from core.secrets import KeyStore
 from core.settings import Settings
@@ -185,7 +186,7 @@ def test_failed_reason_is_the_message() -> None:
 ])
 def test_error_shape(status: int, reason: str, kind: type) -> None:
     body = {"code": status, "reason": reason, "message": "something specific", "metadata": {}}
-    error = make().parse_error(httpx.Response(status, json=body), body)
+    error = classify_error(make().spec, ErrorAnswer(status, body))
     assert isinstance(error, kind) and "something specific" in error.message
 
 
@@ -282,12 +283,9 @@ def test_upload_request_is_pure() -> None:
 # --- plain answers (issue 12) --------------------------------------------------------------------------------
 
 
-def _novita_error(status: int, body: dict[str, object], method: str = "POST",
-                  path: str = "/v3/async/img2video-motion") -> ProviderError:
-    provider = NovitaProvider(ApiClient(name="Novita", base_url="https://api.novita.ai", auth_headers={},
-                                        error_parser=lambda r, b: ProtocolError("x"), client=httpx.AsyncClient()))
-    request = httpx.Request(method, f"https://api.novita.ai{path}")
-    return provider.parse_error(httpx.Response(status, json=body, request=request), body)
+def _novita_error(status: int, body: dict[str, object], method: str = "POST") -> ProviderError:
+    """How Novita's declared rules word an error answer to a create (POST) or a poll (GET)."""
+    return classify_error(NovitaProvider.declared(), ErrorAnswer(status, body, creating=method == "POST"))
 
 
 def test_a_404_on_create_means_the_endpoint_is_gone() -> None:
@@ -295,8 +293,7 @@ def test_a_404_on_create_means_the_endpoint_is_gone() -> None:
     assert isinstance(error, NotFoundError) and not error.retryable
     assert "Novita no longer offers img2video-motion" in error.message
     assert "does not know this task" not in error.message
-    poll = _novita_error(404, {"code": 404, "reason": "TASK_NOT_FOUND", "message": "task x not found"}, "GET",
-                         "/v3/async/task-result")
+    poll = _novita_error(404, {"code": 404, "reason": "TASK_NOT_FOUND", "message": "task x not found"}, "GET")
     assert "does not know this task" in poll.message
 
 

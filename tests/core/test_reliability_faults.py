@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from core.errors import ProviderError
 from core.http import ApiClient, HttpRequest, RetryPolicy
 from core.jobs import Job, JobState
 from core.media import content_digest, probe_video
-from core.providers.base import http_error
+from core.providers.errors import classify_error
 from core.providers.goapi import SPEC as GOAPI
 from core.sandbox import Fault
 
@@ -49,7 +50,7 @@ class Sleeps:
 def client(handler: Callable[[httpx.Request], httpx.Response], sleeps: Sleeps, seed: int = 1,
            **policy: Any) -> ApiClient:
     return ApiClient(name="GoAPI", base_url="https://api.test", auth_headers={"X-API-Key": "k"},
-                     error_parser=lambda response, body: http_error(GOAPI, response.status_code, ""),
+                     classify=partial(classify_error, GOAPI),
                      client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
                      retry=RetryPolicy(**policy), sleep=sleeps, rng=random.Random(seed))
 

@@ -11,6 +11,7 @@ import json
 import os
 import uuid
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from core.jobs import JobState
 from core.media import content_digest
 from core.paths import DataDir
 from core.providers.aimlapi import SPEC as AIML
-from core.providers.base import http_error
+from core.providers.errors import classify_error
 from core.runtime import Runtime
 from core.sandbox import Fault, Sandbox
 from core.sandbox.testing import image_bytes
@@ -158,7 +159,7 @@ async def test_sora_content_redirected_to_a_cdn_is_fetched_without_the_key(harne
 
 def api_with(handler: Any) -> ApiClient:
     return ApiClient(name="AI/ML API", base_url="https://api.test", auth_headers={"Authorization": "Bearer sk-1"},
-                     error_parser=lambda response, body: http_error(AIML, response.status_code, ""),
+                     classify=partial(classify_error, AIML),
                      client=httpx.AsyncClient(transport=httpx.MockTransport(handler)))
 
 

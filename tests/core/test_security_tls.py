@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import ssl
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from core.errors import CertificateError, ConfigError
 from core.http import ApiClient, HttpRequest
 from core.hub import ProviderHub, make_http_client, ssl_context
 from core.providers.aimlapi import SPEC as AIML
-from core.providers.base import http_error
+from core.providers.errors import classify_error
 from core.secrets import KeyStore
 from core.settings import Settings, check_url
 
@@ -51,7 +52,7 @@ async def https_server(ca: trustme.CA) -> AsyncIterator[str]:
 
 def _api(base_url: str, ca_bundle: Path | None = None) -> ApiClient:
     return ApiClient(name="AI/ML API", base_url=base_url, auth_headers={"Authorization": "Bearer k"},
-                     error_parser=lambda response, body: http_error(AIML, response.status_code, ""),
+                     classify=partial(classify_error, AIML),
                      client=make_http_client(ca_bundle=ca_bundle))
 
 
