@@ -27,6 +27,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
 import threading
 from collections.abc import Callable
@@ -90,8 +91,14 @@ class EngineProcess:
         self._process: Any = None
         self._conn: Connection | None = None
         self._reader: threading.Thread | None = None
+        #: Which child a message was meant for: one queued for a child that died is never sent to the next.
+        self._generation = 0
+        #: Messages to the child, written by one thread: the window never waits on a full pipe (a thousand
+        #: submits at once filled it while the child was busy, and the window's loop stalled in ``send``).
+        self._outbox: queue.SimpleQueue[tuple[int, tuple[Any, ...]] | None] = queue.SimpleQueue()
         with self._lock:
             self._spawn()
+        threading.Thread(target=self._write, name="reeldeck-engine-pipe-out", daemon=True).start()
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -108,6 +115,7 @@ class EngineProcess:
                 os.setpriority(os.PRIO_PROCESS, self._process.pid,
                                os.getpriority(os.PRIO_PROCESS, 0) + ENGINE_NICENESS)
         self._conn = ours
+        self._generation += 1
         self._reader = threading.Thread(target=self._read, args=(ours, self._process), name="reeldeck-engine-pipe",
                                         daemon=True)
         self._reader.start()
@@ -132,8 +140,7 @@ class EngineProcess:
         while self._reader is not None and id(self._reader) not in stopped:  # a restart may be under way
             reader, process = self._reader, self._process
             stopped.add(id(reader))
-            with contextlib.suppress(EngineStopped):
-                self._send(("stop",))
+            self._send(("stop",))
             if reader is threading.current_thread():
                 return
             reader.join(timeout)
@@ -141,6 +148,7 @@ class EngineProcess:
                 log.warning("the engine's process did not end in %.0f s; killing it", timeout)
                 process.kill()
                 reader.join(10)
+        self._outbox.put(None)
         if self._conn is not None:
             self._conn.close()
 
@@ -156,12 +164,7 @@ class EngineProcess:
         call_id = next(self._ids)
         with self._lock:
             self._waiting[call_id] = future
-        try:
-            self._send(("call", call_id, target, name, args, kwargs))
-        except EngineStopped as exc:
-            with self._lock:
-                self._waiting.pop(call_id, None)
-            future.set_exception(exc)
+            self._outbox.put((self._generation, ("call", call_id, target, name, args, kwargs)))
         return future
 
     def _address(self, function: Callable[..., Any], args: tuple[Any, ...],
@@ -178,14 +181,36 @@ class EngineProcess:
                         "process")
 
     def _send(self, message: tuple[Any, ...]) -> None:
+        """Queue ``message`` for the current child (never blocks)."""
         with self._lock:
-            conn = self._conn
-            if conn is None:
-                raise EngineStopped("Reeldeck's engine has not started.")
+            self._outbox.put((self._generation, message))
+
+    def _write(self) -> None:
+        """The one writer: pickles and sends in order; a call that cannot reach its child fails, and one queued
+        for a child that died is dropped — never done by the next — and fails in plain words."""
+        while (item := self._outbox.get()) is not None:
+            generation, message = item
+            with self._lock:
+                conn, current = self._conn, self._generation
+            if generation != current or conn is None:
+                self._fail(message, EngineStopped("Reeldeck's engine stopped before this reached it, so nothing of "
+                                                  "it was done; the engine has been restarted."))
+                continue
             try:
                 conn.send(message)
             except (OSError, ValueError) as exc:
-                raise EngineStopped("Reeldeck's engine has stopped; it is being restarted.") from exc
+                self._fail(message, EngineStopped("Reeldeck's engine has stopped; it is being restarted."))
+                log.debug("writing to the engine's process failed: %s", exc)
+            except Exception as exc:  # an argument that does not pickle: that call fails, the others go on
+                self._fail(message, exc)
+
+    def _fail(self, message: tuple[Any, ...], error: BaseException) -> None:
+        if message[0] != "call":
+            return
+        with self._lock:
+            future = self._waiting.pop(message[1], None)
+        if future is not None and not future.done():
+            future.set_exception(error)
 
     # --- answers and events ------------------------------------------------------------------------------------
 

@@ -163,3 +163,59 @@ async def test_ctrl_c_in_the_terminal_leaves_the_child_to_the_window(tmp_path: P
         assert process.restarts == 0
     finally:
         await runtime.close()
+
+
+async def test_the_window_never_waits_on_a_full_pipe(tmp_path: Path) -> None:
+    runtime = sandbox_runtime(tmp_path / "home")
+    engine = await runtime.start_in_process()
+    process = runtime.thread
+    assert isinstance(process, EngineProcess) and process.pid is not None
+    try:
+        await on_child(runtime, engine.budget_problem, 0.0)
+        os.kill(process.pid, signal.SIGSTOP)  # a child too busy to read: the pipe fills up
+        futures: list[object] = []
+        window = threading.Thread(target=lambda: futures.extend(
+            process.run(engine.budget_problem, 0.0, what="x" * 100_000) for _ in range(100)))  # 10 MB
+        window.start()
+        window.join(30)  # a failure bound: the calls are only queued, so this returns at once
+        blocked = window.is_alive()
+        os.kill(process.pid, signal.SIGCONT)
+        assert not blocked and len(futures) == 100
+        answers = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))  # type: ignore[arg-type]
+        assert answers == [None] * 100
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
+        await runtime.close()
+
+
+async def test_a_call_that_cannot_cross_fails_alone(tmp_path: Path) -> None:
+    runtime = sandbox_runtime(tmp_path / "home")
+    engine = await runtime.start_in_process()
+    try:
+        with pytest.raises(Exception, match="pickle"):
+            await on_child(runtime, engine.budget_problem, lambda: 0.0)  # a function does not cross
+        assert await on_child(runtime, engine.budget_problem, 0.0) is None  # the next one does
+    finally:
+        await runtime.close()
+
+
+async def test_a_submit_the_dead_child_never_read_is_not_done_by_the_next(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    runtime = sandbox_runtime(home)
+    engine = await runtime.start_in_process()
+    process = runtime.thread
+    assert isinstance(process, EngineProcess) and process.pid is not None
+    try:
+        await on_child(runtime, engine.budget_problem, 0.0)
+        first = process.pid
+        os.kill(first, signal.SIGSTOP)  # it will never read what is sent now
+        pending = process.run(engine.submit, JobRequest("aihubmix", VEO, {"prompt": "never made"}))
+        os.kill(first, signal.SIGKILL)
+        with pytest.raises(EngineStopped):
+            await asyncio.wrap_future(pending)
+        await asyncio.wait_for(_until(lambda: process.restarts == 1), 30)
+        assert await on_child(runtime, engine.budget_problem, 0.0) is None  # the new child answers
+        assert runtime.store is not None and runtime.store.all() == []  # the submit was done by neither
+        assert sandbox_task_ids(DataDir(home).sandbox) == set()
+    finally:
+        await runtime.close()
