@@ -28,7 +28,7 @@ from typing import Any
 
 from PIL import Image
 
-from bench import gui_loop, whatif
+from bench import whatif
 from bench.common import (
     ROOT,
     StackSampler,
@@ -143,6 +143,7 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 async def measure(args: argparse.Namespace, home: Path, endpoints: dict[str, str]) -> dict[str, Any]:
+    from bench import gui_loop  # not at the top: the engine's process imports this module again (spawn), Qt-free
     data = DataDir(home).ensure()
     data.settings_file.write_text(json.dumps({"concurrency": {p: args.jobs for p in PROVIDER_IDS}}))
     image = home / "input.png"
@@ -274,6 +275,8 @@ def main() -> int:
             if args.loop == "asyncio":
                 figures = asyncio.run(measure(args, base / "home", endpoints))
             else:
+                from bench import gui_loop
+
                 figures = gui_loop.run(lambda: measure(args, base / "home", endpoints))
             figures["emulator_cpu_s"] = rounded(process_cpu_seconds(emulator.pid) - emulator_cpu0, 2)
         finally:
