@@ -238,3 +238,33 @@ def test_nothing_but_the_transport_sends_through_httpx() -> None:
             if needle in text:
                 offenders.append(f"{path.relative_to(root)}: {needle}")
     assert offenders == []
+
+
+# --- the pace of a stream ---------------------------------------------------------------------------------------
+
+
+async def test_a_silent_host_is_abandoned_but_a_slow_consumer_is_never_cancelled() -> None:
+    import asyncio
+
+    from core.errors import NetworkError
+    from core.http import PaceRule, PaceWatch, paced
+
+    silent = asyncio.Event()
+
+    async def host() -> Any:
+        yield b"x" * 1000
+        yield b"y" * 1000
+        await silent.wait()  # then nothing, ever
+        yield b""
+
+    rule = PaceRule(window=0.3, min_rate=1000, grace=10)  # 300 bytes per 0.3 s window
+    got: list[bytes] = []
+    with pytest.raises(NetworkError, match="useful pace") as raised:
+        async for chunk in paced(host(), PaceWatch(rule, None)):
+            got.append(chunk)
+            if len(got) == 1:
+                # The consumer (a slow disk) keeps the chunk past the window: it is not cancelled for it.
+                await asyncio.sleep(0.5)
+    assert got == [b"x" * 1000, b"y" * 1000]  # then the silent host was given up at its window
+    assert "no data before the deadline" in raised.value.detail
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]  # no cancel leaks out
