@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 #: How long job events gather in the child before they are sent (one frame at 60 Hz).
 FRAME_SECONDS = 0.016
+#: How often the engine's process looks for jobs other processes wrote (``Engine.look_for_others``).
+LOOK_SECONDS = 1.0
 #: How much lower the engine's process runs than the window's: on a busy machine the window gets the cores first
 #: (painting is what a person waits on; a poll a few milliseconds later is not).
 ENGINE_NICENESS = 10
@@ -323,7 +325,24 @@ class _Child:
         self._follow(self.runtime.engine)
         log.info("the engine's process %d works the %s world", os.getpid(), self.runtime.world)
         threading.Thread(target=self._listen, args=(loop,), name="reeldeck-engine-pipe", daemon=True).start()
+        looking = loop.create_task(self._look_for_others())
         await self._stop.wait()
+        looking.cancel()
+
+    async def _look_for_others(self) -> None:
+        """Once a second: jobs the command line (or another window) wrote appear in this window, and those nobody
+        works any more are taken up here."""
+        while True:
+            await asyncio.sleep(LOOK_SECONDS)
+            engine = self.runtime.engine if self.runtime is not None and not self._closed else None
+            if engine is None:
+                continue
+            try:
+                engine.look_for_others()
+            except ReeldeckError as exc:  # a busy database: look again next time
+                log.debug("looking for other processes' jobs: %s", exc.message)
+            except Exception:  # never the end of looking: the next second looks again
+                log.exception("looking for other processes' jobs failed")
 
     def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:
