@@ -36,6 +36,7 @@ from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ReeldeckError
+from core.jobs import JobState
 
 if TYPE_CHECKING:
     from core.engine import Engine, EngineConfig
@@ -255,6 +256,8 @@ class EngineProcess:
         if engine is None or world != self.runtime.world:  # a switch of worlds is under way: not this one's
             return
         for job in jobs:
+            if job.state == JobState.COMPLETED:  # the child learnt how long it took; the window reads it anew
+                engine.durations.forget(job.provider, job.model)
             engine.emit(job)
 
     def _fail_waiting(self, error: Exception) -> None:

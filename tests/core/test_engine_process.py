@@ -50,6 +50,7 @@ async def test_a_job_runs_in_the_child_and_its_events_reach_the_window_side(tmp_
     assert isinstance(process, EngineProcess) and runtime.in_process
     assert process.pid is not None and process.pid != os.getpid()
     assert os.getpriority(os.PRIO_PROCESS, process.pid) > os.getpriority(os.PRIO_PROCESS, 0)  # the window first
+    assert engine.durations.get("aihubmix", VEO) == []  # asked once, before any job (as the stall box does)
     seen: list[tuple[str, JobState, str]] = []
     engine.subscribe(lambda job: seen.append((job.id, job.state, threading.current_thread().name)))
     job = await on_child(runtime, engine.submit, JobRequest("aihubmix", VEO, {"prompt": "a kite over dunes"}))
@@ -58,6 +59,7 @@ async def test_a_job_runs_in_the_child_and_its_events_reach_the_window_side(tmp_
     (final,) = await on_child(runtime, engine.wait, [job.id], 60)  # type: ignore[misc]
     assert final.state == JobState.COMPLETED and Path(str(final.video_path)).is_file()
     assert runtime.store is not None and runtime.store.get(job.id).state == JobState.COMPLETED  # same store
+    await asyncio.wait_for(_until(lambda: len(engine.durations.get("aihubmix", VEO)) == 1), 10)  # learnt since
     await asyncio.wait_for(_until(lambda: (job.id, JobState.COMPLETED) in {(i, s) for i, s, _ in seen}), 10)
     assert {name for _, _, name in seen} == {"reeldeck-engine-pipe"}  # not this loop's thread: the bridge's job
     pid = process.pid
