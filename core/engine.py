@@ -136,12 +136,17 @@ class Engine:
         value = self.hub.settings.data.get("budget_daily_usd")
         return float(value) if isinstance(value, int | float) and value > 0 else None
 
-    def budget_problem(self, cost: float | None, *, what: str = "This") -> str | None:
-        """Why ``cost`` more today would break the daily budget (None when it fits). Real jobs only: sandbox renders
-        cost nothing. Reads only today's jobs, and nothing at all when no cap is set."""
+    def budget_problem(self, cost: float | None, *, what: str = "This", unpriced: int | None = None) -> str | None:
+        """Why ``cost`` more today would break the daily budget (None when it fits). ``unpriced``: how many of the
+        jobs have no known price (by default: one when ``cost`` is None) — with a budget set they cannot be counted,
+        so they are refused. Real jobs only: sandbox renders cost nothing. Reads only today's jobs, and nothing at
+        all when no cap is set."""
         cap = self.budget_cap
-        if cap is None or cost is None or self.world != "real":
+        if cap is None or self.world != "real":
             return None
+        unpriced = (1 if cost is None else 0) if unpriced is None else unpriced
+        if unpriced:
+            return budget_problem(0.0, cost, cap, what, unpriced)
         now = self._clock()
         midnight = datetime.datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0)
         spent = spend(self.store.since(midnight.timestamp()), by="day").get(day_of(now), 0.0)

@@ -107,7 +107,7 @@ class BatchDialog(QDialog):
     """Pick targets and seeds; ``requests()`` are the jobs to queue (one group)."""
 
     def __init__(self, base: JobRequest, *, prices: PriceTable | None = None,
-                 budget: Callable[[float | None], str | None] | None = None,
+                 budget: Callable[[Estimate], str | None] | None = None,
                  specs: Sequence[ProviderSpec] | None = None,
                  fills: Mapping[str, str] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -115,8 +115,9 @@ class BatchDialog(QDialog):
         self.setObjectName("BatchDialog")
         self.base = base
         self.prices = prices or PriceTable()
-        #: The core's budget rule (``Engine.budget_problem``): why a batch of this cost would break the budget.
-        self.budget = budget or (lambda cost: None)
+        #: The core's budget rule (``Engine.budget_problem``): why a batch of this estimate (its cost, and how many
+        #: of its jobs have no known price) would break the budget.
+        self.budget = budget or (lambda estimate: None)
         self.specs = list(specs if specs is not None else all_specs())
         self.planned: list[JobRequest] = []
         self.problems: list[str] = []
@@ -343,7 +344,7 @@ class BatchDialog(QDialog):
             if item.checkState(0) == Qt.CheckState.Checked and (top := item.parent()) is not None:
                 top.setExpanded(True)
         self.estimate = total(estimates)
-        over_budget = self.budget(self.estimate.usd)
+        over_budget = self.budget(self.estimate)
         if over_budget:
             problems.append(over_budget)
         self.planned, self.problems = planned, problems

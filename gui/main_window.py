@@ -635,7 +635,8 @@ class MainWindow(QMainWindow):
 
         engine = self.engine
         dialog = BatchDialog(base, prices=engine.prices,
-                             budget=lambda cost: engine.budget_problem(cost, what="This batch"),
+                             budget=lambda estimate: engine.budget_problem(estimate.usd, what="This batch",
+                                                                           unpriced=estimate.unpriced),
                              fills=self.composer.fill_values, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.submit_batch(dialog.requests(), dialog.template_text()))
