@@ -121,9 +121,9 @@ def total(estimates: Iterable[Estimate]) -> Estimate:
     known = [e.usd for e in items if e.usd is not None]
     unknown = len(items) - len(known)
     usd = round(sum(known), 4)
-    note = f"${usd:.2f} for {count(len(known), 'job')}"
+    note = f"${usd:.2f} for {count(len(known), 'job')}" if known else ""
     if unknown:
-        note += f"; {count(unknown, 'job')} {have(unknown)} no known price"
+        note += ("; " if note else "") + f"{count(unknown, 'job')} {have(unknown)} no known price"
     return Estimate(usd if known else None, note, unknown)
 
 
@@ -160,8 +160,9 @@ def budget_problem(spent_today: float, new_cost: float | None, cap_usd: float | 
     if cap_usd is None:
         return None
     if unpriced:
+        their = "its price" if unpriced == 1 else "their prices"
         return (f"{_unpriced_subject(what, unpriced)} no known price, so Reeldeck cannot keep your daily budget of "
-                f"${cap_usd:.2f}. Add its price in Settings → Prices, or clear the daily budget.")
+                f"${cap_usd:.2f}. Add {their} in Settings → Prices, or clear the daily budget.")
     if new_cost is None or spent_today + new_cost <= cap_usd + 1e-9:
         return None
     return (f"{what} would take today's estimated spend to ${spent_today + new_cost:.2f}, past your daily budget of "

@@ -352,8 +352,9 @@ class BatchDialog(QDialog):
         prompt_count = f" × {count(len(prompts), 'prompt')}" if self.template_box.isVisibleTo(self) else ""
         self.summary.setText(
             f"<b>{count(len(planned), 'job')}</b> on {count(models, 'model')}{prompt_count} × "
-            f"{count(max(1, len(seeds)), 'seed')} · estimated "
-            f"<b>{format_usd(self.estimate.usd)}</b> — {self.estimate.explanation}" if planned else
+            f"{count(max(1, len(seeds)), 'seed')} · " + (
+                f"estimated <b>{format_usd(self.estimate.usd)}</b> — {self.estimate.explanation}"
+                if self.estimate.usd is not None else self.estimate.explanation) if planned else
             "Nothing to queue yet.")
         self.error.setText("\n".join(problems))
         self.error.setVisible(bool(problems))
