@@ -264,3 +264,44 @@ async def test_a_job_the_command_line_submits_appears_and_is_worked_by_the_windo
     finally:
         await runtime.close()
         await provider.stop()
+
+
+async def test_an_engine_that_cannot_start_says_why_and_is_not_started_again(tmp_path: Path) -> None:
+    runtime = Runtime(DataDir(tmp_path / "home"), sandbox_mode=True, keys=KeyStore(environ={}, backend=NullKeyring()),
+                      sandbox_options={"no_such_option": 1})  # the emulator refuses it: only the child starts one
+    engine = await runtime.start_in_process()
+    process = runtime.thread
+    assert isinstance(process, EngineProcess)
+    told: list[str] = []
+    process.on_stopped = told.append
+    try:
+        with pytest.raises(EngineStopped, match="could not start: TypeError"):
+            await on_child(runtime, engine.budget_problem, 0.0)
+        assert process.restarts == 0 and told == [process.stopped_because]
+        with pytest.raises(EngineStopped, match="could not start"):  # every later call says the same
+            await on_child(runtime, engine.budget_problem, 0.0)
+    finally:
+        await runtime.close()
+
+
+async def test_an_engine_that_keeps_dying_is_not_restarted_for_ever(tmp_path: Path) -> None:
+    runtime = sandbox_runtime(tmp_path / "home")
+    engine = await runtime.start_in_process()
+    process = runtime.thread
+    assert isinstance(process, EngineProcess)
+    told: list[str] = []
+    process.on_stopped = told.append
+    try:
+        from core.engine_process import MAX_DEATHS
+
+        for death in range(1, MAX_DEATHS + 1):
+            await on_child(runtime, engine.budget_problem, 0.0)  # this child is up
+            pid = process.pid
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            await asyncio.wait_for(_until(lambda d=death: process.restarts == d or process.stopped_because), 30)
+        assert process.restarts == MAX_DEATHS - 1 and told and "not started again" in told[0]
+        with pytest.raises(EngineStopped, match="not started again"):
+            await on_child(runtime, engine.budget_problem, 0.0)
+    finally:
+        await runtime.close()

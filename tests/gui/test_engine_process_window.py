@@ -123,3 +123,31 @@ async def test_a_job_submitted_from_the_command_line_shows_up_in_the_open_window
         if not task.done():
             task.cancel()
         await provider.stop()
+
+
+async def test_an_engine_that_cannot_start_is_told_over_the_window(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    import gui.app
+
+    monkeypatch.setenv("REELDECK_SANDBOX_FAULTS", "not a list")  # only the engine's process starts the emulator
+    task = asyncio.ensure_future(gui.app.run_window(DataDir(tmp_path / "home"), sandbox=True, keys=memory_keys()))
+    try:
+        def told() -> QMessageBox | None:
+            return next((w for w in QApplication.topLevelWidgets()
+                         if isinstance(w, QMessageBox) and w.objectName() == "EngineStopped" and w.isVisible()), None)
+
+        await until(lambda: told() is not None, what="the engine's failure told")
+        box = told()
+        assert box is not None and "could not start" in box.text() and "REELDECK_SANDBOX_FAULTS" in box.text()
+        box.close()
+        window = shown_window()
+        assert window is not None
+        window.confirm_close = lambda title, text: True  # type: ignore[attr-defined]
+        window.close()  # type: ignore[attr-defined]
+        assert await asyncio.wait_for(task, 60) == 0  # it still closes cleanly
+    finally:
+        if not task.done():
+            task.cancel()
