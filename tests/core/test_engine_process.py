@@ -5,15 +5,17 @@ child works the jobs against its own emulator; a killed child loses no job and s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from keyring.backends.null import Keyring as NullKeyring
 
-from core.engine import EngineConfig
+from core.engine import Engine, EngineConfig
 from core.engine_process import EngineProcess, EngineStopped
 from core.errors import InputError
 from core.jobs import Job, JobState
@@ -28,6 +30,18 @@ VEO = "veo-3.1-generate-preview"
 def sandbox_runtime(home: Path, job_seconds: float = 0.5) -> Runtime:
     return Runtime(DataDir(home), sandbox_mode=True, keys=KeyStore(environ={}, backend=NullKeyring()),
                    sandbox_options={"job_seconds": job_seconds}, engine_config=EngineConfig(poll_interval=0.1))
+
+
+@contextlib.asynccontextmanager
+async def in_process(runtime: Runtime) -> AsyncIterator[tuple[Runtime, Engine, EngineProcess]]:
+    """The runtime started with its engine in a child process (as the window starts it), closed afterwards."""
+    engine = await runtime.start_in_process()
+    process = runtime.thread
+    assert isinstance(process, EngineProcess) and process.pid is not None
+    try:
+        yield runtime, engine, process
+    finally:
+        await runtime.close()
 
 
 def alive(pid: int) -> bool:
@@ -68,40 +82,28 @@ async def test_a_job_runs_in_the_child_and_its_events_reach_the_window_side(tmp_
 
 
 async def test_a_refusal_crosses_with_its_words_and_only_engine_methods_cross(tmp_path: Path) -> None:
-    runtime = sandbox_runtime(tmp_path / "home")
-    engine = await runtime.start_in_process()
-    try:
+    async with in_process(sandbox_runtime(tmp_path / "home")) as (runtime, engine, _process):
         with pytest.raises(InputError, match="prompt"):
             await on_child(runtime, engine.submit, JobRequest("aihubmix", VEO, {"prompt": ""}))
         assert runtime.thread is not None
         with pytest.raises(TypeError, match="cannot run in the engine's process"):
             runtime.thread.run(lambda: 1)
         assert runtime.store is not None and runtime.store.all() == []  # nothing stored, nothing sent
-    finally:
-        await runtime.close()
 
 
 async def test_the_child_switches_worlds_with_the_window_and_gets_its_settings(tmp_path: Path) -> None:
-    runtime = sandbox_runtime(tmp_path / "home")
-    await runtime.start_in_process()
-    try:
+    async with in_process(sandbox_runtime(tmp_path / "home")) as (runtime, _engine, _process):
         new = await runtime.switch_world(False)  # the budget counts real jobs only
         assert runtime.world == "real" and runtime.engine is new
         runtime.apply_settings({"budget_daily_usd": 1.5})
         assert new.budget_cap == 1.5  # the window reads its own dormant engine
         problem = await on_child(runtime, new.budget_problem, 2.0)
         assert isinstance(problem, str) and "1.50" in problem  # the child's engine is real and has it too
-    finally:
-        await runtime.close()
 
 
 async def test_a_killed_child_is_replaced_and_its_job_finishes_with_one_create(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    runtime = sandbox_runtime(home, job_seconds=3.0)
-    engine = await runtime.start_in_process()
-    process = runtime.thread
-    assert isinstance(process, EngineProcess)
-    try:
+    async with in_process(sandbox_runtime(home, job_seconds=3.0)) as (runtime, engine, process):
         job = await on_child(runtime, engine.submit, JobRequest("aihubmix", VEO, {"prompt": "a lighthouse"}))
         assert isinstance(job, Job) and runtime.store is not None
         store = runtime.store
@@ -114,23 +116,15 @@ async def test_a_killed_child_is_replaced_and_its_job_finishes_with_one_create(t
         (final,) = finals  # type: ignore[misc]
         assert final.state == JobState.COMPLETED
         assert len(sandbox_task_ids(DataDir(home).sandbox)) == 1  # the remote task was made once
-    finally:
-        await runtime.close()
 
 
 async def test_a_call_in_flight_when_the_child_dies_fails_in_plain_words(tmp_path: Path) -> None:
-    runtime = sandbox_runtime(tmp_path / "home", job_seconds=30.0)
-    engine = await runtime.start_in_process()
-    process = runtime.thread
-    assert isinstance(process, EngineProcess) and process.pid is not None
-    try:
+    async with in_process(sandbox_runtime(tmp_path / "home", job_seconds=30.0)) as (runtime, engine, process):
         job = await on_child(runtime, engine.submit, JobRequest("aihubmix", VEO, {"prompt": "a slow tide"}))
         waiting = process.run(engine.wait, [job.id], 600)  # type: ignore[attr-defined]
         os.kill(process.pid, signal.SIGKILL)
         with pytest.raises(EngineStopped, match="restarted"):
             await asyncio.wrap_future(waiting)
-    finally:
-        await runtime.close()
 
 
 async def _until(condition: object) -> None:
@@ -142,29 +136,20 @@ async def test_a_key_kept_in_memory_only_reaches_the_child(tmp_path: Path, monke
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")  # no keyring, here or there
     monkeypatch.delenv("REELDECK_GOAPI_KEY", raising=False)
     runtime = Runtime(DataDir(tmp_path / "home"), keys=KeyStore(environ={}, backend=NullKeyring()))
-    await runtime.start_in_process()
-    try:
+    async with in_process(runtime) as (runtime, _engine, _process):
         need = await on_child(runtime, runtime.setup_need, "goapi")
         assert need is not None and need.what == "key"  # type: ignore[attr-defined]
         runtime.keys.set_session("goapi", "gk-session-only-123")
         runtime.remember_secret("goapi")  # what the keys dialog calls after a change
         assert await on_child(runtime, runtime.setup_need, "goapi") is None
-    finally:
-        await runtime.close()
 
 
 async def test_ctrl_c_in_the_terminal_leaves_the_child_to_the_window(tmp_path: Path) -> None:
-    runtime = sandbox_runtime(tmp_path / "home")
-    engine = await runtime.start_in_process()
-    process = runtime.thread
-    assert isinstance(process, EngineProcess) and process.pid is not None
-    try:
+    async with in_process(sandbox_runtime(tmp_path / "home")) as (runtime, engine, process):
         await on_child(runtime, engine.budget_problem, 0.0)  # the child is up and answering
         os.kill(process.pid, signal.SIGINT)  # what the terminal sends the whole process group
         assert await on_child(runtime, engine.budget_problem, 0.0) is None  # still the same child, answering
         assert process.restarts == 0
-    finally:
-        await runtime.close()
 
 
 async def test_the_window_never_waits_on_a_full_pipe(tmp_path: Path) -> None:
@@ -191,23 +176,15 @@ async def test_the_window_never_waits_on_a_full_pipe(tmp_path: Path) -> None:
 
 
 async def test_a_call_that_cannot_cross_fails_alone(tmp_path: Path) -> None:
-    runtime = sandbox_runtime(tmp_path / "home")
-    engine = await runtime.start_in_process()
-    try:
+    async with in_process(sandbox_runtime(tmp_path / "home")) as (runtime, engine, _process):
         with pytest.raises(Exception, match="pickle"):
             await on_child(runtime, engine.budget_problem, lambda: 0.0)  # a function does not cross
         assert await on_child(runtime, engine.budget_problem, 0.0) is None  # the next one does
-    finally:
-        await runtime.close()
 
 
 async def test_a_submit_the_dead_child_never_read_is_not_done_by_the_next(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    runtime = sandbox_runtime(home)
-    engine = await runtime.start_in_process()
-    process = runtime.thread
-    assert isinstance(process, EngineProcess) and process.pid is not None
-    try:
+    async with in_process(sandbox_runtime(home)) as (runtime, engine, process):
         await on_child(runtime, engine.budget_problem, 0.0)
         first = process.pid
         os.kill(first, signal.SIGSTOP)  # it will never read what is sent now
@@ -219,8 +196,6 @@ async def test_a_submit_the_dead_child_never_read_is_not_done_by_the_next(tmp_pa
         assert await on_child(runtime, engine.budget_problem, 0.0) is None  # the new child answers
         assert runtime.store is not None and runtime.store.all() == []  # the submit was done by neither
         assert sandbox_task_ids(DataDir(home).sandbox) == set()
-    finally:
-        await runtime.close()
 
 
 async def test_a_job_the_command_line_submits_appears_and_is_worked_by_the_windows_engine(
@@ -269,29 +244,20 @@ async def test_a_job_the_command_line_submits_appears_and_is_worked_by_the_windo
 async def test_an_engine_that_cannot_start_says_why_and_is_not_started_again(tmp_path: Path) -> None:
     runtime = Runtime(DataDir(tmp_path / "home"), sandbox_mode=True, keys=KeyStore(environ={}, backend=NullKeyring()),
                       sandbox_options={"no_such_option": 1})  # the emulator refuses it: only the child starts one
-    engine = await runtime.start_in_process()
-    process = runtime.thread
-    assert isinstance(process, EngineProcess)
-    told: list[str] = []
-    process.on_stopped = told.append
-    try:
+    async with in_process(runtime) as (runtime, engine, process):
+        told: list[str] = []
+        process.on_stopped = told.append
         with pytest.raises(EngineStopped, match="could not start: TypeError"):
             await on_child(runtime, engine.budget_problem, 0.0)
         assert process.restarts == 0 and told == [process.stopped_because]
         with pytest.raises(EngineStopped, match="could not start"):  # every later call says the same
             await on_child(runtime, engine.budget_problem, 0.0)
-    finally:
-        await runtime.close()
 
 
 async def test_an_engine_that_keeps_dying_is_not_restarted_for_ever(tmp_path: Path) -> None:
-    runtime = sandbox_runtime(tmp_path / "home")
-    engine = await runtime.start_in_process()
-    process = runtime.thread
-    assert isinstance(process, EngineProcess)
-    told: list[str] = []
-    process.on_stopped = told.append
-    try:
+    async with in_process(sandbox_runtime(tmp_path / "home")) as (runtime, engine, process):
+        told: list[str] = []
+        process.on_stopped = told.append
         from core.engine_process import MAX_DEATHS
 
         for death in range(1, MAX_DEATHS + 1):
@@ -303,5 +269,3 @@ async def test_an_engine_that_keeps_dying_is_not_restarted_for_ever(tmp_path: Pa
         assert process.restarts == MAX_DEATHS - 1 and told and "not started again" in told[0]
         with pytest.raises(EngineStopped, match="not started again"):
             await on_child(runtime, engine.budget_problem, 0.0)
-    finally:
-        await runtime.close()
