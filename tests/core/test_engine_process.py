@@ -269,3 +269,44 @@ async def test_an_engine_that_keeps_dying_is_not_restarted_for_ever(tmp_path: Pa
         assert process.restarts == MAX_DEATHS - 1 and told and "not started again" in told[0]
         with pytest.raises(EngineStopped, match="not started again"):
             await on_child(runtime, engine.budget_problem, 0.0)
+
+
+async def test_the_engine_process_ends_when_the_window_process_is_killed(tmp_path: Path) -> None:
+    """No orphan engine: a window killed outright (SIGKILL, a crash) takes its engine's process with it, so the next
+    window finds the jobs free to resume (their leases name a process that is gone)."""
+    import sys
+
+    script = tmp_path / "window.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from keyring.backends.null import Keyring\n"
+        "from core.paths import DataDir\n"
+        "from core.runtime import Runtime\n"
+        "from core.secrets import KeyStore\n"
+        "async def main():\n"
+        "    runtime = Runtime(DataDir(Path(sys.argv[1])), sandbox_mode=True,\n"
+        "                      keys=KeyStore(environ={}, backend=Keyring()))\n"
+        "    engine = await runtime.start_in_process()\n"
+        "    await asyncio.wrap_future(runtime.thread.run(engine.budget_problem, 0.0))\n"
+        "    print(runtime.thread.pid, flush=True)\n"
+        "    await asyncio.Event().wait()\n"
+        "if __name__ == '__main__':\n"
+        "    asyncio.run(main())\n")
+    window = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), str(tmp_path / "home"), cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}, stdout=asyncio.subprocess.PIPE)
+    assert window.stdout is not None
+    line = await asyncio.wait_for(window.stdout.readline(), 60)
+    engine_pid = int(line)
+    assert alive(engine_pid)
+    window.kill()
+    await window.wait()
+    await asyncio.wait_for(_until(lambda: not alive(engine_pid) or _zombie(engine_pid)), 30)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except OSError:
+        return False
