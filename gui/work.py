@@ -9,14 +9,14 @@ been deleted meanwhile:
 - ``work.spawn(coro, on_done=, on_error=, owner=)``: a coroutine on the window's own (qasync) loop, for a flow that
   awaits engine calls and updates widgets between them (submitting, switching worlds, testing a key);
 - an engine operation, through the window's ``EngineBridge`` (``gui/engine_bridge.py``): ``bridge.send(fn, *args,
-  on_done=, on_error=, owner=)`` runs it on the engine's own thread (``core.runtime.EngineThread``) and hands the
-  future to ``work.follow``, so its outcome comes back through this same delivery; ``await bridge.call(...)`` is the
-  same inside a coroutine.
+  on_done=, on_error=, owner=)`` runs it in the engine's own process (``core.engine_process``, as the app runs it)
+  or on its thread (``core.runtime.EngineThread``) and hands the future to ``work.follow``, so its outcome comes
+  back through this same delivery; ``await bridge.call(...)`` is the same inside a coroutine.
 
 Rules every path keeps:
 
 - **Failures are never lost.** Without ``on_error``, or when the owner is gone, a failure is logged; a callback that
-  raises is logged and does not take the window down. A cancelled call (shutdown, the engine thread stopping) calls
+  raises is logged and does not take the window down. A cancelled call (shutdown, the engine stopping) calls
   nothing.
 - **A worker never holds the last reference to what a call holds** — the function, its arguments, the callbacks.
   Those often reach Qt objects (a bound method, a lambda over a widget), and a Qt object freed in a worker thread is
