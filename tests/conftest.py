@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,3 +47,46 @@ def sora_served(isolated_env: Path, tmp_path: Path) -> Path:
         (folder / "catalog").mkdir(parents=True, exist_ok=True)
         (folder / "catalog" / "sora-still-served.toml").write_text(text, encoding="utf-8")
     return isolated_env / "catalog" / "sora-still-served.toml"
+
+
+@dataclass
+class ScriptWorld:
+    """A provider (the emulator, standing for the real service) and the environment a person's shell would have:
+    the real world on ``home``, the provider's address and a key. Set in this process too (an engine process started
+    from here inherits it)."""
+
+    provider: Any
+    home: Path
+    env: dict[str, str]
+
+    async def submit_from_the_command_line(self, model: str, prompt: str) -> str:
+        """``python main.py submit`` (no --wait) as a separate process; the job's id once it exits."""
+        import asyncio
+        import json
+        import sys
+
+        cli = await asyncio.create_subprocess_exec(
+            sys.executable, "main.py", "submit", "--provider", "aihubmix", "--model", model, "--prompt", prompt,
+            "--json", cwd=Path(__file__).resolve().parents[1], env=self.env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(cli.communicate(), 120)
+        assert cli.returncode == 0, err.decode()[-2000:]
+        return str(json.loads(out)["id"])
+
+
+@pytest.fixture
+async def script_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ScriptWorld]:
+    from core.sandbox import Sandbox
+
+    provider = Sandbox(tmp_path / "provider", job_seconds=2)
+    await provider.start()
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REELDECK_")}
+    env |= provider.endpoints() | {"REELDECK_HOME": str(home), "REELDECK_AIHUBMIX_API_KEY": "sk-script-0123456789ab"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    try:
+        yield ScriptWorld(provider, home, env)
+    finally:
+        await provider.stop()
+

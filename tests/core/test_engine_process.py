@@ -11,6 +11,7 @@ import signal
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from keyring.backends.null import Keyring as NullKeyring
@@ -23,6 +24,9 @@ from core.paths import DataDir
 from core.runtime import Runtime, sandbox_task_ids
 from core.secrets import KeyStore
 from core.submission import JobRequest
+
+if TYPE_CHECKING:
+    from tests.conftest import ScriptWorld
 
 VEO = "veo-3.1-generate-preview"
 
@@ -199,46 +203,23 @@ async def test_a_submit_the_dead_child_never_read_is_not_done_by_the_next(tmp_pa
 
 
 async def test_a_job_the_command_line_submits_appears_and_is_worked_by_the_windows_engine(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    script_world: ScriptWorld,
 ) -> None:
     """The window's engine is open on a data dir; a script submits there from the command line (without --wait)
     and exits once the provider has the task. The window lists the job and its engine finishes it: one task."""
-    import json
-    import sys
-
-    from core.sandbox import Sandbox
-
-    provider = Sandbox(tmp_path / "provider", job_seconds=2)
-    await provider.start()
-    home = tmp_path / "home"
-    key = "sk-look-for-others-0123456789abcdef"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REELDECK_")}
-    env |= provider.endpoints() | {"REELDECK_HOME": str(home), "REELDECK_AIHUBMIX_API_KEY": key}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)  # the engine's process starts with this environment
-    runtime = Runtime(DataDir(home), keys=KeyStore(environ=env, backend=NullKeyring()),
+    runtime = Runtime(DataDir(script_world.home), keys=KeyStore(environ=script_world.env, backend=NullKeyring()),
                       engine_config=EngineConfig(poll_interval=0.2))
-    engine = await runtime.start_in_process()
-    seen: dict[str, JobState] = {}
-    engine.subscribe(lambda job: seen.__setitem__(job.id, job.state))
-    try:
+    async with in_process(runtime) as (runtime, engine, _process):
+        seen: dict[str, JobState] = {}
+        engine.subscribe(lambda job: seen.__setitem__(job.id, job.state))
         await on_child(runtime, engine.budget_problem, 0.0)  # the window's engine is up
-        cli = await asyncio.create_subprocess_exec(
-            sys.executable, "main.py", "submit", "--provider", "aihubmix", "--model", VEO, "--prompt", "from a script",
-            "--json", cwd=Path(__file__).resolve().parents[2], env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await asyncio.wait_for(cli.communicate(), 120)
-        assert cli.returncode == 0, err.decode()[-2000:]
-        job_id = json.loads(out)["id"]
+        job_id = await script_world.submit_from_the_command_line(VEO, "from a script")
         await asyncio.wait_for(_until(lambda: job_id in seen), 30)  # listed in the window
         await asyncio.wait_for(_until(lambda: seen.get(job_id) == JobState.COMPLETED), 60)  # worked to its end
         assert runtime.store is not None
         final = runtime.store.get(job_id)
         assert final.state == JobState.COMPLETED and Path(str(final.video_path)).is_file()
-        assert [t.id for t in provider.tasks.list("aihubmix")] == [final.remote_id]  # one task, one charge
-    finally:
-        await runtime.close()
-        await provider.stop()
+        assert [t.id for t in script_world.provider.tasks.list("aihubmix")] == [final.remote_id]  # one task
 
 
 async def test_an_engine_that_cannot_start_says_why_and_is_not_started_again(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import asyncio
 import os
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from guikit import MULTIMEDIA_NOISE, OFFSCREEN_NOISE, memory_keys, until
@@ -17,6 +18,9 @@ from core.engine_process import EngineProcess
 from core.jobs import JobState
 from core.paths import DataDir
 from core.submission import JobRequest
+
+if TYPE_CHECKING:
+    from tests.conftest import ScriptWorld
 
 VEO = "veo-3.1-generate-preview"
 
@@ -77,36 +81,19 @@ async def test_the_window_shows_a_job_made_in_the_engines_process(
 
 
 async def test_a_job_submitted_from_the_command_line_shows_up_in_the_open_window(
-    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, script_world: ScriptWorld
 ) -> None:
     """A creator's script submits while the window is open on the same data dir: the window lists the job at once
     and its engine finishes it (the script exits once the provider has the task)."""
-    import json
-    import sys
-
     import gui.app
-    from core.sandbox import Sandbox
 
-    provider = Sandbox(tmp_path / "provider", job_seconds=2)
-    await provider.start()
-    home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REELDECK_")}
-    env |= provider.endpoints() | {"REELDECK_HOME": str(home), "REELDECK_AIHUBMIX_API_KEY": "sk-script-0123456789ab"}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    task = asyncio.ensure_future(gui.app.run_window(DataDir(home), sandbox=False, keys=memory_keys()))
+    task = asyncio.ensure_future(gui.app.run_window(DataDir(script_world.home), sandbox=False, keys=memory_keys()))
     try:
         await until(lambda: shown_window() is not None, what="the window with its content")
         window = shown_window()
         assert window is not None
         await window.bridge.call(window.engine.budget_problem, 0.0)  # type: ignore[attr-defined]  # engine is up
-        cli = await asyncio.create_subprocess_exec(
-            sys.executable, "main.py", "submit", "--provider", "aihubmix", "--model", VEO, "--prompt", "from a script",
-            "--json", cwd=Path(__file__).resolve().parents[2], env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await asyncio.wait_for(cli.communicate(), 120)
-        assert cli.returncode == 0, err.decode()[-2000:]
-        job_id = json.loads(out)["id"]
+        job_id = await script_world.submit_from_the_command_line(VEO, "from a script")
 
         def shown_state() -> JobState | None:
             window.queue_model.flush()  # type: ignore[attr-defined]
@@ -115,14 +102,13 @@ async def test_a_job_submitted_from_the_command_line_shows_up_in_the_open_window
 
         await until(lambda: shown_state() is not None, what="the script's job in the queue")
         await until(lambda: shown_state() == JobState.COMPLETED, timeout=60, what="the script's job finished")
-        assert len(provider.tasks.list("aihubmix")) == 1  # one task, one charge
+        assert len(script_world.provider.tasks.list("aihubmix")) == 1  # one task, one charge
         window.confirm_close = lambda title, text: True  # type: ignore[attr-defined]
         window.close()  # type: ignore[attr-defined]
         assert await asyncio.wait_for(task, 60) == 0
     finally:
         if not task.done():
             task.cancel()
-        await provider.stop()
 
 
 async def test_an_engine_that_cannot_start_is_told_over_the_window(
