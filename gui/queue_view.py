@@ -56,15 +56,28 @@ from core.jobs import Job, JobState
 from core.providers import provider_class
 from gui import work
 from gui.engine_bridge import INLINE, EngineCalls
-from gui.queue_model import Column, GroupSummary, JobRole, QueueModel
+from gui.queue_model import HEADERS, Column, GroupSummary, JobRole, QueueModel
 from gui.safety import guarded
 from gui.stall_box import StallBox
 
 log = logging.getLogger(__name__)
 
 THUMB_ROW_HEIGHT = 54
-#: The least room the Prompt column gets: a narrow window scrolls the table sideways rather than squeeze it.
-PROMPT_MIN_WIDTH = 220
+#: The room the Prompt column gets before the other columns give up any of theirs; above it, it takes the rest.
+PROMPT_MIN_WIDTH = 280
+#: Each column's width (px) when the queue has room for all of them.
+FULL_WIDTHS = {Column.THUMB: 90, Column.MODEL: 180, Column.PROMPT: PROMPT_MIN_WIDTH, Column.STATE: 140,
+               Column.PROGRESS: 150, Column.ELAPSED: 70, Column.COST: 80, Column.GROUP: 110}
+#: What a column still shows whole when a narrow queue squeezes it (its header too, but for the Provider / model
+#: column's, which may be cut): the font decides the width. Longer texts are elided; a cell's tooltip keeps them.
+LEAST_TEXTS = {Column.MODEL: "AIHubMix · Veo", Column.PROMPT: "A red fox trots", Column.STATE: "Downloading",
+               Column.PROGRESS: "42% · 0:31 left", Column.ELAPSED: "1:02:05", Column.COST: "$12.40",
+               Column.GROUP: "7a3c · 3/4"}
+#: The thumbnail's least column width (the picture shrinks with it).
+THUMB_LEAST_WIDTH = 64
+#: Room around a cell's text: the cell's margins; a progress bar's inset and frame.
+CELL_PADDING = 12
+BAR_PADDING = 16
 Ask = Callable[[str, str], bool]
 
 
@@ -147,6 +160,20 @@ def trash_or_delete(path: Path, ask: Ask) -> str:
     return "the video was deleted permanently"
 
 
+def column_widths(available: int, full: dict[Column, int], least: dict[Column, int]) -> dict[Column, int]:
+    """Widths for the shown columns in ``available`` pixels. With room for every ``full`` width, those, and the
+    Prompt column takes what is left; otherwise every column gives up the same share of what it can spare (down to
+    its ``least``), the Prompt column taking the pixels rounding leaves. Below the least widths: those (the table
+    then scrolls sideways)."""
+    full = {c: max(w, least.get(c, 0)) for c, w in full.items()}
+    spare = sum(full.values()) - sum(least.values())
+    share = 1.0 if spare <= 0 else max(0.0, min(1.0, (available - sum(least.values())) / spare))
+    widths = {c: least[c] + int(share * (full[c] - least[c])) for c in full}
+    if Column.PROMPT in widths:
+        widths[Column.PROMPT] += max(0, available - sum(widths.values()))
+    return widths
+
+
 def can_remix(job: Job) -> bool:
     """A finished video whose provider can remix it."""
     try:
@@ -201,13 +228,9 @@ class QueueView(QWidget):
         self.table.customContextMenuRequested.connect(self._context_menu)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(Column.THUMB, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(Column.THUMB, 90)
-        header.resizeSection(Column.MODEL, 190)
-        header.resizeSection(Column.STATE, 150)
-        header.resizeSection(Column.PROGRESS, 170)
-        header.resizeSection(Column.ELAPSED, 70)
-        header.resizeSection(Column.COST, 80)
-        header.resizeSection(Column.GROUP, 115)
+        for column, width in FULL_WIDTHS.items():
+            header.resizeSection(column, width)
+        self._fitting = False
         header.sectionResized.connect(self._on_section_resized)
         self.table.viewport().installEventFilter(self)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._on_selection())
@@ -362,12 +385,39 @@ class QueueView(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
-            self._fit_prompt()
+            self._fit_columns()
         return super().eventFilter(watched, event)
 
     def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
-        if column != Column.PROMPT:
-            self._fit_prompt()
+        if column != Column.PROMPT and not self._fitting:
+            self._fit_prompt()  # a person widened or narrowed a column: the prompt gives or takes the room
+
+    def _fit_columns(self) -> None:
+        """Every shown column in the table's width: full widths when there is room (the prompt takes the rest),
+        else each squeezed alike towards the least that still shows its words (``column_widths``)."""
+        header = self.table.horizontalHeader()
+        shown = [Column(c) for c in range(header.count()) if not header.isSectionHidden(c)]
+        least = self._least_widths()
+        widths = column_widths(self.table.viewport().width(), {c: FULL_WIDTHS[c] for c in shown},
+                               {c: least[c] for c in shown})
+        self._fitting = True
+        try:
+            for column, width in widths.items():
+                if header.sectionSize(column) != width:
+                    header.resizeSection(column, width)
+        finally:
+            self._fitting = False
+        thumb = widths.get(Column.THUMB, FULL_WIDTHS[Column.THUMB])
+        self.table.setIconSize(QSize(thumb - 10, THUMB_ROW_HEIGHT - 6))
+
+    def _least_widths(self) -> dict[Column, int]:
+        cells, titles = self.table.fontMetrics(), self.table.horizontalHeader().fontMetrics()
+        least = {Column.THUMB: THUMB_LEAST_WIDTH}
+        for column, text in LEAST_TEXTS.items():
+            title = 0 if column == Column.MODEL else titles.horizontalAdvance(HEADERS[column])
+            padding = BAR_PADDING if column in (Column.PROGRESS, Column.GROUP) else CELL_PADDING
+            least[column] = max(cells.horizontalAdvance(text), title) + padding
+        return least
 
     def _fit_prompt(self) -> None:
         """The Prompt column takes the room the other columns leave, but never less than PROMPT_MIN_WIDTH."""
@@ -508,8 +558,11 @@ class QueueView(QWidget):
             self.lastFrameRequested.emit(job)
 
     def _show_group_column(self, *_args: object) -> None:
-        """The Batch column shows only while the queue holds a batch."""
-        self.table.setColumnHidden(Column.GROUP, not self.model.groups())
+        """The Batch column shows only while the queue holds a batch (the others make room for it)."""
+        hidden = not self.model.groups()
+        if hidden != self.table.isColumnHidden(Column.GROUP):
+            self.table.setColumnHidden(Column.GROUP, hidden)
+            self._fit_columns()
 
     def reveal_selected(self) -> None:
         job = self.selected_job()
