@@ -50,10 +50,10 @@ from PySide6.QtWidgets import (
 )
 
 from core import words
+from core.abilities import new_job_problem, remix_problem, retry_problem
 from core.engine import Engine
 from core.errors import ReeldeckError
 from core.jobs import Job, JobState
-from core.providers import provider_class
 from gui import work
 from gui.engine_bridge import INLINE, EngineCalls
 from gui.queue_model import HEADERS, Column, GroupSummary, JobRole, QueueModel
@@ -81,15 +81,35 @@ BAR_PADDING = 16
 Ask = Callable[[str, str], bool]
 
 
-class PromptDelegate(QStyledItemDelegate):
-    """A prompt cut at its end when it does not fit (its beginning says what it is); the view elides the middle."""
+#: Where a line may break in a cell's text before it breaks between words (a model label's parts, a batch's).
+PART_BREAK = " · "
+
+
+class WrappingDelegate(QStyledItemDelegate):
+    """A cell whose text does not fit on one line takes the lines the row holds: broken between its parts
+    (``break_parts``: 'AIHubMix · Veo 3.1' → two lines), then between words, the last line cut at its end."""
+
+    def __init__(self, parent: QObject | None = None, *, break_parts: bool = True) -> None:
+        super().__init__(parent)
+        self.break_parts = break_parts
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         super().initStyleOption(option, index)
         option.textElideMode = Qt.TextElideMode.ElideRight
+        if option.text and option.fontMetrics.horizontalAdvance(option.text) > option.rect.width() - CELL_PADDING:
+            option.features |= QStyleOptionViewItem.ViewItemFeature.WrapText
+            if self.break_parts:
+                option.text = option.text.replace(PART_BREAK, "\u2028")  # a line separator: Qt breaks there
 
 
-class ProgressDelegate(QStyledItemDelegate):
+class PromptDelegate(WrappingDelegate):
+    """A prompt on the lines its row holds, cut at its end (its beginning says what it is)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent, break_parts=False)
+
+
+class ProgressDelegate(WrappingDelegate):
     """Paints a running job's progress as a bar with its text ('42% · 0:31 left'); other states as text."""
 
     @guarded()
@@ -139,7 +159,7 @@ class GroupDelegate(ProgressDelegate):
               index: QModelIndex | QPersistentModelIndex) -> None:
         group = index.data(JobRole.GROUP)
         if not isinstance(group, GroupSummary) or group.finished:
-            QStyledItemDelegate.paint(self, painter, option, index)
+            QStyledItemDelegate.paint(self, painter, option, index)  # its text wraps between parts if narrow
             return
         self.paint_bar(painter, option, index, group.progress / 100)
 
@@ -175,12 +195,8 @@ def column_widths(available: int, full: dict[Column, int], least: dict[Column, i
 
 
 def can_remix(job: Job) -> bool:
-    """A finished video whose provider can remix it."""
-    try:
-        remixable = provider_class(job.provider).can_remix
-    except ReeldeckError:
-        return False
-    return remixable and job.state == JobState.COMPLETED and bool(job.remote_id)
+    """A finished video whose model can be remixed (core's rule: ``core.abilities.remix_problem``)."""
+    return remix_problem(job) is None
 
 
 class QueueView(QWidget):
@@ -203,6 +219,7 @@ class QueueView(QWidget):
         #: Asks for a prompt (title, label, initial text) -> text or None; replaceable in tests.
         self.ask_prompt: Callable[[str, str, str], str | None] = self._ask_prompt_dialog
         self._activated: tuple[str, str] | None = None
+        self._tips: dict[QAction, str] = {}  # each action's own tooltip, shown while nothing stands in its way
         self._decision_for: str | None = None
         self.table = QTableView(self)
         self.table.setObjectName("QueueTable")
@@ -210,6 +227,8 @@ class QueueView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # several: Compare
         self.table.setItemDelegateForColumn(Column.PROMPT, PromptDelegate(self.table))
+        self.table.setItemDelegateForColumn(Column.MODEL, WrappingDelegate(self.table))
+        self.table.setItemDelegateForColumn(Column.STATE, WrappingDelegate(self.table))
         self.table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.table))
         self.table.setItemDelegateForColumn(Column.GROUP, GroupDelegate(self.table))
         self.table.setIconSize(QSize(80, THUMB_ROW_HEIGHT - 6))
@@ -228,6 +247,7 @@ class QueueView(QWidget):
         self.table.customContextMenuRequested.connect(self._context_menu)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(Column.THUMB, QHeaderView.ResizeMode.Fixed)
+        header.setTextElideMode(Qt.TextElideMode.ElideRight)  # a squeezed title keeps its beginning
         for column, width in FULL_WIDTHS.items():
             header.resizeSection(column, width)
         self._fitting = False
@@ -339,6 +359,7 @@ class QueueView(QWidget):
         action = QAction(text, self)
         action.setToolTip(tip + (f" ({shortcut.toString(QKeySequence.SequenceFormat.NativeText)})"
                                  if shortcut else ""))
+        self._tips[action] = action.toolTip()
         action.triggered.connect(lambda _=False: slot())
         if shortcut is not None:
             action.setShortcut(shortcut)
@@ -432,9 +453,11 @@ class QueueView(QWidget):
         job = self.selected_job()
         state = job.state if job else None
         self.cancel_action.setEnabled(job is not None and not job.terminal)
-        self.retry_action.setEnabled(job is not None and (state in (JobState.FAILED, JobState.CANCELED)
-                                                          or bool(job.waiting and not job.terminal)))
-        self.again_action.setEnabled(job is not None and job.terminal and not job.prepared.get("remix_of"))
+        retryable = job is not None and (state in (JobState.FAILED, JobState.CANCELED)
+                                         or bool(job.waiting and not job.terminal))
+        self._offer(self.retry_action, retryable, retry_problem(job) if job is not None and retryable else None)
+        again = job is not None and job.terminal and not job.prepared.get("remix_of")
+        self._offer(self.again_action, again, new_job_problem(job) if job is not None and again else None)
         self.duplicate_action.setEnabled(job is not None)
         has_file = job is not None and bool(job.video_path) and Path(job.video_path or "").exists()
         self.reveal_action.setEnabled(has_file)
@@ -442,7 +465,7 @@ class QueueView(QWidget):
         self.clear_action.setEnabled(self.model.has_finished())
         self.compare_action.setEnabled(len(self.compare_candidates()) >= 2)
         self.last_frame_action.setEnabled(has_file and job is not None and job.state == JobState.COMPLETED)
-        self.remix_action.setEnabled(job is not None and can_remix(job))
+        self._offer(self.remix_action, job is not None, remix_problem(job) if job is not None else None)
         self._show_details(job)
         if job is not None and job.state == JobState.COMPLETED and job.video_path:
             if self._activated != (job.id, job.video_path):
@@ -450,6 +473,12 @@ class QueueView(QWidget):
                 self.jobActivated.emit(job)
         else:
             self._activated = None
+
+    def _offer(self, action: QAction, applies: bool, problem: str | None) -> None:
+        """Enable ``action`` when it applies to the selected job and nothing stands in its way; when something
+        does, its tooltip says what (core's words), in the toolbar and the row's menu alike."""
+        action.setEnabled(applies and problem is None)
+        action.setToolTip(problem if problem is not None else self._tips[action])
 
     def _show_details(self, job: Job | None) -> None:
         self.stall.show_job(job, self.engine)
@@ -467,7 +496,8 @@ class QueueView(QWidget):
         else:
             self.decision.hide()
         if job is not None and job.error and not job.needs_decision:
-            self.detail.setText(f"{job.state.value.capitalize()}: {job.error}")
+            blocked = retry_problem(job) if job.state in (JobState.FAILED, JobState.CANCELED) else None
+            self.detail.setText(f"{job.state.value.capitalize()}: {job.error}" + (f"\n{blocked}" if blocked else ""))
             self.detail.show()
         elif job is not None and job.waiting and not job.terminal:
             self.detail.setText(job.waiting[0].upper() + job.waiting[1:])
@@ -479,6 +509,7 @@ class QueueView(QWidget):
         if self.selected_job() is None:
             return
         menu = QMenu(self)
+        menu.setToolTipsVisible(True)  # a greyed action says why on hover
         for action in (self.cancel_action, self.retry_action, self.again_action, self.duplicate_action,
                        self.reveal_action,
                        self.delete_action, self.compare_action, self.last_frame_action, self.remix_action):

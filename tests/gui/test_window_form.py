@@ -199,15 +199,13 @@ async def test_the_queue_fits_its_width_at_1024_by_700_and_fills_it_at_1600_by_1
     store = runtime.store
     assert store is not None
     words = {"decide": "Needs your decision", "running": "42% · 0:31 left", "elapsed": "1:02:05"}
-    for n, job in enumerate((
-            make_job("decide03", JobState.SUBMITTING, model="veo-3.1-generate-preview", needs_decision=True,
-                     error="Lost answer.", created_at=1000),
-            make_job("running03", JobState.RUNNING, provider="gateway", model="viduq3p-540p", progress=42.0, eta=31.0,
-                     remote_status="processing", created_at=1001),
-            *(make_job(f"take{n}", JobState.PENDING, model="veo-3.1-generate-preview", group_id="batch1",
-                       created_at=1002 + n) for n in range(2)))):
+    takes = [make_job(f"take{n}", JobState.PENDING, model="veo-3.1-generate-preview", group_id="batch1",
+                      created_at=1002 + n) for n in range(2)]  # a batch: its column shows too
+    for job in (make_job("decide03", JobState.SUBMITTING, model="veo-3.1-generate-preview", needs_decision=True,
+                         error="Lost answer.", created_at=1000),
+                make_job("running03", JobState.RUNNING, provider="gateway", model="viduq3p-540p", progress=42.0,
+                         eta=31.0, remote_status="processing", created_at=1001), *takes):
         store.add(job)
-    assert n == 3
     window = MainWindow(runtime)
     qtbot.addWidget(window)
     window.confirm_close = lambda title, text: True
@@ -240,8 +238,8 @@ async def test_the_queue_fits_its_width_at_1024_by_700_and_fills_it_at_1600_by_1
     assert option.textElideMode == Qt.TextElideMode.ElideRight  # a prompt keeps its beginning
     # Wide: the columns have their full room, the prompt takes the rest, still no sideways scrolling.
     window.resize(1600, 1000)
-    await until(lambda: window.width() == 1600 and fills() and header.sectionSize(Column.PROMPT) > narrow[Column.PROMPT],
-                what="the columns filling the wide table")
+    await until(lambda: window.width() == 1600 and fills()
+                and header.sectionSize(Column.PROMPT) > narrow[Column.PROMPT], what="the columns filling the wide table")
     assert table.horizontalScrollBar().maximum() == 0
     assert max(shown(), key=header.sectionSize) == Column.PROMPT  # the prompt is what a row is about
     assert header.sectionSize(Column.MODEL) >= 160 and header.sectionSize(Column.STATE) > fm.horizontalAdvance(
