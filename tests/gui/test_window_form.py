@@ -239,7 +239,8 @@ async def test_the_queue_fits_its_width_at_1024_by_700_and_fills_it_at_1600_by_1
     # Wide: the columns have their full room, the prompt takes the rest, still no sideways scrolling.
     window.resize(1600, 1000)
     await until(lambda: window.width() == 1600 and fills()
-                and header.sectionSize(Column.PROMPT) > narrow[Column.PROMPT], what="the columns filling the wide table")
+                and header.sectionSize(Column.PROMPT) > narrow[Column.PROMPT],
+                what="the columns filling the wide table")
     assert table.horizontalScrollBar().maximum() == 0
     assert max(shown(), key=header.sectionSize) == Column.PROMPT  # the prompt is what a row is about
     assert header.sectionSize(Column.MODEL) >= 160 and header.sectionSize(Column.STATE) > fm.horizontalAdvance(
