@@ -64,9 +64,9 @@ log = logging.getLogger(__name__)
 
 THUMB_ROW_HEIGHT = 54
 #: The room the Prompt column gets before the other columns give up any of theirs; above it, it takes the rest.
-PROMPT_MIN_WIDTH = 280
+PROMPT_FULL_WIDTH = 280
 #: Each column's width (px) when the queue has room for all of them.
-FULL_WIDTHS = {Column.THUMB: 90, Column.MODEL: 180, Column.PROMPT: PROMPT_MIN_WIDTH, Column.STATE: 140,
+FULL_WIDTHS = {Column.THUMB: 90, Column.MODEL: 180, Column.PROMPT: PROMPT_FULL_WIDTH, Column.STATE: 140,
                Column.PROGRESS: 150, Column.ELAPSED: 70, Column.COST: 80, Column.GROUP: 110}
 #: What a column still shows whole when a narrow queue squeezes it (its header too, but for the Provider / model
 #: column's, which may be cut): the font decides the width. Longer texts are elided; a cell's tooltip keeps them.
@@ -441,11 +441,11 @@ class QueueView(QWidget):
         return least
 
     def _fit_prompt(self) -> None:
-        """The Prompt column takes the room the other columns leave, but never less than PROMPT_MIN_WIDTH."""
+        """The Prompt column takes the room the other columns leave, but never less than its least width."""
         header = self.table.horizontalHeader()
         others = sum(header.sectionSize(c) for c in range(header.count())
                      if c != Column.PROMPT and not header.isSectionHidden(c))
-        width = max(PROMPT_MIN_WIDTH, self.table.viewport().width() - others)
+        width = max(self._least_widths()[Column.PROMPT], self.table.viewport().width() - others)
         if header.sectionSize(Column.PROMPT) != width:
             header.resizeSection(Column.PROMPT, width)
 

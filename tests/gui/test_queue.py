@@ -340,3 +340,17 @@ def test_store_written_jobs_load(tmp_path: Path) -> None:
     model.set_jobs(store.all())
     assert model.rowCount() == 8
     store.close()
+
+
+def test_column_widths_share_the_squeeze_and_give_the_prompt_the_rest() -> None:
+    from gui.queue_view import column_widths
+
+    full = {Column.THUMB: 90, Column.MODEL: 180, Column.PROMPT: 280, Column.STATE: 140}
+    least = {Column.THUMB: 64, Column.MODEL: 100, Column.PROMPT: 100, Column.STATE: 90}
+    roomy = column_widths(1000, full, least)
+    assert roomy == {Column.THUMB: 90, Column.MODEL: 180, Column.PROMPT: 590, Column.STATE: 140}
+    squeezed = column_widths(500, full, least)  # 190 px short of 690: each column gives the same share
+    assert sum(squeezed.values()) == 500 and all(least[c] <= squeezed[c] < full[c] for c in full)
+    spare = {c: (squeezed[c] - least[c]) / (full[c] - least[c]) for c in full if c != Column.PROMPT}
+    assert max(spare.values()) - min(spare.values()) < 0.05
+    assert column_widths(300, full, least) == least  # narrower than the least: the table scrolls sideways
