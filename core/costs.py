@@ -60,6 +60,8 @@ class Estimate:
 
     usd: float | None
     explanation: str
+    #: How many of the jobs it covers have no known price (not counted in ``usd``).
+    unpriced: int = 0
 
 
 def video_seconds(provider: str, model: str, params: Mapping[str, Any]) -> float | None:
@@ -100,12 +102,12 @@ class PriceTable:
     def estimate(self, provider: str, model: str, params: Mapping[str, Any]) -> Estimate:
         price = self.price_for(provider, model, params)
         if price is None:
-            return Estimate(None, f"No price known for {provider}/{model}; add one in Settings → Prices.")
+            return Estimate(None, f"No price known for {provider}/{model}; add one in Settings → Prices.", 1)
         if price.unit == "video":
             return Estimate(price.usd, f"${price.usd:.2f} per video ({price.source}, {price.as_of})")
         seconds = video_seconds(provider, model, params)
         if seconds is None:
-            return Estimate(None, f"{provider}/{model} is priced per second, but the length is unknown.")
+            return Estimate(None, f"{provider}/{model} is priced per second, but the length is unknown.", 1)
         usd = round(price.usd * seconds, 4)
         return Estimate(usd, f"{seconds:g} s × ${price.usd:.2f}/s = ${usd:.2f} ({price.source}, {price.as_of})")
 
@@ -119,10 +121,10 @@ def total(estimates: Iterable[Estimate]) -> Estimate:
     known = [e.usd for e in items if e.usd is not None]
     unknown = len(items) - len(known)
     usd = round(sum(known), 4)
-    note = f"${usd:.2f} for {count(len(known), 'job')}"
+    note = f"${usd:.2f} for {count(len(known), 'job')}" if known else ""
     if unknown:
-        note += f"; {count(unknown, 'job')} {have(unknown)} no known price"
-    return Estimate(usd if known else None, note)
+        note += ("; " if note else "") + f"{count(unknown, 'job')} {have(unknown)} no known price"
+    return Estimate(usd if known else None, note, unknown)
 
 
 def day_of(timestamp: float) -> str:
@@ -150,10 +152,27 @@ def check_budget(jobs: Iterable[Job], new_cost: float | None, cap_usd: float | N
         raise InputError(problem)
 
 
-def budget_problem(spent_today: float, new_cost: float | None, cap_usd: float | None, what: str = "This") -> str | None:
-    """Why ``new_cost`` more today would break the daily cap, or None when it fits (or nothing is capped or priced).
-    ``what`` names what is checked ("This", "This batch")."""
-    if cap_usd is None or new_cost is None or spent_today + new_cost <= cap_usd + 1e-9:
+def budget_problem(spent_today: float, new_cost: float | None, cap_usd: float | None, what: str = "This",
+                   unpriced: int = 0) -> str | None:
+    """Why ``new_cost`` more today would break the daily cap, or None when it fits (or nothing is capped).
+    ``what`` names what is checked ("This", "This batch"); ``unpriced`` jobs of it have no known price: with a cap
+    they are refused, since the cap could not be kept (the person can set their price, or clear the cap)."""
+    if cap_usd is None:
+        return None
+    if unpriced:
+        their = "its price" if unpriced == 1 else "their prices"
+        return (f"{_unpriced_subject(what, unpriced)} no known price, so Reeldeck cannot keep your daily budget of "
+                f"${cap_usd:.2f}. Add {their} in Settings → Prices, or clear the daily budget.")
+    if new_cost is None or spent_today + new_cost <= cap_usd + 1e-9:
         return None
     return (f"{what} would take today's estimated spend to ${spent_today + new_cost:.2f}, past your daily budget of "
             f"${cap_usd:.2f} (already ${spent_today:.2f}). Raise the budget in Settings or wait until tomorrow.")
+
+
+def _unpriced_subject(what: str, unpriced: int) -> str:
+    """"This job has" for one job; "2 jobs of this batch have" for a batch."""
+    if what == "This":
+        return "This job has"
+    return f"{count(unpriced, 'job')} of {what[0].lower() + what[1:]} {have(unpriced)}"
+
+

@@ -116,6 +116,11 @@ class Engine:
         #: Jobs whose create request is in flight in this engine (never cancelled mid-request).
         self._creating: set[str] = set()
         self._waiting: set[str] = set()
+        #: What ``look_for_others`` saw last: the store's data version, when it looked, and unfinished jobs of
+        #: other processes it may take up once nobody works them.
+        self._others_version: int | None = None
+        self._others_since = self._clock()
+        self._others_unfinished: set[str] = set()
         self._wake = asyncio.Event()
         self._rng = random.Random()
         #: Bytes downloaded so far (and the total when known) of jobs in ``downloading``; not stored.
@@ -132,12 +137,17 @@ class Engine:
         value = self.hub.settings.data.get("budget_daily_usd")
         return float(value) if isinstance(value, int | float) and value > 0 else None
 
-    def budget_problem(self, cost: float | None, *, what: str = "This") -> str | None:
-        """Why ``cost`` more today would break the daily budget (None when it fits). Real jobs only: sandbox renders
-        cost nothing. Reads only today's jobs, and nothing at all when no cap is set."""
+    def budget_problem(self, cost: float | None, *, what: str = "This", unpriced: int | None = None) -> str | None:
+        """Why ``cost`` more today would break the daily budget (None when it fits). ``unpriced``: how many of the
+        jobs have no known price (by default: one when ``cost`` is None) — with a budget set they cannot be counted,
+        so they are refused. Real jobs only: sandbox renders cost nothing. Reads only today's jobs, and nothing at
+        all when no cap is set."""
         cap = self.budget_cap
-        if cap is None or cost is None or self.world != "real":
+        if cap is None or self.world != "real":
             return None
+        unpriced = (1 if cost is None else 0) if unpriced is None else unpriced
+        if unpriced:
+            return budget_problem(0.0, cost, cap, what, unpriced)
         now = self._clock()
         midnight = datetime.datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0)
         spent = spend(self.store.since(midnight.timestamp()), by="day").get(day_of(now), 0.0)
@@ -246,6 +256,37 @@ class Engine:
             if self.start(job.id) is not None:
                 started.append(job.id)
         return started
+
+    def look_for_others(self) -> list[Job]:
+        """Jobs other processes wrote since the last look — a `submit` from the command line, a `wait` elsewhere —
+        told to the listeners (an open window lists them), and the unfinished ones nobody works any more taken up
+        here, as ``resume_all`` does at start (the lease decides: one process per job). Returns the jobs told.
+        Cheap when nothing changed: one ``PRAGMA data_version``; the first look reads back to this engine's start."""
+        version, now = self.store.data_version(), self._clock()
+        told: list[Job] = []
+        if version != self._others_version:
+            self._others_version = version
+            since, self._others_since = self._others_since - LOOK_OVERLAP_SECONDS, now
+            told = [job for job in self.store.changed_since(since) if not self._works(job.id)]
+            for job in told:
+                self.emit(job)
+                if not job.terminal and not job.needs_decision:
+                    self._others_unfinished.add(job.id)
+        self._take_up_abandoned(now)
+        return told
+
+    def _works(self, job_id: str) -> bool:
+        task = self._tasks.get(job_id)
+        return task is not None and not task.done()
+
+    def _take_up_abandoned(self, now: float) -> None:
+        for job_id in list(self._others_unfinished):
+            job = self.store.find(job_id)
+            if job is None or job.terminal or job.needs_decision or job.world != self.world or self._works(job_id):
+                self._others_unfinished.discard(job_id)
+            elif now - job.updated_at >= TAKE_UP_AFTER_SECONDS and self.store.lease_owner(job_id) is None:
+                self._others_unfinished.discard(job_id)
+                self.start(job_id)
 
     async def wait(self, job_ids: Iterable[str] | None = None, timeout: float | None = None) -> list[Job]:
         """Resume and wait for jobs (all unfinished when ``job_ids`` is None) to end, need a decision, or wait on
@@ -865,6 +906,10 @@ class Engine:
             log.warning("job %s: could not record its failure (%s)", job_id, err.message)
 
 
+#: A write made just before a look may commit just after it: each look reads back this far.
+LOOK_OVERLAP_SECONDS = 2.0
+#: A job another process wrote a moment ago is left to it this long (it claims a job right after writing it).
+TAKE_UP_AFTER_SECONDS = 2.0
 #: ``remote_status`` of a task the person gave (track, decide --task-id) before its first poll answer.
 ATTACHED = "attached"
 #: The largest provider thumbnail kept beside a video.

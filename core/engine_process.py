@@ -30,12 +30,15 @@ import pickle
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ReeldeckError
+from core.jobs import JobState
+from core.redact import redact
 
 if TYPE_CHECKING:
     from core.engine import Engine, EngineConfig
@@ -47,9 +50,15 @@ log = logging.getLogger(__name__)
 
 #: How long job events gather in the child before they are sent (one frame at 60 Hz).
 FRAME_SECONDS = 0.016
+#: How often the engine's process looks for jobs other processes wrote (``Engine.look_for_others``).
+LOOK_SECONDS = 1.0
 #: How much lower the engine's process runs than the window's: on a busy machine the window gets the cores first
 #: (painting is what a person waits on; a poll a few milliseconds later is not).
 ENGINE_NICENESS = 10
+#: A child that dies this many times within ``DEATH_WINDOW_SECONDS`` is not started again (a crash loop would
+#: spin the machine and help no job: they are safe in the store and resume at the next start).
+MAX_DEATHS = 4
+DEATH_WINDOW_SECONDS = 60.0
 #: How long stopping waits for the child to close its runtime and end before it is killed.
 STOP_SECONDS = 30.0
 
@@ -88,6 +97,11 @@ class EngineProcess:
         self._lock = threading.Lock()
         self._stopping = False
         self.restarts = 0
+        #: Why the engine is gone for good (it could not start, or it kept dying), in words for the person.
+        self.stopped_because: str | None = None
+        #: Called (from a thread of this class) with ``stopped_because`` when the engine is gone for good.
+        self.on_stopped: Callable[[str], None] | None = None
+        self._deaths: list[float] = []
         self._process: Any = None
         self._conn: Connection | None = None
         self._reader: threading.Thread | None = None
@@ -159,7 +173,7 @@ class EngineProcess:
         target, name, args, kwargs = self._address(function, args, kwargs)
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         if self._stopping:
-            future.set_exception(EngineStopped("Reeldeck's engine has stopped."))
+            future.set_exception(EngineStopped(self.stopped_because or "Reeldeck's engine has stopped."))
             return future
         call_id = next(self._ids)
         with self._lock:
@@ -225,11 +239,30 @@ class EngineProcess:
                 continue
             self._receive(message)
         process.join(10)  # reaped: its leases now count as abandoned
+        if not self._stopping and process is self._process and self._too_many_deaths():
+            self._give_up(f"Reeldeck's engine stopped {MAX_DEATHS} times within a minute, so it is not started "
+                          "again. Your jobs are safe and resume when Reeldeck starts again; the log in the data "
+                          "folder (Help → Open the log) says why it stopped.")
         self._fail_waiting(EngineStopped(
-            "Reeldeck's engine stopped before it answered; it has been restarted and every unfinished job resumes."
-            if not self._stopping else "Reeldeck's engine has stopped."))
+            self.stopped_because or "Reeldeck's engine has stopped." if self._stopping else
+            "Reeldeck's engine stopped before it answered; it has been restarted and every unfinished job resumes."))
         if not self._stopping and process is self._process:
             self._restart()
+
+    def _too_many_deaths(self) -> bool:
+        now = time.monotonic()
+        self._deaths = [t for t in self._deaths if now - t < DEATH_WINDOW_SECONDS] + [now]
+        return len(self._deaths) >= MAX_DEATHS
+
+    def _give_up(self, why: str) -> None:
+        """The engine is gone for good: every call from now on fails with ``why``, and the window is told."""
+        log.error("%s", why)
+        self.stopped_because, self._stopping = why, True
+        if self.on_stopped is not None:
+            try:
+                self.on_stopped(why)
+            except Exception:  # telling must not break the reader
+                log.exception("telling that the engine stopped failed")
 
     def _receive(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
@@ -245,14 +278,16 @@ class EngineProcess:
             else:
                 future.set_exception(message[2])
         elif kind == "failed":
-            log.error("the engine's process could not start: %s", message[1])
-            self._stopping = True
+            self._give_up(f"Reeldeck's engine could not start: {message[1]} Your jobs are safe and resume when "
+                          "Reeldeck starts again.")
 
     def _deliver(self, world: str, jobs: list[Job]) -> None:
         engine = self.runtime.engine
         if engine is None or world != self.runtime.world:  # a switch of worlds is under way: not this one's
             return
         for job in jobs:
+            if job.state == JobState.COMPLETED:  # the child learnt how long it took; the window reads it anew
+                engine.durations.forget(job.provider, job.model)
             engine.emit(job)
 
     def _fail_waiting(self, error: Exception) -> None:
@@ -317,13 +352,32 @@ class _Child:
         loop = asyncio.get_running_loop()
         try:
             await self.runtime.start()
-        except ReeldeckError as exc:
-            self.conn.send(("failed", exc.message))
+        except Exception as exc:  # told to the window, not retried: it would fail the same way again
+            log.exception("the engine's process could not start")
+            words = exc.message if isinstance(exc, ReeldeckError) else f"{type(exc).__name__}: {exc}."
+            self.conn.send(("failed", redact(words)))
             return
         self._follow(self.runtime.engine)
         log.info("the engine's process %d works the %s world", os.getpid(), self.runtime.world)
         threading.Thread(target=self._listen, args=(loop,), name="reeldeck-engine-pipe", daemon=True).start()
+        looking = loop.create_task(self._look_for_others())
         await self._stop.wait()
+        looking.cancel()
+
+    async def _look_for_others(self) -> None:
+        """Once a second: jobs the command line (or another window) wrote appear in this window, and those nobody
+        works any more are taken up here."""
+        while True:
+            await asyncio.sleep(LOOK_SECONDS)
+            engine = self.runtime.engine if self.runtime is not None and not self._closed else None
+            if engine is None:
+                continue
+            try:
+                engine.look_for_others()
+            except ReeldeckError as exc:  # a busy database: look again next time
+                log.debug("looking for other processes' jobs: %s", exc.message)
+            except Exception:  # never the end of looking: the next second looks again
+                log.exception("looking for other processes' jobs failed")
 
     def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:

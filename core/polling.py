@@ -230,6 +230,10 @@ class DurationHistory:
     def get(self, provider: str, model: str) -> list[float]:
         return list(self._entry(provider, model))
 
+    def forget(self, provider: str, model: str) -> None:
+        """Read this model's durations from ``load`` again when next asked (another process finished a job)."""
+        self._seen.pop((provider, model), None)
+
     def add(self, provider: str, model: str, seconds: float) -> None:
         if seconds > 0:
             self._entry(provider, model).append(seconds)

@@ -108,6 +108,10 @@ MIGRATIONS: list[str] = [
         reported_at REAL NOT NULL
     );
     """,
+    # 8: jobs by their last write (an open window looks for what other processes wrote: Engine.look_for_others)
+    """
+    CREATE INDEX jobs_updated ON jobs(world, updated_at);
+    """,
 ]
 
 #: How long opening waits for another process that is creating or migrating the database.
@@ -544,6 +548,15 @@ class JobStore:
             self._db.execute("ROLLBACK")
             raise StoreError(f"The queue's order could not be saved: {exc}.") from exc
         return positions
+
+    def data_version(self) -> int:
+        """A number that changes when another connection — another process, or another thread here — has
+        committed a change since this thread's last look (SQLite's ``PRAGMA data_version``: no table is read)."""
+        return int(self._run("PRAGMA data_version").fetchone()[0])
+
+    def changed_since(self, timestamp: float) -> list[Job]:
+        """Jobs written at or after ``timestamp`` (by any process), oldest write first."""
+        return self._select("updated_at >= ?", (timestamp,), order="updated_at, rowid")
 
     def since(self, timestamp: float) -> list[Job]:
         """Jobs submitted (or, if never submitted, created) at or after ``timestamp``."""

@@ -107,7 +107,7 @@ class BatchDialog(QDialog):
     """Pick targets and seeds; ``requests()`` are the jobs to queue (one group)."""
 
     def __init__(self, base: JobRequest, *, prices: PriceTable | None = None,
-                 budget: Callable[[float | None], str | None] | None = None,
+                 budget: Callable[[Estimate], str | None] | None = None,
                  specs: Sequence[ProviderSpec] | None = None,
                  fills: Mapping[str, str] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -115,8 +115,9 @@ class BatchDialog(QDialog):
         self.setObjectName("BatchDialog")
         self.base = base
         self.prices = prices or PriceTable()
-        #: The core's budget rule (``Engine.budget_problem``): why a batch of this cost would break the budget.
-        self.budget = budget or (lambda cost: None)
+        #: The core's budget rule (``Engine.budget_problem``): why a batch of this estimate (its cost, and how many
+        #: of its jobs have no known price) would break the budget.
+        self.budget = budget or (lambda estimate: None)
         self.specs = list(specs if specs is not None else all_specs())
         self.planned: list[JobRequest] = []
         self.problems: list[str] = []
@@ -343,7 +344,7 @@ class BatchDialog(QDialog):
             if item.checkState(0) == Qt.CheckState.Checked and (top := item.parent()) is not None:
                 top.setExpanded(True)
         self.estimate = total(estimates)
-        over_budget = self.budget(self.estimate.usd)
+        over_budget = self.budget(self.estimate)
         if over_budget:
             problems.append(over_budget)
         self.planned, self.problems = planned, problems
@@ -351,8 +352,9 @@ class BatchDialog(QDialog):
         prompt_count = f" × {count(len(prompts), 'prompt')}" if self.template_box.isVisibleTo(self) else ""
         self.summary.setText(
             f"<b>{count(len(planned), 'job')}</b> on {count(models, 'model')}{prompt_count} × "
-            f"{count(max(1, len(seeds)), 'seed')} · estimated "
-            f"<b>{format_usd(self.estimate.usd)}</b> — {self.estimate.explanation}" if planned else
+            f"{count(max(1, len(seeds)), 'seed')} · " + (
+                f"estimated <b>{format_usd(self.estimate.usd)}</b> — {self.estimate.explanation}"
+                if self.estimate.usd is not None else self.estimate.explanation) if planned else
             "Nothing to queue yet.")
         self.error.setText("\n".join(problems))
         self.error.setVisible(bool(problems))

@@ -87,10 +87,17 @@ class EngineBridge(QObject):
     """
 
     _events_waiting = Signal()
+    #: The engine is gone for good (its process could not start, or kept dying), with the reason in words; on the
+    #: window's thread.
+    engine_stopped = Signal(str)
 
     def __init__(self, runtime: Runtime, deliver: Callable[[Job], None], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.runtime = runtime
+        if hasattr(runtime.thread, "on_stopped"):  # the engine's process tells from its reader thread: queued here
+            runtime.thread.on_stopped = self.engine_stopped.emit  # type: ignore[union-attr]
+            if runtime.thread.stopped_because:  # type: ignore[union-attr]  # before the window was there
+                QTimer.singleShot(0, lambda: self.engine_stopped.emit(runtime.thread.stopped_because))  # type: ignore[union-attr]
         self._deliver = deliver
         self._pending: dict[str, Job] = {}
         self._lock = threading.Lock()

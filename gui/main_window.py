@@ -183,6 +183,7 @@ class MainWindow(QMainWindow):
         self.engine = runtime.engine
         #: Calls into the engine and its events back (coalesced per frame when it runs on its own thread).
         self.bridge = EngineBridge(runtime, lambda job: self._on_job(job), self)
+        self.bridge.engine_stopped.connect(self.engine_stopped)
         self.sandbox = runtime.sandbox_mode
         self.setAcceptDrops(True)
 
@@ -566,6 +567,15 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 15000)
 
+    def engine_stopped(self, why: str) -> QMessageBox:
+        """The engine is gone for good: say so over the window (not modal: what is shown can still be looked at)."""
+        box = QMessageBox(QMessageBox.Icon.Critical, "Reeldeck's engine stopped", why,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("EngineStopped")
+        box.open()
+        self.show_message(why)
+        return box
+
     # --- actions ---------------------------------------------------------------------------------------------
 
     def submit(self, request: JobRequest) -> None:
@@ -635,7 +645,8 @@ class MainWindow(QMainWindow):
 
         engine = self.engine
         dialog = BatchDialog(base, prices=engine.prices,
-                             budget=lambda cost: engine.budget_problem(cost, what="This batch"),
+                             budget=lambda estimate: engine.budget_problem(estimate.usd, what="This batch",
+                                                                           unpriced=estimate.unpriced),
                              fills=self.composer.fill_values, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.submit_batch(dialog.requests(), dialog.template_text()))

@@ -69,11 +69,13 @@ def palette(dark: bool) -> QPalette:
 
 
 def style_sheet(dark: bool) -> str:
-    """resources/theme.qss with the scheme's colours filled in (empty when the file is missing)."""
+    """resources/theme.qss with the scheme's colours and the icons' folder filled in (empty when the file is
+    missing)."""
     path = RESOURCES / "theme.qss"
     if not path.exists():
         return ""
-    return Template(path.read_text(encoding="utf-8")).safe_substitute(colors(dark))
+    return Template(path.read_text(encoding="utf-8")).safe_substitute(colors(dark),
+                                                                      icons=(RESOURCES / "icons").as_posix())
 
 
 #: The choices of View → Theme, in menu order.

@@ -1,5 +1,6 @@
 """Draw Reeldeck's icons with Pillow into resources/icons/: the app icon (a film reel with a play triangle) at several
-sizes, and the player's frame-step controls (a film frame with a small triangle pointing back or forward).
+sizes, the player's frame-step controls (a film frame with a small triangle pointing back or forward), and the
+check box marks (a tick and a bar, white: the style sheet draws them on the accent colour in either theme).
 
 The control icons are black shapes on transparency: the window tints them with the theme's text colour, so one
 file serves the light and the dark theme. Standard seek icons (double triangles) mean "jump"; these mean "one frame".
@@ -23,6 +24,8 @@ HOLE = (33, 37, 56, 255)
 PLAY = (255, 255, 255, 255)
 CONTROL_SIZES = (16, 24, 32, 48, 64)
 INK = (0, 0, 0, 255)
+#: A check box's mark, in pixels (the box is 14 px: a 1 px frame around it).
+MARK_SIZE = 12
 
 
 def draw_icon(size: int) -> Image.Image:
@@ -70,6 +73,21 @@ def draw_frame_step(size: int, forward: bool) -> Image.Image:
     return image.resize((size, size), Image.Resampling.LANCZOS)
 
 
+def draw_mark(size: int, partial: bool) -> Image.Image:
+    """A check box's mark, white on transparency (the style sheet puts it on the accent colour): a tick, or a bar
+    for a partly checked group."""
+    big = size * 8
+    image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    width = round(big * 0.16)
+    if partial:
+        draw.line([(big * 0.22, big * 0.5), (big * 0.78, big * 0.5)], fill=PLAY, width=width)
+    else:
+        draw.line([(big * 0.18, big * 0.52), (big * 0.42, big * 0.76), (big * 0.84, big * 0.26)], fill=PLAY,
+                  width=width, joint="curve")
+    return image.resize((size, size), Image.Resampling.LANCZOS)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for size in SIZES:
@@ -77,7 +95,10 @@ def main() -> None:
     for size in CONTROL_SIZES:
         draw_frame_step(size, forward=False).save(OUT / f"frame-back-{size}.png")
         draw_frame_step(size, forward=True).save(OUT / f"frame-forward-{size}.png")
-    print(f"wrote {len(SIZES) + 2 * len(CONTROL_SIZES)} icons to {OUT}")
+    for name, partial in (("check", False), ("partial", True)):
+        draw_mark(MARK_SIZE, partial).save(OUT / f"{name}.png")
+        draw_mark(MARK_SIZE * 2, partial).save(OUT / f"{name}@2x.png")  # Qt picks it on a high-density screen
+    print(f"wrote {len(SIZES) + 2 * len(CONTROL_SIZES) + 4} icons to {OUT}")
 
 
 if __name__ == "__main__":

@@ -5,15 +5,17 @@ child works the jobs against its own emulator; a killed child loses no job and s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from keyring.backends.null import Keyring as NullKeyring
 
-from core.engine import EngineConfig
+from core.engine import Engine, EngineConfig
 from core.engine_process import EngineProcess, EngineStopped
 from core.errors import InputError
 from core.jobs import Job, JobState
@@ -28,6 +30,18 @@ VEO = "veo-3.1-generate-preview"
 def sandbox_runtime(home: Path, job_seconds: float = 0.5) -> Runtime:
     return Runtime(DataDir(home), sandbox_mode=True, keys=KeyStore(environ={}, backend=NullKeyring()),
                    sandbox_options={"job_seconds": job_seconds}, engine_config=EngineConfig(poll_interval=0.1))
+
+
+@contextlib.asynccontextmanager
+async def in_process(runtime: Runtime) -> AsyncIterator[tuple[Runtime, Engine, EngineProcess]]:
+    """The runtime started with its engine in a child process (as the window starts it), closed afterwards."""
+    engine = await runtime.start_in_process()
+    process = runtime.thread
+    assert isinstance(process, EngineProcess) and process.pid is not None
+    try:
+        yield runtime, engine, process
+    finally:
+        await runtime.close()
 
 
 def alive(pid: int) -> bool:
@@ -50,6 +64,7 @@ async def test_a_job_runs_in_the_child_and_its_events_reach_the_window_side(tmp_
     assert isinstance(process, EngineProcess) and runtime.in_process
     assert process.pid is not None and process.pid != os.getpid()
     assert os.getpriority(os.PRIO_PROCESS, process.pid) > os.getpriority(os.PRIO_PROCESS, 0)  # the window first
+    assert engine.durations.get("aihubmix", VEO) == []  # asked once, before any job (as the stall box does)
     seen: list[tuple[str, JobState, str]] = []
     engine.subscribe(lambda job: seen.append((job.id, job.state, threading.current_thread().name)))
     job = await on_child(runtime, engine.submit, JobRequest("aihubmix", VEO, {"prompt": "a kite over dunes"}))
@@ -58,6 +73,7 @@ async def test_a_job_runs_in_the_child_and_its_events_reach_the_window_side(tmp_
     (final,) = await on_child(runtime, engine.wait, [job.id], 60)  # type: ignore[misc]
     assert final.state == JobState.COMPLETED and Path(str(final.video_path)).is_file()
     assert runtime.store is not None and runtime.store.get(job.id).state == JobState.COMPLETED  # same store
+    await asyncio.wait_for(_until(lambda: len(engine.durations.get("aihubmix", VEO)) == 1), 10)  # learnt since
     await asyncio.wait_for(_until(lambda: (job.id, JobState.COMPLETED) in {(i, s) for i, s, _ in seen}), 10)
     assert {name for _, _, name in seen} == {"reeldeck-engine-pipe"}  # not this loop's thread: the bridge's job
     pid = process.pid
@@ -66,40 +82,28 @@ async def test_a_job_runs_in_the_child_and_its_events_reach_the_window_side(tmp_
 
 
 async def test_a_refusal_crosses_with_its_words_and_only_engine_methods_cross(tmp_path: Path) -> None:
-    runtime = sandbox_runtime(tmp_path / "home")
-    engine = await runtime.start_in_process()
-    try:
+    async with in_process(sandbox_runtime(tmp_path / "home")) as (runtime, engine, _process):
         with pytest.raises(InputError, match="prompt"):
             await on_child(runtime, engine.submit, JobRequest("aihubmix", VEO, {"prompt": ""}))
         assert runtime.thread is not None
         with pytest.raises(TypeError, match="cannot run in the engine's process"):
             runtime.thread.run(lambda: 1)
         assert runtime.store is not None and runtime.store.all() == []  # nothing stored, nothing sent
-    finally:
-        await runtime.close()
 
 
 async def test_the_child_switches_worlds_with_the_window_and_gets_its_settings(tmp_path: Path) -> None:
-    runtime = sandbox_runtime(tmp_path / "home")
-    await runtime.start_in_process()
-    try:
+    async with in_process(sandbox_runtime(tmp_path / "home")) as (runtime, _engine, _process):
         new = await runtime.switch_world(False)  # the budget counts real jobs only
         assert runtime.world == "real" and runtime.engine is new
         runtime.apply_settings({"budget_daily_usd": 1.5})
         assert new.budget_cap == 1.5  # the window reads its own dormant engine
         problem = await on_child(runtime, new.budget_problem, 2.0)
         assert isinstance(problem, str) and "1.50" in problem  # the child's engine is real and has it too
-    finally:
-        await runtime.close()
 
 
 async def test_a_killed_child_is_replaced_and_its_job_finishes_with_one_create(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    runtime = sandbox_runtime(home, job_seconds=3.0)
-    engine = await runtime.start_in_process()
-    process = runtime.thread
-    assert isinstance(process, EngineProcess)
-    try:
+    async with in_process(sandbox_runtime(home, job_seconds=3.0)) as (runtime, engine, process):
         job = await on_child(runtime, engine.submit, JobRequest("aihubmix", VEO, {"prompt": "a lighthouse"}))
         assert isinstance(job, Job) and runtime.store is not None
         store = runtime.store
@@ -112,23 +116,15 @@ async def test_a_killed_child_is_replaced_and_its_job_finishes_with_one_create(t
         (final,) = finals  # type: ignore[misc]
         assert final.state == JobState.COMPLETED
         assert len(sandbox_task_ids(DataDir(home).sandbox)) == 1  # the remote task was made once
-    finally:
-        await runtime.close()
 
 
 async def test_a_call_in_flight_when_the_child_dies_fails_in_plain_words(tmp_path: Path) -> None:
-    runtime = sandbox_runtime(tmp_path / "home", job_seconds=30.0)
-    engine = await runtime.start_in_process()
-    process = runtime.thread
-    assert isinstance(process, EngineProcess) and process.pid is not None
-    try:
+    async with in_process(sandbox_runtime(tmp_path / "home", job_seconds=30.0)) as (runtime, engine, process):
         job = await on_child(runtime, engine.submit, JobRequest("aihubmix", VEO, {"prompt": "a slow tide"}))
         waiting = process.run(engine.wait, [job.id], 600)  # type: ignore[attr-defined]
         os.kill(process.pid, signal.SIGKILL)
         with pytest.raises(EngineStopped, match="restarted"):
             await asyncio.wrap_future(waiting)
-    finally:
-        await runtime.close()
 
 
 async def _until(condition: object) -> None:
@@ -140,29 +136,20 @@ async def test_a_key_kept_in_memory_only_reaches_the_child(tmp_path: Path, monke
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")  # no keyring, here or there
     monkeypatch.delenv("REELDECK_GOAPI_KEY", raising=False)
     runtime = Runtime(DataDir(tmp_path / "home"), keys=KeyStore(environ={}, backend=NullKeyring()))
-    await runtime.start_in_process()
-    try:
+    async with in_process(runtime) as (runtime, _engine, _process):
         need = await on_child(runtime, runtime.setup_need, "goapi")
         assert need is not None and need.what == "key"  # type: ignore[attr-defined]
         runtime.keys.set_session("goapi", "gk-session-only-123")
         runtime.remember_secret("goapi")  # what the keys dialog calls after a change
         assert await on_child(runtime, runtime.setup_need, "goapi") is None
-    finally:
-        await runtime.close()
 
 
 async def test_ctrl_c_in_the_terminal_leaves_the_child_to_the_window(tmp_path: Path) -> None:
-    runtime = sandbox_runtime(tmp_path / "home")
-    engine = await runtime.start_in_process()
-    process = runtime.thread
-    assert isinstance(process, EngineProcess) and process.pid is not None
-    try:
+    async with in_process(sandbox_runtime(tmp_path / "home")) as (runtime, engine, process):
         await on_child(runtime, engine.budget_problem, 0.0)  # the child is up and answering
         os.kill(process.pid, signal.SIGINT)  # what the terminal sends the whole process group
         assert await on_child(runtime, engine.budget_problem, 0.0) is None  # still the same child, answering
         assert process.restarts == 0
-    finally:
-        await runtime.close()
 
 
 async def test_the_window_never_waits_on_a_full_pipe(tmp_path: Path) -> None:
@@ -189,23 +176,15 @@ async def test_the_window_never_waits_on_a_full_pipe(tmp_path: Path) -> None:
 
 
 async def test_a_call_that_cannot_cross_fails_alone(tmp_path: Path) -> None:
-    runtime = sandbox_runtime(tmp_path / "home")
-    engine = await runtime.start_in_process()
-    try:
+    async with in_process(sandbox_runtime(tmp_path / "home")) as (runtime, engine, _process):
         with pytest.raises(Exception, match="pickle"):
             await on_child(runtime, engine.budget_problem, lambda: 0.0)  # a function does not cross
         assert await on_child(runtime, engine.budget_problem, 0.0) is None  # the next one does
-    finally:
-        await runtime.close()
 
 
 async def test_a_submit_the_dead_child_never_read_is_not_done_by_the_next(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    runtime = sandbox_runtime(home)
-    engine = await runtime.start_in_process()
-    process = runtime.thread
-    assert isinstance(process, EngineProcess) and process.pid is not None
-    try:
+    async with in_process(sandbox_runtime(home)) as (runtime, engine, process):
         await on_child(runtime, engine.budget_problem, 0.0)
         first = process.pid
         os.kill(first, signal.SIGSTOP)  # it will never read what is sent now
@@ -217,5 +196,117 @@ async def test_a_submit_the_dead_child_never_read_is_not_done_by_the_next(tmp_pa
         assert await on_child(runtime, engine.budget_problem, 0.0) is None  # the new child answers
         assert runtime.store is not None and runtime.store.all() == []  # the submit was done by neither
         assert sandbox_task_ids(DataDir(home).sandbox) == set()
+
+
+async def test_a_job_the_command_line_submits_appears_and_is_worked_by_the_windows_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window's engine is open on a data dir; a script submits there from the command line (without --wait)
+    and exits once the provider has the task. The window lists the job and its engine finishes it: one task."""
+    import json
+    import sys
+
+    from core.sandbox import Sandbox
+
+    provider = Sandbox(tmp_path / "provider", job_seconds=2)
+    await provider.start()
+    home = tmp_path / "home"
+    key = "sk-look-for-others-0123456789abcdef"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REELDECK_")}
+    env |= provider.endpoints() | {"REELDECK_HOME": str(home), "REELDECK_AIHUBMIX_API_KEY": key}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)  # the engine's process starts with this environment
+    runtime = Runtime(DataDir(home), keys=KeyStore(environ=env, backend=NullKeyring()),
+                      engine_config=EngineConfig(poll_interval=0.2))
+    engine = await runtime.start_in_process()
+    seen: dict[str, JobState] = {}
+    engine.subscribe(lambda job: seen.__setitem__(job.id, job.state))
+    try:
+        await on_child(runtime, engine.budget_problem, 0.0)  # the window's engine is up
+        cli = await asyncio.create_subprocess_exec(
+            sys.executable, "main.py", "submit", "--provider", "aihubmix", "--model", VEO, "--prompt", "from a script",
+            "--json", cwd=Path(__file__).resolve().parents[2], env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(cli.communicate(), 120)
+        assert cli.returncode == 0, err.decode()[-2000:]
+        job_id = json.loads(out)["id"]
+        await asyncio.wait_for(_until(lambda: job_id in seen), 30)  # listed in the window
+        await asyncio.wait_for(_until(lambda: seen.get(job_id) == JobState.COMPLETED), 60)  # worked to its end
+        assert runtime.store is not None
+        final = runtime.store.get(job_id)
+        assert final.state == JobState.COMPLETED and Path(str(final.video_path)).is_file()
+        assert [t.id for t in provider.tasks.list("aihubmix")] == [final.remote_id]  # one task, one charge
     finally:
         await runtime.close()
+        await provider.stop()
+
+
+async def test_an_engine_that_cannot_start_says_why_and_is_not_started_again(tmp_path: Path) -> None:
+    runtime = Runtime(DataDir(tmp_path / "home"), sandbox_mode=True, keys=KeyStore(environ={}, backend=NullKeyring()),
+                      sandbox_options={"no_such_option": 1})  # the emulator refuses it: only the child starts one
+    async with in_process(runtime) as (runtime, engine, process):
+        told: list[str] = []
+        process.on_stopped = told.append
+        with pytest.raises(EngineStopped, match="could not start: TypeError"):
+            await on_child(runtime, engine.budget_problem, 0.0)
+        assert process.restarts == 0 and told == [process.stopped_because]
+        with pytest.raises(EngineStopped, match="could not start"):  # every later call says the same
+            await on_child(runtime, engine.budget_problem, 0.0)
+
+
+async def test_an_engine_that_keeps_dying_is_not_restarted_for_ever(tmp_path: Path) -> None:
+    async with in_process(sandbox_runtime(tmp_path / "home")) as (runtime, engine, process):
+        told: list[str] = []
+        process.on_stopped = told.append
+        from core.engine_process import MAX_DEATHS
+
+        for death in range(1, MAX_DEATHS + 1):
+            await on_child(runtime, engine.budget_problem, 0.0)  # this child is up
+            pid = process.pid
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            await asyncio.wait_for(_until(lambda d=death: process.restarts == d or process.stopped_because), 30)
+        assert process.restarts == MAX_DEATHS - 1 and told and "not started again" in told[0]
+        with pytest.raises(EngineStopped, match="not started again"):
+            await on_child(runtime, engine.budget_problem, 0.0)
+
+
+async def test_the_engine_process_ends_when_the_window_process_is_killed(tmp_path: Path) -> None:
+    """No orphan engine: a window killed outright (SIGKILL, a crash) takes its engine's process with it, so the next
+    window finds the jobs free to resume (their leases name a process that is gone)."""
+    import sys
+
+    script = tmp_path / "window.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from keyring.backends.null import Keyring\n"
+        "from core.paths import DataDir\n"
+        "from core.runtime import Runtime\n"
+        "from core.secrets import KeyStore\n"
+        "async def main():\n"
+        "    runtime = Runtime(DataDir(Path(sys.argv[1])), sandbox_mode=True,\n"
+        "                      keys=KeyStore(environ={}, backend=Keyring()))\n"
+        "    engine = await runtime.start_in_process()\n"
+        "    await asyncio.wrap_future(runtime.thread.run(engine.budget_problem, 0.0))\n"
+        "    print(runtime.thread.pid, flush=True)\n"
+        "    await asyncio.Event().wait()\n"
+        "if __name__ == '__main__':\n"
+        "    asyncio.run(main())\n")
+    window = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), str(tmp_path / "home"), cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}, stdout=asyncio.subprocess.PIPE)
+    assert window.stdout is not None
+    line = await asyncio.wait_for(window.stdout.readline(), 60)
+    engine_pid = int(line)
+    assert alive(engine_pid)
+    window.kill()
+    await window.wait()
+    await asyncio.wait_for(_until(lambda: not alive(engine_pid) or _zombie(engine_pid)), 30)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except OSError:
+        return False

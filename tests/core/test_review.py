@@ -112,6 +112,26 @@ async def test_budget_cap_blocks_submission_and_sends_nothing(real_harness: Harn
     assert problem is not None and problem.startswith("This batch would take today's estimated spend to $1.40")
 
 
+async def test_a_job_of_unknown_price_is_refused_while_a_budget_is_set(real_harness: Harness) -> None:
+    """A daily budget must hold: a model whose price Reeldeck does not know (Veo: no price documented where we read)
+    cannot be counted, so with a budget set it is refused — nothing stored, nothing sent — until its price is set."""
+    h = real_harness
+    veo = JobRequest("aihubmix", "veo-3.1-generate-preview", {"prompt": "a kite"})
+    h.hub.settings.data["budget_daily_usd"] = 5.0
+    with pytest.raises(InputError, match=r"no known price.*Settings → Prices"):
+        await h.engine.submit(veo)
+    assert h.sandbox.count("aihubmix", "create") == 0 and h.engine.store.all() == []
+    problem = h.engine.budget_problem(0.8, what="This batch", unpriced=2)  # a batch with two unpriced jobs
+    assert problem is not None and problem.startswith("2 jobs of this batch have no known price")
+    h.hub.settings.data["prices"] = [{"provider": "aihubmix", "model": "veo-3.1-generate-preview", "unit": "video",
+                                      "usd": 1.2}]  # the person sets its price: counted from now on
+    job = await h.engine.submit(veo)
+    assert job.cost_usd == 1.2
+    del h.hub.settings.data["budget_daily_usd"]
+    h.hub.settings.data.pop("prices")
+    assert h.engine.budget_problem(None) is None  # no budget: nothing to keep, an unknown price is fine
+
+
 async def test_sandbox_renders_cost_nothing_and_never_count_toward_the_budget(harness: Harness) -> None:
     harness.hub.settings.data["budget_daily_usd"] = 0.5
     jobs = [await harness.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": p, "seconds": "4"}))

@@ -70,13 +70,18 @@ def test_fan_out_counts_estimates_and_problems(qtbot: QtBot) -> None:
 
 def test_the_dialog_keeps_a_batch_within_the_budget(qtbot: QtBot) -> None:
     base = JobRequest("aihubmix", "sora-2", {"prompt": "Fox", "seconds": "4"})
-    dialog = BatchDialog(base, budget=lambda cost: budget_problem(0.30, cost, 1.00, "This batch"))
+    dialog = BatchDialog(base, budget=lambda estimate: budget_problem(0.30, estimate.usd, 1.00, "This batch",
+                                                                      estimate.unpriced))
     qtbot.addWidget(dialog)
     assert dialog.queue_button.isEnabled() and dialog.estimate.usd == pytest.approx(0.40)  # $0.70 of $1.00
     dialog.set_targets([("aihubmix", "sora-2"), ("aihubmix", "sora-2-pro")])  # + 4 s × $0.30
     assert dialog.estimate.usd == pytest.approx(1.60)
     assert not dialog.queue_button.isEnabled()
     assert "past your daily budget of $1.00" in dialog.error.text()
+    dialog.set_targets([("aihubmix", "sora-2"), ("aihubmix", "veo-3.1-generate-preview")])  # Veo: no known price
+    assert dialog.estimate.unpriced == 1 and not dialog.queue_button.isEnabled()
+    assert "1 job of this batch has no known price" in dialog.error.text()
+    assert "Settings → Prices" in dialog.error.text()
 
 
 def test_queue_groups_batches(qtmodeltester: ModelTester) -> None:
