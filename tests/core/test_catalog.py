@@ -319,11 +319,17 @@ def test_only_sora_can_be_remixed_and_the_catalog_says_where_that_was_read() -> 
 
 
 def test_a_catalog_entry_declares_remix_as_a_boolean(isolated_env: Path) -> None:
-    user_catalog(isolated_env, "bad.toml", USER_GATEWAY_MODEL.replace('id = "acme-video-1"',
-                                                                      'id = "acme-video-1"\nremix = "sometimes"'))
+    def entry_with(remix: str) -> str:
+        return USER_GATEWAY_MODEL.replace('id = "acme-video-1"', f'id = "acme-video-1"\nremix = {remix}')
+
+    user_catalog(isolated_env, "remixes.toml", entry_with("true"))
+    loaded = data.load(data.SHIPPED_DIR, [isolated_env / "catalog"])
+    found = loaded.find("gateway", "acme-video-1")
+    assert not loaded.problems and found is not None and found.entry.remix
+    user_catalog(isolated_env, "remixes.toml", entry_with('"sometimes"'))
     loaded = data.load(data.SHIPPED_DIR, [isolated_env / "catalog"])
     (problem,) = loaded.problems
-    assert "remix" in problem.reason and problem.line is not None
+    assert "remix" in problem.reason and "boolean" in problem.reason and problem.line is not None
 
 
 async def test_retrying_a_job_of_a_retired_model_that_made_no_task_is_refused_in_the_words_of_a_submit(
