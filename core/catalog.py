@@ -162,6 +162,9 @@ class ModelEntry(_Strict):
     prices: list[PriceEntry] = Field(default_factory=list)
     source: SourceEntry | None = None
     lifecycle: LifecycleEntry = Field(default_factory=LifecycleEntry)
+    #: True when a finished video of this model can be remixed with a new prompt (the provider's remix call, e.g.
+    #: the OpenAI videos API's ``POST /v1/videos/{video_id}/remix`` for Sora). Name the source in a comment above.
+    remix: bool = False
 
     @model_validator(mode="after")
     def _names_resolve(self) -> ModelEntry:

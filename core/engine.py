@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from core import plans
+from core.abilities import new_job_problem, remix_problem, retry_problem
 from core.costs import PriceTable, budget_problem, day_of, spend
 from core.download import download_video
 from core.errors import (
@@ -406,9 +407,12 @@ class Engine:
         """Resume a waiting job now, resume a failed job that has a remote task (no new charge), or run a job
         that never made one again.
 
-        A canceled job whose task was made is not re-run here: that is ``generate_again`` (a new, paid task).
+        A canceled job whose task was made is not re-run here: that is ``generate_again`` (a new, paid task). A job
+        that made no task, of a model the provider no longer serves, is refused (InputError): nothing is sent.
         """
         job = self.store.get(job_id)
+        if (problem := retry_problem(job)) is not None:
+            raise InputError(problem)
         if job.waiting and not job.terminal:
             job = self._set(job_id, waiting=None, waiting_on_you=False)  # the person says the cause is gone
             self.wake()
@@ -433,8 +437,10 @@ class Engine:
         return job
 
     async def generate_again(self, job_id: str) -> Job:
-        """A new job with the same request: a new task at the provider, charged again."""
+        """A new job with the same request: a new task at the provider, charged again. Raises InputError."""
         source = self.store.get(job_id)
+        if (problem := new_job_problem(source)) is not None:
+            raise InputError(problem)
         inputs = {slot: list(paths) for slot, paths in source.inputs.items()}
         request = JobRequest(source.provider, source.model, dict(source.params), inputs, group_id=source.group_id)
         job = await self.submit(request, start=False)
@@ -446,11 +452,9 @@ class Engine:
     async def remix(self, job_id: str, prompt: str) -> Job:
         """A new job that remixes a finished video with a new prompt (where the API can). Raises InputError."""
         source = self.store.get(job_id)
-        provider = self.hub.get(source.provider)
-        if not provider.can_remix:
-            raise InputError(f"{provider.spec.name} cannot remix videos.")
-        if source.state != JobState.COMPLETED or not source.remote_id:
-            raise InputError("Only a finished video can be remixed.")
+        self.hub.get(source.provider)  # the key and base URL must exist before anything is written
+        if (problem := remix_problem(source)) is not None:
+            raise InputError(problem)
         params = {k: v for k, v in source.params.items() if k != "image_fit"} | {"prompt": prompt}
         job = await asyncio.to_thread(build_job, JobRequest(source.provider, source.model, params), self.inputs_dir)
         job.prepared = {"remix_of": source.remote_id}

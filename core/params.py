@@ -285,6 +285,8 @@ class ModelSpec:
     help: str = ""
     wire: Wire = Wire()
     lifecycle: Lifecycle = Lifecycle()
+    #: A finished video of this model can be remixed with a new prompt (the catalog's ``remix``).
+    can_remix: bool = False
     fixed_seconds: float | None = None  # seconds of video when no parameter says
     source_url: str = ""
     source_date: str = ""
@@ -312,6 +314,7 @@ class ModelSpec:
             "wire": self.wire.describe(),
             "fixed_seconds": self.fixed_seconds,
             "lifecycle": self.lifecycle.describe(),
+            "can_remix": self.can_remix,
             "source": {"url": self.source_url, "date": self.source_date},
             "origin": self.origin,
         }

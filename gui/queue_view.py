@@ -50,33 +50,66 @@ from PySide6.QtWidgets import (
 )
 
 from core import words
+from core.abilities import new_job_problem, remix_problem, retry_problem
 from core.engine import Engine
 from core.errors import ReeldeckError
 from core.jobs import Job, JobState
-from core.providers import provider_class
 from gui import work
 from gui.engine_bridge import INLINE, EngineCalls
-from gui.queue_model import Column, GroupSummary, JobRole, QueueModel
+from gui.queue_model import HEADERS, Column, GroupSummary, JobRole, QueueModel
 from gui.safety import guarded
 from gui.stall_box import StallBox
 
 log = logging.getLogger(__name__)
 
 THUMB_ROW_HEIGHT = 54
-#: The least room the Prompt column gets: a narrow window scrolls the table sideways rather than squeeze it.
-PROMPT_MIN_WIDTH = 220
+#: The room the Prompt column gets before the other columns give up any of theirs; above it, it takes the rest.
+PROMPT_FULL_WIDTH = 280
+#: Each column's width (px) when the queue has room for all of them.
+FULL_WIDTHS = {Column.THUMB: 90, Column.MODEL: 180, Column.PROMPT: PROMPT_FULL_WIDTH, Column.STATE: 140,
+               Column.PROGRESS: 150, Column.ELAPSED: 70, Column.COST: 80, Column.GROUP: 110}
+#: What a column still shows whole when a narrow queue squeezes it (its header too, but for the Provider / model
+#: column's, which may be cut): the font decides the width. Longer texts are elided; a cell's tooltip keeps them.
+LEAST_TEXTS = {Column.MODEL: "AIHubMix · Veo", Column.PROMPT: "A red fox trots", Column.STATE: "Downloading",
+               Column.PROGRESS: "42% · 0:31 left", Column.ELAPSED: "1:02:05", Column.COST: "$12.40",
+               Column.GROUP: "7a3c · 3/4"}
+#: The thumbnail's least column width (the picture shrinks with it).
+THUMB_LEAST_WIDTH = 64
+#: Room around a cell's text: the cell's margins; a progress bar's inset and frame.
+CELL_PADDING = 12
+BAR_PADDING = 16
 Ask = Callable[[str, str], bool]
 
 
-class PromptDelegate(QStyledItemDelegate):
-    """A prompt cut at its end when it does not fit (its beginning says what it is); the view elides the middle."""
+#: Where a line may break in a cell's text before it breaks between words (a model label's parts, a batch's).
+PART_BREAK = " · "
+
+
+class WrappingDelegate(QStyledItemDelegate):
+    """A cell whose text does not fit on one line takes the lines the row holds: broken between its parts
+    (``break_parts``: 'AIHubMix · Veo 3.1' → two lines), then between words, the last line cut at its end."""
+
+    def __init__(self, parent: QObject | None = None, *, break_parts: bool = True) -> None:
+        super().__init__(parent)
+        self.break_parts = break_parts
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         super().initStyleOption(option, index)
         option.textElideMode = Qt.TextElideMode.ElideRight
+        if option.text and option.fontMetrics.horizontalAdvance(option.text) > option.rect.width() - CELL_PADDING:
+            option.features |= QStyleOptionViewItem.ViewItemFeature.WrapText
+            if self.break_parts:
+                option.text = option.text.replace(PART_BREAK, "\u2028")  # a line separator: Qt breaks there
 
 
-class ProgressDelegate(QStyledItemDelegate):
+class PromptDelegate(WrappingDelegate):
+    """A prompt on the lines its row holds, cut at its end (its beginning says what it is)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent, break_parts=False)
+
+
+class ProgressDelegate(WrappingDelegate):
     """Paints a running job's progress as a bar with its text ('42% · 0:31 left'); other states as text."""
 
     @guarded()
@@ -126,7 +159,7 @@ class GroupDelegate(ProgressDelegate):
               index: QModelIndex | QPersistentModelIndex) -> None:
         group = index.data(JobRole.GROUP)
         if not isinstance(group, GroupSummary) or group.finished:
-            QStyledItemDelegate.paint(self, painter, option, index)
+            QStyledItemDelegate.paint(self, painter, option, index)  # its text wraps between parts if narrow
             return
         self.paint_bar(painter, option, index, group.progress / 100)
 
@@ -147,13 +180,23 @@ def trash_or_delete(path: Path, ask: Ask) -> str:
     return "the video was deleted permanently"
 
 
+def column_widths(available: int, full: dict[Column, int], least: dict[Column, int]) -> dict[Column, int]:
+    """Widths for the shown columns in ``available`` pixels. With room for every ``full`` width, those, and the
+    Prompt column takes what is left; otherwise every column gives up the same share of what it can spare (down to
+    its ``least``), the Prompt column taking the pixels rounding leaves. Below the least widths: those (the table
+    then scrolls sideways)."""
+    full = {c: max(w, least.get(c, 0)) for c, w in full.items()}
+    spare = sum(full.values()) - sum(least.values())
+    share = 1.0 if spare <= 0 else max(0.0, min(1.0, (available - sum(least.values())) / spare))
+    widths = {c: least[c] + int(share * (full[c] - least[c])) for c in full}
+    if Column.PROMPT in widths:
+        widths[Column.PROMPT] += max(0, available - sum(widths.values()))
+    return widths
+
+
 def can_remix(job: Job) -> bool:
-    """A finished video whose provider can remix it."""
-    try:
-        remixable = provider_class(job.provider).can_remix
-    except ReeldeckError:
-        return False
-    return remixable and job.state == JobState.COMPLETED and bool(job.remote_id)
+    """A finished video whose model can be remixed (core's rule: ``core.abilities.remix_problem``)."""
+    return remix_problem(job) is None
 
 
 class QueueView(QWidget):
@@ -176,6 +219,7 @@ class QueueView(QWidget):
         #: Asks for a prompt (title, label, initial text) -> text or None; replaceable in tests.
         self.ask_prompt: Callable[[str, str, str], str | None] = self._ask_prompt_dialog
         self._activated: tuple[str, str] | None = None
+        self._tips: dict[QAction, str] = {}  # each action's own tooltip, shown while nothing stands in its way
         self._decision_for: str | None = None
         self.table = QTableView(self)
         self.table.setObjectName("QueueTable")
@@ -183,6 +227,8 @@ class QueueView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # several: Compare
         self.table.setItemDelegateForColumn(Column.PROMPT, PromptDelegate(self.table))
+        self.table.setItemDelegateForColumn(Column.MODEL, WrappingDelegate(self.table))
+        self.table.setItemDelegateForColumn(Column.STATE, WrappingDelegate(self.table))
         self.table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.table))
         self.table.setItemDelegateForColumn(Column.GROUP, GroupDelegate(self.table))
         self.table.setIconSize(QSize(80, THUMB_ROW_HEIGHT - 6))
@@ -201,13 +247,10 @@ class QueueView(QWidget):
         self.table.customContextMenuRequested.connect(self._context_menu)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(Column.THUMB, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(Column.THUMB, 90)
-        header.resizeSection(Column.MODEL, 190)
-        header.resizeSection(Column.STATE, 150)
-        header.resizeSection(Column.PROGRESS, 170)
-        header.resizeSection(Column.ELAPSED, 70)
-        header.resizeSection(Column.COST, 80)
-        header.resizeSection(Column.GROUP, 115)
+        header.setTextElideMode(Qt.TextElideMode.ElideRight)  # a squeezed title keeps its beginning
+        for column, width in FULL_WIDTHS.items():
+            header.resizeSection(column, width)
+        self._fitting = False
         header.sectionResized.connect(self._on_section_resized)
         self.table.viewport().installEventFilter(self)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._on_selection())
@@ -316,6 +359,7 @@ class QueueView(QWidget):
         action = QAction(text, self)
         action.setToolTip(tip + (f" ({shortcut.toString(QKeySequence.SequenceFormat.NativeText)})"
                                  if shortcut else ""))
+        self._tips[action] = action.toolTip()
         action.triggered.connect(lambda _=False: slot())
         if shortcut is not None:
             action.setShortcut(shortcut)
@@ -362,19 +406,46 @@ class QueueView(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
-            self._fit_prompt()
+            self._fit_columns()
         return super().eventFilter(watched, event)
 
     def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
-        if column != Column.PROMPT:
-            self._fit_prompt()
+        if column != Column.PROMPT and not self._fitting:
+            self._fit_prompt()  # a person widened or narrowed a column: the prompt gives or takes the room
+
+    def _fit_columns(self) -> None:
+        """Every shown column in the table's width: full widths when there is room (the prompt takes the rest),
+        else each squeezed alike towards the least that still shows its words (``column_widths``)."""
+        header = self.table.horizontalHeader()
+        shown = [Column(c) for c in range(header.count()) if not header.isSectionHidden(c)]
+        least = self._least_widths()
+        widths = column_widths(self.table.viewport().width(), {c: FULL_WIDTHS[c] for c in shown},
+                               {c: least[c] for c in shown})
+        self._fitting = True
+        try:
+            for column, width in widths.items():
+                if header.sectionSize(column) != width:
+                    header.resizeSection(column, width)
+        finally:
+            self._fitting = False
+        thumb = widths.get(Column.THUMB, FULL_WIDTHS[Column.THUMB])
+        self.table.setIconSize(QSize(thumb - 10, THUMB_ROW_HEIGHT - 6))
+
+    def _least_widths(self) -> dict[Column, int]:
+        cells, titles = self.table.fontMetrics(), self.table.horizontalHeader().fontMetrics()
+        least = {Column.THUMB: THUMB_LEAST_WIDTH}
+        for column, text in LEAST_TEXTS.items():
+            title = 0 if column == Column.MODEL else titles.horizontalAdvance(HEADERS[column])
+            padding = BAR_PADDING if column in (Column.PROGRESS, Column.GROUP) else CELL_PADDING
+            least[column] = max(cells.horizontalAdvance(text), title) + padding
+        return least
 
     def _fit_prompt(self) -> None:
-        """The Prompt column takes the room the other columns leave, but never less than PROMPT_MIN_WIDTH."""
+        """The Prompt column takes the room the other columns leave, but never less than its least width."""
         header = self.table.horizontalHeader()
         others = sum(header.sectionSize(c) for c in range(header.count())
                      if c != Column.PROMPT and not header.isSectionHidden(c))
-        width = max(PROMPT_MIN_WIDTH, self.table.viewport().width() - others)
+        width = max(self._least_widths()[Column.PROMPT], self.table.viewport().width() - others)
         if header.sectionSize(Column.PROMPT) != width:
             header.resizeSection(Column.PROMPT, width)
 
@@ -382,9 +453,11 @@ class QueueView(QWidget):
         job = self.selected_job()
         state = job.state if job else None
         self.cancel_action.setEnabled(job is not None and not job.terminal)
-        self.retry_action.setEnabled(job is not None and (state in (JobState.FAILED, JobState.CANCELED)
-                                                          or bool(job.waiting and not job.terminal)))
-        self.again_action.setEnabled(job is not None and job.terminal and not job.prepared.get("remix_of"))
+        retryable = job is not None and (state in (JobState.FAILED, JobState.CANCELED)
+                                         or bool(job.waiting and not job.terminal))
+        self._offer(self.retry_action, retryable, retry_problem(job) if job is not None and retryable else None)
+        again = job is not None and job.terminal and not job.prepared.get("remix_of")
+        self._offer(self.again_action, again, new_job_problem(job) if job is not None and again else None)
         self.duplicate_action.setEnabled(job is not None)
         has_file = job is not None and bool(job.video_path) and Path(job.video_path or "").exists()
         self.reveal_action.setEnabled(has_file)
@@ -392,7 +465,7 @@ class QueueView(QWidget):
         self.clear_action.setEnabled(self.model.has_finished())
         self.compare_action.setEnabled(len(self.compare_candidates()) >= 2)
         self.last_frame_action.setEnabled(has_file and job is not None and job.state == JobState.COMPLETED)
-        self.remix_action.setEnabled(job is not None and can_remix(job))
+        self._offer(self.remix_action, job is not None, remix_problem(job) if job is not None else None)
         self._show_details(job)
         if job is not None and job.state == JobState.COMPLETED and job.video_path:
             if self._activated != (job.id, job.video_path):
@@ -400,6 +473,12 @@ class QueueView(QWidget):
                 self.jobActivated.emit(job)
         else:
             self._activated = None
+
+    def _offer(self, action: QAction, applies: bool, problem: str | None) -> None:
+        """Enable ``action`` when it applies to the selected job and nothing stands in its way; when something
+        does, its tooltip says what (core's words), in the toolbar and the row's menu alike."""
+        action.setEnabled(applies and problem is None)
+        action.setToolTip(problem if problem is not None else self._tips[action])
 
     def _show_details(self, job: Job | None) -> None:
         self.stall.show_job(job, self.engine)
@@ -417,7 +496,8 @@ class QueueView(QWidget):
         else:
             self.decision.hide()
         if job is not None and job.error and not job.needs_decision:
-            self.detail.setText(f"{job.state.value.capitalize()}: {job.error}")
+            blocked = retry_problem(job) if job.state in (JobState.FAILED, JobState.CANCELED) else None
+            self.detail.setText(f"{job.state.value.capitalize()}: {job.error}" + (f"\n{blocked}" if blocked else ""))
             self.detail.show()
         elif job is not None and job.waiting and not job.terminal:
             self.detail.setText(job.waiting[0].upper() + job.waiting[1:])
@@ -429,6 +509,7 @@ class QueueView(QWidget):
         if self.selected_job() is None:
             return
         menu = QMenu(self)
+        menu.setToolTipsVisible(True)  # a greyed action says why on hover
         for action in (self.cancel_action, self.retry_action, self.again_action, self.duplicate_action,
                        self.reveal_action,
                        self.delete_action, self.compare_action, self.last_frame_action, self.remix_action):
@@ -508,8 +589,11 @@ class QueueView(QWidget):
             self.lastFrameRequested.emit(job)
 
     def _show_group_column(self, *_args: object) -> None:
-        """The Batch column shows only while the queue holds a batch."""
-        self.table.setColumnHidden(Column.GROUP, not self.model.groups())
+        """The Batch column shows only while the queue holds a batch (the others make room for it)."""
+        hidden = not self.model.groups()
+        if hidden != self.table.isColumnHidden(Column.GROUP):
+            self.table.setColumnHidden(Column.GROUP, hidden)
+            self._fit_columns()
 
     def reveal_selected(self) -> None:
         job = self.selected_job()

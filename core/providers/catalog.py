@@ -123,6 +123,7 @@ def model_spec(loaded: data.LoadedModel) -> ModelSpec:
                     for m in entry.modes),
         wire=Wire(entry.wire_model, tuple(entry.constants.items()), entry.create_path, entry.encoding, entry.poll),
         lifecycle=Lifecycle(LifecycleStatus(entry.lifecycle.status), entry.lifecycle.date, entry.lifecycle.note),
+        can_remix=entry.remix,
         fixed_seconds=entry.fixed_seconds,
         source_url=entry.source.url if entry.source else "",
         source_date=entry.source.date if entry.source else "",

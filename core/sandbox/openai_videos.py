@@ -144,6 +144,15 @@ def refuse_retired(engine: Engine, model: str) -> None:
                        code="model_not_found")
 
 
+def refuse_unremixable(engine: Engine, source: TaskRecord) -> None:
+    """Only a model that remixes (the catalog's ``remix``: Sora, by the OpenAI videos API) takes a remix; a video of
+    any other model on ``/v1/videos`` (Veo, Wan) is refused as an invalid request, and nothing is made."""
+    entry = engine.declarations.find(PROVIDER, source.model)
+    if entry is None or not entry.remix:
+        raise ApiError(400, f"Video '{source.id}' was made with {source.model}, which cannot be remixed; only Sora "
+                       "videos can be remixed.", code="invalid_request")
+
+
 def _reference_value(body: dict[str, Any]) -> Any:
     for name in REFERENCE_FIELDS:
         if body.get(name) not in (None, ""):
@@ -253,6 +262,7 @@ async def remix(engine: Engine, call: Call) -> web.StreamResponse:
     source = _task(engine, call)
     body = call.json_body()
     s.check(body, REMIX_RULES)
+    refuse_unremixable(engine, source)
     if not engine.status(source).succeeded:
         raise ApiError(
             400, f"Video '{source.id}' is not completed; only completed videos can be remixed.", code="invalid_request"

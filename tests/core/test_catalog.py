@@ -18,7 +18,7 @@ from core.params import ModelSpec, ParamType
 from core.plans import build_create
 from core.providers import all_specs, provider_class, provider_spec
 from core.providers.base import JobInput
-from core.sandbox import Sandbox, schemas
+from core.sandbox import Fault, Sandbox, schemas
 from core.sandbox.declared import Declarations
 from core.submission import JobRequest, build_job
 
@@ -304,6 +304,66 @@ async def test_a_sora_job_queued_before_the_retirement_fails_saying_to_pick_veo(
     assert final.state == JobState.FAILED and final.remote_id is None
     assert "AIHubMix no longer serves sora-2" in (final.error or "")
     assert "e.g. veo-3.1-generate-preview" in (final.error or "")
+
+
+def test_only_sora_can_be_remixed_and_the_catalog_says_where_that_was_read() -> None:
+    spec = provider_spec("aihubmix")
+    assert sorted(m.id for m in spec.models if m.can_remix) == ["sora-2", "sora-2-pro"]
+    for provider in all_specs():
+        if provider.id != "aihubmix":
+            assert not any(m.can_remix for m in provider.models), provider.id
+    shipped = data.SHIPPED_DIR.joinpath("aihubmix.toml").read_text(encoding="utf-8")
+    for line_number, line in enumerate(shipped.splitlines()):
+        if line.startswith("remix = true"):
+            assert "POST /v1/videos/{video_id}/remix" in shipped.splitlines()[line_number - 1]
+
+
+def test_a_catalog_entry_declares_remix_as_a_boolean(isolated_env: Path) -> None:
+    def entry_with(remix: str) -> str:
+        return USER_GATEWAY_MODEL.replace('id = "acme-video-1"', f'id = "acme-video-1"\nremix = {remix}')
+
+    user_catalog(isolated_env, "remixes.toml", entry_with("true"))
+    loaded = data.load(data.SHIPPED_DIR, [isolated_env / "catalog"])
+    found = loaded.find("gateway", "acme-video-1")
+    assert not loaded.problems and found is not None and found.entry.remix
+    user_catalog(isolated_env, "remixes.toml", entry_with('"sometimes"'))
+    loaded = data.load(data.SHIPPED_DIR, [isolated_env / "catalog"])
+    (problem,) = loaded.problems
+    assert "remix" in problem.reason and "boolean" in problem.reason and problem.line is not None
+
+
+async def test_retrying_a_job_of_a_retired_model_that_made_no_task_is_refused_in_the_words_of_a_submit(
+        harness: Harness, sora_served: Path, tmp_path: Path) -> None:
+    queued = await harness.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "a fox"}), start=False)
+    _retire_sora_again(sora_served, tmp_path)
+    harness.engine.resume_all()
+    (failed,) = await harness.engine.wait([queued.id], timeout=60)
+    assert failed.state == JobState.FAILED and failed.remote_id is None  # the provider refused its create
+    with pytest.raises(InputError) as submitted:
+        build_job(JobRequest("aihubmix", "sora-2", {"prompt": "a fox"}), tmp_path / "elsewhere")
+    jobs_before = [(j.id, j.state) for j in harness.engine.store.all()]
+    for operation in (harness.engine.retry, harness.engine.generate_again):
+        with pytest.raises(InputError) as refused:
+            result = operation(failed.id)
+            if hasattr(result, "__await__"):
+                await result
+        assert refused.value.message == submitted.value.message
+        assert "e.g. veo-3.1-generate-preview" in refused.value.message
+    assert [(j.id, j.state) for j in harness.engine.store.all()] == jobs_before  # nothing stored or changed
+    assert harness.sandbox.count("aihubmix", "create") == 1  # nothing sent again
+
+
+async def test_a_failed_job_of_a_retired_model_that_has_its_task_is_still_retried(
+        harness: Harness, sora_served: Path, tmp_path: Path) -> None:
+    harness.sandbox.faults.add(Fault("fail_job", provider="aihubmix"))
+    (failed,) = [await harness.run("aihubmix", "sora-2", {"prompt": "a fox", "seconds": "4"})]
+    assert failed.state == JobState.FAILED and failed.remote_id
+    _retire_sora_again(sora_served, tmp_path)
+    polls = harness.sandbox.count("aihubmix", "poll")
+    resumed = harness.engine.retry(failed.id)  # its task exists: looked at again, nothing new is made
+    assert resumed.state == JobState.RUNNING and resumed.remote_id == failed.remote_id
+    await harness.engine.wait([failed.id], timeout=60)
+    assert harness.sandbox.count("aihubmix", "poll") > polls and harness.sandbox.count("aihubmix", "create") == 1
 
 
 async def test_a_job_made_before_its_model_retired_still_resumes_and_downloads(harness: Harness, sora_served: Path,

@@ -152,16 +152,27 @@ async def test_remix_of_a_finished_sora_video(harness: Harness, sora_served: Pat
     assert h.sandbox.count("aihubmix", "create") == 1  # the remix did not go through /v1/videos
 
 
-async def test_only_finished_videos_of_providers_that_can_remix(harness: Harness) -> None:
-    from core.errors import InputError
-
+async def test_only_finished_videos_of_providers_that_can_remix(harness: Harness, sora_served: Path) -> None:
     h = harness
-    pending = await h.engine.submit(VEO, start=False)
+    pending = await h.engine.submit(JobRequest("aihubmix", "sora-2", {"prompt": "a red fox"}), start=False)
     with pytest.raises(InputError, match="Only a finished video"):
         await h.engine.remix(pending.id, "x")
     hug = await h.run("goapi", "Qubico/hug-video", image=["https://images.example/two.jpg"])
     with pytest.raises(InputError, match="cannot remix"):
         await h.engine.remix(hug.id, "x")
+
+
+async def test_a_finished_video_of_a_model_that_cannot_be_remixed_is_refused_before_anything_is_sent(
+        harness: Harness) -> None:
+    h = harness  # AIHubMix remixes Sora only: a finished Veo video is not offered to /remix
+    veo = await h.run("aihubmix", "veo-3.1-generate-preview", {"prompt": "a red fox", "seconds": "4"})
+    assert veo.state == JobState.COMPLETED, veo.error
+    before = [j.id for j in h.engine.store.all()]
+    with pytest.raises(InputError) as refused:
+        await h.engine.remix(veo.id, "the same fox, in the rain")
+    assert refused.value.message == ("Veo 3.1 videos cannot be remixed: on AIHubMix only Sora 2 and Sora 2 Pro "
+                                     "videos can.")
+    assert [j.id for j in h.engine.store.all()] == before and not h.received("aihubmix", "remix")
 
 
 async def test_the_providers_thumbnail_is_kept_beside_the_video(harness: Harness) -> None:

@@ -302,3 +302,18 @@ async def test_aihubmix_can_run_without_a_list_endpoint(sandbox: Sandbox, http: 
     assert response.status_code == 404 and response.json()["error"]["message"]
     video = await create(sandbox, http)
     assert (await http.get(videos_url(sandbox, f"/{video['id']}"), headers=KEY)).status_code == 200
+
+
+async def test_a_video_of_a_model_that_cannot_be_remixed_is_refused(sandbox: Sandbox, http: httpx.AsyncClient,
+                                                                    clock: ManualClock) -> None:
+    """Only Sora remixes (the catalog's ``remix``): a finished Veo video's remix is a 400, and no task is made."""
+    sandbox.render_on_create = False
+    veo = await create(sandbox, http, model="veo-3.1-generate-preview", seconds="4")
+    clock.advance(sandbox.job_seconds)
+    assert (await http.get(videos_url(sandbox, f"/{veo['id']}"), headers=KEY)).json()["status"] == "completed"
+    answer = await http.post(videos_url(sandbox, f"/{veo['id']}/remix"), headers=KEY, json={"prompt": "at night"})
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["code"] == "invalid_request"
+    assert "veo-3.1-generate-preview" in error["message"] and "cannot be remixed" in error["message"]
+    assert len(sandbox.store.list_tasks("aihubmix")) == 1  # only the Veo video itself

@@ -182,14 +182,14 @@ class UrlCatcher(QObject):
 
 
 @pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
-async def test_actions_on_real_jobs(qtbot: QtBot, runtime: Runtime, tmp_path: Path,
+async def test_actions_on_real_jobs(sora_served: Path, qtbot: QtBot, runtime: Runtime, tmp_path: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     store = runtime.store
     engine = runtime.engine
     assert store is not None and engine is not None
     video = make_video(runtime.data.library / "old.mp4")
     for job in (make_job("done02", JobState.COMPLETED, video_path=str(video), finished_at=None),
-                make_job("failed02", JobState.FAILED, model=VEO, error="boom"),
+                make_job("failed02", JobState.FAILED, model="sora-2", error="boom"),  # Sora remixes (still served)
                 make_job("decide02", JobState.SUBMITTING, model=VEO, needs_decision=True, error="Lost answer.")):
         store.add(job)
     model = QueueModel()
@@ -254,6 +254,49 @@ async def test_actions_on_real_jobs(qtbot: QtBot, runtime: Runtime, tmp_path: Pa
     unsubscribe()
 
 
+@pytest.mark.qt_log_ignore(*OFFSCREEN_NOISE)
+def test_actions_a_job_cannot_take_are_greyed_saying_why(qtbot: QtBot, tmp_path: Path) -> None:
+    """Remix only where the model remixes; no Retry or Generate again that would send a create of a retired model
+    (Sora, in the shipped catalog); a job that has its task is still retried. The reasons are core's words."""
+    from core.abilities import new_job_problem, remix_problem, retry_problem
+
+    jobs = [make_job("veo-done", JobState.COMPLETED, model=VEO, remote_id="video_veo", created_at=1),
+            make_job("sora-failed", JobState.FAILED, model="sora-2", error="boom", created_at=2),
+            make_job("sora-at-provider", JobState.FAILED, model="sora-2", remote_id="video_sora", error="boom",
+                     created_at=3),
+            make_job("veo-failed", JobState.FAILED, model=VEO, error="boom", created_at=4)]
+    model = QueueModel()
+    model.set_jobs(jobs)
+    view = QueueView(model)
+    qtbot.addWidget(view)
+    view.show()
+
+    def menu_of(job_id: str) -> dict[str, tuple[bool, str]]:
+        assert view.select_job(job_id)
+        return {a.text(): (a.isEnabled(), a.toolTip()) for a in (view.retry_action, view.again_action,
+                                                                  view.remix_action)}
+
+    veo_done = menu_of("veo-done")
+    assert veo_done["Remix…"] == (False, remix_problem(jobs[0]))
+    assert "Veo 3.1 videos cannot be remixed" in veo_done["Remix…"][1]
+    assert veo_done["Generate again"][0] and not veo_done["Retry"][0]
+
+    sora_failed = menu_of("sora-failed")
+    why = retry_problem(jobs[1])
+    assert why is not None and "retired sora-2 since 2026-09-24" in why and "veo-3.1-generate-preview" in why
+    assert sora_failed["Retry"] == (False, why) and sora_failed["Generate again"] == (False, new_job_problem(jobs[1]))
+    assert why in view.detail.text() and not view.detail.isHidden()  # said where the creator looks, too
+
+    at_provider = menu_of("sora-at-provider")
+    assert at_provider["Retry"][0] and "Resume this job now" in at_provider["Retry"][1]  # its task is resumed
+    assert not at_provider["Generate again"][0]
+
+    veo_failed = menu_of("veo-failed")
+    assert veo_failed["Retry"][0] and veo_failed["Generate again"][0]
+    assert "Resume this job now" in veo_failed["Retry"][1] and "charged again" in veo_failed["Generate again"][1]
+    assert "retired" not in view.detail.text()
+
+
 @pytest.mark.qt_log_ignore(*MULTIMEDIA_NOISE, *OFFSCREEN_NOISE)
 async def test_cancel_running_job_and_resend_decision(qtbot: QtBot, tmp_path: Path) -> None:
     from guikit import sandbox_runtime
@@ -297,3 +340,17 @@ def test_store_written_jobs_load(tmp_path: Path) -> None:
     model.set_jobs(store.all())
     assert model.rowCount() == 8
     store.close()
+
+
+def test_column_widths_share_the_squeeze_and_give_the_prompt_the_rest() -> None:
+    from gui.queue_view import column_widths
+
+    full = {Column.THUMB: 90, Column.MODEL: 180, Column.PROMPT: 280, Column.STATE: 140}
+    least = {Column.THUMB: 64, Column.MODEL: 100, Column.PROMPT: 100, Column.STATE: 90}
+    roomy = column_widths(1000, full, least)
+    assert roomy == {Column.THUMB: 90, Column.MODEL: 180, Column.PROMPT: 590, Column.STATE: 140}
+    squeezed = column_widths(500, full, least)  # 190 px short of 690: each column gives the same share
+    assert sum(squeezed.values()) == 500 and all(least[c] <= squeezed[c] < full[c] for c in full)
+    spare = {c: (squeezed[c] - least[c]) / (full[c] - least[c]) for c in full if c != Column.PROMPT}
+    assert max(spare.values()) - min(spare.values()) < 0.05
+    assert column_widths(300, full, least) == least  # narrower than the least: the table scrolls sideways

@@ -188,13 +188,24 @@ async def test_everything_fits_at_1024_by_700(qtbot: QtBot, runtime: Runtime, pr
     window.close()
 
 
-async def test_queue_columns_keep_their_room_at_1024_by_700(qtbot: QtBot, runtime: Runtime) -> None:
+async def test_the_queue_fits_its_width_at_1024_by_700_and_fills_it_at_1600_by_1000(qtbot: QtBot,
+                                                                                  runtime: Runtime) -> None:
+    from guikit import make_job
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QStyleOptionViewItem
 
     from gui.queue_model import Column
-    from gui.queue_view import PROMPT_MIN_WIDTH
 
+    store = runtime.store
+    assert store is not None
+    words = {"decide": "Needs your decision", "running": "42% · 0:31 left", "elapsed": "1:02:05"}
+    takes = [make_job(f"take{n}", JobState.PENDING, model="veo-3.1-generate-preview", group_id="batch1",
+                      created_at=1002 + n) for n in range(2)]  # a batch: its column shows too
+    for job in (make_job("decide03", JobState.SUBMITTING, model="veo-3.1-generate-preview", needs_decision=True,
+                         error="Lost answer.", created_at=1000),
+                make_job("running03", JobState.RUNNING, provider="gateway", model="viduq3p-540p", progress=42.0,
+                         eta=31.0, remote_status="processing", created_at=1001), *takes):
+        store.add(job)
     window = MainWindow(runtime)
     qtbot.addWidget(window)
     window.confirm_close = lambda title, text: True
@@ -203,17 +214,38 @@ async def test_queue_columns_keep_their_room_at_1024_by_700(qtbot: QtBot, runtim
     await until(lambda: window.windowHandle() is not None and window.windowHandle().isExposed(), what="exposure")
     table = window.queue_view.table
     header = table.horizontalHeader()
-    await until(lambda: header.sectionSize(Column.PROMPT) >= PROMPT_MIN_WIDTH, what="the prompt column's room")
-    assert header.sectionSize(Column.MODEL) >= 150  # "Video gateway (Vidu) · Vidu Q3 … · seed 12" needs it
+    await until(lambda: window.queue_view.model.rowCount() == 4 and not header.isSectionHidden(Column.GROUP),
+                what="the jobs and their batch column")
+
+    def shown() -> list[int]:
+        return [c for c in range(header.count()) if not header.isSectionHidden(c)]
+
+    def fills() -> bool:
+        return sum(header.sectionSize(c) for c in shown()) == table.viewport().width()
+
+    # Narrow: every column fits beside the others, no sideways scrolling, and each still reads its words.
+    await until(fills, what="the columns fitting the table at 1024 px")
+    assert shown() == list(Column) and table.horizontalScrollBar().maximum() == 0
+    fm = table.fontMetrics()
+    assert header.sectionSize(Column.STATE) > fm.horizontalAdvance("Downloading")
+    assert header.sectionSize(Column.PROGRESS) > fm.horizontalAdvance(words["running"])
+    assert header.sectionSize(Column.ELAPSED) > fm.horizontalAdvance(words["elapsed"])
+    assert header.sectionSize(Column.COST) > header.fontMetrics().horizontalAdvance("Est. cost")
+    assert header.sectionSize(Column.PROMPT) >= 100 and header.sectionSize(Column.MODEL) >= 90
+    narrow = {c: header.sectionSize(c) for c in shown()}
     option = QStyleOptionViewItem()
     table.itemDelegateForColumn(Column.PROMPT).initStyleOption(option, table.model().index(0, Column.PROMPT))
     assert option.textElideMode == Qt.TextElideMode.ElideRight  # a prompt keeps its beginning
+    # Wide: the columns have their full room, the prompt takes the rest, still no sideways scrolling.
     window.resize(1600, 1000)
-    await until(lambda: window.width() == 1600, what="the wide window")
-    # Wide: the prompt takes the room the other columns leave, with no sideways scrolling.
-    await until(lambda: sum(header.sectionSize(c) for c in range(header.count()) if not header.isSectionHidden(c))
-                == table.viewport().width(), what="the columns filling the table")
-    assert header.sectionSize(Column.PROMPT) > PROMPT_MIN_WIDTH
+    await until(lambda: window.width() == 1600 and fills()
+                and header.sectionSize(Column.PROMPT) > narrow[Column.PROMPT],
+                what="the columns filling the wide table")
+    assert table.horizontalScrollBar().maximum() == 0
+    assert max(shown(), key=header.sectionSize) == Column.PROMPT  # the prompt is what a row is about
+    assert header.sectionSize(Column.MODEL) >= 160 and header.sectionSize(Column.STATE) > fm.horizontalAdvance(
+        words["decide"])
+    assert all(header.sectionSize(c) >= narrow[c] for c in shown())
     window.close()
 
 
