@@ -686,6 +686,10 @@ class Engine:
     async def _submit(self, job: Job, provider: Provider) -> None:
         if self.queue.paused:
             raise _Requeued  # no new create while the queue is paused
+        retired = new_job_problem(job)  # queued before its model was retired: the provider would surely refuse it
+        if retired:
+            self._finish(job.id, JobState.FAILED, error=retired)  # nothing uploaded, nothing sent
+            return
         if not job.prepared:
             prepared = await plans.prepare_inputs(provider, self._job_input(job))
             job = self._update(job.id, prepared=prepared)

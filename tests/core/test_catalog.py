@@ -302,8 +302,9 @@ async def test_a_sora_job_queued_before_the_retirement_fails_saying_to_pick_veo(
     harness.engine.resume_all()
     (final,) = await harness.engine.wait([waiting.id], timeout=60)
     assert final.state == JobState.FAILED and final.remote_id is None
-    assert "AIHubMix no longer serves sora-2" in (final.error or "")
+    assert "AIHubMix retired sora-2" in (final.error or "")  # in the words a new submit gets
     assert "e.g. veo-3.1-generate-preview" in (final.error or "")
+    assert harness.sandbox.count("aihubmix", "create") == 0  # nothing sent that the provider would surely refuse
 
 
 def test_only_sora_can_be_remixed_and_the_catalog_says_where_that_was_read() -> None:
@@ -338,7 +339,7 @@ async def test_retrying_a_job_of_a_retired_model_that_made_no_task_is_refused_in
     _retire_sora_again(sora_served, tmp_path)
     harness.engine.resume_all()
     (failed,) = await harness.engine.wait([queued.id], timeout=60)
-    assert failed.state == JobState.FAILED and failed.remote_id is None  # the provider refused its create
+    assert failed.state == JobState.FAILED and failed.remote_id is None  # failed before any create was sent
     with pytest.raises(InputError) as submitted:
         build_job(JobRequest("aihubmix", "sora-2", {"prompt": "a fox"}), tmp_path / "elsewhere")
     jobs_before = [(j.id, j.state) for j in harness.engine.store.all()]
@@ -350,7 +351,7 @@ async def test_retrying_a_job_of_a_retired_model_that_made_no_task_is_refused_in
         assert refused.value.message == submitted.value.message
         assert "e.g. veo-3.1-generate-preview" in refused.value.message
     assert [(j.id, j.state) for j in harness.engine.store.all()] == jobs_before  # nothing stored or changed
-    assert harness.sandbox.count("aihubmix", "create") == 1  # nothing sent again
+    assert harness.sandbox.count("aihubmix", "create") == 0  # nothing sent, then or now
 
 
 async def test_a_failed_job_of_a_retired_model_that_has_its_task_is_still_retried(
