@@ -32,7 +32,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -120,7 +120,7 @@ class EngineProcess:
         """Start a child and its reader (with ``_lock`` held: no call is sent half-way through a restart)."""
         context = multiprocessing.get_context("spawn")  # never fork a process that runs Qt and threads
         ours, theirs = context.Pipe(duplex=True)
-        setup = replace_world(self.setup, self.runtime.sandbox_mode)
+        setup = replace(self.setup, sandbox_mode=self.runtime.sandbox_mode)  # the world it is in now
         self._process = context.Process(target=serve, args=(theirs, setup), name="reeldeck-engine", daemon=True)
         self._process.start()
         theirs.close()
@@ -245,7 +245,8 @@ class EngineProcess:
                           "folder (Help → Open the log) says why it stopped.")
         self._fail_waiting(EngineStopped(
             self.stopped_because or "Reeldeck's engine has stopped." if self._stopping else
-            "Reeldeck's engine stopped before it answered; it has been restarted and every unfinished job resumes."))
+            "Reeldeck's engine stopped before it answered; it has been restarted and every unfinished job resumes "
+            "(a job you had just submitted may be among them: look in the queue before submitting it again)."))
         if not self._stopping and process is self._process:
             self._restart()
 
@@ -309,12 +310,6 @@ class EngineProcess:
         self.run(self.runtime.use_session_keys, self.runtime.keys.session_keys())
         if self.runtime.engine is not None:
             self.run(self.runtime.engine.resume_all)
-
-
-def replace_world(setup: ChildSetup, sandbox_mode: bool) -> ChildSetup:
-    from dataclasses import replace
-
-    return replace(setup, sandbox_mode=sandbox_mode)
 
 
 # --- the engine's side (the child) --------------------------------------------------------------------------------

@@ -83,11 +83,16 @@ class Runtime:
         the settings and a *dormant* engine for the window to read and listen to, and every call of the engine's
         or the runtime's methods through ``self.thread.run`` runs in the child, whose job events come back to the
         dormant engine's listeners. The child starts after the store is open here (one of them migrates or moves
-        a damaged file aside, never both at once) and runs the emulator in sandbox mode."""
+        a damaged file aside, never both at once) and runs the emulator in sandbox mode. Opening (the database's
+        check and migrations, the keyring) runs on a passing thread, never on the caller's loop (the window's)."""
         from core.engine_process import EngineProcess, setup_of
 
         emulator, self.emulator = self.emulator, False
-        engine = await self.start()
+        opener = EngineThread(name="reeldeck-open")
+        try:
+            engine = await self._on_thread(self.start, thread=opener)
+        finally:
+            opener.stop()
         self.thread = EngineProcess(self, setup_of(self, emulator))
         return engine
 
@@ -105,9 +110,12 @@ class Runtime:
         self.thread = EngineThread()
         return await self._on_thread(self.start)
 
-    async def _on_thread(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
-        assert self.thread is not None
-        return await asyncio.wrap_future(self.thread.run(function, *args))
+    async def _on_thread(self, function: Callable[..., Awaitable[T]], *args: Any,
+                         thread: EngineThread | EngineProcess | None = None) -> T:
+        """``function(*args)`` on ``thread`` (default: the engine's), awaited here."""
+        on = thread or self.thread
+        assert on is not None
+        return await asyncio.wrap_future(on.run(function, *args))
 
     def _elsewhere(self) -> bool:
         """True when the engine runs on its own thread and the caller is not on it."""
